@@ -1,0 +1,28 @@
+import type { ErrorCode } from '../http/contract.ts';
+
+const statusByCode: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  json_required: 415,
+  body_too_large: 413,
+  file_too_large: 413,
+  unsupported_type: 415,
+  not_found: 404,
+  storage_unavailable: 503,
+  internal_error: 500,
+};
+
+/** The one error type the HTTP layer turns into `{ error: { code, message } }`. */
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+    this.status = statusByCode[code];
+  }
+}

@@ -1,0 +1,45 @@
+import { Router } from 'express';
+import { AppError } from '../../errors/app-error.ts';
+import { signDownloadLink } from '../../signing/download-links.ts';
+import { parseUploadKey, type UploadKeyParts } from '../../signing/object-keys.ts';
+import type { Storage } from '../../storage/storage.ts';
+import type { UploadsStore } from '../../storage/uploads-store.ts';
+import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../contract.ts';
+
+/** Only keys the server made can be signed or deleted: nothing else in the bucket is reachable. */
+function uploadKeyParts(key: string): UploadKeyParts {
+  const parts = parseUploadKey(key);
+  if (!parts) throw new AppError('invalid_request', 'That is not the key of an uploaded file.');
+  return parts;
+}
+
+export function fileRoutes(storage: Storage, store: UploadsStore): Router {
+  const router = Router();
+
+  router.get('/files', async (req, res) => {
+    const query = FileListQuery.parse(req.query);
+    const page: FilePage = await store.list(query);
+    res.json(page);
+  });
+
+  router.delete('/files/:key', async (req, res) => {
+    uploadKeyParts(req.params.key);
+    await store.delete(req.params.key);
+    res.status(204).end();
+  });
+
+  router.post('/files/:key/link', async (req, res) => {
+    const { name } = uploadKeyParts(req.params.key);
+    const { expiresIn } = LinkRequest.parse(req.body);
+    await store.assertExists(req.params.key);
+    const link: DownloadLink = await signDownloadLink(storage.signingClient, {
+      bucket: storage.bucket,
+      key: req.params.key,
+      filename: name,
+      expiresSeconds: expiresIn,
+    });
+    res.status(201).json(link);
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import type { Config } from '../../config/config.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { sanitizeFilename } from '../../signing/filenames.ts';
+import { newUploadKey, normalizeContentType } from '../../signing/object-keys.ts';
+import { signUploadPolicy } from '../../signing/upload-policy.ts';
+import type { Storage } from '../../storage/storage.ts';
+import { storageUnavailable } from '../../storage/storage-errors.ts';
+import { isTypeAllowed, UploadRequest, type UploadPolicy } from '../contract.ts';
+import { formatBytes } from '../format-bytes.ts';
+
+export function uploadRoutes(config: Config, storage: Storage): Router {
+  const { maxBytes, allowedTypes, expiresSeconds } = config.uploads;
+  const router = Router();
+
+  router.post('/uploads', async (req, res) => {
+    const request = UploadRequest.parse(req.body);
+    const contentType = normalizeContentType(request.type || 'application/octet-stream');
+    if (!contentType) {
+      throw new AppError('invalid_request', 'type must be a content type such as image/png.');
+    }
+    if (!isTypeAllowed(contentType, allowedTypes)) {
+      throw new AppError('unsupported_type', `Files of type ${contentType} are not accepted here.`);
+    }
+    if (request.size > maxBytes) {
+      throw new AppError('file_too_large', `Files can be at most ${formatBytes(maxBytes)}; this one is ${formatBytes(request.size)}.`);
+    }
+    const filename = sanitizeFilename(request.name);
+    const policy: UploadPolicy = await signUploadPolicy(storage.signingClient, {
+      bucket: storage.bucket,
+      key: newUploadKey(filename, contentType),
+      filename,
+      contentType,
+      size: request.size,
+      expiresSeconds,
+    }).catch((err) => {
+      throw storageUnavailable(err); // signing fails only when credentials cannot be resolved
+    });
+    res.status(201).json(policy);
+  });
+
+  return router;
+}

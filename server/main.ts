@@ -1,0 +1,43 @@
+import { ConfigError, loadConfig } from './config/config.ts';
+import { createLogger } from './logger.ts';
+import { startPostbox } from './postbox.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+try {
+  const postbox = await startPostbox(config, logger);
+  const { storage } = postbox;
+  logger.info(`Postbox is serving on ${postbox.url}`);
+  logger.info(
+    storage.mode === 'embedded'
+      ? `Storage: embedded S3 at ${storage.endpoint}, bucket "${storage.bucket}", data in ${config.storage.mode === 'embedded' ? config.storage.dataDir : ''} (for one machine and trying things out; point S3_BUCKET at a real S3 for deployments)`
+      : `Storage: bucket "${storage.bucket}" at ${storage.endpoint ?? `AWS S3 (${config.storage.region})`}`,
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: finishing in-flight requests, then stopping`);
+    postbox.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (err) {
+  logger.fatal({ err }, (err as Error).message);
+  process.exit(1);
+}

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Object keys are made by the server, never by the client:
+ *
+ *   uploads/<sort token>-<random>/<type>/<subtype>/<sanitized filename>
+ *
+ * The sort token counts down from the largest Date, so S3's lexicographic listing returns
+ * newest first and pages stay stable. Type and name live in the key so a listing needs no
+ * request per file.
+ */
+export const UPLOAD_PREFIX = 'uploads/';
+
+const MAX_DATE_MS = 8.64e15;
+const SORT_TOKEN_LENGTH = 11; // MAX_DATE_MS in base 36 needs 11 digits
+const RANDOM_BYTES = 8;
+
+const CONTENT_TYPE = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
+const KEY = new RegExp(
+  `^${UPLOAD_PREFIX}([0-9a-z]{${SORT_TOKEN_LENGTH}})-[0-9a-f]{${RANDOM_BYTES * 2}}/` +
+    `([a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126})/([^/]+)$`,
+);
+
+/** Lower-cases a content type and drops parameters; undefined when it is not a valid `type/subtype`. */
+export function normalizeContentType(raw: string): string | undefined {
+  const essence = raw.split(';')[0]!.trim().toLowerCase();
+  return CONTENT_TYPE.test(essence) ? essence : undefined;
+}
+
+/** `name` must already be sanitized and `contentType` normalized. */
+export function newUploadKey(name: string, contentType: string, now = Date.now()): string {
+  const sortToken = (MAX_DATE_MS - now).toString(36).padStart(SORT_TOKEN_LENGTH, '0');
+  const random = randomBytes(RANDOM_BYTES).toString('hex');
+  return `${UPLOAD_PREFIX}${sortToken}-${random}/${contentType}/${name}`;
+}
+
+export interface UploadKeyParts {
+  name: string;
+  contentType: string;
+  signedAt: Date;
+}
+
+/** Reads a key made by `newUploadKey`; undefined for anything else (so it cannot be signed or deleted). */
+export function parseUploadKey(key: string): UploadKeyParts | undefined {
+  const match = KEY.exec(key);
+  if (!match) return undefined;
+  const [, sortToken, contentType, name] = match as unknown as [string, string, string, string];
+  if (name === '.' || name === '..') return undefined;
+  return { name, contentType, signedAt: new Date(MAX_DATE_MS - parseInt(sortToken, 36)) };
+}

@@ -1,0 +1,46 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { corsConfigurationXml } from './cors.ts';
+
+/** s3rver accepts these fixed credentials; it does not enforce POST policies or reject anonymous requests. */
+export const EMBEDDED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface EmbeddedS3 {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts s3rver on 127.0.0.1 with the bucket (and its CORS rule) in place; data survives restarts. */
+export async function startEmbeddedS3(options: {
+  dataDir: string;
+  port: number;
+  bucket: string;
+  corsOrigins: string[];
+}): Promise<EmbeddedS3> {
+  const directory = path.join(options.dataDir, 's3');
+  await mkdir(directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port,
+    directory,
+    silent: true,
+    configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml(options.corsOrigins)] }],
+  });
+  let address;
+  try {
+    address = await server.run();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `The embedded S3 cannot listen on 127.0.0.1:${options.port}: the port is in use. Set EMBEDDED_S3_PORT to a free port (0 picks one).`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    stop: () => server.close(),
+  };
+}

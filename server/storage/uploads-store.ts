@@ -1,0 +1,74 @@
+import { DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { AppError } from '../errors/app-error.ts';
+import type { FilePage } from '../http/contract.ts';
+import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
+import type { Storage } from './storage.ts';
+import { isNotFound, storageUnavailable } from './storage-errors.ts';
+
+/** The server's own S3 calls on uploaded files. */
+export class UploadsStore {
+  constructor(private readonly storage: Storage) {}
+
+  /** One ListObjectsV2 per page: names, types and sizes come from the keys and the listing. */
+  async list(options: { cursor?: string; limit: number }): Promise<FilePage> {
+    const page = await this.storage.client
+      .send(
+        new ListObjectsV2Command({
+          Bucket: this.storage.bucket,
+          Prefix: UPLOAD_PREFIX,
+          MaxKeys: options.limit,
+          ContinuationToken: options.cursor,
+        }),
+      )
+      .catch((err) => {
+        if ((err as { name?: string }).name === 'InvalidArgument' && options.cursor) {
+          throw new AppError('invalid_request', 'The page cursor is not valid.');
+        }
+        throw storageUnavailable(err);
+      });
+
+    const files: FilePage['files'] = [];
+    for (const object of page.Contents ?? []) {
+      const parts = object.Key ? parseUploadKey(object.Key) : undefined;
+      if (!parts) continue;
+      files.push({
+        key: object.Key!,
+        name: parts.name,
+        type: parts.contentType,
+        size: object.Size ?? 0,
+        uploadedAt: (object.LastModified ?? parts.signedAt).toISOString(),
+      });
+    }
+    return { files, nextCursor: page.IsTruncated ? (page.NextContinuationToken ?? null) : null };
+  }
+
+  /** Throws not_found when the object is missing. */
+  async assertExists(key: string): Promise<void> {
+    try {
+      await this.storage.client.send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: key }));
+    } catch (err) {
+      if (isNotFound(err)) throw new AppError('not_found', 'That file does not exist (any more).');
+      throw storageUnavailable(err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.assertExists(key);
+    await this.storage.client
+      .send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key }))
+      .catch((err) => {
+        throw storageUnavailable(err);
+      });
+  }
+
+  /** A HeadBucket round trip: its time when the bucket answers, else the failure. */
+  async ping(): Promise<{ reachable: true; latencyMs: number } | { reachable: false; error: unknown }> {
+    const started = performance.now();
+    try {
+      await this.storage.client.send(new HeadBucketCommand({ Bucket: this.storage.bucket }));
+      return { reachable: true, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      return { reachable: false, error };
+    }
+  }
+}

@@ -366,25 +366,43 @@ cmd_start() {
 # ---------------------------------------------------------------- run
 
 cmd_run() {
-  [[ ${1:-} == -- ]] && shift
+  if [[ ${1:-} == -- ]]; then shift; fi
   (($#)) || die "usage: $0 run -- CMD [ARGS...]"
   start_cluster ""
   local dir=$STATE
   # shellcheck disable=SC2064 # expand dir now
   trap "cmd_stop $(printf %q "$dir")" EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
   set -a
   # shellcheck source=/dev/null
   . "$dir/env"
   set +a
   sed 's/^/ceph-rgw: /' "$dir/env" >&2
   local rc=0
-  "$@" || rc=$?
+  run_child "$@" || rc=$?
   exit "$rc"
 }
 
+# Run CMD as a child we wait for, rather than in the foreground, so a TERM sent
+# to this script alone (timeout, CI) is handled now: passed on to CMD, then the
+# EXIT trap stops the cluster. `<&0` keeps stdin, which `&` would replace.
+run_child() {
+  local child rc
+  "$@" <&0 &
+  child=$!
+  # shellcheck disable=SC2064 # expand child now
+  trap "kill -TERM $child 2>/dev/null || true" INT TERM
+  while :; do
+    wait "$child" && rc=0 || rc=$?
+    # wait also returns when a trapped signal arrives; go on until CMD is gone.
+    kill -0 "$child" 2>/dev/null || break
+  done
+  return "$rc"
+}
+
 main() {
+  # Turn signals into an ordinary exit so the EXIT traps clean up.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   local sub=${1:-}
   shift || true
   case $sub in

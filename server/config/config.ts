@@ -8,39 +8,25 @@ export const S3_SINGLE_UPLOAD_MAX_BYTES = 5 * 1024 ** 3;
 
 const EMBEDDED_BUCKET = 'postbox';
 
-// Environment variables arrive as strings; an empty one means "not set".
-const unset = (value: unknown) => (value === '' ? undefined : value);
-
 const int = (min: number, max: number) => {
   const error = `expected a whole number from ${min} to ${max}`;
-  return z.preprocess(unset, z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }));
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
 const bool = () =>
-  z.preprocess(
-    unset,
-    z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).transform((v) => v === 'true' || v === '1'),
-  );
+  z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).transform((v) => v === 'true' || v === '1');
 
 const httpUrl = () =>
-  z.preprocess(
-    unset,
-    z
-      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-      .transform((u) => u.replace(/\/+$/, '')),
-  );
+  z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).transform((u) => u.replace(/\/+$/, ''));
 
-const text = () => z.preprocess(unset, z.string().trim().min(1));
+const text = () => z.string().trim().min(1);
 
 const list = () =>
-  z.preprocess(
-    unset,
-    z.string().transform((s) =>
-      s
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean),
-    ),
+  z.string().transform((s) =>
+    s
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
   );
 
 const MIME_PATTERN = /^(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;
@@ -62,7 +48,7 @@ const envSchema = z.object({
   S3_REGION: text().default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool().default(false),
   S3_MAX_ATTEMPTS: int(1, 10).default(3),
-  S3_RETRY_MODE: z.preprocess(unset, z.enum(['standard', 'adaptive'], { error: 'expected standard or adaptive' })).default('standard'),
+  S3_RETRY_MODE: z.enum(['standard', 'adaptive'], { error: 'expected standard or adaptive' }).default('standard'),
   S3_PROXY: httpUrl().optional(),
   S3_TIMEOUT_MS: int(100, 120_000).default(5000),
 
@@ -72,7 +58,7 @@ const envSchema = z.object({
     .default(['*/*']),
   UPLOAD_EXPIRES_SECONDS: int(60, 12 * 3600).default(900),
   LOG_LEVEL: z
-    .preprocess(unset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }))
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
 });
 
@@ -130,7 +116,8 @@ function defaultAppOrigins(host: string, port: number): string[] {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable means "not set".
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {

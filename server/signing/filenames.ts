@@ -24,9 +24,9 @@ function truncateUtf8(s: string, maxBytes: number): string {
 export function sanitizeFilename(raw: string): string {
   const cleaned = raw
     .normalize('NFC')
-    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
-    .replace(/[/\\]/g, '_')
     .replace(/\s+/gu, ' ')
+    .replace(/[\p{Cc}\p{Cf}]/gu, '')
+    .replace(/[/\\]/g, '_')
     .trim();
   if (cleaned === '' || /^\.+$/.test(cleaned)) return FALLBACK_NAME;
   if (utf8Length(cleaned) <= MAX_FILENAME_BYTES) return cleaned;

@@ -1,0 +1,54 @@
+import type { ErrorCode } from '../../server/http/contract.ts';
+
+/** The server's codes plus the failures only the browser sees. */
+export type ClientErrorCode = ErrorCode | 'network_error' | 'unexpected_response' | 'upload_rejected' | 'upload_failed' | 'cancelled';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    /** For upload_rejected: the storage's own error code, e.g. EntityTooLarge. */
+    readonly storageCode?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const sentences: Record<ClientErrorCode, string> = {
+  invalid_request: 'Postbox could not accept that request.',
+  invalid_json: 'The page sent something the server could not read. Reload the page and try again.',
+  json_required: 'The page sent something the server could not read. Reload the page and try again.',
+  body_too_large: 'The page sent something the server could not read. Reload the page and try again.',
+  file_too_large: 'This file is too large to upload here.',
+  unsupported_type: 'Files of this type are not accepted here.',
+  not_found: 'That file no longer exists. Someone may have deleted it.',
+  storage_unavailable: 'Storage is unreachable right now. Nothing was lost; try again in a moment.',
+  internal_error: 'Something went wrong on the server. Try again in a moment.',
+  network_error: 'Postbox cannot be reached. Check your connection and try again.',
+  unexpected_response: 'The server answered in a way this page does not understand. Reload the page.',
+  upload_rejected: 'Storage refused the upload. Retry to ask for a fresh permission.',
+  upload_failed: 'The upload was interrupted before it finished. Retry to send it again.',
+  cancelled: 'Upload cancelled.',
+};
+
+const storageSentences: Record<string, string> = {
+  EntityTooLarge: 'Storage refused the file: it is larger than this upload allows.',
+  EntityTooSmall: 'Storage refused the file: it is smaller than this upload expects.',
+  AccessDenied: 'Storage refused the upload: its permission expired or did not match. Retry to get a fresh one.',
+};
+
+/** Codes whose messages from the server already read as sentences worth showing as they are. */
+const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_type']);
+
+/** One human sentence for any error the page can meet. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof ApiError)) return sentences.internal_error;
+  if (error.storageCode && storageSentences[error.storageCode]) return storageSentences[error.storageCode]!;
+  if (detailedCodes.has(error.code)) return error.message;
+  return sentences[error.code];
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof ApiError && ['network_error', 'storage_unavailable', 'internal_error'].includes(error.code);
+}

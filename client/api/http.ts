@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import { ErrorBody } from '../../server/http/contract.ts';
+import { ApiError } from './errors.ts';
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'DELETE';
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Error statuses whose body is still the expected answer rather than an ErrorBody. */
+  alsoAccept?: number[];
+}
+
+async function send(path: string, { method = 'GET', body, signal, alsoAccept = [] }: RequestOptions): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      signal,
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    if (signal?.aborted) throw new ApiError('cancelled', 'Request cancelled.');
+    throw new ApiError('network_error', (err as Error).message);
+  }
+  if (response.ok || alsoAccept.includes(response.status)) return response;
+
+  const parsed = ErrorBody.safeParse(await response.json().catch(() => undefined));
+  if (parsed.success) throw new ApiError(parsed.data.error.code, parsed.data.error.message);
+  throw new ApiError(response.status >= 500 ? 'internal_error' : 'unexpected_response', `HTTP ${response.status}`);
+}
+
+/** Calls the API and checks the answer against the same schema the server answers with. */
+export async function requestJson<S extends z.ZodType>(schema: S, path: string, options: RequestOptions = {}): Promise<z.infer<S>> {
+  const response = await send(path, options);
+  const parsed = schema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new ApiError('unexpected_response', parsed.error.message);
+  return parsed.data;
+}
+
+export async function requestNoContent(path: string, options: RequestOptions = {}): Promise<void> {
+  await send(path, options);
+}

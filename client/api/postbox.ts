@@ -1,0 +1,25 @@
+import {
+  api,
+  DownloadLink,
+  FilePage,
+  Health,
+  UploadPolicy,
+  UploadSettings,
+  type LinkRequest,
+  type UploadRequest,
+} from '../../server/http/contract.ts';
+import { requestJson, requestNoContent } from './http.ts';
+
+/** The Postbox HTTP API, typed by the contract the server validates with. */
+export const postboxApi = {
+  settings: () => requestJson(UploadSettings, api.settings),
+  /** 503 still carries a Health body: it says which part is down. */
+  health: () => requestJson(Health, api.health, { alsoAccept: [503] }),
+  signUpload: (request: UploadRequest, signal?: AbortSignal) =>
+    requestJson(UploadPolicy, api.uploads, { method: 'POST', body: request, signal }),
+  listFiles: (cursor?: string) =>
+    requestJson(FilePage, cursor ? `${api.files}?${new URLSearchParams({ cursor })}` : api.files),
+  createLink: (key: string, request: LinkRequest) =>
+    requestJson(DownloadLink, api.fileLink(key), { method: 'POST', body: request }),
+  deleteFile: (key: string) => requestNoContent(api.file(key), { method: 'DELETE' }),
+};

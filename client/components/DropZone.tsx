@@ -1,0 +1,51 @@
+import { useRef, useState, type DragEvent } from 'react';
+import { formatBytes } from '../../server/http/format-bytes.ts';
+
+export function DropZone({ onFiles, maxUploadBytes }: { onFiles: (files: File[]) => void; maxUploadBytes?: number }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
+
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setDragging(false);
+    const files = Array.from(event.dataTransfer.files);
+    if (files.length) onFiles(files);
+  };
+
+  return (
+    <div
+      className={`dropzone${dragging ? ' dropzone--active' : ''}`}
+      onDragOver={(event) => {
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+    >
+      <svg className="dropzone__icon" viewBox="0 0 24 24" aria-hidden="true">
+        <path d="M12 16V4m0 0l-4 4m4-4l4 4M4 16v2a2 2 0 002 2h12a2 2 0 002-2v-2" />
+      </svg>
+      <p className="dropzone__title">Drop files here to upload</p>
+      <p className="dropzone__hint">
+        or{' '}
+        <button type="button" className="button button--primary" onClick={() => input.current?.click()}>
+          Choose files
+        </button>
+      </p>
+      {maxUploadBytes !== undefined && <p className="dropzone__limit">Up to {formatBytes(maxUploadBytes)} per file. Files go straight to storage.</p>}
+      <input
+        ref={input}
+        type="file"
+        multiple
+        hidden
+        aria-label="Choose files to upload"
+        data-testid="file-input"
+        onChange={(event) => {
+          const files = Array.from(event.target.files ?? []);
+          event.target.value = '';
+          if (files.length) onFiles(files);
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,89 @@
+import { useState } from 'react';
+import type { StoredFile } from '../../server/http/contract.ts';
+import { formatBytes } from '../../server/http/format-bytes.ts';
+import { useDeleteFile, useFiles } from '../hooks/files.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
+import { ErrorNotice } from './ErrorNotice.tsx';
+import { SharePanel } from './SharePanel.tsx';
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+function FileRow({ file }: { file: StoredFile }) {
+  const [sharing, setSharing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const deleteFile = useDeleteFile();
+
+  return (
+    <li className="file" data-testid="file-row">
+      <div className="file__main">
+        <span className="file__name" title={file.name}>
+          {file.name}
+        </span>
+        <span className="file__meta">
+          {formatBytes(file.size)} · {file.type} · {dateTime.format(new Date(file.uploadedAt))}
+        </span>
+      </div>
+      <div className="file__actions">
+        <button type="button" className="button" aria-expanded={sharing} onClick={() => setSharing(!sharing)}>
+          {sharing ? 'Hide link' : 'Share'}
+        </button>
+        <button type="button" className="button button--quiet" onClick={() => setConfirming(true)} aria-label={`Delete ${file.name}`}>
+          Delete
+        </button>
+      </div>
+      {sharing && <SharePanel file={file} />}
+      {deleteFile.isError && <ErrorNotice error={deleteFile.error} />}
+      {confirming && (
+        <ConfirmDialog
+          title="Delete this file?"
+          confirmLabel="Delete"
+          busy={deleteFile.isPending}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => deleteFile.mutate(file.key, { onSettled: () => setConfirming(false) })}
+        >
+          <p>
+            <strong className="dialog__filename">{file.name}</strong> will be removed from storage. Links already shared stop working.
+          </p>
+        </ConfirmDialog>
+      )}
+    </li>
+  );
+}
+
+export function FileList() {
+  const files = useFiles();
+
+  if (files.isPending) {
+    return (
+      <p className="placeholder" aria-busy="true">
+        Loading files…
+      </p>
+    );
+  }
+  if (files.isLoadingError) return <ErrorNotice error={files.error} onRetry={() => files.refetch()} />;
+
+  const all = files.data.pages.flatMap((page) => page.files);
+  if (all.length === 0) {
+    return (
+      <div className="empty">
+        <p className="empty__title">No files yet</p>
+        <p>Files you upload appear here, newest first, ready to share.</p>
+      </div>
+    );
+  }
+  return (
+    <>
+      <ul className="files" aria-label="Uploaded files">
+        {all.map((file) => (
+          <FileRow key={file.key} file={file} />
+        ))}
+      </ul>
+      {files.isRefetchError && <ErrorNotice error={files.error} onRetry={() => files.refetch()} />}
+      {files.hasNextPage && (
+        <button type="button" className="button files__more" onClick={() => files.fetchNextPage()} disabled={files.isFetchingNextPage}>
+          {files.isFetchingNextPage ? 'Loading…' : 'Show older files'}
+        </button>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+import { useId, useState } from 'react';
+import type { StoredFile } from '../../server/http/contract.ts';
+import { useCreateLink } from '../hooks/files.ts';
+import { ErrorNotice } from './ErrorNotice.tsx';
+
+const EXPIRY_CHOICES = [
+  { seconds: 15 * 60, label: '15 minutes' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 24 * 3600, label: '1 day' },
+  { seconds: 7 * 24 * 3600, label: '7 days (the longest S3 allows)' },
+];
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A presigned download link with the chosen lifetime, shown with a one-click copy. */
+export function SharePanel({ file }: { file: StoredFile }) {
+  const [expiresIn, setExpiresIn] = useState(3600);
+  const [copied, setCopied] = useState(false);
+  const createLink = useCreateLink();
+  const selectId = useId();
+  const link = createLink.data;
+
+  const copy = async (url: string) => {
+    await navigator.clipboard.writeText(url);
+    setCopied(true);
+  };
+
+  return (
+    <div className="share" data-testid="share-panel">
+      <form
+        className="share__form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setCopied(false);
+          createLink.mutate({ key: file.key, expiresIn });
+        }}
+      >
+        <label htmlFor={selectId}>Link valid for</label>
+        <select id={selectId} value={expiresIn} onChange={(event) => setExpiresIn(Number(event.target.value))}>
+          {EXPIRY_CHOICES.map((choice) => (
+            <option key={choice.seconds} value={choice.seconds}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+        <button type="submit" className="button button--primary" disabled={createLink.isPending}>
+          {createLink.isPending ? 'Creating…' : link ? 'Create new link' : 'Create link'}
+        </button>
+      </form>
+      {createLink.isError && <ErrorNotice error={createLink.error} />}
+      {link && (
+        <div className="share__result">
+          <input className="share__url" readOnly value={link.url} aria-label={`Download link for ${file.name}`} onFocus={(event) => event.target.select()} />
+          <button type="button" className="button" onClick={() => copy(link.url)}>
+            {copied ? 'Copied' : 'Copy link'}
+          </button>
+          <p className="share__note">
+            Anyone with this link can download the file until {dateTime.format(new Date(link.expiresAt))}.
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+import { formatBytes } from '../../server/http/format-bytes.ts';
+import { describeError } from '../api/errors.ts';
+import type { Upload } from '../hooks/use-uploads.ts';
+import { PresignedPostForm } from './PresignedPostForm.tsx';
+import { ProgressBar } from './ProgressBar.tsx';
+
+interface UploadListProps {
+  uploads: Upload[];
+  onCancel: (id: string) => void;
+  onRetry: (upload: Upload) => void;
+  onDismiss: (ids: string[]) => void;
+  registerForm: (id: string) => (form: HTMLFormElement | null) => void;
+}
+
+const finished = (u: Upload) => u.phase !== 'signing' && u.phase !== 'uploading';
+
+function statusText(upload: Upload): string {
+  switch (upload.phase) {
+    case 'signing':
+      return 'Preparing…';
+    case 'uploading': {
+      const percent = upload.file.size ? Math.floor((upload.loaded / upload.file.size) * 100) : 100;
+      return `${percent}% · ${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}`;
+    }
+    case 'done':
+      return `Uploaded · ${formatBytes(upload.file.size)}`;
+    default:
+      return describeError(upload.error);
+  }
+}
+
+export function UploadList({ uploads, onCancel, onRetry, onDismiss, registerForm }: UploadListProps) {
+  if (uploads.length === 0) return null;
+  const finishedIds = uploads.filter(finished).map((u) => u.id);
+  return (
+    <section className="uploads" aria-label="Uploads">
+      <div className="uploads__header">
+        <h2 className="section-title">Uploads</h2>
+        {finishedIds.length > 0 && (
+          <button type="button" className="button button--quiet" onClick={() => onDismiss(finishedIds)}>
+            Clear finished
+          </button>
+        )}
+      </div>
+      <ul className="uploads__list">
+        {uploads.map((upload) => (
+          <li key={upload.id} className={`upload upload--${upload.phase}`} data-testid="upload">
+            <div className="upload__main">
+              <span className="upload__name">{upload.file.name}</span>
+              <span className="upload__status" role={upload.phase === 'failed' || upload.phase === 'rejected' ? 'alert' : undefined}>
+                {statusText(upload)}
+              </span>
+            </div>
+            <ProgressBar
+              value={upload.phase === 'done' ? upload.file.size : upload.loaded}
+              max={upload.file.size || 1}
+              label={`Upload of ${upload.file.name}`}
+              tone={upload.phase === 'done' ? 'success' : upload.phase === 'uploading' || upload.phase === 'signing' ? 'active' : 'muted'}
+            />
+            <div className="upload__actions">
+              {!finished(upload) && (
+                <button type="button" className="button button--quiet" onClick={() => onCancel(upload.id)}>
+                  Cancel
+                </button>
+              )}
+              {(upload.phase === 'failed' || upload.phase === 'cancelled') && (
+                <button type="button" className="button" onClick={() => onRetry(upload)}>
+                  Retry
+                </button>
+              )}
+              {finished(upload) && (
+                <button type="button" className="button button--quiet" aria-label={`Dismiss ${upload.file.name}`} onClick={() => onDismiss([upload.id])}>
+                  Dismiss
+                </button>
+              )}
+            </div>
+            {upload.policy && upload.phase === 'uploading' && (
+              <PresignedPostForm policy={upload.policy} file={upload.file} formRef={registerForm(upload.id)} />
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

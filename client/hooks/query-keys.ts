@@ -1,0 +1,9 @@
+/** Every query key comes from here, so invalidations cannot drift from the queries they target. */
+export const queryKeys = {
+  settings: () => ['settings'] as const,
+  health: () => ['health'] as const,
+  files: {
+    all: () => ['files'] as const,
+    list: () => ['files', 'list'] as const,
+  },
+};

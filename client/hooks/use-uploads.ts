@@ -1,0 +1,129 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useReducer, useRef } from 'react';
+import { flushSync } from 'react-dom';
+import { isTypeAllowed, type UploadPolicy, type UploadSettings } from '../../server/http/contract.ts';
+import { formatBytes } from '../../server/http/format-bytes.ts';
+import { ApiError } from '../api/errors.ts';
+import { postForm } from '../api/post-form.ts';
+import { postboxApi } from '../api/postbox.ts';
+import { queryKeys } from './query-keys.ts';
+
+export type UploadPhase = 'rejected' | 'signing' | 'uploading' | 'done' | 'failed' | 'cancelled';
+
+export interface Upload {
+  id: string;
+  file: File;
+  phase: UploadPhase;
+  loaded: number;
+  /** Set once signed: the page renders the presigned form from it. */
+  policy?: UploadPolicy;
+  error?: unknown;
+}
+
+type Action =
+  | { type: 'added'; uploads: Upload[] }
+  | { type: 'signing'; id: string }
+  | { type: 'signed'; id: string; policy: UploadPolicy }
+  | { type: 'progress'; id: string; loaded: number }
+  | { type: 'done'; id: string }
+  | { type: 'failed'; id: string; error: unknown }
+  | { type: 'dismissed'; ids: string[] };
+
+function reducer(uploads: Upload[], action: Action): Upload[] {
+  if (action.type === 'added') return [...action.uploads, ...uploads];
+  if (action.type === 'dismissed') return uploads.filter((u) => !action.ids.includes(u.id));
+  return uploads.map((u) => {
+    if (u.id !== action.id) return u;
+    switch (action.type) {
+      case 'signing':
+        return { ...u, phase: 'signing', loaded: 0, policy: undefined, error: undefined };
+      case 'signed':
+        return { ...u, phase: 'uploading', policy: action.policy };
+      case 'progress':
+        return { ...u, loaded: action.loaded };
+      case 'done':
+        return { ...u, phase: 'done', loaded: u.file.size };
+      case 'failed':
+        return { ...u, phase: action.error instanceof ApiError && action.error.code === 'cancelled' ? 'cancelled' : 'failed', error: action.error };
+    }
+  });
+}
+
+/** Refuses what the server would refuse anyway, before anything is sent. */
+function checkLocally(file: File, settings: UploadSettings | undefined): ApiError | undefined {
+  if (!settings) return undefined;
+  if (file.size > settings.maxUploadBytes) {
+    return new ApiError('file_too_large', `This file is ${formatBytes(file.size)}; files can be at most ${formatBytes(settings.maxUploadBytes)}.`);
+  }
+  if (!isTypeAllowed(file.type || 'application/octet-stream', settings.allowedTypes)) {
+    return new ApiError('unsupported_type', `Files of type ${file.type || 'unknown'} are not accepted here.`);
+  }
+  return undefined;
+}
+
+let nextId = 0;
+
+/**
+ * The upload queue: each file is signed (a presigned POST from the server), its form rendered,
+ * then posted straight to storage with progress. Upload progress is page state, kept here;
+ * the file list stays in TanStack Query and is invalidated when an upload lands.
+ */
+export function useUploads(settings: UploadSettings | undefined) {
+  const [uploads, dispatch] = useReducer(reducer, []);
+  const queryClient = useQueryClient();
+  const forms = useRef(new Map<string, HTMLFormElement>());
+  const controllers = useRef(new Map<string, AbortController>());
+
+  const { mutate: upload } = useMutation({
+    mutationFn: async ({ id, file }: Upload) => {
+      const controller = new AbortController();
+      controllers.current.set(id, controller);
+      const policy = await postboxApi.signUpload(
+        { name: file.name, size: file.size, type: file.type || 'application/octet-stream' },
+        controller.signal,
+      );
+      // Render the form now, so the FormData below comes from the real <form> with its fields.
+      flushSync(() => dispatch({ type: 'signed', id, policy }));
+      const form = forms.current.get(id);
+      if (!form) throw new ApiError('cancelled', 'The upload was removed.');
+      await postForm(form, {
+        signal: controller.signal,
+        onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }),
+      });
+    },
+    onMutate: ({ id }) => dispatch({ type: 'signing', id }),
+    onSuccess: (_result, { id }) => {
+      dispatch({ type: 'done', id });
+      return queryClient.invalidateQueries({ queryKey: queryKeys.files.all() });
+    },
+    onError: (error, { id }) => dispatch({ type: 'failed', id, error }),
+    onSettled: (_result, _error, { id }) => controllers.current.delete(id),
+  });
+
+  const add = useCallback(
+    (files: File[]) => {
+      const added: Upload[] = files.map((file) => {
+        const error = checkLocally(file, settings);
+        return { id: `upload-${++nextId}`, file, phase: error ? 'rejected' : 'signing', loaded: 0, error };
+      });
+      dispatch({ type: 'added', uploads: added });
+      for (const item of added) if (item.phase !== 'rejected') upload(item);
+    },
+    [settings, upload],
+  );
+
+  const cancel = useCallback((id: string) => controllers.current.get(id)?.abort(), []);
+  const retry = useCallback((item: Upload) => upload(item), [upload]);
+  const dismiss = useCallback((ids: string[]) => dispatch({ type: 'dismissed', ids }), []);
+
+  /** Ref callback for each upload's form, so the mutation can read its FormData. */
+  const registerForm = useCallback(
+    (id: string) => (form: HTMLFormElement | null) => {
+      if (form) forms.current.set(id, form);
+      else forms.current.delete(id);
+    },
+    [],
+  );
+
+  return { uploads, add, cancel, retry, dismiss, registerForm };
+}

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs on the embedded S3 with sensible defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(8080);
+    expect(config.storage).toEqual({
+      mode: 'embedded',
+      bucket: 'postbox',
+      region: 'us-east-1',
+      port: 8081,
+      dataDir: path.resolve('./data'),
+      corsOrigins: ['http://127.0.0.1:8080', 'http://localhost:8080'],
+    });
+    expect(config.s3Client).toEqual({ maxAttempts: 3, retryMode: 'standard', proxy: undefined, timeoutMs: 5000 });
+    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], expiresSeconds: 900 });
+  });
+
+  it('uses an external bucket, and creates nothing, when S3_BUCKET is set', () => {
+    const config = loadConfig({
+      S3_BUCKET: 'my-bucket',
+      S3_ENDPOINT: 'http://minio.internal:9000/',
+      S3_PUBLIC_ENDPOINT: 'https://files.example.com',
+      S3_REGION: 'eu-west-3',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_MAX_ATTEMPTS: '5',
+      S3_RETRY_MODE: 'adaptive',
+      S3_PROXY: 'http://proxy.internal:3128',
+    });
+    expect(config.storage).toEqual({
+      mode: 'external',
+      bucket: 'my-bucket',
+      region: 'eu-west-3',
+      endpoint: 'http://minio.internal:9000',
+      publicEndpoint: 'https://files.example.com',
+      forcePathStyle: true,
+    });
+    expect(config.s3Client).toMatchObject({ maxAttempts: 5, retryMode: 'adaptive', proxy: 'http://proxy.internal:3128' });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', S3_BUCKET: '' }).storage.mode).toBe('embedded');
+  });
+
+  it('allows any port of a loopback host when the port is chosen at start', () => {
+    const config = loadConfig({ PORT: '0' });
+    expect(config.storage.mode === 'embedded' && config.storage.corsOrigins).toEqual(['http://127.0.0.1:*', 'http://localhost:*']);
+  });
+
+  it('reads allowed types as a lower-cased list', () => {
+    expect(loadConfig({ ALLOWED_TYPES: 'Image/*, application/pdf' }).uploads.allowedTypes).toEqual(['image/*', 'application/pdf']);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^PORT: expected a whole number from 0 to 65535 \(got "eighty"\)$/],
+    [{ PORT: '70000' }, /^PORT: expected a whole number from 0 to 65535/],
+    [{ S3_FORCE_PATH_STYLE: 'yes' }, /^S3_FORCE_PATH_STYLE: expected true or false/],
+    [{ S3_RETRY_MODE: 'legacy' }, /^S3_RETRY_MODE: expected standard or adaptive/],
+    [{ S3_MAX_ATTEMPTS: '0' }, /^S3_MAX_ATTEMPTS: expected a whole number from 1 to 10/],
+    [{ S3_BUCKET: 'B' }, /^S3_BUCKET: expected an S3 bucket name/],
+    [{ S3_BUCKET: 'ok-bucket', S3_ENDPOINT: 'ftp://host' }, /^S3_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/],
+    [{ MAX_UPLOAD_BYTES: String(6 * 1024 ** 3) }, /^MAX_UPLOAD_BYTES: expected a whole number from 1 to 5368709120/],
+    [{ ALLOWED_TYPES: 'images' }, /^ALLOWED_TYPES: expected content types such as image\/png/],
+    [{ UPLOAD_EXPIRES_SECONDS: '5' }, /^UPLOAD_EXPIRES_SECONDS: expected a whole number from 60 to 43200/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: expected one of/],
+    [{ S3_ENDPOINT: 'http://localhost:9000' }, /^S3_ENDPOINT: only used with S3_BUCKET/],
+  ])('refuses %j with a message naming the variable and what is allowed', (env, expected) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(expected);
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(problemsOf({ PORT: 'x', S3_RETRY_MODE: 'y' }).map((p) => p.split(':')[0]).sort()).toEqual(['PORT', 'S3_RETRY_MODE']);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { newUploadKey, normalizeContentType, parseUploadKey, UPLOAD_PREFIX } from './object-keys.ts';
+
+describe('newUploadKey', () => {
+  it('puts every upload under the upload prefix with its type and name', () => {
+    const key = newUploadKey('photo.png', 'image/png', Date.UTC(2026, 10, 23));
+    expect(key).toMatch(/^uploads\/[0-9a-z]{11}-[0-9a-f]{16}\/image\/png\/photo\.png$/);
+  });
+
+  it('is unique even for the same name at the same millisecond', () => {
+    const now = Date.now();
+    const keys = new Set(Array.from({ length: 1000 }, () => newUploadKey('a.txt', 'text/plain', now)));
+    expect(keys.size).toBe(1000);
+  });
+
+  it('sorts newer uploads first in S3 order (byte order)', () => {
+    const older = newUploadKey('b.txt', 'text/plain', Date.UTC(2020, 0, 1));
+    const newer = newUploadKey('a.txt', 'text/plain', Date.UTC(2026, 0, 1));
+    const muchNewer = newUploadKey('a.txt', 'text/plain', Date.UTC(2100, 0, 1));
+    expect([older, newer, muchNewer].sort()).toEqual([muchNewer, newer, older]);
+  });
+});
+
+describe('parseUploadKey', () => {
+  it('reads back what newUploadKey wrote', () => {
+    const signedAt = Date.UTC(2026, 10, 23, 9, 30);
+    const key = newUploadKey('Grüße 2026.pdf', 'application/pdf', signedAt);
+    expect(parseUploadKey(key)).toEqual({ name: 'Grüße 2026.pdf', contentType: 'application/pdf', signedAt: new Date(signedAt) });
+  });
+
+  it.each([
+    'other/0000000000a-0123456789abcdef/text/plain/a.txt',
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/dir/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/..`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789ABCDEF/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}../0123456789abcdef/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/`,
+    '',
+  ])('refuses %j, which the server did not make', (key) => {
+    expect(parseUploadKey(key)).toBeUndefined();
+  });
+});
+
+describe('normalizeContentType', () => {
+  it.each([
+    ['image/png', 'image/png'],
+    ['Text/HTML; charset=UTF-8', 'text/html'],
+    ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+    ['image/svg+xml', 'image/svg+xml'],
+  ])('keeps %j as %j', (raw, expected) => {
+    expect(normalizeContentType(raw)).toBe(expected);
+  });
+
+  it.each(['', 'png', 'image/', '/png', 'image/png/x', 'image/../x', 'text/plain\r\nX-Evil: 1', 'ima ge/png'])('refuses %j', (raw) => {
+    expect(normalizeContentType(raw)).toBeUndefined();
+  });
+});

@@ -1,7 +1,14 @@
 import type { ErrorCode } from '../../server/http/contract.ts';
 
 /** The server's codes plus the failures only the browser sees. */
-export type ClientErrorCode = ErrorCode | 'network_error' | 'unexpected_response' | 'upload_rejected' | 'upload_failed' | 'cancelled';
+export type ClientErrorCode =
+  | ErrorCode
+  | 'network_error'
+  | 'unexpected_response'
+  | 'storage_unreachable'
+  | 'upload_rejected'
+  | 'upload_failed'
+  | 'cancelled';
 
 export class ApiError extends Error {
   constructor(
@@ -27,6 +34,7 @@ const sentences: Record<ClientErrorCode, string> = {
   internal_error: 'Something went wrong on the server. Try again in a moment.',
   network_error: 'Postbox cannot be reached. Check your connection and try again.',
   unexpected_response: 'The server answered in a way this page does not understand. Reload the page.',
+  storage_unreachable: 'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',
   upload_rejected: 'Storage refused the upload. Retry to ask for a fresh permission.',
   upload_failed: 'The upload was interrupted before it finished. Retry to send it again.',
   cancelled: 'Upload cancelled.',
@@ -50,5 +58,5 @@ export function describeError(error: unknown): string {
 }
 
 export function isRetryable(error: unknown): boolean {
-  return error instanceof ApiError && ['network_error', 'storage_unavailable', 'internal_error'].includes(error.code);
+  return error instanceof ApiError && ['network_error', 'storage_unavailable', 'storage_unreachable', 'internal_error'].includes(error.code);
 }

@@ -22,8 +22,10 @@ export function postForm(
   const body = new FormData(form);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    let sentAnything = false;
     xhr.open('POST', form.action);
     xhr.upload.onprogress = (event) => {
+      sentAnything ||= event.loaded > 0;
       if (event.lengthComputable) options.onProgress({ loaded: event.loaded, total: event.total });
     };
     xhr.onload = () => {
@@ -34,7 +36,12 @@ export function postForm(
       const code = storageErrorCode(xhr.responseText);
       reject(new ApiError('upload_rejected', `Storage answered ${xhr.status}${code ? ` ${code}` : ''}`, code));
     };
-    xhr.onerror = () => reject(new ApiError('upload_failed', 'The connection to storage failed.'));
+    xhr.onerror = () =>
+      reject(
+        sentAnything
+          ? new ApiError('upload_failed', 'The connection to storage broke during the upload.')
+          : new ApiError('storage_unreachable', 'The browser could not connect to storage.'),
+      );
     xhr.onabort = () => reject(new ApiError('cancelled', 'Upload cancelled.'));
     if (options.signal.aborted) {
       reject(new ApiError('cancelled', 'Upload cancelled.'));

@@ -53,7 +53,7 @@ function reducer(uploads: Upload[], action: Action): Upload[] {
 function checkLocally(file: File, settings: UploadSettings | undefined): ApiError | undefined {
   if (!settings) return undefined;
   if (file.size > settings.maxUploadBytes) {
-    return new ApiError('file_too_large', `This file is ${formatBytes(file.size)}; files can be at most ${formatBytes(settings.maxUploadBytes)}.`);
+    return new ApiError('file_too_large', `This file is too large: the limit is ${formatBytes(settings.maxUploadBytes)} per file.`);
   }
   if (!isTypeAllowed(file.type || 'application/octet-stream', settings.allowedTypes)) {
     return new ApiError('unsupported_type', `Files of type ${file.type || 'unknown'} are not accepted here.`);

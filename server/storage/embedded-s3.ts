@@ -2,8 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { corsConfigurationXml } from './cors.ts';
+import { enforcePostPolicies } from './embedded-post-policy.ts';
 
-/** s3rver accepts these fixed credentials; it does not enforce POST policies or reject anonymous requests. */
+/** s3rver accepts these fixed credentials. It does not reject anonymous requests; see embedded-post-policy for POSTs. */
 export const EMBEDDED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface EmbeddedS3 {
@@ -27,6 +28,7 @@ export async function startEmbeddedS3(options: {
     silent: true,
     configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml(options.corsOrigins)] }],
   });
+  enforcePostPolicies(server, EMBEDDED_CREDENTIALS.secretAccessKey);
   let address;
   try {
     address = await server.run();

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
 import type { FilePage } from '../http/contract.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
@@ -9,21 +9,23 @@ import { isNotFound, storageUnavailable } from './storage-errors.ts';
 export class UploadsStore {
   constructor(private readonly storage: Storage) {}
 
-  /** One ListObjectsV2 per page: names, types and sizes come from the keys and the listing. */
+  /**
+   * One listing request per page: names, types and sizes come from the keys and the listing.
+   * The cursor is the last key of the previous page (a V1 marker). ListObjectsV2 would do the
+   * same, but s3rver 3.7 makes its continuation tokens with DES, which OpenSSL 3 (Node 20) lacks:
+   * every truncated V2 listing fails there with a 500. Every S3 implementation supports V1.
+   */
   async list(options: { cursor?: string; limit: number }): Promise<FilePage> {
     const page = await this.storage.client
       .send(
-        new ListObjectsV2Command({
+        new ListObjectsCommand({
           Bucket: this.storage.bucket,
           Prefix: UPLOAD_PREFIX,
           MaxKeys: options.limit,
-          ContinuationToken: options.cursor,
+          Marker: options.cursor,
         }),
       )
       .catch((err) => {
-        if ((err as { name?: string }).name === 'InvalidArgument' && options.cursor) {
-          throw new AppError('invalid_request', 'The page cursor is not valid.');
-        }
         throw storageUnavailable(err);
       });
 
@@ -39,7 +41,8 @@ export class UploadsStore {
         uploadedAt: (object.LastModified ?? parts.signedAt).toISOString(),
       });
     }
-    return { files, nextCursor: page.IsTruncated ? (page.NextContinuationToken ?? null) : null };
+    const lastKey = page.Contents?.at(-1)?.Key;
+    return { files, nextCursor: page.IsTruncated && lastKey ? lastKey : null };
   }
 
   /** Throws not_found when the object is missing. */

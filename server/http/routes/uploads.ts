@@ -23,7 +23,7 @@ export function uploadRoutes(config: Config, storage: Storage): Router {
       throw new AppError('unsupported_type', `Files of type ${contentType} are not accepted here.`);
     }
     if (request.size > maxBytes) {
-      throw new AppError('file_too_large', `Files can be at most ${formatBytes(maxBytes)}; this one is ${formatBytes(request.size)}.`);
+      throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
     }
     const filename = sanitizeFilename(request.name);
     const policy: UploadPolicy = await signUploadPolicy(storage.signingClient, {

@@ -1,0 +1,37 @@
+import { expect, test } from '@playwright/test';
+import { E2E_MAX_UPLOAD_BYTES } from '../playwright.config.ts';
+import { makeFile, snap } from './support.ts';
+
+test('a file over the limit is refused before anything is sent', async ({ page }, testInfo) => {
+  await page.goto('/');
+  await expect(page.getByText('Up to 5 MiB per file.')).toBeVisible();
+  let signRequests = 0;
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/uploads')) signRequests += 1;
+  });
+  await page.getByTestId('file-input').setInputFiles(makeFile('too-big.iso', E2E_MAX_UPLOAD_BYTES + 1));
+  const upload = page.getByTestId('upload').filter({ hasText: 'too-big.iso' });
+  await expect(upload.getByRole('alert')).toHaveText('This file is too large: the limit is 5 MiB per file.');
+  await expect(upload.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+  await snap(page, testInfo, '08-too-large');
+  expect(signRequests).toBe(0);
+});
+
+test.describe('when storage is down', () => {
+  test.use({ baseURL: `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 18080) + 1}` });
+
+  test('the page says so, and an upload fails with a sentence and a retry', async ({ page }, testInfo) => {
+    await page.goto('/');
+    await expect(page.getByRole('status')).toHaveText('Storage unreachable');
+    await expect(page.getByRole('alert')).toContainText('Storage is unreachable right now.', { timeout: 15_000 });
+    await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
+
+    await page.getByTestId('file-input').setInputFiles(makeFile('report.pdf', 1000, 'application/pdf'));
+    const upload = page.getByTestId('upload').filter({ hasText: 'report.pdf' });
+    await expect(upload.getByRole('alert')).toHaveText(
+      'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',
+    );
+    await expect(upload.getByRole('button', { name: 'Retry' })).toBeVisible();
+    await snap(page, testInfo, '09-storage-down');
+  });
+});

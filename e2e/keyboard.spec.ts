@@ -1,0 +1,36 @@
+import { expect, test } from '@playwright/test';
+import { makeFile, snap } from './support.ts';
+
+test('everything works from the keyboard', async ({ page }, testInfo) => {
+  await page.goto('/');
+  await expect(page.getByRole('status')).toBeVisible();
+
+  // Tab to "Choose files" and open the picker with Enter.
+  const chooseFiles = page.getByRole('button', { name: 'Choose files' });
+  for (let i = 0; i < 10 && !(await chooseFiles.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+  await expect(chooseFiles).toBeFocused();
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  await chooser.setFiles(makeFile('keyboard.txt', 100, 'text/plain'));
+  const row = page.getByTestId('file-row').filter({ hasText: 'keyboard.txt' });
+  await expect(row).toBeVisible();
+
+  // Share: focus the button, Enter, then Enter on "Create link" after tabbing to it.
+  await row.getByRole('button', { name: 'Share' }).focus();
+  await page.keyboard.press('Enter');
+  await row.getByLabel('Link valid for').focus();
+  await page.keyboard.press('Tab');
+  await expect(row.getByRole('button', { name: 'Create link' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(row.getByLabel('Download link for keyboard.txt')).toHaveValue(/^http/);
+
+  // Delete asks first; Escape cancels, and focus starts on the safe choice.
+  await row.getByRole('button', { name: 'Delete keyboard.txt' }).focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Delete this file?' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await snap(page, testInfo, '10-keyboard-dialog');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(row).toBeVisible();
+});

@@ -1,0 +1,108 @@
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { api, FilePage } from '../server/http/contract.ts';
+import { downloadThroughBrowser, makeFile, sha256, snap, throttleUploads } from './support.ts';
+
+/** Other tests share this server: start from an empty bucket, through the API. */
+async function deleteAllFiles(request: APIRequestContext) {
+  const page = FilePage.parse(await (await request.get(`${api.files}?limit=1000`)).json());
+  for (const file of page.files) expect((await request.delete(api.file(file.key))).status()).toBe(204);
+}
+
+test('a person uploads a file, shares a link, downloads it and deletes it', async ({ page }, testInfo) => {
+  await deleteAllFiles(page.request);
+  await page.goto('/');
+  await expect(page.getByText('No files yet')).toBeVisible();
+  await expect(page.getByRole('status')).toHaveText('Storage online (embedded)');
+  await snap(page, testInfo, '01-empty');
+
+  // Slow the upload down so its progress is visible, as on a real network.
+  const unthrottle = await throttleUploads(page, 1024 * 1024);
+  const file = makeFile('Résumé – Grüße 2026.txt', 3 * 1024 * 1024, 'text/plain');
+  await page.getByTestId('file-input').setInputFiles(file);
+
+  const upload = page.getByTestId('upload').filter({ hasText: file.name });
+  const progress = upload.getByRole('progressbar');
+  await expect
+    .poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 15_000 })
+    .toBeGreaterThan(10);
+  await expect(upload).toContainText(/\d+% · [\d.]+ MiB of 3 MiB/);
+  await snap(page, testInfo, '02-uploading');
+  await unthrottle();
+
+  await expect(upload).toContainText('Uploaded · 3 MiB', { timeout: 30_000 });
+  await expect(progress).toHaveAttribute('aria-valuenow', '100');
+  const row = page.getByTestId('file-row').filter({ hasText: file.name });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText('3 MiB · text/plain');
+  await snap(page, testInfo, '03-uploaded');
+
+  await row.getByRole('button', { name: 'Share' }).click();
+  await row.getByLabel('Link valid for').selectOption({ label: '1 day' });
+  await row.getByRole('button', { name: 'Create link' }).click();
+  const linkField = row.getByLabel(`Download link for ${file.name}`);
+  await expect(linkField).toHaveValue(/X-Amz-Expires=86400/);
+  const url = await linkField.inputValue();
+  await row.getByRole('button', { name: 'Copy link' }).click();
+  await expect(row.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+  await snap(page, testInfo, '04-link');
+
+  // The link works in a plain browser: it downloads as an attachment under the original name.
+  const { download, bytes } = await downloadThroughBrowser(page, url);
+  expect(download.suggestedFilename()).toBe(file.name);
+  expect(sha256(bytes)).toBe(sha256(file.buffer));
+
+  // And with any HTTP client.
+  const direct = await page.request.get(url);
+  expect(direct.status()).toBe(200);
+  expect(direct.headers()['content-disposition']).toContain("filename*=UTF-8''R%C3%A9sum%C3%A9");
+  expect(sha256(await direct.body())).toBe(sha256(file.buffer));
+
+  await row.getByRole('button', { name: `Delete ${file.name}` }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete this file?' });
+  await expect(dialog).toContainText(file.name);
+  await snap(page, testInfo, '05-confirm-delete');
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await expect(row).toHaveCount(0);
+  await expect(page.getByText('No files yet')).toBeVisible();
+  expect((await page.request.get(url)).status()).toBe(404);
+});
+
+test('several files at once, with a name full of markup shown as text', async ({ page }, testInfo) => {
+  await page.goto('/');
+  const markup = '<img src=x onerror="window.pwned=1"> & <b>bold.html';
+  await page.getByTestId('file-input').setInputFiles([
+    makeFile(markup, 2000, 'text/html'),
+    makeFile('photo.png', 50_000, 'image/png'),
+    makeFile('notes.md', 10, 'text/markdown'),
+  ]);
+  for (const name of [markup, 'photo.png', 'notes.md']) {
+    await expect(page.getByTestId('file-row').filter({ hasText: name })).toBeVisible();
+  }
+  const row = page.getByTestId('file-row').filter({ hasText: markup });
+  await expect(row.locator('.file__name')).toHaveText(markup);
+  await expect(row.locator('img, b')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
+  await snap(page, testInfo, '06-several-files');
+
+  await page.getByRole('button', { name: 'Clear finished' }).click();
+  await expect(page.getByTestId('upload')).toHaveCount(0);
+});
+
+test('an upload can be cancelled and retried', async ({ page }, testInfo) => {
+  await page.goto('/');
+  const unthrottle = await throttleUploads(page, 256 * 1024);
+  const file = makeFile('big-video.bin', 4 * 1024 * 1024);
+  await page.getByTestId('file-input').setInputFiles(file);
+  const upload = page.getByTestId('upload').filter({ hasText: file.name });
+  await expect(upload).toContainText('% ·');
+  await upload.getByRole('button', { name: 'Cancel' }).click();
+  await expect(upload).toContainText('Upload cancelled.');
+  await snap(page, testInfo, '07-cancelled');
+  await expect(page.getByTestId('file-row').filter({ hasText: file.name })).toHaveCount(0);
+
+  await unthrottle();
+  await upload.getByRole('button', { name: 'Retry' }).click();
+  await expect(upload).toContainText('Uploaded', { timeout: 30_000 });
+  await expect(page.getByTestId('file-row').filter({ hasText: file.name })).toBeVisible();
+});

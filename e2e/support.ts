@@ -1,0 +1,47 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Download, Page, TestInfo } from '@playwright/test';
+
+export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+export function makeFile(name: string, size: number, mimeType = 'application/octet-stream') {
+  return { name, mimeType, buffer: randomBytes(size) };
+}
+
+/** Saves a screenshot in the test's output folder and attaches it to the report. */
+export async function snap(page: Page, testInfo: TestInfo, name: string) {
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/** Slows this page's uploads (Chromium network emulation), so progress can be seen and cancelled. */
+export async function throttleUploads(page: Page, bytesPerSecond: number) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  });
+  return async () => {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+  };
+}
+
+/** Follows a link the way a person clicking it would, and returns the browser's download. */
+export async function downloadThroughBrowser(page: Page, url: string): Promise<{ download: Download; bytes: Buffer }> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.evaluate((href) => {
+      const anchor = document.createElement('a');
+      anchor.href = href;
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+    }, url),
+  ]);
+  return { download, bytes: await readFile((await download.path())!) };
+}

@@ -1,0 +1,66 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+// Two real servers: the app on its embedded S3 (fresh data each run), and the same app pointed at
+// an S3 endpoint where nothing listens, to show what people see when storage is down.
+const appPort = Number(process.env.E2E_PORT ?? 18080);
+const outagePort = appPort + 1;
+export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results/e2e',
+  timeout: 60_000,
+  retries: 0,
+  workers: 1,
+  reporter: [['list'], ['html', { outputFolder: 'playwright-report', open: 'never' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${appPort}`,
+    screenshot: 'on',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    },
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: { viewport: { width: 1100, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] },
+    },
+  ],
+  webServer: [
+    {
+      command: 'node_modules/.bin/tsx server/main.ts',
+      url: `http://127.0.0.1:${appPort}/api/health`,
+      env: {
+        PORT: String(appPort),
+        EMBEDDED_S3_PORT: '0',
+        POSTBOX_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'postbox-e2e-')),
+        MAX_UPLOAD_BYTES: String(E2E_MAX_UPLOAD_BYTES),
+        LOG_LEVEL: 'warn',
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: 'node_modules/.bin/tsx server/main.ts',
+      url: `http://127.0.0.1:${outagePort}/api/settings`,
+      env: {
+        PORT: String(outagePort),
+        S3_BUCKET: 'unreachable',
+        // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
+        S3_ENDPOINT: 'http://127.0.0.1:9',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_MAX_ATTEMPTS: '1',
+        AWS_ACCESS_KEY_ID: 'outage',
+        AWS_SECRET_ACCESS_KEY: 'outage',
+        LOG_LEVEL: 'fatal',
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+  ],
+});

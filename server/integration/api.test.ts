@@ -1,0 +1,194 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { parse as parseDisposition } from 'content-disposition';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type FilePage, type UploadPolicy } from '../http/contract.ts';
+import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const MAX = 64 * 1024;
+
+let app: TestPostbox;
+
+beforeAll(async () => {
+  app = await startTestPostbox({ MAX_UPLOAD_BYTES: String(MAX), ALLOWED_TYPES: 'text/*,image/*,application/octet-stream,application/pdf' });
+});
+afterAll(() => app?.stop());
+
+async function upload(name: string, bytes: Uint8Array, type = 'application/octet-stream'): Promise<UploadPolicy> {
+  const signed = await app.call('POST', api.uploads, { name, size: bytes.length, type });
+  expect(signed.status).toBe(201);
+  const posted = await postThroughPolicy(signed.body, bytes, name);
+  expect(posted.status).toBe(204);
+  return signed.body;
+}
+
+describe('upload through the presigned POST', () => {
+  it('stores the exact bytes under the server-made key, with type, disposition and original name', async () => {
+    const bytes = randomBytes(10_000);
+    const name = 'Überweisung März 2026.pdf';
+    const policy = await upload(name, bytes, 'application/pdf');
+
+    expect(policy.key).toMatch(/^uploads\/[0-9a-z]{11}-[0-9a-f]{16}\/application\/pdf\/Überweisung März 2026\.pdf$/);
+    expect(new Date(policy.expiresAt).getTime() - Date.now()).toBeGreaterThan(800_000);
+
+    const object = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: policy.key }));
+    const stored = await object.Body!.transformToByteArray();
+    expect(sha256(stored)).toBe(sha256(bytes));
+    expect(object.ContentType).toBe('application/pdf');
+    expect(parseDisposition(object.ContentDisposition!)).toMatchObject({ type: 'attachment', parameters: { filename: name } });
+    expect(decodeURIComponent(object.Metadata!['original-name']!)).toBe(name);
+  });
+
+  it('never uses a client-chosen key or path', async () => {
+    const signed = await app.call('POST', api.uploads, { name: '../../secrets/evil.txt', size: 3, type: 'text/plain' });
+    expect(signed.status).toBe(201);
+    expect(signed.body.key).toMatch(/^uploads\/[0-9a-z]{11}-[0-9a-f]{16}\/text\/plain\/\.\._\.\._secrets_evil\.txt$/);
+    expect(signed.body.fields.key).toBe(signed.body.key);
+
+    const withKey = await app.call('POST', api.uploads, { name: 'a.txt', size: 3, type: 'text/plain', key: 'other/x' });
+    expect(withKey.status).toBe(400);
+    expect(withKey.body.error.code).toBe('invalid_request');
+  });
+
+  it('accepts an empty file', async () => {
+    await upload('empty.txt', new Uint8Array(0), 'text/plain');
+  });
+});
+
+describe('listing', () => {
+  it('lists uploads newest first with name, size, type and time, a page at a time', async () => {
+    const names = ['first.txt', 'second.txt', 'third.txt'];
+    for (const name of names) await upload(name, Buffer.from(name), 'text/plain');
+
+    const firstPage = await app.call('GET', `${api.files}?limit=2`);
+    expect(firstPage.status).toBe(200);
+    const page1 = firstPage.body as FilePage;
+    expect(page1.files.map((f) => f.name)).toEqual(['third.txt', 'second.txt']);
+    expect(page1.files[0]).toMatchObject({ size: 9, type: 'text/plain' });
+    expect(Date.now() - new Date(page1.files[0]!.uploadedAt).getTime()).toBeLessThan(60_000);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+
+    const secondPage = await app.call('GET', `${api.files}?limit=2&cursor=${encodeURIComponent(page1.nextCursor!)}`);
+    const page2 = secondPage.body as FilePage;
+    expect(page2.files[0]!.name).toBe('first.txt');
+    const keys = [...page1.files, ...page2.files].map((f) => f.key);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('ignores objects in the bucket that the server did not make', async () => {
+    await app.storage.client.send(new PutObjectCommand({ Bucket: app.storage.bucket, Key: 'uploads/stray.txt', Body: 'x' }));
+    const list = await app.call('GET', `${api.files}?limit=1000`);
+    expect(list.body.files.map((f: { key: string }) => f.key)).not.toContain('uploads/stray.txt');
+  });
+});
+
+describe('download links', () => {
+  it('downloads the identical bytes as an attachment under the original name', async () => {
+    const bytes = randomBytes(5000);
+    const name = 'café menu «spécial».txt';
+    const policy = await upload(name, bytes, 'text/plain');
+
+    const link = await app.call('POST', api.fileLink(policy.key), { expiresIn: 3600 });
+    expect(link.status).toBe(201);
+    expect(link.body.url).toContain('X-Amz-Expires=3600');
+    expect(Math.abs(new Date(link.body.expiresAt).getTime() - (Date.now() + 3600_000))).toBeLessThan(10_000);
+
+    const download = await fetch(link.body.url);
+    expect(download.status).toBe(200);
+    expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(bytes));
+    const disposition = parseDisposition(download.headers.get('content-disposition')!);
+    expect(disposition).toMatchObject({ type: 'attachment', parameters: { filename: name } });
+  });
+
+  it.each([59, 604_801, 1.5, '3600'])('refuses an expiry of %j', async (expiresIn) => {
+    const policy = await upload('x.txt', Buffer.from('x'), 'text/plain');
+    const link = await app.call('POST', api.fileLink(policy.key), { expiresIn });
+    expect(link.status).toBe(400);
+    expect(link.body.error.code).toBe('invalid_request');
+  });
+
+  it('answers 404 for a file that does not exist', async () => {
+    const key = 'uploads/0000000000a-0123456789abcdef/text/plain/missing.txt';
+    const link = await app.call('POST', api.fileLink(key), { expiresIn: 3600 });
+    expect(link.status).toBe(404);
+    expect(link.body.error.code).toBe('not_found');
+  });
+
+  it('refuses to sign anything outside the uploads the server made', async () => {
+    for (const key of ['uploads/stray.txt', 'shares/secret.json', '../etc/passwd']) {
+      const link = await app.call('POST', api.fileLink(key), { expiresIn: 3600 });
+      expect(link.status).toBe(400);
+      expect(link.body.error.code).toBe('invalid_request');
+    }
+  });
+});
+
+describe('delete', () => {
+  it('deletes a file, after which it is neither listed nor linkable', async () => {
+    const policy = await upload('doomed.txt', Buffer.from('bye'), 'text/plain');
+    const deleted = await fetch(app.url + api.file(policy.key), { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+
+    const list = await app.call('GET', `${api.files}?limit=1000`);
+    expect(list.body.files.map((f: { key: string }) => f.key)).not.toContain(policy.key);
+    expect((await app.call('DELETE', api.file(policy.key))).status).toBe(404);
+    expect((await app.call('POST', api.fileLink(policy.key), { expiresIn: 60 })).status).toBe(404);
+  });
+});
+
+describe('bad input gets a clear 4xx JSON error', () => {
+  it.each([
+    ['missing fields', { name: 'a.txt' }, 400, 'invalid_request'],
+    ['negative size', { name: 'a.txt', size: -1, type: 'text/plain' }, 400, 'invalid_request'],
+    ['fractional size', { name: 'a.txt', size: 1.5, type: 'text/plain' }, 400, 'invalid_request'],
+    ['empty name', { name: '', size: 1, type: 'text/plain' }, 400, 'invalid_request'],
+    ['malformed type', { name: 'a.txt', size: 1, type: 'text' }, 400, 'invalid_request'],
+    ['not an object', [1, 2], 400, 'invalid_request'],
+    ['too large', { name: 'big.bin', size: MAX + 1, type: 'application/octet-stream' }, 413, 'file_too_large'],
+    ['type not allowed', { name: 'run.exe', size: 10, type: 'application/x-msdownload' }, 415, 'unsupported_type'],
+  ])('%s', async (_case, body, status, code) => {
+    const response = await app.call('POST', api.uploads, body);
+    expect(response.status).toBe(status);
+    expect(response.body.error.code).toBe(code);
+    expect(response.body.error.message).toEqual(expect.any(String));
+  });
+
+  it('accepts exactly the size limit', async () => {
+    const response = await app.call('POST', api.uploads, { name: 'limit.bin', size: MAX, type: 'application/octet-stream' });
+    expect(response.status).toBe(201);
+    const decoded = JSON.parse(Buffer.from(response.body.fields.Policy, 'base64').toString());
+    expect(decoded.conditions).toContainEqual(['content-length-range', MAX, MAX]);
+  });
+
+  it('refuses a body that is not JSON, or not valid JSON, or too big', async () => {
+    const form = await app.call('POST', api.uploads, 'name=a', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect([form.status, form.body.error.code]).toEqual([415, 'json_required']);
+
+    const broken = await app.call('POST', api.uploads, '{"name": ');
+    expect([broken.status, broken.body.error.code]).toEqual([400, 'invalid_json']);
+
+    const huge = await app.call('POST', api.uploads, { name: 'x'.repeat(100_000), size: 1, type: 'text/plain' });
+    expect([huge.status, huge.body.error.code]).toEqual([413, 'body_too_large']);
+  });
+
+  it('refuses bad list parameters and unknown routes', async () => {
+    for (const query of ['limit=0', 'limit=abc', 'limit=5000', 'sort=name']) {
+      const response = await app.call('GET', `${api.files}?${query}`);
+      expect([response.status, response.body.error.code]).toEqual([400, 'invalid_request']);
+    }
+    const unknown = await app.call('GET', '/api/nothing-here');
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
+  });
+});
+
+describe('status', () => {
+  it('reports healthy storage and the upload limits', async () => {
+    const health = await app.call('GET', api.health);
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', storage: { reachable: true, mode: 'embedded' } });
+
+    const settings = await app.call('GET', api.settings);
+    expect(settings.body).toEqual({ maxUploadBytes: MAX, allowedTypes: ['text/*', 'image/*', 'application/octet-stream', 'application/pdf'] });
+  });
+});

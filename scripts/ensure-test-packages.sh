@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suite needs when they are missing (Debian, as root).
+# Installs the Debian packages the test suite needs when they are missing (as root):
+# Chromium for the browser tests, Ceph RGW for the real-S3 conformance suite (unless POSTBOX_RGW=off).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-
-if [ ${#missing[@]} -eq 0 ]; then
+if [ "$(id -u)" -ne 0 ]; then
+  command -v chromium >/dev/null 2>&1 || { echo "The browser tests need Debian's chromium: apt-get install -y chromium (as root)." >&2; exit 1; }
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "The tests need these Debian packages: ${missing[*]}. Install them (as root: apt-get install -y ${missing[*]}) and run again." >&2
-  exit 1
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing chromium for the browser tests…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq chromium </dev/null >/dev/null
 fi
-echo "Installing ${missing[*]} for the browser tests…" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+
+if [ "${POSTBOX_RGW:-on}" != off ] || [ "${CI:-}" = true ]; then
+  bash scripts/ceph-rgw.sh install
+fi

@@ -1,117 +1,141 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import Busboy from 'busboy';
 import type S3rver from 's3rver';
-// s3rver's own error type: thrown from its store, it becomes a proper S3 XML error response.
+// s3rver's own error type: thrown from a middleware, it becomes a proper S3 XML error response.
 import S3Error from 's3rver/lib/models/error.js';
 
 /**
- * s3rver 3.7 ignores POST policies: it stores whatever a form sends, including a truncated file
- * when the browser cancels mid-upload. This makes the embedded store check them as S3 does
- * (signature, expiry, every condition, no extra fields, content-length-range) so a cancelled
- * or out-of-policy upload is refused instead of stored. Real S3 does all of this itself.
+ * s3rver 3.7 ignores POST policies: it stores whatever a form sends, even the truncated body of an
+ * upload the browser cancelled. This middleware, put in front of s3rver's router, receives each form
+ * POST into a temporary file, checks it as S3 does (signature, expiry, every condition, no extra
+ * fields, content-length-range) and only then lets s3rver store it. Real S3 does this itself; this
+ * keeps the embedded store from listing half-uploaded or out-of-policy files.
  */
 
+type Fields = Record<string, string>;
 type Condition = Record<string, string> | [string, string | number, string | number];
-interface StoredObject {
-  bucket: string;
-  key: string;
-  metadata: Record<string, string>;
-  content: NodeJS.ReadableStream | Buffer;
-}
-interface FilesystemStore {
-  putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
-  deleteObject(bucket: string, key: string): Promise<void>;
+interface KoaContext {
+  method: string;
+  path: string;
+  req: IncomingMessage | NodeJS.ReadableStream;
+  is(type: string): string | false | null;
 }
 
-// Form fields that S3 does not require a policy condition for.
-const UNCONDITIONED_FIELDS = new Set(['policy', 'x-amz-signature', 'file']);
+// Form fields S3 does not require a policy condition for.
+const UNCONDITIONED = new Set(['policy', 'x-amz-signature', 'file']);
 
-function refuse(object: StoredObject, code: string, message: string): never {
-  if (!Buffer.isBuffer(object.content)) object.content.resume();
+const refuse = (code: string, message: string): never => {
   throw new S3Error(code, message);
+};
+const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+
+/** Stores the body in `file` while parsing the form's fields (those before the file) and file size. */
+async function receiveForm(req: IncomingMessage, file: string): Promise<{ fields: Fields; fileSize: number }> {
+  const fields: Fields = {};
+  let fileSize = 0;
+  let sawFile = false;
+  const parser = Busboy({ headers: req.headers });
+  parser.on('field', (name, value) => {
+    if (!sawFile) fields[name.toLowerCase()] = value; // S3 ignores fields after the file
+  });
+  parser.on('file', (name, stream) => {
+    if (name !== 'file' || sawFile) {
+      stream.resume();
+      return;
+    }
+    sawFile = true;
+    stream.on('data', (chunk: Buffer) => {
+      fileSize += chunk.length;
+    });
+  });
+  const out = createWriteStream(file);
+  req.pipe(out);
+  req.pipe(parser);
+  await Promise.all([finished(out), finished(parser)]);
+  if (!req.complete) refuse('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+  if (!sawFile) refuse('InvalidArgument', 'POST requires exactly one file upload per request.');
+  return { fields, fileSize };
 }
 
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
-}
-
-function checkSignature(object: StoredObject, secretAccessKey: string) {
-  const { policy, 'x-amz-signature': signature = '', 'x-amz-credential': credential = '' } = object.metadata;
+function checkSignature(fields: Fields, secretAccessKey: string) {
+  const { policy, 'x-amz-signature': signature = '', 'x-amz-credential': credential = '' } = fields;
   const [, date, region, service, terminator] = credential.split('/');
   if (!policy || !date || !region || !service || terminator !== 'aws4_request') {
-    refuse(object, 'AccessDenied', 'Invalid according to Policy: missing or malformed credential.');
+    refuse('AccessDenied', 'Invalid according to Policy: missing or malformed credential.');
   }
-  const signingKey = [date, region, service, terminator].reduce<Buffer | string>((key, part) => hmac(key, part), `AWS4${secretAccessKey}`);
-  const expected = hmac(signingKey, policy);
+  const signingKey = [date!, region!, service!, terminator!].reduce<Buffer | string>((key, part) => hmac(key, part), `AWS4${secretAccessKey}`);
+  const expected = hmac(signingKey, policy!);
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    refuse(object, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    refuse('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
   }
 }
 
-function fieldValue(object: StoredObject, name: string): string | undefined {
-  const field = name.replace(/^\$/, '').toLowerCase();
-  if (field === 'key') return object.key;
-  if (field === 'bucket') return object.bucket;
-  return object.metadata[field];
-}
-
-/** Checks everything but the length, which is known only once the file is stored. */
-function checkPolicy(object: StoredObject): { min: number; max: number } | undefined {
-  let document: { expiration?: string; conditions?: Condition[] };
+/** Checks expiry and every condition; returns the content-length-range, checked against the file. */
+function checkPolicy(fields: Fields, bucket: string): { min: number; max: number } | undefined {
+  let document: { expiration?: string; conditions?: Condition[] } = {};
   try {
-    document = JSON.parse(Buffer.from(object.metadata.policy!, 'base64').toString('utf8'));
+    document = JSON.parse(Buffer.from(fields.policy!, 'base64').toString('utf8'));
   } catch {
-    refuse(object, 'InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
+    refuse('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
   }
   if (!document.expiration || !(Date.parse(document.expiration) > Date.now())) {
-    refuse(object, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
+    refuse('AccessDenied', 'Invalid according to Policy: Policy expired.');
   }
+  const valueOf = (name: string) => {
+    const field = name.replace(/^\$/, '').toLowerCase();
+    return field === 'bucket' ? bucket : fields[field];
+  };
+  const failed = (condition: Condition) => refuse('AccessDenied', `Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
 
-  const covered = new Set<string>(['key', 'bucket']);
+  const covered = new Set<string>(['bucket']);
   let lengthRange: { min: number; max: number } | undefined;
   for (const condition of document.conditions ?? []) {
-    if (Array.isArray(condition)) {
-      const [operator, name, value] = condition;
-      if (operator === 'content-length-range') {
-        lengthRange = { min: Number(name), max: Number(value) };
-        continue;
-      }
-      const actual = fieldValue(object, String(name)) ?? '';
-      covered.add(String(name).replace(/^\$/, '').toLowerCase());
-      const ok = operator === 'eq' ? actual === value : operator === 'starts-with' ? actual.startsWith(String(value)) : false;
-      if (!ok) refuse(object, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
-    } else {
+    if (!Array.isArray(condition)) {
       for (const [name, value] of Object.entries(condition)) {
         covered.add(name.toLowerCase());
-        if (fieldValue(object, name) !== value) {
-          refuse(object, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
-        }
+        if (valueOf(name) !== value) failed(condition);
       }
+      continue;
     }
+    const [operator, name, value] = condition;
+    if (operator === 'content-length-range') {
+      lengthRange = { min: Number(name), max: Number(value) };
+      continue;
+    }
+    covered.add(String(name).replace(/^\$/, '').toLowerCase());
+    const actual = valueOf(String(name)) ?? '';
+    if (!(operator === 'eq' ? actual === value : operator === 'starts-with' && actual.startsWith(String(value)))) failed(condition);
   }
-  const extra = Object.keys(object.metadata).filter((name) => !covered.has(name) && !UNCONDITIONED_FIELDS.has(name) && !name.startsWith('x-ignore-'));
-  if (extra.length) refuse(object, 'AccessDenied', `Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
+  const extra = Object.keys(fields).filter((name) => !covered.has(name) && !UNCONDITIONED.has(name) && !name.startsWith('x-ignore-'));
+  if (extra.length) refuse('AccessDenied', `Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
   return lengthRange;
 }
 
-export function enforcePostPolicies(server: S3rver, secretAccessKey: string): void {
-  const store = (server as unknown as { store: FilesystemStore }).store;
-  const putObject = store.putObject.bind(store);
-
-  store.putObject = async (object) => {
-    // Only browser form uploads (POST) carry a policy field; PUTs are signed and checked per request.
-    if (object.metadata?.policy === undefined) return putObject(object);
-    checkSignature(object, secretAccessKey);
-    const lengthRange = checkPolicy(object);
-    const stored = await putObject(object);
-    if (lengthRange && (stored.size < lengthRange.min || stored.size > lengthRange.max)) {
-      await store.deleteObject(object.bucket, object.key);
-      const tooLarge = stored.size > lengthRange.max;
-      throw new S3Error(
-        tooLarge ? 'EntityTooLarge' : 'EntityTooSmall',
-        `Your proposed upload is ${tooLarge ? 'larger than the maximum' : 'smaller than the minimum'} allowed size`,
-      );
+export function enforcePostPolicies(server: S3rver, options: { secretAccessKey: string; incomingDir: string }): void {
+  const guard = async (ctx: KoaContext, next: () => Promise<void>) => {
+    if (ctx.method !== 'POST' || !ctx.is('multipart/form-data')) return next();
+    const req = ctx.req as IncomingMessage;
+    const file = path.join(options.incomingDir, randomUUID());
+    try {
+      const { fields, fileSize } = await receiveForm(req, file);
+      checkSignature(fields, options.secretAccessKey);
+      const range = checkPolicy(fields, decodeURIComponent(ctx.path.split('/')[1] ?? ''));
+      if (range && fileSize > range.max) refuse('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+      if (range && fileSize < range.min) refuse('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
+      // Let s3rver store it, reading the body we received (its own request stream is spent).
+      ctx.req = createReadStream(file);
+      await next();
+    } finally {
+      await unlink(file).catch(() => {});
     }
-    return stored;
   };
+  // s3rver is a Koa app: its router is the last middleware; check before it routes.
+  const middleware = (server as unknown as { middleware: unknown[] }).middleware;
+  middleware.splice(middleware.length - 1, 0, guard);
 }

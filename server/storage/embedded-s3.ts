@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { corsConfigurationXml } from './cors.ts';
@@ -20,7 +20,10 @@ export async function startEmbeddedS3(options: {
   corsOrigins: string[];
 }): Promise<EmbeddedS3> {
   const directory = path.join(options.dataDir, 's3');
+  const incomingDir = path.join(options.dataDir, 'incoming');
   await mkdir(directory, { recursive: true });
+  await rm(incomingDir, { recursive: true, force: true }); // leftovers of a crash: never stored
+  await mkdir(incomingDir, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port,
@@ -28,7 +31,7 @@ export async function startEmbeddedS3(options: {
     silent: true,
     configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml(options.corsOrigins)] }],
   });
-  enforcePostPolicies(server, EMBEDDED_CREDENTIALS.secretAccessKey);
+  enforcePostPolicies(server, { secretAccessKey: EMBEDDED_CREDENTIALS.secretAccessKey, incomingDir });
   let address;
   try {
     address = await server.run();

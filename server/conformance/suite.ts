@@ -1,0 +1,263 @@
+/**
+ * Every rule Postbox signs, shown to be enforced (or not) by the storage itself. The same suite runs
+ * against the embedded S3 and a real S3 (Ceph RGW); where a store does not enforce a rule, the test
+ * says so in its name and pins the store's actual (permissive) answer instead of passing silently.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { parse as parseDisposition } from 'content-disposition';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { api, type UploadPolicy } from '../http/contract.ts';
+import { createS3Client } from '../storage/s3-client.ts';
+import { postThroughPolicy, startTestPostbox, type TestPostbox } from '../integration/harness.ts';
+
+export interface ConformanceTarget {
+  name: string;
+  endpoint: string;
+  bucket: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Rules this store does not enforce (s3rver: anonymous access, presigned-URL signatures). */
+  notEnforced: Set<'anonymous-access' | 'link-signature'>;
+}
+
+const MAX = 64 * 1024;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const storageCode = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+
+async function answer(response: Response) {
+  const body = await response.text();
+  return { status: response.status, code: storageCode(body) };
+}
+
+export function conformanceSuite(target: ConformanceTarget) {
+  describe(`storage conformance: ${target.name}`, () => {
+    let app: TestPostbox;
+    let s3: S3Client;
+
+    beforeAll(async () => {
+      // The SDK's default provider chain reads these: each target runs in its own test file (process).
+      process.env.AWS_ACCESS_KEY_ID = target.credentials.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = target.credentials.secretAccessKey;
+      app = await startTestPostbox({
+        S3_BUCKET: target.bucket,
+        S3_ENDPOINT: target.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        MAX_UPLOAD_BYTES: String(MAX),
+        S3_MAX_ATTEMPTS: '1',
+      });
+      s3 = createS3Client(
+        { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true, credentials: target.credentials },
+        { maxAttempts: 1, retryMode: 'standard', timeoutMs: 10_000 },
+      );
+    });
+    afterAll(async () => {
+      s3?.destroy();
+      await app?.stop();
+    });
+
+    const sign = async (name: string, size: number, type = 'text/plain'): Promise<UploadPolicy> => {
+      const response = await app.call('POST', api.uploads, { name, size, type });
+      expect(response.status).toBe(201);
+      return response.body;
+    };
+    const exists = (key: string) =>
+      s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key })).then(
+        () => true,
+        () => false,
+      );
+    /** Posts `bytes` with the policy's fields, some replaced or added. */
+    const post = (policy: UploadPolicy, bytes: Uint8Array, fields: Record<string, string> = {}) =>
+      postThroughPolicy({ ...policy, fields: { ...policy.fields, ...fields } }, bytes).then(answer);
+    /** Signs while the clock reads two hours ago, as if the policy or link were old. */
+    const signedTwoHoursAgo = async <T>(sign: () => Promise<T>): Promise<T> => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() - 2 * 3600_000);
+      try {
+        return await sign();
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    const uploaded = async (name: string, bytes: Uint8Array, type = 'text/plain') => {
+      const policy = await sign(name, bytes.length, type);
+      expect(await post(policy, bytes)).toEqual({ status: 204, code: undefined });
+      return policy;
+    };
+    const notEnforced = (rule: 'anonymous-access' | 'link-signature') => target.notEnforced.has(rule);
+    const label = (rule: 'anonymous-access' | 'link-signature', text: string) =>
+      notEnforced(rule) ? `[NOT ENFORCED by ${target.name}: accepted] ${text}` : text;
+
+    describe('POST policy', () => {
+      it('accepts the declared size and stores the exact bytes, type, disposition and name', async () => {
+        const bytes = randomBytes(1000);
+        const name = 'Grüße «final».txt';
+        const policy = await uploaded(name, bytes);
+        const object = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: policy.key }));
+        expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));
+        expect(object.ContentType).toBe('text/plain');
+        expect(parseDisposition(object.ContentDisposition!)).toMatchObject({ type: 'attachment', parameters: { filename: name } });
+        expect(decodeURIComponent(object.Metadata!['original-name']!)).toBe(name);
+      });
+
+      it('refuses one byte over the declared size: 400 EntityTooLarge, nothing stored', async () => {
+        const policy = await sign('over.txt', 1000);
+        expect(await post(policy, randomBytes(1001))).toEqual({ status: 400, code: 'EntityTooLarge' });
+        expect(await exists(policy.key)).toBe(false);
+      });
+
+      it('refuses one byte under the declared size (a truncated upload): 400 EntityTooSmall, nothing stored', async () => {
+        const policy = await sign('under.txt', 1000);
+        expect(await post(policy, randomBytes(999))).toEqual({ status: 400, code: 'EntityTooSmall' });
+        expect(await exists(policy.key)).toBe(false);
+      });
+
+      it('accepts exactly MAX_UPLOAD_BYTES; the server refuses one byte more before signing (413)', async () => {
+        await uploaded('limit.bin', randomBytes(MAX), 'application/octet-stream');
+        const over = await app.call('POST', api.uploads, { name: 'over.bin', size: MAX + 1, type: 'application/octet-stream' });
+        expect([over.status, over.body.error.code]).toEqual([413, 'file_too_large']);
+      });
+
+      it('refuses another key, even under the upload prefix: 403 AccessDenied', async () => {
+        const policy = await sign('mine.txt', 10);
+        const other = policy.key.replace('mine.txt', 'theirs.txt');
+        expect(await post(policy, randomBytes(10), { key: other })).toEqual({ status: 403, code: 'AccessDenied' });
+        expect(await exists(other)).toBe(false);
+        expect(await exists(policy.key)).toBe(false);
+      });
+
+      it.each([
+        ['Content-Type', 'text/html'],
+        ['Content-Disposition', 'inline'],
+        ['x-amz-meta-original-name', 'someone-else.txt'],
+      ])('refuses another %s: 403 AccessDenied', async (field, value) => {
+        const policy = await sign('field.txt', 10);
+        expect(await post(policy, randomBytes(10), { [field]: value })).toEqual({ status: 403, code: 'AccessDenied' });
+        expect(await exists(policy.key)).toBe(false);
+      });
+
+      it('refuses a field the policy does not name: 403 AccessDenied', async () => {
+        const policy = await sign('extra.txt', 10);
+        expect(await post(policy, randomBytes(10), { 'x-amz-meta-extra': 'sneaky' })).toEqual({ status: 403, code: 'AccessDenied' });
+      });
+
+      it('refuses an expired policy: 403 AccessDenied', async () => {
+        const policy = await signedTwoHoursAgo(() => sign('late.txt', 10));
+        expect(new Date(policy.expiresAt).getTime()).toBeLessThan(Date.now());
+        expect(await post(policy, randomBytes(10))).toEqual({ status: 403, code: 'AccessDenied' });
+      });
+
+      it('refuses a tampered signature: 403 SignatureDoesNotMatch', async () => {
+        const policy = await sign('forged.txt', 10);
+        const signature = policy.fields['X-Amz-Signature']!;
+        const forged = (signature[0] === '0' ? '1' : '0') + signature.slice(1);
+        expect(await post(policy, randomBytes(10), { 'X-Amz-Signature': forged })).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+      });
+
+      it('refuses a policy rewritten to allow more (re-encoded, old signature): 403', async () => {
+        const policy = await sign('widened.txt', 10);
+        const document = JSON.parse(Buffer.from(policy.fields.Policy!, 'base64').toString());
+        document.conditions = document.conditions.map((c: unknown) => (Array.isArray(c) && c[0] === 'content-length-range' ? [c[0], 0, 10 ** 9] : c));
+        const widened = Buffer.from(JSON.stringify(document)).toString('base64');
+        const result = await post(policy, randomBytes(5000), { Policy: widened });
+        expect(result.status).toBe(403);
+        expect(['SignatureDoesNotMatch', 'AccessDenied']).toContain(result.code);
+      });
+    });
+
+    describe('download links', () => {
+      const link = async (key: string, expiresIn = 3600) => {
+        const response = await app.call('POST', api.fileLink(key), { expiresIn });
+        expect(response.status).toBe(201);
+        return response.body.url as string;
+      };
+
+      it('downloads the exact bytes as an attachment under the original name', async () => {
+        const bytes = randomBytes(2000);
+        const policy = await uploaded('Ünïcode link.txt', bytes);
+        const response = await fetch(await link(policy.key));
+        expect(response.status).toBe(200);
+        expect(parseDisposition(response.headers.get('content-disposition')!)).toMatchObject({
+          type: 'attachment',
+          parameters: { filename: 'Ünïcode link.txt' },
+        });
+        expect(sha256(new Uint8Array(await response.arrayBuffer()))).toBe(sha256(bytes));
+      });
+
+      it('refuses an expired link: 403 AccessDenied', async () => {
+        const policy = await uploaded('old-link.txt', randomBytes(10));
+        const url = await signedTwoHoursAgo(() => link(policy.key, 3600));
+        expect(await answer(await fetch(url))).toEqual({ status: 403, code: 'AccessDenied' });
+      });
+
+      it(label('link-signature', 'refuses a link with a tampered signature: 403 SignatureDoesNotMatch'), async () => {
+        const policy = await uploaded('tampered-link.txt', randomBytes(10));
+        const url = new URL(await link(policy.key));
+        const signature = url.searchParams.get('X-Amz-Signature')!;
+        url.searchParams.set('X-Amz-Signature', (signature[0] === '0' ? '1' : '0') + signature.slice(1));
+        const result = await answer(await fetch(url));
+        expect(result).toEqual(notEnforced('link-signature') ? { status: 200, code: undefined } : { status: 403, code: 'SignatureDoesNotMatch' });
+      });
+
+      it(label('link-signature', 'refuses a link whose download name was changed: 403 SignatureDoesNotMatch'), async () => {
+        const policy = await uploaded('renamed.txt', randomBytes(10));
+        const url = new URL(await link(policy.key));
+        url.searchParams.set('response-content-disposition', 'inline');
+        const result = await answer(await fetch(url));
+        expect(result).toEqual(notEnforced('link-signature') ? { status: 200, code: undefined } : { status: 403, code: 'SignatureDoesNotMatch' });
+      });
+    });
+
+    describe('anonymous access', () => {
+      const objectUrl = (key: string) => `${target.endpoint}/${target.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+      it(label('anonymous-access', 'refuses an unsigned GET: 403 AccessDenied'), async () => {
+        const policy = await uploaded('private.txt', randomBytes(10));
+        const result = await answer(await fetch(objectUrl(policy.key)));
+        expect(result).toEqual(notEnforced('anonymous-access') ? { status: 200, code: undefined } : { status: 403, code: 'AccessDenied' });
+      });
+
+      it(label('anonymous-access', 'refuses an unsigned PUT: 403 AccessDenied'), async () => {
+        const key = 'uploads/anonymous-put.txt';
+        const result = await answer(await fetch(objectUrl(key), { method: 'PUT', body: 'anyone' }));
+        expect(result).toEqual(notEnforced('anonymous-access') ? { status: 200, code: undefined } : { status: 403, code: 'AccessDenied' });
+        expect(await exists(key)).toBe(notEnforced('anonymous-access'));
+      });
+    });
+
+    describe('multipart upload with presigned part URLs', () => {
+      it('lands byte-identical', async () => {
+        const key = `conformance/multipart-${Date.now()}.bin`;
+        const bytes = randomBytes(6 * 1024 * 1024 + 123);
+        const parts = [bytes.subarray(0, 5 * 1024 * 1024), bytes.subarray(5 * 1024 * 1024)];
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: target.bucket, Key: key }));
+        const etags: string[] = [];
+        for (const [index, part] of parts.entries()) {
+          const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket: target.bucket, Key: key, UploadId, PartNumber: index + 1 }), {
+            expiresIn: 600,
+          });
+          const response = await fetch(url, { method: 'PUT', body: part });
+          expect(response.status).toBe(200);
+          etags.push(response.headers.get('etag')!);
+        }
+        await s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: target.bucket,
+            Key: key,
+            UploadId,
+            MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+          }),
+        );
+        const object = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+        expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));
+      });
+    });
+  });
+}

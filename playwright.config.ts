@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
-// Two real servers: the app on its embedded S3 (fresh data each run), and the same app pointed at
-// an S3 endpoint where nothing listens, to show what people see when storage is down.
+// Real servers: the app on its embedded S3 (fresh data each run); the same app pointed at an S3
+// endpoint where nothing listens, to show what people see when storage is down; and, when
+// scripts/test.sh started a Ceph RGW, the app on that real S3.
 const appPort = Number(process.env.E2E_PORT ?? 18080);
 const outagePort = appPort + 1;
+export const REAL_S3_PORT = appPort + 2;
+export const REAL_S3_BUCKET = 'postbox-e2e';
 export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -62,5 +66,24 @@ export default defineConfig({
       reuseExistingServer: false,
       timeout: 60_000,
     },
+    ...(rgwEndpoint
+      ? [
+          {
+            command: 'node_modules/.bin/tsx server/main.ts',
+            url: `http://127.0.0.1:${REAL_S3_PORT}/api/settings`,
+            env: {
+              PORT: String(REAL_S3_PORT),
+              S3_BUCKET: REAL_S3_BUCKET,
+              S3_ENDPOINT: rgwEndpoint,
+              S3_FORCE_PATH_STYLE: 'true',
+              AWS_ACCESS_KEY_ID: process.env.POSTBOX_RGW_ACCESS_KEY_ID!,
+              AWS_SECRET_ACCESS_KEY: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY!,
+              LOG_LEVEL: 'warn',
+            },
+            reuseExistingServer: false,
+            timeout: 60_000,
+          },
+        ]
+      : []),
   ],
 });

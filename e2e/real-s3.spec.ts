@@ -1,0 +1,49 @@
+import { CreateBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import { expect, test } from '@playwright/test';
+import { REAL_S3_BUCKET, REAL_S3_PORT } from '../playwright.config.ts';
+import { corsRule } from '../server/storage/cors.ts';
+import { downloadThroughBrowser, makeFile, sha256, snap } from './support.ts';
+
+// The browser form upload against a real S3 (Ceph RGW, started by scripts/test.sh).
+const endpoint = process.env.POSTBOX_RGW_ENDPOINT;
+const origin = `http://127.0.0.1:${REAL_S3_PORT}`;
+
+test.describe('on a real S3 (Ceph RGW)', () => {
+  test.skip(!endpoint && process.env.CI !== 'true', 'No Ceph RGW: run npm test as root, which starts one (see README).');
+  test.use({ baseURL: origin });
+
+  test.beforeAll(async () => {
+    expect(endpoint, 'CI must run the browser upload against a real S3').toBeTruthy();
+    // Postbox creates nothing on external storage: make the bucket and its CORS rule as an operator would.
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID!, secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY! },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: REAL_S3_BUCKET })).catch((err) => {
+      if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
+    });
+    await s3.send(new PutBucketCorsCommand({ Bucket: REAL_S3_BUCKET, CORSConfiguration: { CORSRules: [corsRule([origin])] } }));
+    s3.destroy();
+  });
+
+  test('the browser form upload lands byte-identical and the link downloads it', async ({ page }, testInfo) => {
+    await page.goto('/');
+    await expect(page.getByRole('status')).toHaveText('Storage online');
+    const file = makeFile('Jahresbericht – Übersicht.pdf', 2 * 1024 * 1024 + 17, 'application/pdf');
+    await page.getByTestId('file-input').setInputFiles(file);
+    const row = page.getByTestId('file-row').filter({ hasText: file.name });
+    await expect(row).toBeVisible({ timeout: 30_000 });
+
+    await row.getByRole('button', { name: 'Share' }).click();
+    await row.getByRole('button', { name: 'Create link' }).click();
+    const url = await row.getByLabel(`Download link for ${file.name}`).inputValue();
+    expect(url.startsWith(`${endpoint}/${REAL_S3_BUCKET}/`)).toBe(true);
+    await snap(page, testInfo, '11-real-s3');
+
+    const { download, bytes } = await downloadThroughBrowser(page, url);
+    expect(download.suggestedFilename()).toBe(file.name);
+    expect(sha256(bytes)).toBe(sha256(file.buffer));
+  });
+});

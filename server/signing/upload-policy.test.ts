@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Signer } from './signer.ts';
 import { signUploadPolicy } from './upload-policy.ts';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -25,11 +26,11 @@ describe('signUploadPolicy', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  const client = (options: { endpoint?: string; forcePathStyle?: boolean } = {}) =>
-    new S3Client({ region: 'eu-west-3', credentials, ...options });
+  const signer = (options: { endpoint?: string; forcePathStyle?: boolean } = {}) =>
+    new Signer(new S3Client({ region: 'eu-west-3', credentials, ...options }));
 
   it('makes S3 enforce every rule: exact key, exact size, type, disposition, name, expiry', async () => {
-    const policy = await signUploadPolicy(client({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input);
+    const policy = await signUploadPolicy(signer({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input);
     const decoded = JSON.parse(Buffer.from(policy.fields.Policy!, 'base64').toString('utf8'));
 
     expect(decoded.expiration).toBe('2026-11-23T09:40:00Z');
@@ -53,7 +54,7 @@ describe('signUploadPolicy', () => {
   });
 
   it('returns one form field for every exact-match condition, with the same values', async () => {
-    const policy = await signUploadPolicy(client({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input);
+    const policy = await signUploadPolicy(signer({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input);
     const decoded = JSON.parse(Buffer.from(policy.fields.Policy!, 'base64').toString('utf8'));
     const exact = Object.assign({}, ...decoded.conditions.filter((c: unknown) => !Array.isArray(c)));
     const { Policy, 'X-Amz-Signature': signature, ...fields } = policy.fields;
@@ -64,7 +65,7 @@ describe('signUploadPolicy', () => {
   });
 
   it('signs the policy with the SigV4 key for that day, region and service', async () => {
-    const policy = await signUploadPolicy(client({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input);
+    const policy = await signUploadPolicy(signer({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input);
     const signingKey = ['20261123', 'eu-west-3', 's3', 'aws4_request'].reduce<Buffer | string>(
       (key, part) => hmac(key, part),
       `AWS4${credentials.secretAccessKey}`,
@@ -73,9 +74,9 @@ describe('signUploadPolicy', () => {
   });
 
   it('posts to the bucket URL the browser reaches: path-style or virtual-hosted', async () => {
-    expect((await signUploadPolicy(client({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input)).url).toBe(
+    expect((await signUploadPolicy(signer({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }), input)).url).toBe(
       'http://127.0.0.1:9000/postbox',
     );
-    expect((await signUploadPolicy(client(), input)).url).toBe('https://postbox.s3.eu-west-3.amazonaws.com/');
+    expect((await signUploadPolicy(signer(), input)).url).toBe('https://postbox.s3.eu-west-3.amazonaws.com/');
   });
 });

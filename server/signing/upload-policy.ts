@@ -1,7 +1,6 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { UploadPolicy } from '../http/contract.ts';
 import { attachmentDisposition } from './filenames.ts';
+import type { Signer } from './signer.ts';
 
 export interface UploadPolicyInput {
   bucket: string;
@@ -18,25 +17,20 @@ export interface UploadPolicyInput {
 /**
  * A presigned POST whose conditions make S3 itself enforce the rules: the exact key, the exact
  * size, the content type, an attachment disposition under the original name, and a short expiry.
- * Every field below also becomes an exact-match condition (createPresignedPost adds them).
+ * Every field below also becomes an exact-match condition (as createPresignedPost does; the signer's
+ * output is identical to it, see signer.test.ts).
  */
-export async function signUploadPolicy(client: S3Client, input: UploadPolicyInput): Promise<UploadPolicy> {
-  const signedAt = Date.now();
-  const { url, fields } = await createPresignedPost(client, {
-    Bucket: input.bucket,
-    Key: input.key,
-    Conditions: [['content-length-range', input.size, input.size]],
-    Fields: {
+export async function signUploadPolicy(signer: Signer, input: UploadPolicyInput): Promise<UploadPolicy> {
+  const { url, fields, expiration } = await signer.presignPost({
+    bucket: input.bucket,
+    key: input.key,
+    conditions: [['content-length-range', input.size, input.size]],
+    fields: {
       'Content-Type': input.contentType,
       'Content-Disposition': attachmentDisposition(input.filename),
       'x-amz-meta-original-name': encodeURIComponent(input.filename),
     },
-    Expires: input.expiresSeconds,
+    expiresIn: input.expiresSeconds,
   });
-  return {
-    url,
-    fields,
-    key: input.key,
-    expiresAt: new Date(signedAt + input.expiresSeconds * 1000).toISOString(),
-  };
+  return { url, fields, key: input.key, expiresAt: expiration.toISOString() };
 }

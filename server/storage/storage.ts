@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config/config.ts';
+import { Signer } from '../signing/signer.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3 } from './embedded-s3.ts';
-import { createS3Client } from './s3-client.ts';
+import { createS3Client, createSigningClient } from './s3-client.ts';
 
 export interface Storage {
   mode: 'embedded' | 'external';
@@ -10,8 +11,10 @@ export interface Storage {
   endpoint?: string;
   /** For the server's own calls (list, head, delete). */
   client: S3Client;
-  /** For signing: its endpoint is the one browsers reach (S3_PUBLIC_ENDPOINT when set). */
+  /** For signing: its endpoint is the one browsers reach (S3_PUBLIC_ENDPOINT when set). It sends nothing. */
   signingClient: S3Client;
+  /** Signs with `signingClient`'s endpoint, region and credentials, resolved once (and again when they rotate). */
+  signer: Signer;
   close(): Promise<void>;
 }
 
@@ -20,18 +23,19 @@ export async function openStorage(config: Config): Promise<Storage> {
   const { storage } = config;
   if (storage.mode === 'embedded') {
     const embedded = await startEmbeddedS3(storage);
-    const client = createS3Client(
-      { region: storage.region, endpoint: embedded.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS },
-      config.s3Client,
-    );
+    const target = { region: storage.region, endpoint: embedded.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS };
+    const client = createS3Client(target, config.s3Client);
+    const signingClient = createSigningClient(target);
     return {
       mode: 'embedded',
       bucket: storage.bucket,
       endpoint: embedded.endpoint,
       client,
-      signingClient: client,
+      signingClient,
+      signer: warmSigner(signingClient, storage.bucket),
       async close() {
         client.destroy();
+        signingClient.destroy();
         await embedded.stop();
       },
     };
@@ -39,18 +43,24 @@ export async function openStorage(config: Config): Promise<Storage> {
 
   const target = { region: storage.region, endpoint: storage.endpoint, forcePathStyle: storage.forcePathStyle };
   const client = createS3Client(target, config.s3Client);
-  const signingClient = storage.publicEndpoint
-    ? createS3Client({ ...target, endpoint: storage.publicEndpoint }, config.s3Client)
-    : client;
+  const signingClient = createSigningClient({ ...target, endpoint: storage.publicEndpoint ?? storage.endpoint });
   return {
     mode: 'external',
     bucket: storage.bucket,
     endpoint: storage.endpoint,
     client,
     signingClient,
+    signer: warmSigner(signingClient, storage.bucket),
     async close() {
       client.destroy();
-      if (signingClient !== client) signingClient.destroy();
+      signingClient.destroy();
     },
   };
+}
+
+/** Resolves endpoint, region and credentials in the background; if that fails, the first signing request reports it. */
+function warmSigner(signingClient: S3Client, bucket: string): Signer {
+  const signer = new Signer(signingClient);
+  signer.warmUp(bucket).catch(() => {});
+  return signer;
 }

@@ -3,6 +3,7 @@ import { AppError } from '../../errors/app-error.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
 import { parseUploadKey, type UploadKeyParts } from '../../signing/object-keys.ts';
 import type { Storage } from '../../storage/storage.ts';
+import { storageUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
 import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../contract.ts';
 
@@ -31,12 +32,15 @@ export function fileRoutes(storage: Storage, store: UploadsStore): Router {
   router.post('/files/:key/link', async (req, res) => {
     const { name } = uploadKeyParts(req.params.key);
     const { expiresIn } = LinkRequest.parse(req.body);
-    await store.assertExists(req.params.key);
-    const link: DownloadLink = await signDownloadLink(storage.signingClient, {
+    // No HeadObject first: signing needs no storage round trip, and a link to a missing object
+    // gets S3's own 404 NoSuchKey when it is used (as it would if the file were deleted later).
+    const link: DownloadLink = await signDownloadLink(storage.signer, {
       bucket: storage.bucket,
       key: req.params.key,
       filename: name,
       expiresSeconds: expiresIn,
+    }).catch((err) => {
+      throw storageUnavailable(err); // signing fails only when credentials cannot be resolved
     });
     res.status(201).json(link);
   });

@@ -26,7 +26,7 @@ export function uploadRoutes(config: Config, storage: Storage): Router {
       throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
     }
     const filename = sanitizeFilename(request.name);
-    const policy: UploadPolicy = await signUploadPolicy(storage.signingClient, {
+    const policy: UploadPolicy = await signUploadPolicy(storage.signer, {
       bucket: storage.bucket,
       key: newUploadKey(filename, contentType),
       filename,

@@ -1,0 +1,321 @@
+import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { formatUrl } from '@aws-sdk/core/util';
+import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import { getEndpointFromInstructions, toEndpointV1 } from '@smithy/core/endpoints';
+import { extendedEncodeURIComponent } from '@smithy/core/protocols';
+import { toHex, toUint8Array } from '@smithy/core/serde';
+import { HttpRequest } from '@smithy/protocol-http';
+import { createScope, getSigningKey } from '@smithy/signature-v4';
+
+/**
+ * Signs presigned URLs and POST policies at close to the cost of the HMACs themselves.
+ *
+ * `getSignedUrl` runs a whole SDK command (middleware stack, serializer, endpoint rules, credential
+ * and region providers) for every URL, and `createPresignedPost` resolves the endpoint, the region
+ * and the credentials and derives the SigV4 signing key every time. Here each of those is done once:
+ *
+ * - the endpoint of each bucket, with the SDK's own endpoint resolution (`getEndpointFromInstructions`,
+ *   as `getSignedUrl` and `createPresignedPost` call it), so path-style, virtual-hosted, custom
+ *   endpoints and AWS's rules stay the SDK's business;
+ * - the region and the credentials, and again shortly before temporary credentials expire;
+ * - the signing key of the day, for POST policies (presigned URLs use the signer's own cache).
+ *
+ * What remains per signature is building a request and letting `S3RequestPresigner` sign it, or
+ * encoding a policy and one HMAC with the SDK's hash. `signer.test.ts` pins every output to be
+ * identical to `getSignedUrl` / `createPresignedPost` on the same client.
+ *
+ * Give it a client made for signing (`createSigningClient`): with the SDK's default checksum
+ * settings `getSignedUrl` would add `x-amz-checksum-mode=ENABLED` to GET links and an empty body's
+ * CRC32 to PUT URLs; this signer never adds either, which equals `getSignedUrl` on such a client.
+ */
+export class Signer {
+  private state?: SigningState;
+  private refreshing?: Promise<SigningState>;
+  private readonly endpoints = new Map<string, BucketEndpoints>();
+  private readonly resolving = new Map<string, Promise<BucketEndpoints>>();
+
+  constructor(readonly client: S3Client) {}
+
+  /** A presigned GET, e.g. a download link; `response` becomes the `response-*` overrides S3 applies. */
+  async presignGetObject(input: PresignObjectInput & { response?: ResponseOverrides }): Promise<string> {
+    const query: Record<string, string> = {};
+    const response = input.response;
+    if (response) {
+      for (const name in response) {
+        const value = response[name as keyof ResponseOverrides];
+        if (value !== undefined) query[RESPONSE_QUERY[name as keyof ResponseOverrides]] = value;
+      }
+    }
+    query['x-id'] = 'GetObject';
+    return this.presignUrl('get', input, query);
+  }
+
+  /** A presigned PUT of a whole object. */
+  presignPutObject(input: PresignObjectInput): Promise<string> {
+    return this.presignUrl('put', input, { 'x-id': 'PutObject' });
+  }
+
+  /** A presigned PUT of one part of a multipart upload. */
+  presignUploadPart(input: PresignObjectInput & { uploadId: string; partNumber: number }): Promise<string> {
+    if (!Number.isInteger(input.partNumber) || input.partNumber < 1 || input.partNumber > 10_000) {
+      throw new RangeError(`partNumber must be a whole number from 1 to 10000 (got ${input.partNumber}).`);
+    }
+    return this.presignUrl('uploadPart', input, { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart' });
+  }
+
+  /**
+   * A presigned POST policy: exactly what `createPresignedPost(client, { Bucket, Key, Conditions,
+   * Fields, Expires })` returns, plus the policy's expiration.
+   */
+  async presignPost(input: PresignPostInput): Promise<PresignedPost> {
+    const state = this.fresh() ?? (await this.refresh());
+    const endpoints = this.endpoints.get(input.bucket) ?? (await this.resolveEndpoints(input.bucket));
+    const { systemClockOffset, base64Encoder, utf8Decoder } = this.client.config;
+
+    const now = new Date(Date.now() + systemClockOffset);
+    const longDate = iso8601(now).replace(/[-:]/g, '');
+    const shortDate = longDate.slice(0, 8);
+    const fields: Record<string, string> = {
+      ...input.fields,
+      bucket: input.bucket,
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': `${state.credentials.accessKeyId}/${createScope(shortDate, state.region, 's3')}`,
+      'X-Amz-Date': longDate,
+      ...(state.credentials.sessionToken ? { 'X-Amz-Security-Token': state.credentials.sessionToken } : {}),
+    };
+    const expiration = new Date(now.valueOf() + input.expiresIn * 1000);
+
+    // createPresignedPost de-duplicates conditions by their JSON text, parses them back and
+    // stringifies the whole document; stringifying JSON parsed from JSON.stringify gives the same
+    // text again, so joining the unique texts gives the identical document without the round trip.
+    const conditions = new Set<string>();
+    for (const condition of input.conditions ?? []) conditions.add(JSON.stringify(condition));
+    for (const [name, value] of Object.entries(fields)) conditions.add(JSON.stringify({ [name]: value }));
+    const key = input.key;
+    conditions.add(
+      key.endsWith('${filename}')
+        ? JSON.stringify(['starts-with', '$key', key.substring(0, key.lastIndexOf('${filename}'))])
+        : JSON.stringify({ key }),
+    );
+    const document = `{"expiration":${JSON.stringify(iso8601(expiration))},"conditions":[${[...conditions].join(',')}]}`;
+    const policy = base64Encoder(utf8Decoder(document));
+
+    const signingKey = state.signingKey?.shortDate === shortDate ? state.signingKey.key : await this.signingKey(state, shortDate);
+    const hash = new this.client.config.sha256(signingKey);
+    hash.update(toUint8Array(policy));
+    const signature = toHex(await hash.digest());
+
+    return {
+      url: endpoints.post.url,
+      fields: { ...fields, key, Policy: policy, 'X-Amz-Signature': signature },
+      expiration,
+    };
+  }
+
+  /** Resolves credentials, region and the bucket's endpoints now, so the first request does not wait for them. */
+  async warmUp(bucket: string): Promise<void> {
+    await Promise.all([this.fresh() ?? this.refresh(), this.endpoints.get(bucket) ?? this.resolveEndpoints(bucket)]);
+  }
+
+  private async presignUrl(operation: ObjectOperation, input: PresignObjectInput, query: Record<string, string>): Promise<string> {
+    const state = this.fresh() ?? (await this.refresh());
+    const target = (this.endpoints.get(input.bucket) ?? (await this.resolveEndpoints(input.bucket)))[operation];
+    // The SDK's serializer for `/{Key+}`: each segment URI-encoded, slashes kept, after the endpoint's path.
+    const encodedKey = input.key.split('/').map(extendedEncodeURIComponent).join('/');
+    const request = new HttpRequest({
+      method: target.method,
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      path: target.path === '/' ? `/${encodedKey}` : `${target.path}/${encodedKey}`,
+      query: target.query ? { ...target.query, ...query } : query,
+      headers: target.headers ? { ...target.headers } : {},
+    });
+    const presigned = await state.presigner.presign(request, {
+      expiresIn: input.expiresIn,
+      signingDate: input.signingDate,
+      signingRegion: target.signingRegion,
+      signingService: target.signingName,
+    });
+    return formatUrl(presigned);
+  }
+
+  /** The current state, unless it is missing or its credentials are due for a refresh. */
+  private fresh(): SigningState | undefined {
+    const state = this.state;
+    return state !== undefined && Date.now() < state.refreshAt ? state : undefined;
+  }
+
+  /** Resolves credentials and region (one call at a time); keeps the old credentials while they last if that fails. */
+  private refresh(): Promise<SigningState> {
+    this.refreshing ??= this.load().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async load(): Promise<SigningState> {
+    const previous = this.state;
+    try {
+      // The client's providers are memoized: credentials with an `expiration` are fetched again
+      // when they are within 5 minutes of it (the SDK's own window, which REFRESH_BEFORE_MS matches).
+      const [credentials, region] = await Promise.all([this.client.config.credentials(), this.client.config.region()]);
+      const expiresAt = credentials.expiration ? credentials.expiration.getTime() : Infinity;
+      const state: SigningState = {
+        credentials,
+        region,
+        expiresAt,
+        // A provider that keeps handing out credentials close to their expiry is asked again soon, not on every request.
+        refreshAt: Math.max(expiresAt - REFRESH_BEFORE_MS, Date.now() + RETRY_MS),
+        presigner: new S3RequestPresigner({ ...this.client.config, credentials, region }),
+      };
+      this.state = state;
+      return state;
+    } catch (err) {
+      if (previous && Date.now() < previous.expiresAt) {
+        previous.refreshAt = Date.now() + RETRY_MS;
+        return previous;
+      }
+      throw err;
+    }
+  }
+
+  private async signingKey(state: SigningState, shortDate: string): Promise<Uint8Array> {
+    const key = await getSigningKey(this.client.config.sha256, state.credentials, shortDate, state.region, 's3');
+    state.signingKey = { shortDate, key };
+    return key;
+  }
+
+  private resolveEndpoints(bucket: string): Promise<BucketEndpoints> {
+    let pending = this.resolving.get(bucket);
+    if (!pending) {
+      pending = resolveBucketEndpoints(this.client, bucket).then(
+        (endpoints) => {
+          this.endpoints.set(bucket, endpoints);
+          this.resolving.delete(bucket);
+          return endpoints;
+        },
+        (err: unknown) => {
+          this.resolving.delete(bucket);
+          throw err;
+        },
+      );
+      this.resolving.set(bucket, pending);
+    }
+    return pending;
+  }
+}
+
+export interface PresignObjectInput {
+  bucket: string;
+  key: string;
+  /** Seconds, at most 604800 (SigV4's limit). */
+  expiresIn: number;
+  /** Defaults to now. */
+  signingDate?: Date;
+}
+
+/** The `response-*` query parameters: headers S3 sets on the response to a presigned GET. */
+export interface ResponseOverrides {
+  contentDisposition?: string;
+  contentType?: string;
+  cacheControl?: string;
+  contentLanguage?: string;
+  contentEncoding?: string;
+}
+
+const RESPONSE_QUERY: Record<keyof ResponseOverrides, string> = {
+  contentDisposition: 'response-content-disposition',
+  contentType: 'response-content-type',
+  cacheControl: 'response-cache-control',
+  contentLanguage: 'response-content-language',
+  contentEncoding: 'response-content-encoding',
+};
+
+export interface PresignPostInput {
+  bucket: string;
+  key: string;
+  /** Extra conditions, e.g. `['content-length-range', min, max]`. */
+  conditions?: unknown[];
+  /** Form fields; each also becomes an exact-match condition. */
+  fields?: Record<string, string>;
+  /** Seconds. */
+  expiresIn: number;
+}
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+  /** The policy's expiration. */
+  expiration: Date;
+}
+
+/** Refresh temporary credentials this long before they expire (the SDK's own window). */
+export const REFRESH_BEFORE_MS = 5 * 60_000;
+/** Ask the provider again after this long when it failed or handed out credentials about to expire. */
+const RETRY_MS = 10_000;
+
+type Credentials = Awaited<ReturnType<S3Client['config']['credentials']>>;
+
+interface SigningState {
+  credentials: Credentials;
+  region: string;
+  expiresAt: number;
+  refreshAt: number;
+  presigner: S3RequestPresigner;
+  /** The POST policy signing key of the day. */
+  signingKey?: { shortDate: string; key: Uint8Array };
+}
+
+type ObjectOperation = 'get' | 'put' | 'uploadPart';
+
+interface Target {
+  method: string;
+  protocol: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  signingRegion?: string;
+  signingName?: string;
+}
+
+type BucketEndpoints = Record<ObjectOperation, Target> & { post: { url: string } };
+
+/** A key for endpoint resolution only: S3's endpoint rules depend on the bucket, not on the key. */
+const ANY_KEY = 'k';
+
+async function resolveBucketEndpoints(client: S3Client, bucket: string): Promise<BucketEndpoints> {
+  const resolve = async (command: typeof GetObjectCommand | typeof PutObjectCommand | typeof UploadPartCommand, method: string): Promise<Target> => {
+    const endpoint = await getEndpointFromInstructions({ Bucket: bucket, Key: ANY_KEY }, command, client.config);
+    const authScheme = endpoint.properties?.authSchemes?.[0] as { name?: string; signingRegion?: string; signingName?: string } | undefined;
+    if (authScheme?.name === 'sigv4a') throw new Error(`Bucket ${bucket} needs SigV4a signing, which Postbox does not do.`);
+    const { url } = endpoint;
+    const query = url.search ? Object.fromEntries(url.searchParams) : undefined;
+    const headers = endpoint.headers ? Object.fromEntries(Object.entries(endpoint.headers).map(([name, values]) => [name, values.join(', ')])) : undefined;
+    return {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname,
+      query,
+      headers,
+      signingRegion: authScheme?.signingRegion,
+      signingName: authScheme?.signingName,
+    };
+  };
+  const [get, put, uploadPart, post] = await Promise.all([
+    resolve(GetObjectCommand, 'GET'),
+    resolve(PutObjectCommand, 'PUT'),
+    resolve(UploadPartCommand, 'PUT'),
+    // createPresignedPost: the URL of PutObject's endpoint, formatted as it does.
+    getEndpointFromInstructions({ Bucket: bucket, Key: ANY_KEY }, PutObjectCommand, client.config).then((endpoint) => ({
+      url: formatUrl(toEndpointV1(endpoint)),
+    })),
+  ]);
+  return { get, put, uploadPart, post };
+}
+
+const iso8601 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');

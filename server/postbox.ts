@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { openStorage, type Storage } from './storage/storage.ts';
+import { storageOrigin } from './storage/storage-origin.ts';
 
 export interface RunningPostbox {
   url: string;
@@ -14,7 +15,7 @@ export interface RunningPostbox {
 /** Opens storage, then serves the API and the SPA. Used by `main.ts` and by the integration tests. */
 export async function startPostbox(config: Config, logger: Logger): Promise<RunningPostbox> {
   const storage = await openStorage(config);
-  const app = createApp({ config, storage, logger });
+  const app = createApp({ config, storage, logger, storageOrigin: await storageOrigin(storage.signingClient, storage.bucket) });
   const server = app.listen(config.port, config.host);
   try {
     await once(server, 'listening');

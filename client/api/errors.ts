@@ -30,6 +30,10 @@ const sentences: Record<ClientErrorCode, string> = {
   file_too_large: 'This file is too large to upload here.',
   unsupported_type: 'Files of this type are not accepted here.',
   not_found: 'That file no longer exists. Someone may have deleted it.',
+  unauthorized: 'Your session has ended. Sign in again.',
+  invalid_credentials: 'That password is not right.',
+  forbidden: 'This request was refused because it did not come from the Postbox page.',
+  rate_limited: 'Too many requests in a short time. Wait a moment and try again.',
   storage_unavailable: 'Storage is unreachable right now. Nothing was lost; try again in a moment.',
   internal_error: 'Something went wrong on the server. Try again in a moment.',
   network_error: 'Postbox cannot be reached. Check your connection and try again.',
@@ -47,7 +51,7 @@ const storageSentences: Record<string, string> = {
 };
 
 /** Codes whose messages from the server already read as sentences worth showing as they are. */
-const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_type']);
+const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_type', 'rate_limited']);
 
 /** One human sentence for any error the page can meet. */
 export function describeError(error: unknown): string {
@@ -58,5 +62,5 @@ export function describeError(error: unknown): string {
 }
 
 export function isRetryable(error: unknown): boolean {
-  return error instanceof ApiError && ['network_error', 'storage_unavailable', 'storage_unreachable', 'internal_error'].includes(error.code);
+  return error instanceof ApiError && ['network_error', 'storage_unavailable', 'storage_unreachable', 'internal_error', 'rate_limited'].includes(error.code);
 }

@@ -3,6 +3,7 @@ import {
   DownloadLink,
   FilePage,
   Health,
+  SessionState,
   UploadPolicy,
   UploadSettings,
   type LinkRequest,
@@ -13,6 +14,9 @@ import { requestJson, requestNoContent } from './http.ts';
 /** The Postbox HTTP API, typed by the contract the server validates with. */
 export const postboxApi = {
   settings: () => requestJson(UploadSettings, api.settings),
+  session: () => requestJson(SessionState, api.session),
+  signIn: (password: string) => requestNoContent(api.session, { method: 'POST', body: { password } }),
+  signOut: () => requestNoContent(api.session, { method: 'DELETE' }),
   /** 503 still carries a Health body: it says which part is down. */
   health: () => requestJson(Health, api.health, { alsoAccept: [503] }),
   signUpload: (request: UploadRequest, signal?: AbortSignal) =>

@@ -1,7 +1,10 @@
+import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useUploadSettings } from '../hooks/status.ts';
 import { useUploads } from '../hooks/use-uploads.ts';
 import { DropZone } from './DropZone.tsx';
+import { ErrorNotice } from './ErrorNotice.tsx';
 import { FileList } from './FileList.tsx';
+import { SignIn } from './SignIn.tsx';
 import { UploadList } from './UploadList.tsx';
 
 function StorageStatus() {
@@ -15,9 +18,36 @@ function StorageStatus() {
   );
 }
 
-export function App() {
+function SignOut() {
+  const signOut = useSignOut();
+  return (
+    <button type="button" className="button button--quiet" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+      Sign out
+    </button>
+  );
+}
+
+function Workspace() {
   const settings = useUploadSettings();
   const { uploads, add, cancel, retry, dismiss, registerForm } = useUploads(settings.data);
+  return (
+    <>
+      <section className="card">
+        <h1 className="card__title">Send files</h1>
+        <DropZone onFiles={add} maxUploadBytes={settings.data?.maxUploadBytes} />
+        <UploadList uploads={uploads} onCancel={cancel} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
+      </section>
+      <section className="card">
+        <h2 className="card__title">Files</h2>
+        <FileList />
+      </section>
+    </>
+  );
+}
+
+export function App() {
+  const session = useSession();
+  const locked = session.data?.authRequired === true;
 
   return (
     <div className="page">
@@ -26,18 +56,21 @@ export function App() {
           <span className="brand__mark" aria-hidden="true" />
           <span className="brand__name">Postbox</span>
         </div>
-        <StorageStatus />
+        <div className="topbar__side">
+          <StorageStatus />
+          {locked && session.data?.signedIn && <SignOut />}
+        </div>
       </header>
       <main className="content">
-        <section className="card">
-          <h1 className="card__title">Send files</h1>
-          <DropZone onFiles={add} maxUploadBytes={settings.data?.maxUploadBytes} />
-          <UploadList uploads={uploads} onCancel={cancel} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
-        </section>
-        <section className="card">
-          <h2 className="card__title">Files</h2>
-          <FileList />
-        </section>
+        {session.isPending ? (
+          <p className="placeholder">Loading…</p>
+        ) : session.isError ? (
+          <ErrorNotice error={session.error} onRetry={() => session.refetch()} />
+        ) : locked && !session.data.signedIn ? (
+          <SignIn passwordEnabled={session.data.signInEnabled} />
+        ) : (
+          <Workspace />
+        )}
       </main>
     </div>
   );

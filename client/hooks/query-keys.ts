@@ -1,6 +1,7 @@
 /** Every query key comes from here, so invalidations cannot drift from the queries they target. */
 export const queryKeys = {
   settings: () => ['settings'] as const,
+  session: () => ['session'] as const,
   health: () => ['health'] as const,
   files: {
     all: () => ['files'] as const,

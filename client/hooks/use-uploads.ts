@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useReducer, useRef } from 'react';
 import { flushSync } from 'react-dom';
-import { isTypeAllowed, type UploadPolicy, type UploadSettings } from '../../server/http/contract.ts';
+import { isTypeAccepted, type UploadPolicy, type UploadSettings } from '../../server/http/contract.ts';
 import { formatBytes } from '../../server/http/format-bytes.ts';
 import { ApiError } from '../api/errors.ts';
 import { postForm } from '../api/post-form.ts';
@@ -55,7 +55,7 @@ function checkLocally(file: File, settings: UploadSettings | undefined): ApiErro
   if (file.size > settings.maxUploadBytes) {
     return new ApiError('file_too_large', `This file is too large: the limit is ${formatBytes(settings.maxUploadBytes)} per file.`);
   }
-  if (!isTypeAllowed(file.type || 'application/octet-stream', settings.allowedTypes)) {
+  if (!isTypeAccepted(file.type || 'application/octet-stream', settings)) {
     return new ApiError('unsupported_type', `Files of type ${file.type || 'unknown'} are not accepted here.`);
   }
   return undefined;

@@ -26,7 +26,10 @@ describe('loadConfig', () => {
       corsOrigins: ['http://127.0.0.1:8080', 'http://localhost:8080'],
     });
     expect(config.s3Client).toEqual({ maxAttempts: 3, retryMode: 'standard', proxy: undefined, timeoutMs: 5000 });
-    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], expiresSeconds: 900 });
+    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900 });
+    expect(config.access).toEqual({ password: undefined, apiTokens: [], sessionSecret: undefined, sessionMaxAgeSeconds: 604800 });
+    expect(config.rateLimitPerMinute).toBe(600);
+    expect(config.trustProxy).toBe(false);
   });
 
   it('uses an external bucket, and creates nothing, when S3_BUCKET is set', () => {
@@ -77,10 +80,25 @@ describe('loadConfig', () => {
     [{ UPLOAD_EXPIRES_SECONDS: '5' }, /^UPLOAD_EXPIRES_SECONDS: expected a whole number from 60 to 43200/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: expected one of/],
     [{ S3_ENDPOINT: 'http://localhost:9000' }, /^S3_ENDPOINT: only used with S3_BUCKET/],
+    [{ DENIED_TYPES: 'html' }, /^DENIED_TYPES: expected content types/],
+    [{ POSTBOX_API_TOKENS: 'short' }, /^POSTBOX_API_TOKENS: expected comma-separated tokens of at least 16 characters$/],
+    [{ TRUST_PROXY: 'maybe' }, /^TRUST_PROXY: expected true, false, a hop count/],
   ])('refuses %j with a message naming the variable and what is allowed', (env, expected) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(expected);
+  });
+
+  it('never repeats a secret in its message', () => {
+    const problems = problemsOf({ POSTBOX_PASSWORD: 'hunter2' });
+    expect(problems).toEqual(['POSTBOX_PASSWORD: expected at least 8 characters']);
+  });
+
+  it('locks access when a password or tokens are set, and reads TRUST_PROXY', () => {
+    const config = loadConfig({ POSTBOX_PASSWORD: 'correct horse', POSTBOX_API_TOKENS: 'a'.repeat(16) + ',' + 'b'.repeat(20), TRUST_PROXY: '1' });
+    expect(config.access).toMatchObject({ password: 'correct horse', apiTokens: ['a'.repeat(16), 'b'.repeat(20)] });
+    expect(config.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
   });
 
   it('reports every bad variable at once', () => {

@@ -56,7 +56,20 @@ const envSchema = z.object({
   ALLOWED_TYPES: list()
     .pipe(z.array(z.string().toLowerCase().regex(MIME_PATTERN, 'expected content types such as image/png, image/* or */*')).min(1))
     .default(['*/*']),
+  DENIED_TYPES: list()
+    .pipe(z.array(z.string().toLowerCase().regex(MIME_PATTERN, 'expected content types such as text/html or application/*')))
+    .default([]),
   UPLOAD_EXPIRES_SECONDS: int(60, 12 * 3600).default(900),
+
+  POSTBOX_PASSWORD: z.string().min(8, { error: 'expected at least 8 characters' }).optional(),
+  POSTBOX_API_TOKENS: list().pipe(z.array(z.string().min(16, { error: 'expected comma-separated tokens of at least 16 characters' }))).optional(),
+  SESSION_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+  SESSION_MAX_AGE_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d+|[0-9a-f.:/, ]+|loopback|linklocal|uniquelocal)$/i, { error: 'expected true, false, a hop count, or addresses/subnets' })
+    .default('false'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
@@ -83,6 +96,8 @@ export type StorageConfig =
 export interface Config {
   host: string;
   port: number;
+  /** Express's `trust proxy`: whose X-Forwarded-* headers to believe (client IPs for rate limits). */
+  trustProxy: boolean | number | string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   storage: StorageConfig;
   s3Client: {
@@ -94,9 +109,22 @@ export interface Config {
   uploads: {
     maxBytes: number;
     allowedTypes: string[];
+    deniedTypes: string[];
     expiresSeconds: number;
   };
+  /** Sign-in is required when a password or API tokens are set; otherwise Postbox is open. */
+  access: {
+    password?: string;
+    apiTokens: string[];
+    sessionSecret?: string;
+    sessionMaxAgeSeconds: number;
+  };
+  /** Requests per minute per client on the signing endpoints; 0 turns the limit off. */
+  rateLimitPerMinute: number;
 }
+
+/** Never echoed back in error messages: they would end up in logs. */
+const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -123,7 +151,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? 'environment');
         const got = env[variable];
-        return `${variable}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+        const shown = got === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(got)})`;
+        return `${variable}: ${issue.message}${shown}`;
       }),
     );
   }
@@ -155,9 +184,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         corsOrigins: e.APP_ORIGINS ?? defaultAppOrigins(e.HOST, e.PORT),
       };
 
+  const trustProxy = /^(true|false)$/i.test(e.TRUST_PROXY)
+    ? e.TRUST_PROXY.toLowerCase() === 'true'
+    : /^\d+$/.test(e.TRUST_PROXY)
+      ? Number(e.TRUST_PROXY)
+      : e.TRUST_PROXY;
+
   return {
     host: e.HOST,
     port: e.PORT,
+    trustProxy,
     logLevel: e.LOG_LEVEL,
     storage,
     s3Client: {
@@ -169,7 +205,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     uploads: {
       maxBytes: e.MAX_UPLOAD_BYTES,
       allowedTypes: e.ALLOWED_TYPES,
+      deniedTypes: e.DENIED_TYPES,
       expiresSeconds: e.UPLOAD_EXPIRES_SECONDS,
     },
+    access: {
+      password: e.POSTBOX_PASSWORD,
+      apiTokens: e.POSTBOX_API_TOKENS ?? [],
+      sessionSecret: e.SESSION_SECRET,
+      sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+    },
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
   };
 }

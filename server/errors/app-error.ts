@@ -8,6 +8,10 @@ const statusByCode: Record<ErrorCode, number> = {
   file_too_large: 413,
   unsupported_type: 415,
   not_found: 404,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  rate_limited: 429,
   storage_unavailable: 503,
   internal_error: 500,
 };

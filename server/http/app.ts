@@ -8,35 +8,57 @@ import type { Config } from '../config/config.ts';
 import { errorHandler, notFoundHandler } from '../errors/error-handler.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
+import { Access } from './access.ts';
 import { requireJsonBody } from './require-json.ts';
 import { fileRoutes } from './routes/files.ts';
+import { sessionRoutes } from './routes/session.ts';
 import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 
 /** The built SPA (`npm run build`); absent in API-only test runs. */
 export const CLIENT_DIR = path.resolve(import.meta.dirname, '../../dist/client');
 
-export function createApp(deps: { config: Config; storage: Storage; logger: Logger; clientDir?: string }) {
+export interface AppDeps {
+  config: Config;
+  storage: Storage;
+  /** The origin browsers upload to and download from: the only other origin the page may reach. */
+  storageOrigin: string;
+  logger: Logger;
+  clientDir?: string;
+}
+
+export function createApp(deps: AppDeps) {
   const { config, storage, logger, clientDir = CLIENT_DIR } = deps;
   const store = new UploadsStore(storage);
+  const access = new Access(config.access);
+  const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
 
   app.use(
     pinoHttp({
       logger,
       genReqId: () => randomUUID(),
       autoLogging: { ignore: (req) => !req.url?.startsWith('/api/') },
+      // Never headers (cookies, tokens) and never bodies; API URLs carry keys, not signatures.
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res) => ({ statusCode: res.statusCode }),
       },
     }),
   );
+  app.use(securityHeaders(deps.storageOrigin));
 
   const apiRouter = express.Router();
-  apiRouter.use(requireJsonBody, express.json({ limit: '16kb' }));
+  apiRouter.use(sameOriginOnly(), requireJsonBody, express.json({ limit: '16kb' }));
+  // Open to anyone: whether storage is up, the upload limits, signing in.
   apiRouter.use(statusRoutes(config, storage, store));
+  apiRouter.use(sessionRoutes(access));
+  // Everything below needs sign-in when access is locked, and signing is rate limited per client.
+  apiRouter.use(access.requireSignIn);
+  apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   apiRouter.use(uploadRoutes(config, storage));
   apiRouter.use(fileRoutes(storage, store));
   apiRouter.use(notFoundHandler);

@@ -13,6 +13,10 @@ export const errorCodes = [
   'file_too_large',
   'unsupported_type',
   'not_found',
+  'unauthorized',
+  'invalid_credentials',
+  'forbidden',
+  'rate_limited',
   'storage_unavailable',
   'internal_error',
 ] as const;
@@ -80,6 +84,7 @@ export type DownloadLink = z.infer<typeof DownloadLink>;
 export const UploadSettings = z.object({
   maxUploadBytes: z.number(),
   allowedTypes: z.array(z.string()),
+  deniedTypes: z.array(z.string()),
 });
 export type UploadSettings = z.infer<typeof UploadSettings>;
 
@@ -93,8 +98,20 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+export const SignInRequest = z.strictObject({ password: z.string().min(1).max(1024) });
+export type SignInRequest = z.infer<typeof SignInRequest>;
+
+export const SessionState = z.object({
+  /** Whether uploading, listing and deleting need sign-in. */
+  authRequired: z.boolean(),
+  /** Whether a password sign-in exists (API tokens alone are for scripts). */
+  signInEnabled: z.boolean(),
+  signedIn: z.boolean(),
+});
+export type SessionState = z.infer<typeof SessionState>;
+
 /** Matches a content type against patterns such as `image/png`, `image/*` or `*\/*`. */
-export function isTypeAllowed(type: string, patterns: readonly string[]): boolean {
+function matchesAny(type: string, patterns: readonly string[]): boolean {
   const [major, minor] = type.split('/');
   return patterns.some((pattern) => {
     const [pMajor, pMinor] = pattern.split('/');
@@ -102,8 +119,14 @@ export function isTypeAllowed(type: string, patterns: readonly string[]): boolea
   });
 }
 
+/** Allowed by ALLOWED_TYPES and not refused by DENIED_TYPES. */
+export function isTypeAccepted(type: string, rules: Pick<UploadSettings, 'allowedTypes' | 'deniedTypes'>): boolean {
+  return matchesAny(type, rules.allowedTypes) && !matchesAny(type, rules.deniedTypes);
+}
+
 export const api = {
   settings: '/api/settings',
+  session: '/api/session',
   health: '/api/health',
   uploads: '/api/uploads',
   files: '/api/files',

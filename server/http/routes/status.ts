@@ -9,6 +9,7 @@ export function statusRoutes(config: Config, storage: Storage, store: UploadsSto
   const settings: UploadSettings = {
     maxUploadBytes: config.uploads.maxBytes,
     allowedTypes: config.uploads.allowedTypes,
+    deniedTypes: config.uploads.deniedTypes,
   };
 
   router.get('/settings', (_req, res) => {

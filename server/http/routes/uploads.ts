@@ -6,11 +6,11 @@ import { newUploadKey, normalizeContentType } from '../../signing/object-keys.ts
 import { signUploadPolicy } from '../../signing/upload-policy.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
-import { isTypeAllowed, UploadRequest, type UploadPolicy } from '../contract.ts';
+import { isTypeAccepted, UploadRequest, type UploadPolicy } from '../contract.ts';
 import { formatBytes } from '../format-bytes.ts';
 
 export function uploadRoutes(config: Config, storage: Storage): Router {
-  const { maxBytes, allowedTypes, expiresSeconds } = config.uploads;
+  const { maxBytes, expiresSeconds } = config.uploads;
   const router = Router();
 
   router.post('/uploads', async (req, res) => {
@@ -19,7 +19,7 @@ export function uploadRoutes(config: Config, storage: Storage): Router {
     if (!contentType) {
       throw new AppError('invalid_request', 'type must be a content type such as image/png.');
     }
-    if (!isTypeAllowed(contentType, allowedTypes)) {
+    if (!isTypeAccepted(contentType, config.uploads)) {
       throw new AppError('unsupported_type', `Files of type ${contentType} are not accepted here.`);
     }
     if (request.size > maxBytes) {

@@ -1,0 +1,63 @@
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import { AppError } from '../errors/app-error.ts';
+
+/**
+ * Security headers. The Content-Security-Policy lets the page talk to exactly one other origin,
+ * the storage's: form posts and XHR uploads go there, nothing else does.
+ */
+export function securityHeaders(storageOrigin: string): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'", storageOrigin],
+        formAction: ["'self'", storageOrigin],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    // The embedded store is plain HTTP on loopback: upgrading its URLs to HTTPS would break uploads.
+    strictTransportSecurity: false,
+  });
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * CSRF: a state-changing request from a browser must come from the app's own origin. Browsers say
+ * where a request comes from (Sec-Fetch-Site, Origin); scripts send neither and authenticate with
+ * a bearer token. Bodies must be JSON too (requireJsonBody), which a cross-site form cannot send.
+ */
+export function sameOriginOnly(extraOrigins: readonly string[] = []): RequestHandler {
+  return (req, _res, next) => {
+    if (!UNSAFE_METHODS.has(req.method)) return next();
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    const ownOrigin = `${req.protocol}://${req.get('host')}`;
+    const crossSite = site !== undefined ? site !== 'same-origin' && site !== 'none' : origin !== undefined && origin !== ownOrigin;
+    if (crossSite && !(origin && extraOrigins.includes(origin))) {
+      return next(new AppError('forbidden', 'Requests that change things must come from the Postbox page itself.'));
+    }
+    next();
+  };
+}
+
+/** Requests per minute per client (by IP, see TRUST_PROXY); 429 with Retry-After past it. */
+export function perClientLimit(perMinute: number, message: string): RequestHandler {
+  if (perMinute === 0) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new AppError('rate_limited', message)),
+  });
+}

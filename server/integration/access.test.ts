@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { api } from '../http/contract.ts';
+import { startTestPostbox, type TestPostbox } from './harness.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const TOKEN = 'script-token-0123456789abcdef';
+const someKey = 'uploads/0000000000a-0123456789abcdef/text/plain/a.txt';
+
+describe('locked Postbox (password and API token)', () => {
+  let app: TestPostbox;
+  beforeAll(async () => {
+    app = await startTestPostbox({ POSTBOX_PASSWORD: PASSWORD, POSTBOX_API_TOKENS: TOKEN });
+  });
+  afterAll(() => app?.stop());
+
+  const signIn = async () => {
+    const response = await app.call('POST', api.session, { password: PASSWORD });
+    expect(response.status).toBe(204);
+    return response.headers.get('set-cookie')!;
+  };
+
+  const protectedCalls: [string, string, unknown?][] = [
+    ['POST', api.uploads, { name: 'a.txt', size: 1, type: 'text/plain' }],
+    ['GET', api.files],
+    ['POST', api.fileLink(someKey), { expiresIn: 60 }],
+    ['DELETE', api.file(someKey)],
+  ];
+
+  it.each(protectedCalls)('%s %s refuses without a session or token: 401 unauthorized', async (method, path, body) => {
+    const response = await app.call(method, path, body);
+    expect(response.status).toBe(401);
+    expect(response.body.error.code).toBe('unauthorized');
+    expect(response.headers.get('www-authenticate')).toContain('Bearer');
+  });
+
+  it.each(protectedCalls)('%s %s accepts a bearer token and a session cookie', async (method, path, body) => {
+    const cookie = (await signIn()).split(';')[0]!;
+    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { cookie }]) {
+      const response = await app.call(method, path, body, headers);
+      expect(response.status, JSON.stringify(response.body)).not.toBe(401);
+      expect(response.status).toBeLessThan(500);
+    }
+  });
+
+  it('refuses a wrong token, a forged cookie and an expired one', async () => {
+    expect((await app.call('GET', api.files, undefined, { authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
+    const cookie = (await signIn()).split(';')[0]!;
+    const forged = cookie.replace(/\.(\d+)\./, (_m, exp) => `.${Number(exp) + 3600}.`);
+    expect((await app.call('GET', api.files, undefined, { cookie: forged })).status).toBe(401);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() - 8 * 24 * 3600_000); // signed in 8 days ago; sessions last 7
+    const old = (await signIn()).split(';')[0]!;
+    vi.useRealTimers();
+    expect((await app.call('GET', api.files, undefined, { cookie: old })).status).toBe(401);
+  });
+
+  it('keeps health, settings and the session state open', async () => {
+    for (const path of [api.health, api.settings]) expect((await app.call('GET', path)).status).toBe(200);
+    const state = await app.call('GET', api.session);
+    expect(state.body).toEqual({ authRequired: true, signInEnabled: true, signedIn: false });
+  });
+
+  it('signs in with the password: a secure, HttpOnly, SameSite=Strict session cookie', async () => {
+    const cookie = await signIn();
+    expect(cookie).toMatch(/^postbox_session=v1\.\d+\.[0-9a-f]{64};/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('Secure');
+    expect(cookie).toContain('Path=/');
+    expect(cookie).toMatch(/Max-Age=604800/);
+    const state = await app.call('GET', api.session, undefined, { cookie: cookie.split(';')[0]! });
+    expect(state.body.signedIn).toBe(true);
+
+    const out = await app.call('DELETE', api.session);
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toMatch(/postbox_session=;.*Expires=Thu, 01 Jan 1970/);
+  });
+
+  it('refuses a wrong password, and limits attempts: 429 with Retry-After', async () => {
+    const wrong = await app.call('POST', api.session, { password: 'guess' });
+    expect([wrong.status, wrong.body.error.code]).toEqual([401, 'invalid_credentials']);
+    let limited;
+    for (let i = 0; i < 12 && !limited; i++) {
+      const response = await app.call('POST', api.session, { password: `guess ${i}` });
+      if (response.status === 429) limited = response;
+    }
+    expect(limited?.body.error.code).toBe('rate_limited');
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('open Postbox (nothing configured)', () => {
+  let app: TestPostbox;
+  beforeAll(async () => {
+    app = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '5' });
+  });
+  afterAll(() => app?.stop());
+
+  it('needs no sign-in', async () => {
+    expect((await app.call('GET', api.session)).body).toEqual({ authRequired: false, signInEnabled: false, signedIn: true });
+    expect((await app.call('GET', api.files)).status).toBe(200);
+  });
+
+  it('refuses state-changing requests from another site: 403 forbidden', async () => {
+    const body = { name: 'a.txt', size: 1, type: 'text/plain' };
+    const fromEvil = await app.call('POST', api.uploads, body, { origin: 'https://evil.example' });
+    expect([fromEvil.status, fromEvil.body.error.code]).toEqual([403, 'forbidden']);
+    const crossSite = await app.call('POST', api.uploads, body, { 'sec-fetch-site': 'cross-site' });
+    expect([crossSite.status, crossSite.body.error.code]).toEqual([403, 'forbidden']);
+    const form = await app.call('POST', api.uploads, 'name=a.txt', { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' });
+    expect([form.status, form.body.error.code]).toEqual([415, 'json_required']);
+    const sameOrigin = await app.call('POST', api.uploads, body, { origin: app.url, 'sec-fetch-site': 'same-origin' });
+    expect(sameOrigin.status).toBe(201);
+  });
+
+  it('limits signing per client: 429 rate_limited with Retry-After', async () => {
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 8; i++) {
+      last = await app.call('POST', api.uploads, { name: `${i}.txt`, size: 1, type: 'text/plain' });
+      statuses.push(last.status);
+    }
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s === 201).length).toBeLessThanOrEqual(5);
+    expect(last!.body.error.code).toBe('rate_limited');
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Reading is not limited.
+    expect((await app.call('GET', api.files)).status).toBe(200);
+  });
+
+  it('sends security headers with a CSP that allows exactly the storage origin', async () => {
+    const response = await fetch(`${app.url}${api.settings}`);
+    const csp = response.headers.get('content-security-policy')!;
+    const storageOrigin = new URL(app.storage.endpoint!).origin;
+    expect(csp).toContain(`connect-src 'self' ${storageOrigin}`);
+    expect(csp).toContain(`form-action 'self' ${storageOrigin}`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});

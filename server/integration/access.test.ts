@@ -35,7 +35,7 @@ describe('locked Postbox (password and API token)', () => {
 
   it.each(protectedCalls)('%s %s accepts a bearer token and a session cookie', async (method, path, body) => {
     const cookie = (await signIn()).split(';')[0]!;
-    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { cookie }]) {
+    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { cookie }] as Record<string, string>[]) {
       const response = await app.call(method, path, body, headers);
       expect(response.status, JSON.stringify(response.body)).not.toBe(401);
       expect(response.status).toBeLessThan(500);

@@ -4,9 +4,12 @@ import {
   FilePage,
   Health,
   SessionState,
+  ShareLink,
+  ShareList,
   UploadPolicy,
   UploadSettings,
   type LinkRequest,
+  type ShareRequest,
   type UploadRequest,
 } from '../../server/http/contract.ts';
 import { requestJson, requestNoContent } from './http.ts';
@@ -26,4 +29,8 @@ export const postboxApi = {
   createLink: (key: string, request: LinkRequest) =>
     requestJson(DownloadLink, api.fileLink(key), { method: 'POST', body: request }),
   deleteFile: (key: string) => requestNoContent(api.file(key), { method: 'DELETE' }),
+  createShare: (key: string, request: ShareRequest) =>
+    requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),
+  listShares: (key: string) => requestJson(ShareList, api.fileShares(key)),
+  revokeShare: (id: string) => requestNoContent(api.share(id), { method: 'DELETE' }),
 };

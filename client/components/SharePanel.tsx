@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { StoredFile } from '../../server/http/contract.ts';
 import { useCreateLink } from '../hooks/files.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
+import { ShareLinks } from './ShareLinks.tsx';
 
 const EXPIRY_CHOICES = [
   { seconds: 15 * 60, label: '15 minutes' },
@@ -27,6 +28,9 @@ export function SharePanel({ file }: { file: StoredFile }) {
 
   return (
     <div className="share" data-testid="share-panel">
+      <p className="share__kind">
+        <strong>Quick link</strong> straight to storage, up to 7 days. It cannot be revoked once sent.
+      </p>
       <form
         className="share__form"
         onSubmit={(event) => {
@@ -59,6 +63,7 @@ export function SharePanel({ file }: { file: StoredFile }) {
           </p>
         </div>
       )}
+      <ShareLinks file={file} />
     </div>
   );
 }

@@ -7,4 +7,8 @@ export const queryKeys = {
     all: () => ['files'] as const,
     list: () => ['files', 'list'] as const,
   },
+  shares: {
+    all: () => ['shares'] as const,
+    forFile: (key: string) => ['shares', 'file', key] as const,
+  },
 };

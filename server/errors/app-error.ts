@@ -14,6 +14,7 @@ const statusByCode: Record<ErrorCode, number> = {
   rate_limited: 429,
   storage_unavailable: 503,
   internal_error: 500,
+  too_many_share_links: 409,
 };
 
 /** The one error type the HTTP layer turns into `{ error: { code, message } }`. */

@@ -12,6 +12,7 @@ import { Access } from './access.ts';
 import { requireJsonBody } from './require-json.ts';
 import { fileRoutes } from './routes/files.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
@@ -31,6 +32,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const { config, storage, logger, clientDir = CLIENT_DIR } = deps;
   const store = new UploadsStore(storage);
+  const shares = createShareService(storage);
   const access = new Access(config.access);
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
@@ -60,9 +62,12 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   apiRouter.use(uploadRoutes(config, storage));
+  apiRouter.use(shareApiRoutes(shares)); // before fileRoutes: deleting a file deletes its share links first
   apiRouter.use(fileRoutes(storage, store));
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
+  // Share links (/s/:id) are public pages: the link is the permission.
+  app.use(sharePageRoutes(shares, { storageOrigin: deps.storageOrigin }));
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));

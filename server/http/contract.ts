@@ -19,6 +19,7 @@ export const errorCodes = [
   'rate_limited',
   'storage_unavailable',
   'internal_error',
+  'too_many_share_links',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -132,4 +133,48 @@ export const api = {
   files: '/api/files',
   file: (key: string) => `/api/files/${encodeURIComponent(key)}`,
   fileLink: (key: string) => `/api/files/${encodeURIComponent(key)}/link`,
+  fileShares: (key: string) => `/api/files/${encodeURIComponent(key)}/shares`,
+  share: (id: string) => `/api/shares/${encodeURIComponent(id)}`,
 } as const;
+
+/*
+ * Share links (`/s/<id>`): Postbox URLs that live as long as their owner chooses and can be revoked.
+ * Each download is a fresh presigned GET that lives seconds.
+ */
+export const SHARE_EXPIRY_MIN_SECONDS = 3600;
+export const SHARE_EXPIRY_MAX_SECONDS = 365 * 24 * 3600;
+export const SHARE_MAX_DOWNLOADS = 1_000_000;
+export const SHARE_NOTE_MAX_CHARS = 500;
+export const SHARE_PASSWORD_MIN_CHARS = 8;
+export const SHARE_PASSWORD_MAX_CHARS = 200;
+/** Live (not revoked) share links one file may have. */
+export const SHARE_LINKS_PER_FILE = 100;
+
+export const ShareRequest = z.strictObject({
+  /** Seconds from now; null: never expires. */
+  expiresIn: z.number().int().min(SHARE_EXPIRY_MIN_SECONDS).max(SHARE_EXPIRY_MAX_SECONDS).nullable(),
+  password: z.string().min(SHARE_PASSWORD_MIN_CHARS).max(SHARE_PASSWORD_MAX_CHARS).optional(),
+  /** Absent or null: no limit. */
+  maxDownloads: z.number().int().min(1).max(SHARE_MAX_DOWNLOADS).nullable().optional(),
+  note: z.string().max(SHARE_NOTE_MAX_CHARS).optional(),
+});
+export type ShareRequest = z.infer<typeof ShareRequest>;
+
+export const ShareLink = z.object({
+  id: z.string(),
+  /** Absolute: the page anyone with the link opens. */
+  url: z.string(),
+  fileKey: z.string(),
+  state: z.enum(['active', 'expired', 'exhausted']),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  maxDownloads: z.number().nullable(),
+  downloads: z.number(),
+  lastDownloadAt: z.string().nullable(),
+  note: z.string().nullable(),
+  hasPassword: z.boolean(),
+});
+export type ShareLink = z.infer<typeof ShareLink>;
+
+export const ShareList = z.object({ shares: z.array(ShareLink) });
+export type ShareList = z.infer<typeof ShareList>;

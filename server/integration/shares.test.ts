@@ -1,0 +1,381 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
+import { parse as parseDisposition } from 'content-disposition';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type ShareLink, type UploadPolicy } from '../http/contract.ts';
+import { PASSWORD_TRIES } from '../http/routes/shares.ts';
+import { S3ShareStore } from '../shares/s3-share-store.ts';
+import { fileIndexPrefix, recordKey, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
+import { parseUploadKey } from '../signing/object-keys.ts';
+import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+let app: TestPostbox;
+
+beforeAll(async () => {
+  app = await startTestPostbox({ MAX_UPLOAD_BYTES: String(64 * 1024), RATE_LIMIT_PER_MINUTE: '0' });
+});
+afterAll(() => app?.stop());
+
+async function upload(name: string, bytes: Uint8Array, type = 'text/plain', on = app): Promise<UploadPolicy> {
+  const signed = await on.call('POST', api.uploads, { name, size: bytes.length, type });
+  expect(signed.status).toBe(201);
+  expect((await postThroughPolicy(signed.body, bytes, name)).status).toBe(204);
+  return signed.body;
+}
+
+async function share(key: string, body: Record<string, unknown> = {}, on = app): Promise<ShareLink> {
+  const created = await on.call('POST', api.fileShares(key), { expiresIn: 24 * 3600, ...body });
+  expect(created.status).toBe(201);
+  return created.body;
+}
+
+/** A browser-like request to a share page that does not follow redirects. */
+async function visit(url: string, init: RequestInit = {}) {
+  const response = await fetch(url, { redirect: 'manual', ...init });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+const submit = (url: string, form: Record<string, string> = {}) =>
+  visit(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+
+const listShares = async (key: string, on = app): Promise<ShareLink[]> => {
+  const list = await on.call('GET', api.fileShares(key));
+  expect(list.status).toBe(200);
+  return list.body.shares;
+};
+
+async function storedObject(key: string): Promise<string | undefined> {
+  try {
+    const object = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
+    return await object.Body!.transformToString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Follows a download redirect as a browser would: a presigned GET that lives seconds. */
+async function followDownload(location: string) {
+  const url = new URL(location);
+  expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(60);
+  expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeGreaterThan(0);
+  const response = await fetch(location);
+  expect(response.status).toBe(200);
+  return { bytes: new Uint8Array(await response.arrayBuffer()), disposition: parseDisposition(response.headers.get('content-disposition')!) };
+}
+
+describe('creating a share link', () => {
+  it('answers an absolute, unguessable /s/ URL with the chosen expiry, limit and note', async () => {
+    const policy = await upload('report.txt', Buffer.from('quarterly numbers'));
+    const before = Date.now();
+    const link = await share(policy.key, { expiresIn: 3 * 24 * 3600, maxDownloads: 5, note: '  For the board meeting  ' });
+
+    expect(link.id).toMatch(/^[A-Za-z0-9_-]{22}$/); // 16 random bytes
+    expect(link.url).toBe(`${app.url}/s/${link.id}`);
+    expect(link).toMatchObject({ fileKey: policy.key, state: 'active', maxDownloads: 5, downloads: 0, note: 'For the board meeting', hasPassword: false, lastDownloadAt: null });
+    expect(Math.abs(Date.parse(link.expiresAt!) - (before + 3 * 24 * 3600_000))).toBeLessThan(10_000);
+    expect(Math.abs(Date.parse(link.createdAt) - before)).toBeLessThan(10_000);
+
+    // The record is one small JSON object in the bucket, found by its file with one listing.
+    const record = JSON.parse((await storedObject(recordKey(link.id)))!);
+    expect(record).toMatchObject({ id: link.id, fileKey: policy.key, fileName: 'report.txt', fileSize: 17, downloads: 0, password: null });
+    const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(policy.key) }));
+    expect(markers.Contents?.map((o) => o.Key)).toEqual([`${fileIndexPrefix(policy.key)}${link.id}`]);
+  });
+
+  it('makes links that never expire, up to a year, and lists them newest first', async () => {
+    const policy = await upload('forever.txt', Buffer.from('x'));
+    const never = await share(policy.key, { expiresIn: null });
+    const year = await share(policy.key, { expiresIn: 365 * 24 * 3600, maxDownloads: 1_000_000 });
+    expect(never.expiresAt).toBeNull();
+    expect(Date.parse(year.expiresAt!) - Date.now()).toBeGreaterThan(364 * 24 * 3600_000);
+
+    const page = await visit(never.url);
+    expect(page.body).toContain('This link does not expire.');
+    expect((await listShares(policy.key)).map((s) => s.id)).toEqual([year.id, never.id]);
+  });
+
+  it.each([
+    ['an expiry under an hour', { expiresIn: 3599 }],
+    ['an expiry over a year', { expiresIn: 365 * 24 * 3600 + 1 }],
+    ['a fractional expiry', { expiresIn: 3600.5 }],
+    ['an expiry as text', { expiresIn: '3600' }],
+    ['no expiry field at all', { expiresIn: undefined }],
+    ['zero downloads', { maxDownloads: 0 }],
+    ['too many downloads', { maxDownloads: 1_000_001 }],
+    ['a fractional download limit', { maxDownloads: 1.5 }],
+    ['a note over 500 characters', { note: 'n'.repeat(501) }],
+    ['a password under 8 characters', { password: 'short12' }],
+    ['a password over 200 characters', { password: 'p'.repeat(201) }],
+    ['an unknown field', { public: true }],
+  ])('refuses %s', async (_case, body) => {
+    const policy = await upload('strict.txt', Buffer.from('x'));
+    const created = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600, ...body });
+    expect(created.status).toBe(400);
+    expect(created.body.error.code).toBe('invalid_request');
+  });
+
+  it('answers 404 for a file that does not exist', async () => {
+    const created = await app.call('POST', api.fileShares('uploads/0000000000a-0123456789abcdef/text/plain/missing.txt'), { expiresIn: 3600 });
+    expect([created.status, created.body.error.code]).toEqual([404, 'not_found']);
+  });
+});
+
+describe('opening a share link', () => {
+  it('shows the name, size and note as text on a strict, script-free page', async () => {
+    const name = `<img src=x onerror="alert(1)"> & 'quotes'.txt`;
+    const policy = await upload(name, Buffer.alloc(2048, 1));
+    const link = await share(policy.key, { note: '<script>alert("note")</script>\nSecond line' });
+
+    const page = await visit(link.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html; charset=utf-8/);
+    expect(page.body).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#39;quotes&#39;.txt');
+    expect(page.body).toContain('&lt;script&gt;alert(&quot;note&quot;)&lt;/script&gt;\nSecond line');
+    expect(page.body).toContain('2 KiB');
+    expect(page.body).not.toMatch(/<script|<img|onerror="/i);
+
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toMatch(/style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).toContain(`form-action 'self' ${new URL(app.storage.endpoint!).origin}`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('answers 404 with a page for a link that does not exist', async () => {
+    for (const id of ['AAAAAAAAAAAAAAAAAAAAAA', 'short', '..%2F..%2Fetc']) {
+      const page = await visit(`${app.url}/s/${id}`);
+      expect(page.status).toBe(404);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.body).toContain('There is no such link');
+    }
+  });
+});
+
+describe('downloading through a share link', () => {
+  it('redirects to a presigned GET that lives seconds, with the exact bytes under the original name', async () => {
+    const bytes = randomBytes(20_000);
+    const name = 'Grüße – März.bin';
+    const policy = await upload(name, bytes, 'application/octet-stream');
+    const link = await share(policy.key);
+
+    // The page's Download button posts the form.
+    const posted = await submit(link.url);
+    expect(posted.status).toBe(303);
+    const first = await followDownload(posted.headers.get('location')!);
+    expect(sha256(first.bytes)).toBe(sha256(bytes));
+    expect(first.disposition).toMatchObject({ type: 'attachment', parameters: { filename: name } });
+
+    // ?dl=1 downloads directly.
+    const direct = await visit(`${link.url}?dl=1`);
+    expect(direct.status).toBe(302);
+    expect(direct.headers.get('cache-control')).toBe('no-store');
+    expect(sha256((await followDownload(direct.headers.get('location')!)).bytes)).toBe(sha256(bytes));
+
+    // Opening the page or a HEAD request does not count; each download does.
+    await visit(link.url);
+    await visit(`${link.url}?dl=1`, { method: 'HEAD' });
+    const [listed] = await listShares(policy.key);
+    expect(listed).toMatchObject({ id: link.id, downloads: 2 });
+    expect(Date.now() - Date.parse(listed!.lastDownloadAt!)).toBeLessThan(60_000);
+  });
+
+  it('stops after the maximum number of downloads with a 410 page', async () => {
+    const policy = await upload('once.txt', Buffer.from('only once'));
+    const link = await share(policy.key, { maxDownloads: 1 });
+    expect((await visit(link.url)).body).toContain('1 download left.');
+
+    expect((await submit(link.url)).status).toBe(303);
+    for (const second of [await submit(link.url), await visit(`${link.url}?dl=1`), await visit(link.url)]) {
+      expect(second.status).toBe(410);
+      expect(second.body).toContain('This link has been used up');
+      expect(second.headers.get('location')).toBeNull();
+    }
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 1, state: 'exhausted' });
+  });
+
+  it('counts simultaneous downloads exactly on one instance: never more than the limit', async () => {
+    const policy = await upload('popular.txt', Buffer.from('everyone wants this'));
+    const link = await share(policy.key, { maxDownloads: 3 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => visit(`${link.url}?dl=1`)));
+    expect(results.filter((r) => r.status === 302)).toHaveLength(3);
+    expect(results.filter((r) => r.status === 410)).toHaveLength(7);
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 3, state: 'exhausted' });
+  });
+
+  it('shows a 410 page once the link has expired', async () => {
+    const policy = await upload('old.txt', Buffer.from('old news'));
+    const link = await share(policy.key, { expiresIn: 3600 });
+    expect((await visit(link.url)).status).toBe(200);
+
+    // Time passing, without faking the clock of a process that talks to S3 (SigV4 signs with it):
+    // move the stored expiry into the past, exactly as an hour going by would leave the record.
+    // (shareState's clock comparison itself is unit-tested with a faked clock in share-record.test.ts.)
+    const store = new S3ShareStore(app.storage);
+    await store.update(link.id, (current) => ({ ...(current as LiveShare), expiresAt: new Date(Date.now() - 1000).toISOString() }));
+
+    for (const expired of [await visit(link.url), await visit(`${link.url}?dl=1`), await submit(link.url)]) {
+      expect(expired.status).toBe(410);
+      expect(expired.body).toContain('This link has expired');
+    }
+    expect((await listShares(policy.key))[0]).toMatchObject({ id: link.id, state: 'expired' });
+  });
+
+  it('shows a 410 page when the file was removed from storage behind the link', async () => {
+    const policy = await upload('vanished.txt', Buffer.from('poof'));
+    const link = await share(policy.key);
+    await app.storage.client.send(new DeleteObjectCommand({ Bucket: app.storage.bucket, Key: policy.key }));
+    const gone = await visit(`${link.url}?dl=1`);
+    expect(gone.status).toBe(410);
+    expect(gone.body).toContain('This file is no longer available');
+  });
+});
+
+describe('revoking', () => {
+  it('turns the link off for good: 410 page, gone from the list, a tombstone without the details', async () => {
+    const policy = await upload('secret plans.txt', Buffer.from('plans'));
+    const link = await share(policy.key, { note: 'private note', password: 'correct horse' });
+    const other = await share(policy.key);
+
+    const revoked = await app.call('DELETE', api.share(link.id));
+    expect(revoked.status).toBe(204);
+
+    for (const page of [await visit(link.url), await visit(`${link.url}?dl=1`), await submit(link.url, { password: 'correct horse' })]) {
+      expect(page.status).toBe(410);
+      expect(page.body).toContain('This link was turned off');
+      expect(page.body).not.toContain('secret plans');
+    }
+    expect((await listShares(policy.key)).map((s) => s.id)).toEqual([other.id]);
+    expect((await visit(other.url)).status).toBe(200);
+
+    const tombstone = JSON.parse((await storedObject(recordKey(link.id)))!);
+    expect(Object.keys(tombstone).sort()).toEqual(['id', 'revokedAt', 'version']);
+
+    expect((await app.call('DELETE', api.share(link.id))).status).toBe(204); // again: still revoked
+    const unknown = await app.call('DELETE', api.share('AAAAAAAAAAAAAAAAAAAAAA'));
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
+  });
+});
+
+describe('password-protected links', () => {
+  it('stores only a scrypt hash, refuses a wrong password and downloads with the right one', async () => {
+    const bytes = randomBytes(3000);
+    const policy = await upload('tax return.pdf', bytes, 'application/pdf');
+    const link = await share(policy.key, { password: 'correct horse battery' });
+    expect(link.hasPassword).toBe(true);
+
+    const stored = (await storedObject(recordKey(link.id)))!;
+    expect(stored).not.toContain('correct horse');
+    expect(JSON.parse(stored).password).toMatchObject({ algorithm: 'scrypt', N: 2 ** 15, salt: expect.any(String), hash: expect.any(String) });
+
+    const page = await visit(link.url);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('type="password"');
+    // ?dl=1 cannot skip the password: it shows the form.
+    expect((await visit(`${link.url}?dl=1`)).status).toBe(200);
+
+    const empty = await submit(link.url);
+    expect(empty.status).toBe(400);
+    expect(empty.body).toContain('Enter the password');
+
+    const wrong = await submit(link.url, { password: 'Correct horse battery' });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body).toContain('That password is not right.');
+    expect(wrong.headers.get('location')).toBeNull();
+
+    const right = await submit(link.url, { password: 'correct horse battery' });
+    expect(right.status).toBe(303);
+    expect(sha256((await followDownload(right.headers.get('location')!)).bytes)).toBe(sha256(bytes));
+    expect((await listShares(policy.key))[0]!.downloads).toBe(1);
+  });
+
+  it('pauses password tries with 429 and Retry-After after too many wrong ones', async () => {
+    // Its own instance: the limit is per client address, and every test here comes from 127.0.0.1.
+    const limited = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const policy = await upload('guarded.txt', Buffer.from('guarded'), 'text/plain', limited);
+      const link = await share(policy.key, { password: 'the real password' }, limited);
+      for (let i = 0; i < PASSWORD_TRIES.perClient; i++) {
+        expect((await submit(link.url, { password: `guess number ${i}` })).status).toBe(403);
+      }
+      const paused = await submit(link.url, { password: 'guess again' });
+      expect(paused.status).toBe(429);
+      expect(Number(paused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(paused.headers.get('retry-after'))).toBeLessThanOrEqual(PASSWORD_TRIES.windowMs / 1000);
+      expect(paused.body).toContain('Too many wrong passwords');
+      // Even the right password waits: nothing is checked while paused.
+      expect((await submit(link.url, { password: 'the real password' })).status).toBe(429);
+      // Opening the page is not a password try.
+      expect((await visit(link.url)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('the records are out of reach of uploads and of the file API', () => {
+  it('never signs an upload key outside uploads/, whatever the name', async () => {
+    for (const name of ['../shares/links/AAAAAAAAAAAAAAAAAAAAAA.json', 'shares/links/x.json', '..']) {
+      const signed = await app.call('POST', api.uploads, { name, size: 1, type: 'application/json' });
+      expect(signed.status).toBe(201);
+      expect(signed.body.key.startsWith('uploads/')).toBe(true);
+      expect(parseUploadKey(signed.body.key)).toBeDefined();
+      expect(signed.body.fields.key).toBe(signed.body.key);
+    }
+  });
+
+  it('refuses a policy whose key was changed to a share record', async () => {
+    const policy = await upload('victim.txt', Buffer.from('v'));
+    const link = await share(policy.key);
+    const before = await storedObject(recordKey(link.id));
+
+    const signed = await app.call('POST', api.uploads, { name: 'evil.json', size: 2, type: 'application/json' });
+    const tampered = { ...signed.body, fields: { ...signed.body.fields, key: recordKey(link.id) } };
+    const posted = await postThroughPolicy(tampered, Buffer.from('{}'));
+    expect(posted.status).toBe(403);
+    expect(await storedObject(recordKey(link.id))).toBe(before);
+  });
+
+  it('refuses share, link and delete calls on keys under shares/', async () => {
+    const policy = await upload('target.txt', Buffer.from('t'));
+    const link = await share(policy.key);
+    for (const key of [recordKey(link.id), `${fileIndexPrefix(policy.key)}${link.id}`, `${SHARES_PREFIX}x`]) {
+      for (const [method, path, body] of [
+        ['POST', api.fileShares(key), { expiresIn: 3600 }],
+        ['GET', api.fileShares(key), undefined],
+        ['POST', api.fileLink(key), { expiresIn: 3600 }],
+        ['DELETE', api.file(key), undefined],
+      ] as const) {
+        const response = await app.call(method, path, body);
+        expect([response.status, response.body.error.code]).toEqual([400, 'invalid_request']);
+      }
+    }
+    expect(await storedObject(recordKey(link.id))).toBeDefined();
+    expect((await visit(link.url)).status).toBe(200);
+  });
+});
+
+describe('deleting a file', () => {
+  it('deletes its share links with it', async () => {
+    const policy = await upload('doomed.txt', Buffer.from('bye'));
+    const links = [await share(policy.key), await share(policy.key, { password: 'a password!' })];
+    const otherFile = await upload('survivor.txt', Buffer.from('hi'));
+    const survivor = await share(otherFile.key);
+
+    expect((await app.call('DELETE', api.file(policy.key))).status).toBe(204);
+
+    for (const link of links) {
+      expect((await visit(link.url)).status).toBe(404);
+      expect((await visit(`${link.url}?dl=1`)).status).toBe(404);
+      expect(await storedObject(recordKey(link.id))).toBeUndefined();
+    }
+    const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(policy.key) }));
+    expect(markers.Contents ?? []).toHaveLength(0);
+    expect((await visit(survivor.url)).status).toBe(200);
+  });
+});

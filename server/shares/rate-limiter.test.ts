@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { clientKey, FailureLimiter, PasswordAttempts } from './rate-limiter.ts';
+
+describe('FailureLimiter', () => {
+  it('locks a key after the limit until its window ends, and says how long', () => {
+    let now = 1_000_000;
+    const limiter = new FailureLimiter({ limit: 3, windowMs: 60_000, now: () => now });
+    for (let i = 0; i < 3; i++) {
+      expect(limiter.retryAfter('a')).toBe(0);
+      limiter.hit('a');
+    }
+    expect(limiter.retryAfter('a')).toBe(60);
+    expect(limiter.retryAfter('b')).toBe(0);
+    now += 59_001;
+    expect(limiter.retryAfter('a')).toBe(1);
+    now += 1000;
+    expect(limiter.retryAfter('a')).toBe(0);
+  });
+
+  it('forgets tries that were taken back', () => {
+    const limiter = new FailureLimiter({ limit: 2, windowMs: 60_000 });
+    for (let i = 0; i < 10; i++) {
+      limiter.hit('a');
+      limiter.undo('a');
+    }
+    expect(limiter.retryAfter('a')).toBe(0);
+  });
+
+  it('keeps its memory bounded', () => {
+    const limiter = new FailureLimiter({ limit: 1, windowMs: 60_000, maxKeys: 100 });
+    for (let i = 0; i < 1000; i++) limiter.hit(`k${i}`);
+    expect(limiter.retryAfter('k999')).toBeGreaterThan(0);
+    expect(limiter.retryAfter('k0')).toBe(0); // dropped, oldest first
+  });
+});
+
+describe('PasswordAttempts', () => {
+  it('limits each client, and each link across all clients', () => {
+    const attempts = new PasswordAttempts({ perClient: 2, perLink: 5, windowMs: 60_000 });
+    expect(attempts.begin('1.1.1.1', 'link')).toBe(0);
+    expect(attempts.begin('1.1.1.1', 'link')).toBe(0);
+    expect(attempts.begin('1.1.1.1', 'link')).toBeGreaterThan(0);
+    expect(attempts.begin('1.1.1.1', 'other link')).toBeGreaterThan(0); // the client is paused everywhere
+    // Other clients guessing the same link: 3 more failures reach the link's limit of 5.
+    for (const ip of ['2.2.2.2', '3.3.3.3', '4.4.4.4']) expect(attempts.begin(ip, 'link')).toBe(0);
+    expect(attempts.begin('5.5.5.5', 'link')).toBeGreaterThan(0);
+    expect(attempts.begin('5.5.5.5', 'another')).toBe(0);
+  });
+
+  it('does not count a right password', () => {
+    const attempts = new PasswordAttempts({ perClient: 1, perLink: 1, windowMs: 60_000 });
+    for (let i = 0; i < 5; i++) {
+      expect(attempts.begin('1.1.1.1', 'link')).toBe(0);
+      attempts.succeeded('1.1.1.1', 'link');
+    }
+  });
+});
+
+describe('clientKey', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:85a3:0:1:2:3:4', '2001:db8:85a3:0::/64'],
+    ['2001:db8:85a3::9', '2001:db8:85a3:0::/64'],
+    ['2001:0db8:85a3:0000:ffff::1', '2001:db8:85a3:0::/64'],
+    [undefined, 'unknown'],
+  ])('%s → %s', (ip, key) => {
+    expect(clientKey(ip)).toBe(key);
+  });
+});

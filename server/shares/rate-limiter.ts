@@ -1,0 +1,105 @@
+/**
+ * Counts failures per key in fixed windows, in this process's memory: each Postbox instance counts
+ * on its own, so behind a load balancer of n instances a client gets up to n times the limit (use
+ * sticky sessions or a shared store if that matters). Memory is bounded: expired windows are swept,
+ * and past `maxKeys` the oldest windows are dropped first.
+ */
+export class FailureLimiter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly options: { limit: number; windowMs: number; maxKeys?: number; now?: () => number },
+  ) {}
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** Seconds until `key` may try again; 0 when it may try now. */
+  retryAfter(key: string): number {
+    const window = this.windows.get(key);
+    const now = this.now();
+    if (!window || window.resetAt <= now || window.count < this.options.limit) return 0;
+    return Math.max(1, Math.ceil((window.resetAt - now) / 1000));
+  }
+
+  /** Counts one try against `key` (before checking it, so parallel tries cannot all slip through). */
+  hit(key: string): void {
+    const now = this.now();
+    this.sweep(now);
+    const window = this.windows.get(key);
+    if (!window || window.resetAt <= now) {
+      this.windows.delete(key); // re-inserted last: the map stays in order of window start
+      this.windows.set(key, { count: 1, resetAt: now + this.options.windowMs });
+    } else {
+      window.count += 1;
+    }
+  }
+
+  /** Takes back a try that turned out fine. */
+  undo(key: string): void {
+    const window = this.windows.get(key);
+    if (window && window.count > 0) window.count -= 1;
+  }
+
+  private sweep(now: number): void {
+    const maxKeys = this.options.maxKeys ?? 100_000;
+    if (now - this.lastSweep > 60_000 || this.windows.size >= maxKeys) {
+      this.lastSweep = now;
+      for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+    }
+    // Still full: drop the oldest windows (Map iterates in insertion order).
+    for (const key of this.windows.keys()) {
+      if (this.windows.size < maxKeys) break;
+      this.windows.delete(key);
+    }
+  }
+}
+
+/** One client address: IPv4 as is, IPv6 by its /64 (one host usually holds a whole /64). */
+export function clientKey(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/**
+ * Wrong share-link passwords: at most `perClient` failures per client address and `perLink`
+ * failures per link in each window (the per-link limit stops guessing spread over many addresses).
+ */
+export class PasswordAttempts {
+  private readonly byClient: FailureLimiter;
+  private readonly byLink: FailureLimiter;
+
+  constructor(options: { perClient: number; perLink: number; windowMs: number; now?: () => number }) {
+    this.byClient = new FailureLimiter({ limit: options.perClient, windowMs: options.windowMs, now: options.now });
+    this.byLink = new FailureLimiter({ limit: options.perLink, windowMs: options.windowMs, now: options.now });
+  }
+
+  /**
+   * Starts a try: the seconds to wait when the client or the link is locked out (nothing counted),
+   * else 0 and the try counts as a failure until `succeeded` takes it back.
+   */
+  begin(client: string, linkId: string): number {
+    const wait = Math.max(this.byClient.retryAfter(client), this.byLink.retryAfter(linkId));
+    if (wait > 0) return wait;
+    this.byClient.hit(client);
+    this.byLink.hit(linkId);
+    return 0;
+  }
+
+  succeeded(client: string, linkId: string): void {
+    this.byClient.undo(client);
+    this.byLink.undo(linkId);
+  }
+}

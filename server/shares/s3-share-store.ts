@@ -1,0 +1,201 @@
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AppError } from '../errors/app-error.ts';
+import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
+import {
+  fileIndexPrefix,
+  idFromIndexKey,
+  indexKey,
+  isRevoked,
+  recordKey,
+  StoredShare,
+  type LiveShare,
+} from './share-record.ts';
+import type { ShareStore, UpdateConsistency } from './share-store.ts';
+
+/** Attempts of one read-modify-write when other writers keep getting there first. */
+const MAX_UPDATE_ATTEMPTS = 8;
+/** Records fetched at once when listing a file's links. */
+const LIST_CONCURRENCY = 8;
+
+const httpStatus = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+const errorName = (err: unknown) => (err as { name?: string } | null)?.name;
+/** S3 refused a write because its If-Match no longer holds (412), or a parallel conditional write won (409). */
+const isConflict = (err: unknown) =>
+  httpStatus(err) === 412 || errorName(err) === 'PreconditionFailed' || errorName(err) === 'ConditionalRequestConflict';
+/** The store does not do conditional writes at all. */
+const isUnsupported = (err: unknown) => httpStatus(err) === 501 || errorName(err) === 'NotImplemented';
+
+/**
+ * Share records as small JSON objects in the bucket (layout in share-record.ts).
+ *
+ * Updates (download counts, revocation) are read-modify-write with `If-Match: <ETag read>`:
+ * AWS S3, MinIO, R2 and Ceph RGW refuse a stale write with 412 and the update is read and applied
+ * again. Two quirks are handled: Ceph RGW (16.x) compares If-Match with the ETag *without* its
+ * quotes and refuses the quoted form with 412 even when nothing changed (then the bare form is
+ * used from there on); a store that answers 501 to the header gets unconditional writes
+ * (`consistency` becomes best-effort). s3rver, the embedded store, ignores If-Match silently:
+ * across processes its updates are best effort, but the embedded store lives in one process, and
+ * within a process updates of one record are serialized here anyway.
+ */
+export class S3ShareStore implements ShareStore {
+  private etagForm: 'quoted' | 'bare' = 'quoted';
+  private conditional = true;
+  /** Per-record queue: one read-modify-write at a time per id in this process. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly storage: { client: S3Client; bucket: string }) {}
+
+  get consistency(): UpdateConsistency {
+    return this.conditional ? 'conditional' : 'best-effort';
+  }
+
+  async create(share: LiveShare): Promise<void> {
+    // Marker first: a record is never stored without the marker that lists it.
+    await this.put(indexKey(share.fileKey, share.id), '');
+    await this.put(recordKey(share.id), JSON.stringify(share));
+  }
+
+  async get(id: string): Promise<StoredShare | undefined> {
+    return (await this.read(id))?.share;
+  }
+
+  async listForFile(fileKey: string): Promise<LiveShare[]> {
+    const ids = await this.markerIds(fileKey);
+    const shares: LiveShare[] = [];
+    for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id)));
+      for (const share of batch) if (share && !isRevoked(share) && share.fileKey === fileKey) shares.push(share);
+    }
+    return shares;
+  }
+
+  update(id: string, change: (current: StoredShare) => StoredShare | undefined) {
+    return this.serialized(id, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const current = await this.read(id);
+        if (!current) return undefined;
+        const next = change(current.share);
+        if (!next) return { share: current.share, changed: false };
+        try {
+          await this.put(recordKey(id), JSON.stringify(next), current.etag);
+        } catch (err) {
+          if (!isConflict(err) || attempt >= MAX_UPDATE_ATTEMPTS) throw storageUnavailable(err);
+          await this.learnEtagForm(id, current.etag);
+          continue;
+        }
+        if (!isRevoked(current.share) && isRevoked(next)) await this.remove(indexKey(current.share.fileKey, id));
+        return { share: next, changed: true };
+      }
+    });
+  }
+
+  delete(id: string): Promise<void> {
+    return this.serialized(id, async () => {
+      const current = await this.read(id);
+      await this.remove(recordKey(id));
+      if (current && !isRevoked(current.share)) await this.remove(indexKey(current.share.fileKey, id));
+    });
+  }
+
+  /** Deletes every link of a file (records and markers, also markers left without a record). */
+  async deleteForFile(fileKey: string): Promise<number> {
+    const ids = await this.markerIds(fileKey);
+    for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
+      await Promise.all(
+        ids.slice(i, i + LIST_CONCURRENCY).map((id) =>
+          this.serialized(id, async () => {
+            await this.remove(recordKey(id));
+            await this.remove(indexKey(fileKey, id));
+          }),
+        ),
+      );
+    }
+    return ids.length;
+  }
+
+  private async markerIds(fileKey: string): Promise<string[]> {
+    const listing = await this.storage.client
+      .send(new ListObjectsCommand({ Bucket: this.storage.bucket, Prefix: fileIndexPrefix(fileKey), MaxKeys: 1000 }))
+      .catch((err) => {
+        throw storageUnavailable(err);
+      });
+    return (listing.Contents ?? []).flatMap((object) => {
+      const id = object.Key ? idFromIndexKey(object.Key) : undefined;
+      return id ? [id] : [];
+    });
+  }
+
+  private async read(id: string): Promise<{ share: StoredShare; etag: string } | undefined> {
+    let text: string;
+    let etag: string;
+    try {
+      const object = await this.storage.client.send(new GetObjectCommand({ Bucket: this.storage.bucket, Key: recordKey(id) }));
+      text = await object.Body!.transformToString('utf8');
+      etag = object.ETag ?? '';
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw storageUnavailable(err);
+    }
+    let parsed: StoredShare;
+    try {
+      parsed = StoredShare.parse(JSON.parse(text));
+    } catch (err) {
+      throw new AppError('internal_error', `The record of share link ${id} is damaged.`, { cause: err });
+    }
+    if (parsed.id !== id) throw new AppError('internal_error', `The record of share link ${id} names another link.`);
+    return { share: parsed, etag };
+  }
+
+  private async put(key: string, body: string, etag?: string): Promise<void> {
+    const ifMatch = etag && this.conditional ? (this.etagForm === 'bare' ? etag.replace(/"/g, '') : etag) : undefined;
+    const command = () =>
+      new PutObjectCommand({
+        Bucket: this.storage.bucket,
+        Key: key,
+        Body: Buffer.from(body, 'utf8'),
+        ContentLength: Buffer.byteLength(body, 'utf8'),
+        ContentType: body ? 'application/json' : 'application/octet-stream',
+        CacheControl: 'no-store',
+        IfMatch: ifMatch,
+      });
+    try {
+      await this.storage.client.send(command());
+    } catch (err) {
+      if (ifMatch === undefined || !isUnsupported(err)) {
+        if (ifMatch !== undefined && isConflict(err)) throw err; // the caller retries
+        throw storageUnavailable(err);
+      }
+      // The store refuses conditional writes: count on a best-effort basis from now on.
+      this.conditional = false;
+      await this.put(key, body);
+    }
+  }
+
+  /**
+   * After a 412: if the record is unchanged, the store did not accept our form of the ETag (RGW
+   * wants it without quotes), so switch forms; if it changed, someone else wrote first.
+   */
+  private async learnEtagForm(id: string, sent: string): Promise<void> {
+    const now = await this.read(id);
+    if (now && now.etag.replace(/"/g, '') === sent.replace(/"/g, '')) {
+      this.etagForm = this.etagForm === 'quoted' ? 'bare' : 'quoted';
+    }
+  }
+
+  private async remove(key: string): Promise<void> {
+    await this.storage.client.send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch((err) => {
+      if (!isNotFound(err)) throw storageUnavailable(err);
+    });
+  }
+
+  private serialized<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(id) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.catch(() => {});
+    this.queues.set(id, settled);
+    void settled.then(() => {
+      if (this.queues.get(id) === settled) this.queues.delete(id);
+    });
+    return run;
+  }
+}

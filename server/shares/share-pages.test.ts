@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, gonePage, pageCsp, sharePage, tooManyTriesPage } from './share-pages.ts';
+import type { LiveShare } from './share-record.ts';
+
+const share: LiveShare = {
+  version: 1,
+  id: 'AAAAAAAAAAAAAAAAAAAAAA',
+  fileKey: 'uploads/x',
+  fileName: `"><script>alert(1)</script>.txt`,
+  fileSize: 10,
+  contentType: 'text/plain',
+  createdAt: '2026-11-23T09:30:00.000Z',
+  expiresAt: '2026-12-24T18:00:00.000Z',
+  maxDownloads: 3,
+  downloads: 1,
+  lastDownloadAt: null,
+  note: `Hi & <b>bye</b> 'x'`,
+  password: null,
+};
+
+describe('share pages', () => {
+  it('escapes the five characters that matter in HTML text and attributes', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;');
+  });
+
+  it('shows user data as text only, with expiry and downloads left', () => {
+    const html = sharePage({ share, size: 1536, askPassword: false });
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<b>');
+    expect(html).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;.txt');
+    expect(html).toContain('Hi &amp; &lt;b&gt;bye&lt;/b&gt; &#39;x&#39;');
+    expect(html).toContain('This link works until 24 December 2026 at 18:00 UTC.');
+    expect(html).toContain('2 downloads left.');
+    expect(html).toContain('1.5 KiB');
+    expect(html).not.toContain('type="password"');
+  });
+
+  it('asks for the password with a labelled field and an announced error', () => {
+    const html = sharePage({ share, size: 10, askPassword: true, passwordError: 'That password is not right. Try again.' });
+    expect(html).toContain('<label for="password">Password</label>');
+    expect(html).toMatch(/<input id="password" name="password" type="password"[^>]* aria-invalid="true" aria-describedby="password-error">/);
+    expect(html).toContain('role="alert">That password is not right. Try again.</p>');
+  });
+
+  it('allows exactly its own inline style, and forms to itself and the storage', () => {
+    const html = gonePage('revoked');
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+    const csp = pageCsp('http://127.0.0.1:9000');
+    expect(csp).toContain(`style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("form-action 'self' http://127.0.0.1:9000");
+    expect(html).not.toMatch(/<script|style="/);
+  });
+
+  it('tells how long to wait when tries are paused', () => {
+    expect(tooManyTriesPage(30)).toContain('Wait a minute');
+    expect(tooManyTriesPage(14 * 60 + 1)).toContain('Wait 15 minutes');
+  });
+});

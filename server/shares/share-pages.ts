@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { formatBytes } from '../http/format-bytes.ts';
+import type { LiveShare } from './share-record.ts';
+import type { GoneReason } from './share-service.ts';
+
+/**
+ * The public share pages: plain server-rendered HTML, no script at all. Everything that comes from
+ * a person (file name, note) goes through `escapeHtml`; the one stylesheet is inline and allowed
+ * by its hash in the Content-Security-Policy, which allows nothing else but forms to this origin
+ * and the storage (a password form's answer redirects there).
+ */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const STYLE = `
+:root{--bg:#f5f6fa;--card:#fff;--text:#1c2033;--muted:#5b6277;--line:#e3e6ef;--accent:#4f46e5;--accent-strong:#4338ca;--danger:#b42318;--danger-soft:#fef3f2;font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif;color:var(--text);background:var(--bg);line-height:1.5}
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;flex-direction:column;align-items:center;padding:48px 16px}
+.brand{display:flex;align-items:center;gap:10px;font-weight:700;font-size:1.05rem;margin-bottom:20px;color:var(--text)}
+.brand__mark{width:26px;height:26px;border-radius:8px;background:linear-gradient(135deg,var(--accent),#7c3aed)}
+.card{width:100%;max-width:480px;background:var(--card);border:1px solid var(--line);border-radius:14px;padding:28px;box-shadow:0 8px 30px rgb(16 24 40 / .08)}
+.eyebrow{margin:0 0 14px;color:var(--muted);font-size:.9rem}
+.file{display:flex;gap:14px;align-items:center;padding:14px;border:1px solid var(--line);border-radius:12px;background:#fafbfe}
+.file__icon{flex:none;width:40px;height:48px;border-radius:6px;background:#eef0ff;border:1px solid #d9dcfb;position:relative}
+.file__icon::after{content:'';position:absolute;top:-1px;right:-1px;width:12px;height:12px;background:#d9dcfb;border-bottom-left-radius:4px}
+.file__name{margin:0;font-size:1.05rem;font-weight:600;overflow-wrap:anywhere}
+.file__meta{margin:2px 0 0;color:var(--muted);font-size:.88rem}
+.note{margin:18px 0 0;padding:12px 14px;border-left:3px solid var(--accent);background:#f8f9fc;border-radius:0 10px 10px 0}
+.note__label{display:block;font-size:.8rem;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;margin-bottom:4px}
+.note__text{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
+.facts{margin:18px 0 0;padding:0;list-style:none;color:var(--muted);font-size:.9rem}
+.facts li{margin:2px 0}
+form{margin:22px 0 0;display:grid;gap:10px}
+label{font-weight:600;font-size:.95rem}
+input[type=password]{font:inherit;width:100%;padding:10px 12px;border:1px solid #cfd3e2;border-radius:10px}
+input[aria-invalid=true]{border-color:var(--danger)}
+.error{margin:0;color:var(--danger);font-size:.92rem}
+button{font:inherit;font-weight:600;border:1px solid var(--accent);background:var(--accent);color:#fff;padding:11px 18px;border-radius:10px;cursor:pointer}
+button:hover{background:var(--accent-strong);border-color:var(--accent-strong)}
+:focus-visible{outline:3px solid color-mix(in srgb,var(--accent) 45%,transparent);outline-offset:2px}
+.fine{margin:18px 0 0;color:var(--muted);font-size:.82rem}
+.status{width:48px;height:48px;border-radius:50%;display:grid;place-items:center;font-size:1.5rem;font-weight:700;margin-bottom:14px;background:#eef0ff;color:var(--accent)}
+.status--gone{background:var(--danger-soft);color:var(--danger)}
+h1{margin:0 0 8px;font-size:1.35rem}
+.lead{margin:0;color:var(--muted)}
+`;
+
+export const PAGE_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+  'img-src data:',
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The page's CSP: forms may post here, and their answer may redirect to the storage. */
+export function pageCsp(storageOrigin: string): string {
+  return `${PAGE_CSP}; form-action 'self' ${storageOrigin}`;
+}
+
+const ICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='8' fill='%234f46e5'/%3E%3Cpath d='M8 12l8 6 8-6v10H8z' fill='white'/%3E%3C/svg%3E";
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)} · Postbox</title>
+<link rel="icon" href="${ICON}">
+<style>${STYLE}</style>
+</head>
+<body>
+<div class="brand"><span class="brand__mark" aria-hidden="true"></span>Postbox</div>
+<main class="card">
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+const utc = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+const typeLabel = (contentType: string) => (contentType === 'application/octet-stream' ? 'file' : contentType);
+
+export function sharePage(input: {
+  share: LiveShare;
+  size: number;
+  /** Ask for the password (the link has one). */
+  askPassword: boolean;
+  /** Shown under the password field. */
+  passwordError?: string;
+}): string {
+  const { share, size } = input;
+  const facts: string[] = [
+    share.expiresAt === null ? 'This link does not expire.' : `This link works until ${utc.format(new Date(share.expiresAt))} UTC.`,
+  ];
+  if (share.maxDownloads !== null) {
+    const left = share.maxDownloads - share.downloads;
+    facts.push(`${left} ${left === 1 ? 'download' : 'downloads'} left.`);
+  }
+  const note = share.note
+    ? `<figure class="note"><figcaption class="note__label">Note from the sender</figcaption><p class="note__text">${escapeHtml(share.note)}</p></figure>`
+    : '';
+  const error = input.passwordError ? `<p class="error" id="password-error" role="alert">${escapeHtml(input.passwordError)}</p>` : '';
+  const password = input.askPassword
+    ? `<label for="password">Password</label>
+<input id="password" name="password" type="password" required minlength="1" maxlength="200" autocomplete="current-password" autofocus${
+        input.passwordError ? ' aria-invalid="true" aria-describedby="password-error"' : ''
+      }>
+${error}`
+    : '';
+  return layout(
+    share.fileName,
+    `<p class="eyebrow">A file was shared with you</p>
+<div class="file">
+<span class="file__icon" aria-hidden="true"></span>
+<div><h1 class="file__name">${escapeHtml(share.fileName)}</h1>
+<p class="file__meta">${escapeHtml(formatBytes(size))} · ${escapeHtml(typeLabel(share.contentType))}</p></div>
+</div>
+${note}
+<ul class="facts">${facts.map((fact) => `<li>${escapeHtml(fact)}</li>`).join('')}</ul>
+<form method="post" action="/s/${escapeHtml(share.id)}">
+${password}<button type="submit">Download</button>
+</form>
+<p class="fine">${input.askPassword ? 'The person who shared this file protected it with a password. ' : ''}The file downloads straight from storage, under its original name.</p>`,
+  );
+}
+
+const GONE: Record<GoneReason, { title: string; text: string }> = {
+  expired: {
+    title: 'This link has expired',
+    text: 'The person who shared it set it to stop working after a while. Ask them for a new link if you still need the file.',
+  },
+  exhausted: {
+    title: 'This link has been used up',
+    text: 'It allowed a limited number of downloads, and all of them have been used. Ask the person who shared it for a new link.',
+  },
+  revoked: {
+    title: 'This link was turned off',
+    text: 'The person who shared it revoked the link. Ask them for a new one if you still need the file.',
+  },
+  file_deleted: {
+    title: 'This file is no longer available',
+    text: 'It was deleted after the link was shared. Ask the person who shared it whether they can send it again.',
+  },
+};
+
+function message(kind: 'gone' | 'info', title: string, text: string): string {
+  return layout(
+    title,
+    `<div class="status${kind === 'gone' ? ' status--gone' : ''}" aria-hidden="true">${kind === 'gone' ? '×' : '!'}</div>
+<h1>${escapeHtml(title)}</h1>
+<p class="lead">${escapeHtml(text)}</p>`,
+  );
+}
+
+export const gonePage = (reason: GoneReason) => message('gone', GONE[reason].title, GONE[reason].text);
+
+export const missingPage = () =>
+  message('gone', 'There is no such link', 'Check that you copied the whole address. If you did, the link may have been removed together with its file.');
+
+export function tooManyTriesPage(retryAfterSeconds: number): string {
+  const minutes = Math.ceil(retryAfterSeconds / 60);
+  const wait = minutes <= 1 ? 'a minute' : `${minutes} minutes`;
+  return message('info', 'Too many wrong passwords', `To protect this file, password tries are paused. Wait ${wait}, then try again.`);
+}
+
+export const unavailablePage = () =>
+  message('info', 'Postbox cannot reach its storage right now', 'Nothing is wrong with your link. Try again in a moment.');
+
+export const errorPage = () => message('info', 'Something went wrong', 'Postbox could not open this link. Try again in a moment.');

@@ -379,3 +379,32 @@ describe('deleting a file', () => {
     expect((await visit(survivor.url)).status).toBe(200);
   });
 });
+
+describe('when Postbox requires sign-in', () => {
+  it('keeps the share API locked and the share pages public', async () => {
+    const token = 'share-links-test-token-0123456789';
+    const locked = await startTestPostbox({ POSTBOX_API_TOKENS: token, RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const auth = { authorization: `Bearer ${token}` };
+      const bytes = Buffer.from('for the public');
+      const signed = await locked.call('POST', api.uploads, { name: 'public.txt', size: bytes.length, type: 'text/plain' }, auth);
+      expect((await postThroughPolicy(signed.body, bytes)).status).toBe(204);
+      const key: string = signed.body.key;
+
+      const refused = await locked.call('POST', api.fileShares(key), { expiresIn: 3600 });
+      expect([refused.status, refused.body.error.code]).toEqual([401, 'unauthorized']);
+      expect((await locked.call('GET', api.fileShares(key))).status).toBe(401);
+
+      const created = await locked.call('POST', api.fileShares(key), { expiresIn: 3600 }, auth);
+      expect(created.status).toBe(201);
+      expect((await locked.call('DELETE', api.share(created.body.id))).status).toBe(401);
+
+      expect((await visit(created.body.url)).status).toBe(200);
+      const download = await visit(`${created.body.url}?dl=1`);
+      expect(download.status).toBe(302);
+      expect(Buffer.from((await followDownload(download.headers.get('location')!)).bytes).toString()).toBe('for the public');
+    } finally {
+      await locked.stop();
+    }
+  });
+});

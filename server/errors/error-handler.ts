@@ -3,15 +3,17 @@ import { z } from 'zod';
 import type { ErrorBody } from '../http/contract.ts';
 import { AppError } from './app-error.ts';
 
-/** Body-parser errors carry a `type`; map the ones a client can cause to our codes. */
-function fromBodyParser(err: unknown): AppError | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
+/**
+ * Errors from Express and its body parser (bad JSON, too large, bad encoding or charset, a path
+ * that does not decode) carry a 4xx `status`: the client's fault, never a 500.
+ */
+function fromHttpError(err: unknown): AppError | undefined {
+  const { status, type } = (err ?? {}) as { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
   if (type === 'entity.parse.failed') return new AppError('invalid_json', 'The request body is not valid JSON.');
-  if (type === 'entity.too.large') return new AppError('body_too_large', 'The request body is too large.');
-  if (typeof type === 'string' && /^(encoding|charset)\.unsupported$|^request\.(aborted|size\.invalid)$/.test(type)) {
-    return new AppError('invalid_request', 'The request body could not be read.');
-  }
-  return undefined;
+  if (status === 413) return new AppError('body_too_large', 'The request body is too large.');
+  if (status === 415) return new AppError('json_required', 'Send the request body as UTF-8 application/json.');
+  return new AppError('invalid_request', 'The request could not be read.');
 }
 
 /** "size: Too small: expected number to be >=0; type: Invalid input: expected string" */
@@ -25,7 +27,7 @@ function describeIssues(issues: z.core.$ZodIssue[]): string {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof z.ZodError) return new AppError('invalid_request', describeIssues(err.issues));
-  return fromBodyParser(err) ?? new AppError('internal_error', 'Something went wrong on our side.', { cause: err });
+  return fromHttpError(err) ?? new AppError('internal_error', 'Something went wrong on our side.', { cause: err });
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

@@ -24,6 +24,11 @@ describe('sanitizeFilename', () => {
     expect(sanitizeFilename('invoice\u202Efdp.exe')).toBe('invoicefdp.exe');
   });
 
+  it('replaces lone surrogates, which JSON can carry but UTF-8 cannot', () => {
+    expect(sanitizeFilename('a\ud800b.txt')).toBe('a\ufffdb.txt');
+    expect(() => encodeURIComponent(sanitizeFilename('\udfff'))).not.toThrow();
+  });
+
   it('collapses and trims whitespace', () => {
     expect(sanitizeFilename('  two\t\tspaces  .md ')).toBe('two spaces .md');
     expect(sanitizeFilename('line\r\nbreak.txt')).toBe('line break.txt');

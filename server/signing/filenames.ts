@@ -17,12 +17,13 @@ function truncateUtf8(s: string, maxBytes: number): string {
 }
 
 /**
- * Makes a user-supplied filename safe to store and show: NFC-normalised, without control or
+ * Makes a user-supplied filename safe to store and show: well-formed Unicode, NFC-normalised, without control or
  * bidirectional-override characters, without path separators, trimmed, and capped in length
  * (keeping the extension when it can).
  */
 export function sanitizeFilename(raw: string): string {
   const cleaned = raw
+    .toWellFormed() // lone surrogates (possible in JSON) become U+FFFD
     .normalize('NFC')
     .replace(/\s+/gu, ' ')
     .replace(/[\p{Cc}\p{Cf}]/gu, '')

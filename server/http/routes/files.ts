@@ -30,7 +30,7 @@ export function fileRoutes(storage: Storage, store: UploadsStore): Router {
   });
 
   router.post('/files/:key/link', async (req, res) => {
-    const { name } = uploadKeyParts(req.params.key);
+    const { name, contentType } = uploadKeyParts(req.params.key);
     const { expiresIn } = LinkRequest.parse(req.body);
     // No HeadObject first: signing needs no storage round trip, and a link to a missing object
     // gets S3's own 404 NoSuchKey when it is used (as it would if the file were deleted later).
@@ -38,6 +38,7 @@ export function fileRoutes(storage: Storage, store: UploadsStore): Router {
       bucket: storage.bucket,
       key: req.params.key,
       filename: name,
+      contentType,
       expiresSeconds: expiresIn,
     }).catch((err) => {
       throw storageUnavailable(err); // signing fails only when credentials cannot be resolved

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
+import { servedContentType } from '../../signing/content-types.ts';
 import { sanitizeFilename } from '../../signing/filenames.ts';
 import { newUploadKey, normalizeContentType } from '../../signing/object-keys.ts';
 import { signUploadPolicy } from '../../signing/upload-policy.ts';
@@ -28,9 +29,10 @@ export function uploadRoutes(config: Config, storage: Storage): Router {
     const filename = sanitizeFilename(request.name);
     const policy: UploadPolicy = await signUploadPolicy(storage.signer, {
       bucket: storage.bucket,
+      // The key keeps the declared type (the listing shows it); storage keeps a safe one.
       key: newUploadKey(filename, contentType),
       filename,
-      contentType,
+      contentType: servedContentType(contentType),
       size: request.size,
       expiresSeconds,
     }).catch((err) => {

@@ -2,6 +2,8 @@ import { ConfigError, loadConfig } from './config/config.ts';
 import { createLogger } from './logger.ts';
 import { startPostbox } from './postbox.ts';
 
+const SHUTDOWN_GRACE_MS = 30_000;
+
 let config;
 try {
   config = loadConfig(process.env);
@@ -27,8 +29,16 @@ try {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests, then stopping`);
+    // An upload still streaming into the embedded store after this long is cut off, not waited for.
+    setTimeout(() => {
+      logger.error(`still busy after ${SHUTDOWN_GRACE_MS / 1000} s: stopping anyway`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
     postbox.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped cleanly');
+        process.exit(0);
+      },
       (err) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -9,6 +9,8 @@ import { defineConfig } from '@playwright/test';
 const appPort = Number(process.env.E2E_PORT ?? 18080);
 const outagePort = appPort + 1;
 export const REAL_S3_PORT = appPort + 2;
+export const LOCKED_PORT = appPort + 3;
+export const LOCKED_PASSWORD = 'e2e password 2026';
 export const REAL_S3_BUCKET = 'postbox-e2e';
 export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
@@ -62,6 +64,19 @@ export default defineConfig({
         AWS_ACCESS_KEY_ID: 'outage',
         AWS_SECRET_ACCESS_KEY: 'outage',
         LOG_LEVEL: 'fatal',
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: 'node_modules/.bin/tsx server/main.ts',
+      url: `http://127.0.0.1:${LOCKED_PORT}/api/settings`,
+      env: {
+        PORT: String(LOCKED_PORT),
+        EMBEDDED_S3_PORT: '0',
+        POSTBOX_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'postbox-e2e-locked-')),
+        POSTBOX_PASSWORD: LOCKED_PASSWORD,
+        LOG_LEVEL: 'warn',
       },
       reuseExistingServer: false,
       timeout: 60_000,

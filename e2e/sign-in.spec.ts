@@ -1,0 +1,31 @@
+import { expect, test } from '@playwright/test';
+import { LOCKED_PASSWORD, LOCKED_PORT } from '../playwright.config.ts';
+import { makeFile, snap } from './support.ts';
+
+test.use({ baseURL: `http://127.0.0.1:${LOCKED_PORT}` });
+
+test('a locked Postbox asks for the password, then works, and signs out', async ({ page }, testInfo) => {
+  await page.goto('/');
+  const password = page.getByLabel('Password');
+  await expect(password).toBeFocused();
+  await expect(page.getByTestId('file-input')).toHaveCount(0);
+
+  await password.fill('not the password');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('alert')).toHaveText('That password is not right.');
+  await snap(page, testInfo, '12-sign-in-wrong');
+
+  await password.fill(LOCKED_PASSWORD);
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Drop files here to upload')).toBeVisible();
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'postbox_session')!;
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: true, path: '/' });
+
+  await page.getByTestId('file-input').setInputFiles(makeFile('locked.txt', 100, 'text/plain'));
+  await expect(page.getByTestId('file-row').filter({ hasText: 'locked.txt' })).toBeVisible();
+  await snap(page, testInfo, '13-signed-in');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByLabel('Password')).toBeVisible();
+  expect((await page.request.get('/api/files')).status()).toBe(401);
+});

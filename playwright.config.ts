@@ -15,6 +15,19 @@ export const REAL_S3_BUCKET = 'postbox-e2e';
 export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 
+const freshDataDir = () => mkdtempSync(path.join(tmpdir(), 'postbox-e2e-'));
+
+/** The real server (`server/main.ts`) on `port`; /api/settings answers even when storage is down. */
+function postbox(port: number, env: Record<string, string>) {
+  return {
+    command: 'node_modules/.bin/tsx server/main.ts',
+    url: `http://127.0.0.1:${port}/api/settings`,
+    env: { PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    reuseExistingServer: false,
+    timeout: 60_000,
+  };
+}
+
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/e2e',
@@ -38,66 +51,31 @@ export default defineConfig({
     },
   ],
   webServer: [
-    {
-      command: 'node_modules/.bin/tsx server/main.ts',
-      url: `http://127.0.0.1:${appPort}/api/health`,
-      env: {
-        PORT: String(appPort),
-        EMBEDDED_S3_PORT: '0',
-        POSTBOX_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'postbox-e2e-')),
-        MAX_UPLOAD_BYTES: String(E2E_MAX_UPLOAD_BYTES),
-        LOG_LEVEL: 'warn',
-      },
-      reuseExistingServer: false,
-      timeout: 60_000,
-    },
-    {
-      command: 'node_modules/.bin/tsx server/main.ts',
-      url: `http://127.0.0.1:${outagePort}/api/settings`,
-      env: {
-        PORT: String(outagePort),
-        S3_BUCKET: 'unreachable',
-        // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
-        S3_ENDPOINT: 'http://127.0.0.1:9',
-        S3_FORCE_PATH_STYLE: 'true',
-        S3_MAX_ATTEMPTS: '1',
-        AWS_ACCESS_KEY_ID: 'outage',
-        AWS_SECRET_ACCESS_KEY: 'outage',
-        LOG_LEVEL: 'fatal',
-      },
-      reuseExistingServer: false,
-      timeout: 60_000,
-    },
-    {
-      command: 'node_modules/.bin/tsx server/main.ts',
-      url: `http://127.0.0.1:${LOCKED_PORT}/api/settings`,
-      env: {
-        PORT: String(LOCKED_PORT),
-        EMBEDDED_S3_PORT: '0',
-        POSTBOX_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'postbox-e2e-locked-')),
-        POSTBOX_PASSWORD: LOCKED_PASSWORD,
-        LOG_LEVEL: 'warn',
-      },
-      reuseExistingServer: false,
-      timeout: 60_000,
-    },
+    postbox(appPort, {
+      EMBEDDED_S3_PORT: '0',
+      POSTBOX_DATA_DIR: freshDataDir(),
+      MAX_UPLOAD_BYTES: String(E2E_MAX_UPLOAD_BYTES),
+    }),
+    postbox(outagePort, {
+      S3_BUCKET: 'unreachable',
+      // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
+      S3_ENDPOINT: 'http://127.0.0.1:9',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_MAX_ATTEMPTS: '1',
+      AWS_ACCESS_KEY_ID: 'outage',
+      AWS_SECRET_ACCESS_KEY: 'outage',
+      LOG_LEVEL: 'fatal',
+    }),
+    postbox(LOCKED_PORT, { EMBEDDED_S3_PORT: '0', POSTBOX_DATA_DIR: freshDataDir(), POSTBOX_PASSWORD: LOCKED_PASSWORD }),
     ...(rgwEndpoint
       ? [
-          {
-            command: 'node_modules/.bin/tsx server/main.ts',
-            url: `http://127.0.0.1:${REAL_S3_PORT}/api/settings`,
-            env: {
-              PORT: String(REAL_S3_PORT),
-              S3_BUCKET: REAL_S3_BUCKET,
-              S3_ENDPOINT: rgwEndpoint,
-              S3_FORCE_PATH_STYLE: 'true',
-              AWS_ACCESS_KEY_ID: process.env.POSTBOX_RGW_ACCESS_KEY_ID!,
-              AWS_SECRET_ACCESS_KEY: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY!,
-              LOG_LEVEL: 'warn',
-            },
-            reuseExistingServer: false,
-            timeout: 60_000,
-          },
+          postbox(REAL_S3_PORT, {
+            S3_BUCKET: REAL_S3_BUCKET,
+            S3_ENDPOINT: rgwEndpoint,
+            S3_FORCE_PATH_STYLE: 'true',
+            AWS_ACCESS_KEY_ID: process.env.POSTBOX_RGW_ACCESS_KEY_ID!,
+            AWS_SECRET_ACCESS_KEY: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY!,
+          }),
         ]
       : []),
   ],

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       corsOrigins: ['http://127.0.0.1:8080', 'http://localhost:8080'],
     });
     expect(config.s3Client).toEqual({ maxAttempts: 3, retryMode: 'standard', proxy: undefined, timeoutMs: 5000 });
-    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900 });
+    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4 });
     expect(config.access).toEqual({ password: undefined, apiTokens: [], sessionSecret: undefined, sessionMaxAgeSeconds: 604800 });
     expect(config.rateLimitPerMinute).toBe(600);
     expect(config.trustProxy).toBe(false);
@@ -63,6 +63,12 @@ describe('loadConfig', () => {
     expect(config.storage.mode === 'embedded' && config.storage.corsOrigins).toEqual(['http://127.0.0.1:*', 'http://localhost:*']);
   });
 
+  it('sends files above 64 MiB through multipart upload, 4 parts at a time, up to 1 GiB by default and 5 TiB at most', () => {
+    expect(loadConfig({}).uploads).toMatchObject({ maxBytes: 1024 ** 3, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4 });
+    const big = loadConfig({ MAX_UPLOAD_BYTES: String(5 * 1024 ** 4), MULTIPART_THRESHOLD_BYTES: String(16 * 1024 ** 2), MULTIPART_CONCURRENCY: '8' });
+    expect(big.uploads).toMatchObject({ maxBytes: 5 * 1024 ** 4, multipartThresholdBytes: 16 * 1024 ** 2, multipartConcurrency: 8 });
+  });
+
   it('reads allowed types as a lower-cased list', () => {
     expect(loadConfig({ ALLOWED_TYPES: 'Image/*, application/pdf' }).uploads.allowedTypes).toEqual(['image/*', 'application/pdf']);
   });
@@ -75,7 +81,10 @@ describe('loadConfig', () => {
     [{ S3_MAX_ATTEMPTS: '0' }, /^S3_MAX_ATTEMPTS: expected a whole number from 1 to 10/],
     [{ S3_BUCKET: 'B' }, /^S3_BUCKET: expected an S3 bucket name/],
     [{ S3_BUCKET: 'ok-bucket', S3_ENDPOINT: 'ftp://host' }, /^S3_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/],
-    [{ MAX_UPLOAD_BYTES: String(6 * 1024 ** 3) }, /^MAX_UPLOAD_BYTES: expected a whole number from 1 to 5368709120/],
+    [{ MAX_UPLOAD_BYTES: String(6 * 1024 ** 4) }, /^MAX_UPLOAD_BYTES: expected a whole number from 1 to 5497558138880/],
+    [{ MULTIPART_THRESHOLD_BYTES: String(1024 ** 2) }, /^MULTIPART_THRESHOLD_BYTES: expected a whole number from 5242880 to 5368709120/],
+    [{ MULTIPART_THRESHOLD_BYTES: String(6 * 1024 ** 3) }, /^MULTIPART_THRESHOLD_BYTES: expected a whole number from 5242880 to 5368709120/],
+    [{ MULTIPART_CONCURRENCY: '0' }, /^MULTIPART_CONCURRENCY: expected a whole number from 1 to 16/],
     [{ ALLOWED_TYPES: 'images' }, /^ALLOWED_TYPES: expected content types such as image\/png/],
     [{ UPLOAD_EXPIRES_SECONDS: '5' }, /^UPLOAD_EXPIRES_SECONDS: expected a whole number from 60 to 43200/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: expected one of/],

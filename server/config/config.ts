@@ -5,6 +5,10 @@ import { z } from 'zod';
 export const SIGV4_MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
 /** The largest object a single POST (or PUT) may carry on S3. */
 export const S3_SINGLE_UPLOAD_MAX_BYTES = 5 * 1024 ** 3;
+/** The largest object S3 holds (a multipart upload of at most 10,000 parts). */
+export const S3_OBJECT_MAX_BYTES = 5 * 1024 ** 4;
+/** S3's smallest part (except the last one). */
+export const S3_MIN_PART_BYTES = 5 * 1024 ** 2;
 
 const EMBEDDED_BUCKET = 'postbox';
 
@@ -52,7 +56,10 @@ const envSchema = z.object({
   S3_PROXY: httpUrl().optional(),
   S3_TIMEOUT_MS: int(100, 120_000).default(5000),
 
-  MAX_UPLOAD_BYTES: int(1, S3_SINGLE_UPLOAD_MAX_BYTES).default(1024 ** 3),
+  MAX_UPLOAD_BYTES: int(1, S3_OBJECT_MAX_BYTES).default(1024 ** 3),
+  // Files above this go through S3 multipart upload; at most 5 GiB so that every POST stays within S3's limit.
+  MULTIPART_THRESHOLD_BYTES: int(S3_MIN_PART_BYTES, S3_SINGLE_UPLOAD_MAX_BYTES).default(64 * 1024 ** 2),
+  MULTIPART_CONCURRENCY: int(1, 16).default(4),
   ALLOWED_TYPES: list()
     .pipe(z.array(z.string().toLowerCase().regex(MIME_PATTERN, 'expected content types such as image/png, image/* or */*')).min(1))
     .default(['*/*']),
@@ -111,6 +118,10 @@ export interface Config {
     allowedTypes: string[];
     deniedTypes: string[];
     expiresSeconds: number;
+    /** Files larger than this go through multipart upload (at most 5 GiB, S3's single-POST limit). */
+    multipartThresholdBytes: number;
+    /** Parts a browser sends at once. */
+    multipartConcurrency: number;
   };
   /** Sign-in is required when a password or API tokens are set; otherwise Postbox is open. */
   access: {
@@ -207,6 +218,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowedTypes: e.ALLOWED_TYPES,
       deniedTypes: e.DENIED_TYPES,
       expiresSeconds: e.UPLOAD_EXPIRES_SECONDS,
+      multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
+      multipartConcurrency: e.MULTIPART_CONCURRENCY,
     },
     access: {
       password: e.POSTBOX_PASSWORD,

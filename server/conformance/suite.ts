@@ -15,7 +15,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { parse as parseDisposition } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api, type UploadPolicy } from '../http/contract.ts';
+import { api, type MultipartUpload, type PartUrls, type UploadPolicy } from '../http/contract.ts';
 import { createS3Client } from '../storage/s3-client.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from '../integration/harness.ts';
 
@@ -270,6 +270,96 @@ export function conformanceSuite(target: ConformanceTarget) {
         );
         const object = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
         expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));
+      });
+    });
+
+    describe('multipart upload through the API (server creates, signs parts, completes, aborts)', () => {
+      const MiB = 1024 * 1024;
+      let big: TestPostbox;
+      beforeAll(async () => {
+        big = await startTestPostbox({
+          S3_BUCKET: target.bucket,
+          S3_ENDPOINT: target.endpoint,
+          S3_FORCE_PATH_STYLE: 'true',
+          MAX_UPLOAD_BYTES: String(64 * MiB),
+          MULTIPART_THRESHOLD_BYTES: String(8 * MiB),
+          S3_MAX_ATTEMPTS: '1',
+          RATE_LIMIT_PER_MINUTE: '0',
+        });
+      });
+      afterAll(() => big?.stop());
+
+      const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('base64');
+      const create = async (size: number, name = 'big.bin') => {
+        const response = await big.call('POST', api.multipartUploads, { name, size, type: 'application/octet-stream' });
+        expect(response.status).toBe(201);
+        return response.body as MultipartUpload;
+      };
+      const sign = async (upload: { key: string; uploadId: string }, partNumbers: number[]) => {
+        const response = await big.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, partNumbers });
+        expect(response.status).toBe(200);
+        return (response.body as PartUrls).urls;
+      };
+      const listParts = (upload: { key: string; uploadId: string }) =>
+        big.call('GET', `${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId })}`);
+
+      it('lands byte-identical; parts carry a Content-MD5 (unsigned header) that storage verifies; resume lists what it has', async () => {
+        const bytes = randomBytes(17 * MiB + 99);
+        const upload = await create(bytes.length);
+        expect(upload.partCount).toBe(3);
+        const urls = await sign(upload, [1, 2, 3]);
+        const etags: string[] = [];
+        for (const { partNumber, url } of urls) {
+          const part = bytes.subarray((partNumber - 1) * upload.partSize, partNumber * upload.partSize);
+          const response = await fetch(url, { method: 'PUT', body: part, headers: { 'content-md5': md5(part) } });
+          expect(response.status).toBe(200);
+          etags.push(response.headers.get('etag')!);
+          if (partNumber === 2) {
+            const listed = await listParts(upload);
+            expect(listed.body.parts.map((p: { partNumber: number; size: number }) => [p.partNumber, p.size])).toEqual([
+              [1, 8 * MiB],
+              [2, 8 * MiB],
+            ]);
+          }
+        }
+        const done = await big.call('POST', api.multipartComplete, {
+          key: upload.key,
+          uploadId: upload.uploadId,
+          parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+        });
+        expect(done).toMatchObject({ status: 200, body: { key: upload.key, size: bytes.length } });
+        const object = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: upload.key }));
+        expect(object.ContentDisposition).toMatch(/^attachment; /);
+        expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));
+      });
+
+      it('refuses a corrupted part: its Content-MD5 does not match (400 BadDigest); nothing is kept', async () => {
+        const bytes = randomBytes(9 * MiB);
+        const upload = await create(bytes.length);
+        const { url } = (await sign(upload, [1]))[0]!;
+        const part = bytes.subarray(0, 8 * MiB);
+        const corrupted = Buffer.from(part);
+        corrupted[4321]! ^= 0x01;
+        const result = await answer(await fetch(url, { method: 'PUT', body: corrupted, headers: { 'content-md5': md5(part) } }));
+        expect(result).toEqual({ status: 400, code: 'BadDigest' });
+        expect((await listParts(upload)).body.parts).toEqual([]);
+        expect((await big.call('DELETE', api.multipartUpload(upload.key, upload.uploadId))).status).toBe(204);
+      });
+
+      it("refuses an upload id under another upload's key (NoSuchUpload), aborts, and lists stale uploads", async () => {
+        const a = await create(9 * MiB, 'a.bin');
+        const b = await create(9 * MiB, 'b.bin');
+        const { url } = (await sign({ key: b.key, uploadId: a.uploadId }, [1]))[0]!;
+        expect(await answer(await fetch(url, { method: 'PUT', body: randomBytes(1024) }))).toEqual({ status: 404, code: 'NoSuchUpload' });
+        expect((await listParts({ key: b.key, uploadId: a.uploadId })).status).toBe(404);
+        const stale = await big.call('GET', `${api.multipartUploads}?olderThanSeconds=0`);
+        expect(stale.body.uploads.map((u: { uploadId: string }) => u.uploadId)).toEqual(expect.arrayContaining([a.uploadId, b.uploadId]));
+        for (const upload of [a, b]) {
+          expect((await big.call('DELETE', api.multipartUpload(upload.key, upload.uploadId))).status).toBe(204);
+          expect((await listParts(upload)).status).toBe(404);
+        }
+        const after = await big.call('GET', `${api.multipartUploads}?olderThanSeconds=0`);
+        expect(after.body.uploads.map((u: { uploadId: string }) => u.uploadId)).not.toEqual(expect.arrayContaining([a.uploadId]));
       });
     });
   });

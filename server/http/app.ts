@@ -1,16 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/config.ts';
 import { errorHandler, notFoundHandler } from '../errors/error-handler.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
 import { Access } from './access.ts';
+import { requestLogging } from './request-log.ts';
 import { requireJsonBody } from './require-json.ts';
 import { fileRoutes } from './routes/files.ts';
+import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -39,18 +39,9 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: () => randomUUID(),
-      autoLogging: { ignore: (req) => !req.url?.startsWith('/api/') },
-      // Never headers (cookies, tokens) and never bodies; API URLs carry keys, not signatures.
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  // A request id and req.log for every request, one line per API request; never headers (cookies,
+  // tokens) and never bodies; API URLs carry keys, not signatures.
+  app.use(requestLogging(app, logger, (url) => url.startsWith('/api/')));
   app.use(securityHeaders(deps.storageOrigin));
 
   const apiRouter = express.Router();
@@ -62,6 +53,7 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   apiRouter.use(uploadRoutes(config, storage));
+  apiRouter.use(multipartRoutes(config, storage));
   apiRouter.use(shareApiRoutes(shares)); // before fileRoutes: deleting a file deletes its share links first
   apiRouter.use(fileRoutes(storage, store));
   apiRouter.use(notFoundHandler);

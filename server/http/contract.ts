@@ -84,6 +84,10 @@ export type DownloadLink = z.infer<typeof DownloadLink>;
 /** Limits the browser checks before asking for a policy (the server and S3 enforce them anyway). */
 export const UploadSettings = z.object({
   maxUploadBytes: z.number(),
+  /** Files larger than this go through multipart upload. */
+  multipartThresholdBytes: z.number(),
+  /** Parts the browser sends at once. */
+  multipartConcurrency: z.number(),
   allowedTypes: z.array(z.string()),
   deniedTypes: z.array(z.string()),
 });
@@ -135,7 +139,88 @@ export const api = {
   fileLink: (key: string) => `/api/files/${encodeURIComponent(key)}/link`,
   fileShares: (key: string) => `/api/files/${encodeURIComponent(key)}/shares`,
   share: (id: string) => `/api/shares/${encodeURIComponent(id)}`,
+  multipartUploads: '/api/multipart-uploads',
+  multipartSign: '/api/multipart-uploads/sign',
+  multipartParts: '/api/multipart-uploads/parts',
+  multipartComplete: '/api/multipart-uploads/complete',
+  multipartUpload: (key: string, uploadId: string) =>
+    `/api/multipart-uploads/${encodeURIComponent(key)}?${new URLSearchParams({ uploadId })}`,
 } as const;
+
+/*
+ * Multipart uploads: for files above `multipartThresholdBytes`, the browser sends parts straight to S3
+ * with presigned UploadPart URLs the server signs in batches; the server creates, completes and aborts.
+ */
+export const MULTIPART_MAX_PARTS = 10_000;
+export const MULTIPART_MIN_PART_BYTES = 8 * 1024 * 1024;
+/** Part URLs one signing request may ask for. */
+export const MULTIPART_SIGN_BATCH = 100;
+
+/** The part size for a file: at least 8 MiB, whole MiB, so that no file needs more than 10,000 parts. */
+export function multipartPartSize(size: number): number {
+  const MiB = 1024 * 1024;
+  return Math.max(MULTIPART_MIN_PART_BYTES, Math.ceil(Math.ceil(size / MULTIPART_MAX_PARTS) / MiB) * MiB);
+}
+
+export const partCountOf = (size: number, partSize: number) => Math.max(1, Math.ceil(size / partSize));
+
+const uploadId = z.string().min(1).max(1024);
+const partNumber = z.number().int().min(1).max(MULTIPART_MAX_PARTS);
+
+/** The answer to `POST /api/multipart-uploads` (body: an UploadRequest). */
+export const MultipartUpload = z.object({
+  key: z.string(),
+  uploadId: z.string(),
+  partSize: z.number(),
+  partCount: z.number(),
+});
+export type MultipartUpload = z.infer<typeof MultipartUpload>;
+
+export const PartUrlsRequest = z.strictObject({
+  key: z.string().min(1).max(2048),
+  uploadId,
+  partNumbers: z.array(partNumber).min(1).max(MULTIPART_SIGN_BATCH),
+});
+export type PartUrlsRequest = z.infer<typeof PartUrlsRequest>;
+
+export const PartUrls = z.object({
+  urls: z.array(z.object({ partNumber: z.number(), url: z.string() })),
+  expiresAt: z.string(),
+});
+export type PartUrls = z.infer<typeof PartUrls>;
+
+export const MultipartRef = z.strictObject({ key: z.string().min(1).max(2048), uploadId });
+export type MultipartRef = z.infer<typeof MultipartRef>;
+
+export const UploadedPart = z.object({ partNumber: z.number(), etag: z.string(), size: z.number() });
+export type UploadedPart = z.infer<typeof UploadedPart>;
+
+/** The answer to `GET /api/multipart-uploads/parts?key=…&uploadId=…`: the parts storage already has. */
+export const UploadedParts = z.object({ parts: z.array(UploadedPart) });
+export type UploadedParts = z.infer<typeof UploadedParts>;
+
+export const CompleteRequest = z.strictObject({
+  key: z.string().min(1).max(2048),
+  uploadId,
+  parts: z
+    .array(z.strictObject({ partNumber, etag: z.string().min(1).max(200) }))
+    .min(1)
+    .max(MULTIPART_MAX_PARTS),
+});
+export type CompleteRequest = z.infer<typeof CompleteRequest>;
+
+export const CompletedUpload = z.object({ key: z.string(), size: z.number() });
+export type CompletedUpload = z.infer<typeof CompletedUpload>;
+
+export const StaleUploadsQuery = z.strictObject({
+  /** Only uploads started at least this long ago (default: a day). */
+  olderThanSeconds: z.coerce.number().int().min(0).max(10 * 365 * 24 * 3600).default(24 * 3600),
+});
+
+export const StaleUploads = z.object({
+  uploads: z.array(z.object({ key: z.string(), uploadId: z.string(), initiatedAt: z.string().nullable() })),
+});
+export type StaleUploads = z.infer<typeof StaleUploads>;
 
 /*
  * Share links (`/s/<id>`): Postbox URLs that live as long as their owner chooses and can be revoked.

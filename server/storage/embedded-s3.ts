@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { corsConfigurationXml } from './cors.ts';
+import { emulateMultipartApi } from './embedded-multipart.ts';
 import { enforcePostPolicies } from './embedded-post-policy.ts';
 
 /** s3rver accepts these fixed credentials. It does not reject anonymous requests; see embedded-post-policy for POSTs. */
@@ -32,6 +33,7 @@ export async function startEmbeddedS3(options: {
     configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml(options.corsOrigins)] }],
   });
   enforcePostPolicies(server, { secretAccessKey: EMBEDDED_CREDENTIALS.secretAccessKey, incomingDir });
+  emulateMultipartApi(server, { directory });
   let address;
   try {
     address = await server.run();

@@ -8,6 +8,8 @@ export function statusRoutes(config: Config, storage: Storage, store: UploadsSto
   const router = Router();
   const settings: UploadSettings = {
     maxUploadBytes: config.uploads.maxBytes,
+    multipartThresholdBytes: config.uploads.multipartThresholdBytes,
+    multipartConcurrency: config.uploads.multipartConcurrency,
     allowedTypes: config.uploads.allowedTypes,
     deniedTypes: config.uploads.deniedTypes,
   };

@@ -1,0 +1,137 @@
+import { Router } from 'express';
+import type { Config } from '../../config/config.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { servedContentType } from '../../signing/content-types.ts';
+import { attachmentDisposition, sanitizeFilename } from '../../signing/filenames.ts';
+import { newUploadKey, normalizeContentType, parseUploadKey } from '../../signing/object-keys.ts';
+import { MultipartStore } from '../../storage/multipart-store.ts';
+import type { Storage } from '../../storage/storage.ts';
+import { storageUnavailable } from '../../storage/storage-errors.ts';
+import {
+  CompleteRequest,
+  isTypeAccepted,
+  MultipartRef,
+  multipartPartSize,
+  partCountOf,
+  PartUrlsRequest,
+  StaleUploadsQuery,
+  UploadRequest,
+  type CompletedUpload,
+  type MultipartUpload,
+  type PartUrls,
+  type StaleUploads,
+  type UploadedParts,
+} from '../contract.ts';
+import { formatBytes } from '../format-bytes.ts';
+
+/** Part URLs live at most this long; the browser asks for fresh ones when they expire. */
+const PART_URL_MAX_SECONDS = 3600;
+
+/** Only keys the server made can be signed, completed or aborted. */
+function requireUploadKey(key: string): void {
+  if (!parseUploadKey(key)) throw new AppError('invalid_request', 'That is not the key of an upload.');
+}
+
+const unquote = (etag: string) => etag.replace(/"/g, '');
+
+/**
+ * Multipart uploads for big files: the server creates the upload (key and metadata decided here, as
+ * for a POST), signs UploadPart URLs in batches, lists the parts storage has (to resume), completes
+ * and aborts. The bytes go from the browser to S3; S3 ties each upload id to its key.
+ */
+export function multipartRoutes(config: Config, storage: Storage): Router {
+  const { maxBytes } = config.uploads;
+  const partUrlSeconds = Math.min(config.uploads.expiresSeconds, PART_URL_MAX_SECONDS);
+  const store = new MultipartStore(storage);
+  const router = Router();
+
+  router.post('/multipart-uploads', async (req, res) => {
+    const request = UploadRequest.parse(req.body);
+    const contentType = normalizeContentType(request.type || 'application/octet-stream');
+    if (!contentType) throw new AppError('invalid_request', 'type must be a content type such as image/png.');
+    if (!isTypeAccepted(contentType, config.uploads)) {
+      throw new AppError('unsupported_type', `Files of type ${contentType} are not accepted here.`);
+    }
+    if (request.size > maxBytes) {
+      throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
+    }
+    if (request.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
+    const filename = sanitizeFilename(request.name);
+    const key = newUploadKey(filename, contentType);
+    const uploadId = await store.create({
+      key,
+      contentType: servedContentType(contentType),
+      contentDisposition: attachmentDisposition(filename),
+      originalName: encodeURIComponent(filename),
+    });
+    const partSize = multipartPartSize(request.size);
+    const answer: MultipartUpload = { key, uploadId, partSize, partCount: partCountOf(request.size, partSize) };
+    res.status(201).json(answer);
+  });
+
+  router.post('/multipart-uploads/sign', async (req, res) => {
+    const { key, uploadId, partNumbers } = PartUrlsRequest.parse(req.body);
+    requireUploadKey(key);
+    const unique = [...new Set(partNumbers)];
+    const expiresAt = new Date(Date.now() + partUrlSeconds * 1000);
+    const urls = await Promise.all(
+      unique.map(async (partNumber) => ({
+        partNumber,
+        url: await storage.signer.presignUploadPart({ bucket: storage.bucket, key, uploadId, partNumber, expiresIn: partUrlSeconds }),
+      })),
+    ).catch((err) => {
+      throw storageUnavailable(err); // signing fails only when credentials cannot be resolved
+    });
+    const answer: PartUrls = { urls, expiresAt: expiresAt.toISOString() };
+    res.json(answer);
+  });
+
+  router.get('/multipart-uploads/parts', async (req, res) => {
+    const { key, uploadId } = MultipartRef.parse(req.query);
+    requireUploadKey(key);
+    const answer: UploadedParts = { parts: await store.listParts(key, uploadId) };
+    res.json(answer);
+  });
+
+  router.post('/multipart-uploads/complete', async (req, res) => {
+    const { key, uploadId, parts } = CompleteRequest.parse(req.body);
+    requireUploadKey(key);
+    for (let i = 1; i < parts.length; i++) {
+      if (parts[i]!.partNumber <= parts[i - 1]!.partNumber) {
+        throw new AppError('invalid_request', 'parts must be in ascending order of partNumber, each once.');
+      }
+    }
+    // What storage really has decides the size: the limit holds whatever the browser declared.
+    const stored = new Map((await store.listParts(key, uploadId)).map((p) => [p.partNumber, p]));
+    let size = 0;
+    for (const part of parts) {
+      const have = stored.get(part.partNumber);
+      if (!have || unquote(have.etag) !== unquote(part.etag)) {
+        throw new AppError('invalid_request', `Part ${part.partNumber} is missing or differs from what storage has.`);
+      }
+      size += have.size;
+    }
+    if (size > maxBytes) {
+      await store.abort(key, uploadId).catch(() => {});
+      throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
+    }
+    await store.complete(key, uploadId, parts);
+    const answer: CompletedUpload = { key, size };
+    res.json(answer);
+  });
+
+  router.get('/multipart-uploads', async (req, res) => {
+    const { olderThanSeconds } = StaleUploadsQuery.parse(req.query);
+    const answer: StaleUploads = { uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000)) };
+    res.json(answer);
+  });
+
+  router.delete('/multipart-uploads/:key', async (req, res) => {
+    const { key, uploadId } = MultipartRef.parse({ key: req.params.key, uploadId: req.query.uploadId });
+    requireUploadKey(key);
+    await store.abort(key, uploadId);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,205 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, multipartPartSize, type MultipartUpload, type PartUrls } from '../http/contract.ts';
+import { startTestPostbox, type TestPostbox } from './harness.ts';
+
+const MiB = 1024 * 1024;
+const MAX = 40 * MiB;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('base64');
+
+let app: TestPostbox;
+beforeAll(async () => {
+  app = await startTestPostbox({ MAX_UPLOAD_BYTES: String(MAX), MULTIPART_THRESHOLD_BYTES: String(8 * MiB), RATE_LIMIT_PER_MINUTE: '0' });
+});
+afterAll(() => app?.stop());
+
+const create = async (size: number, name = 'big.bin', type = 'application/octet-stream') => {
+  const response = await app.call('POST', api.multipartUploads, { name, size, type });
+  expect(response.status).toBe(201);
+  return response.body as MultipartUpload;
+};
+const sign = async (upload: { key: string; uploadId: string }, partNumbers: number[]) => {
+  const response = await app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, partNumbers });
+  expect(response.status).toBe(200);
+  return (response.body as PartUrls).urls;
+};
+const put = (url: string, bytes: Uint8Array, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'PUT', body: Buffer.from(bytes), headers });
+/** Sends the given parts of `bytes` through presigned URLs, with Content-MD5; returns their ETags. */
+const sendParts = async (upload: MultipartUpload, bytes: Uint8Array, partNumbers: number[]) => {
+  const urls = await sign(upload, partNumbers);
+  const etags = new Map<number, string>();
+  await Promise.all(
+    urls.map(async ({ partNumber, url }) => {
+      const part = bytes.subarray((partNumber - 1) * upload.partSize, partNumber * upload.partSize);
+      const response = await put(url, part, { 'content-md5': md5(part) });
+      expect(response.status).toBe(200);
+      etags.set(partNumber, response.headers.get('etag')!);
+    }),
+  );
+  return etags;
+};
+const complete = (upload: { key: string; uploadId: string }, parts: { partNumber: number; etag: string }[]) =>
+  app.call('POST', api.multipartComplete, { key: upload.key, uploadId: upload.uploadId, parts });
+const listParts = (upload: { key: string; uploadId: string }) =>
+  app.call('GET', `${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId })}`);
+const stored = async (key: string) => {
+  const object = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
+  return { bytes: await object.Body!.transformToByteArray(), contentType: object.ContentType, disposition: object.ContentDisposition, metadata: object.Metadata };
+};
+
+describe('multipart uploads through the API', () => {
+  it('sizes parts so that no file needs more than 10,000 (at least 8 MiB, whole MiB)', () => {
+    expect(multipartPartSize(100 * MiB)).toBe(8 * MiB);
+    expect(multipartPartSize(5 * 1024 ** 4)).toBe(525 * MiB);
+    expect(Math.ceil((5 * 1024 ** 4) / multipartPartSize(5 * 1024 ** 4))).toBeLessThanOrEqual(10_000);
+    expect(Math.ceil(100 * 1024 ** 3 / multipartPartSize(100 * 1024 ** 3))).toBeLessThanOrEqual(10_000);
+  });
+
+  it('lands byte-identical, with the server-made key, type, disposition and original name', async () => {
+    const bytes = randomBytes(20 * MiB + 12345);
+    const upload = await create(bytes.length, 'Grüße report.pdf', 'application/pdf');
+    expect(upload).toMatchObject({ partSize: 8 * MiB, partCount: 3 });
+    expect(upload.key).toMatch(/^uploads\/[0-9a-z]{11}-[0-9a-f]{16}\/application\/pdf\/Grüße report\.pdf$/);
+    const etags = await sendParts(upload, bytes, [1, 2, 3]);
+    const done = await complete(upload, [1, 2, 3].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+    expect(done).toMatchObject({ status: 200, body: { key: upload.key, size: bytes.length } });
+    const object = await stored(upload.key);
+    expect(sha256(object.bytes)).toBe(sha256(bytes));
+    expect(object.contentType).toBe('application/pdf');
+    expect(object.disposition).toMatch(/^attachment; .*filename\*=UTF-8''Gr%C3%BC%C3%9Fe%20report\.pdf$/);
+    expect(object.metadata?.['original-name']).toBe(encodeURIComponent('Grüße report.pdf'));
+    const files = await app.call('GET', api.files);
+    expect(files.body.files.find((f: { key: string }) => f.key === upload.key)).toMatchObject({ size: bytes.length, name: 'Grüße report.pdf' });
+  });
+
+  it('resumes: list-parts tells what storage already has, and only the rest is sent', async () => {
+    const bytes = randomBytes(17 * MiB);
+    const upload = await create(bytes.length);
+    const first = await sendParts(upload, bytes, [1, 3]);
+    const listed = await listParts(upload);
+    expect(listed.status).toBe(200);
+    expect(listed.body.parts).toEqual([
+      { partNumber: 1, etag: first.get(1), size: 8 * MiB },
+      { partNumber: 3, etag: first.get(3), size: MiB },
+    ]);
+    const second = await sendParts(upload, bytes, [2]);
+    const parts = [1, 2, 3].map((partNumber) => ({ partNumber, etag: (first.get(partNumber) ?? second.get(partNumber))! }));
+    expect((await complete(upload, parts)).status).toBe(200);
+    expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
+    // A completed upload is gone: listing or completing it again is a 404.
+    expect((await listParts(upload)).status).toBe(404);
+  });
+
+  it('refuses a part whose Content-MD5 does not match its bytes (400 BadDigest), and keeps nothing of it', async () => {
+    const bytes = randomBytes(9 * MiB);
+    const upload = await create(bytes.length);
+    const { url } = (await sign(upload, [1]))[0]!;
+    const part = bytes.subarray(0, 8 * MiB);
+    const corrupted = Buffer.from(part);
+    corrupted[1000]! ^= 0xff;
+    const response = await put(url, corrupted, { 'content-md5': md5(part) });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('<Code>BadDigest</Code>');
+    expect((await listParts(upload)).body.parts).toEqual([]);
+  });
+
+  it('aborts: the upload and its parts are gone, and it cannot be completed', async () => {
+    const bytes = randomBytes(9 * MiB);
+    const upload = await create(bytes.length);
+    const etags = await sendParts(upload, bytes, [1, 2]);
+    const aborted = await app.call('DELETE', api.multipartUpload(upload.key, upload.uploadId));
+    expect(aborted.status).toBe(204);
+    expect((await listParts(upload)).status).toBe(404);
+    const done = await complete(upload, [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+    expect(done.status).toBe(404);
+    expect(done.body.error.code).toBe('not_found');
+    await expect(app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: upload.key }))).rejects.toThrow();
+  });
+
+  it('lists stale uploads under uploads/ and aborts them', async () => {
+    const upload = await create(9 * MiB);
+    const recent = await app.call('GET', `${api.multipartUploads}?olderThanSeconds=3600`);
+    expect(recent.body.uploads.map((u: { uploadId: string }) => u.uploadId)).not.toContain(upload.uploadId);
+    const all = await app.call('GET', `${api.multipartUploads}?olderThanSeconds=0`);
+    expect(all.status).toBe(200);
+    const listed = all.body.uploads.find((u: { uploadId: string }) => u.uploadId === upload.uploadId);
+    expect(listed).toMatchObject({ key: upload.key, uploadId: upload.uploadId });
+    expect(Date.parse(listed.initiatedAt)).toBeGreaterThan(Date.now() - 60_000);
+    for (const stale of all.body.uploads) {
+      expect((await app.call('DELETE', api.multipartUpload(stale.key, stale.uploadId))).status).toBe(204);
+    }
+    expect((await app.call('GET', `${api.multipartUploads}?olderThanSeconds=0`)).body.uploads).toEqual([]);
+  });
+
+  describe('refusals', () => {
+    it('refuses a file over MAX_UPLOAD_BYTES before creating anything (413)', async () => {
+      const response = await app.call('POST', api.multipartUploads, { name: 'huge.bin', size: MAX + 1, type: 'application/octet-stream' });
+      expect(response).toMatchObject({ status: 413, body: { error: { code: 'file_too_large' } } });
+    });
+
+    it('refuses keys the server did not make, for signing, listing, completing and aborting', async () => {
+      for (const key of ['shares/links/abc.json', 'notes.txt', 'uploads/../shares/x']) {
+        const ref = { key, uploadId: 'x'.repeat(32) };
+        expect((await app.call('POST', api.multipartSign, { ...ref, partNumbers: [1] })).status).toBe(400);
+        expect((await listParts(ref)).status).toBe(400);
+        expect((await complete(ref, [{ partNumber: 1, etag: '"x"' }])).status).toBe(400);
+        expect((await app.call('DELETE', api.multipartUpload(key, ref.uploadId))).status).toBe(400);
+      }
+    });
+
+    it('refuses an upload id that belongs to another key (404, as S3 does)', async () => {
+      const a = await create(9 * MiB, 'a.bin');
+      const b = await create(9 * MiB, 'b.bin');
+      const crossed = { key: b.key, uploadId: a.uploadId };
+      expect((await listParts(crossed)).status).toBe(404);
+      expect((await app.call('DELETE', api.multipartUpload(crossed.key, crossed.uploadId))).status).toBe(404);
+      const { url } = (await sign(crossed, [1]))[0]!;
+      const response = await put(url, randomBytes(1024));
+      expect(response.status).toBe(404);
+      expect(await response.text()).toContain('<Code>NoSuchUpload</Code>');
+      // Both uploads are still there.
+      expect((await listParts(a)).status).toBe(200);
+      expect((await listParts(b)).status).toBe(200);
+    });
+
+    it('refuses bad part numbers and too many parts in one signing request', async () => {
+      const upload = await create(9 * MiB);
+      for (const partNumbers of [[0], [10_001], [1.5], [], Array.from({ length: 101 }, (_, i) => i + 1)]) {
+        const response = await app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, partNumbers });
+        expect(response.status, JSON.stringify(partNumbers)).toBe(400);
+      }
+      // 100 at a time is fine: a 1 GiB file (128 parts) needs two signing requests.
+      expect((await sign(upload, Array.from({ length: 100 }, (_, i) => i + 1))).length).toBe(100);
+    });
+
+    it('refuses a completion whose parts are out of order, missing, or differ from what storage has', async () => {
+      const bytes = randomBytes(9 * MiB);
+      const upload = await create(bytes.length);
+      const etags = await sendParts(upload, bytes, [1, 2]);
+      const cases = [
+        [{ partNumber: 2, etag: etags.get(2)! }, { partNumber: 1, etag: etags.get(1)! }],
+        [{ partNumber: 1, etag: etags.get(1)! }, { partNumber: 1, etag: etags.get(1)! }],
+        [{ partNumber: 1, etag: etags.get(1)! }, { partNumber: 3, etag: etags.get(2)! }],
+        [{ partNumber: 1, etag: '"00000000000000000000000000000000"' }, { partNumber: 2, etag: etags.get(2)! }],
+      ];
+      for (const parts of cases) {
+        expect((await complete(upload, parts)).status, JSON.stringify(parts)).toBe(400);
+      }
+      expect((await complete(upload, [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })))).status).toBe(200);
+    });
+
+    it('refuses to complete an upload whose parts add up to more than MAX_UPLOAD_BYTES, and aborts it', async () => {
+      // Declared small, then more parts sent than declared: what storage has decides.
+      const upload = await create(9 * MiB);
+      const bytes = randomBytes(MAX + MiB);
+      const partNumbers = Array.from({ length: Math.ceil(bytes.length / upload.partSize) }, (_, i) => i + 1);
+      const etags = await sendParts(upload, bytes, partNumbers);
+      const done = await complete(upload, partNumbers.map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+      expect(done).toMatchObject({ status: 413, body: { error: { code: 'file_too_large' } } });
+      expect((await listParts(upload)).status).toBe(404);
+    });
+  });
+});

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type S3rver from 's3rver';
+// s3rver's own error type: thrown from a middleware, it becomes a proper S3 XML error response.
+import S3Error from 's3rver/lib/models/error.js';
+
+/**
+ * s3rver 3.7 implements only part of multipart upload: Create, UploadPart and Complete. It has no
+ * ListParts, AbortMultipartUpload or ListMultipartUploads (it answers NotImplemented), ignores
+ * Content-MD5, completes an upload id under any key, never compares the ETags of a Complete with its
+ * parts, and joins the upload id from the query into a file path unchecked. This middleware, in front
+ * of s3rver's router, adds what S3 does, on s3rver's own files (`<bucket>/._S3rver_uploads/<id>/`):
+ *
+ * - every request with an `uploadId` must name an upload of that very key, else 404 NoSuchUpload;
+ * - UploadPart: part number 1 … 10000; a Content-MD5 that does not match the body is refused
+ *   (400 BadDigest) and the part removed (S3 would keep an earlier good copy of the part; here it is gone);
+ * - ListParts, AbortMultipartUpload, ListMultipartUploads;
+ * - Complete: parts in ascending order (InvalidPartOrder), each present with its ETag (InvalidPart),
+ *   all but the last at least 5 MiB (EntityTooSmall).
+ */
+
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  req: IncomingMessage | NodeJS.ReadableStream;
+  status: number;
+  body: unknown;
+  etag?: string;
+  get(header: string): string;
+}
+
+const refuse = (code: string, message: string): never => {
+  throw new S3Error(code, message);
+};
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const queryString = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+async function readBody(req: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+export function emulateMultipartApi(server: S3rver, options: { directory: string }): void {
+  const uploadsDir = (bucket: string) => path.join(options.directory, bucket, '._S3rver_uploads');
+
+  /** The upload's folder, after checking the id is one of this key's uploads. */
+  const uploadDirOf = async (bucket: string, key: string, uploadId: string): Promise<string> => {
+    const noSuchUpload = () => refuse('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+    if (!UPLOAD_ID.test(uploadId)) noSuchUpload();
+    const dir = path.join(uploadsDir(bucket), uploadId);
+    const storedKey = await readFile(path.join(dir, 'key'), 'utf8').catch(() => undefined);
+    if (storedKey !== key) noSuchUpload();
+    return dir;
+  };
+
+  const listParts = async (dir: string) => {
+    const names = (await readdir(dir)).filter((name) => /^\d+$/.test(name));
+    const parts = await Promise.all(
+      names.map(async (name) => {
+        const file = path.join(dir, name);
+        const [info, md5] = await Promise.all([stat(file), readFile(`${file}.md5`, 'utf8').catch(() => undefined)]);
+        return { number: Number(name), size: info.size, md5, modified: info.mtime };
+      }),
+    );
+    return parts.filter((p) => p.md5 !== undefined).sort((a, b) => a.number - b.number);
+  };
+
+  const guard = async (ctx: KoaContext, next: () => Promise<void>) => {
+    const [, rawBucket = '', ...rest] = ctx.path.split('/');
+    const bucket = decodeURIComponent(rawBucket);
+    const key = decodeURIComponent(rest.join('/'));
+    const uploadId = queryString(ctx.query.uploadId);
+
+    if (!key) {
+      if (ctx.method === 'GET' && ctx.query.uploads !== undefined && bucket) {
+        const prefix = queryString(ctx.query.prefix) ?? '';
+        const ids = await readdir(uploadsDir(bucket)).catch(() => [] as string[]);
+        const uploads = [];
+        for (const id of ids.sort()) {
+          const dir = path.join(uploadsDir(bucket), id);
+          const storedKey = await readFile(path.join(dir, 'key'), 'utf8').catch(() => undefined);
+          if (storedKey === undefined || !storedKey.startsWith(prefix)) continue;
+          const info = await stat(dir);
+          uploads.push({ Key: storedKey, UploadId: id, Initiated: info.birthtime.getTime() ? info.birthtime.toISOString() : info.mtime.toISOString() });
+        }
+        uploads.sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
+        ctx.body = {
+          ListMultipartUploadsResult: {
+            Bucket: bucket,
+            Prefix: prefix,
+            MaxUploads: 1000,
+            IsTruncated: false,
+            ...(uploads.length ? { Upload: uploads } : {}),
+          },
+        };
+        return;
+      }
+      return next();
+    }
+    if (uploadId === undefined) return next();
+
+    if (ctx.method === 'POST' && ctx.query.uploads !== undefined) return next();
+    const dir = await uploadDirOf(bucket, key, uploadId);
+
+    switch (ctx.method) {
+      case 'PUT': {
+        const partNumber = Number(queryString(ctx.query.partNumber));
+        if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
+          refuse('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+        }
+        const contentMd5 = ctx.get('Content-MD5');
+        const expected = contentMd5 ? Buffer.from(contentMd5, 'base64') : undefined;
+        if (expected && expected.length !== 16) refuse('InvalidDigest', 'The Content-MD5 you specified was invalid.');
+        await next();
+        if (expected) {
+          const partFile = path.join(dir, String(partNumber));
+          const stored = await readFile(partFile);
+          if (!createHash('md5').update(stored).digest().equals(expected)) {
+            await rm(partFile, { force: true });
+            await rm(`${partFile}.md5`, { force: true });
+            refuse('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+          }
+        }
+        return;
+      }
+      case 'GET': {
+        const parts = await listParts(dir);
+        const marker = Number(queryString(ctx.query['part-number-marker']) ?? 0);
+        const max = Math.min(1000, Number(queryString(ctx.query['max-parts']) ?? 1000));
+        const after = parts.filter((p) => p.number > marker);
+        const page = after.slice(0, max);
+        ctx.body = {
+          ListPartsResult: {
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumberMarker: marker,
+            NextPartNumberMarker: page.at(-1)?.number ?? marker,
+            MaxParts: max,
+            IsTruncated: after.length > page.length,
+            ...(page.length
+              ? { Part: page.map((p) => ({ PartNumber: p.number, LastModified: p.modified.toISOString(), ETag: `"${p.md5}"`, Size: p.size })) }
+              : {}),
+          },
+        };
+        return;
+      }
+      case 'DELETE':
+        await rm(dir, { recursive: true, force: true });
+        ctx.status = 204;
+        return;
+      case 'POST': {
+        const body = await readBody(ctx.req);
+        const text = body.toString('utf8');
+        const listed = [...text.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => ({
+          number: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(m[1]!)?.[1]),
+          etag: (/<ETag>([\s\S]*?)<\/ETag>/.exec(m[1]!)?.[1] ?? '').replace(/&quot;|"/g, '').trim(),
+        }));
+        const stored = new Map((await listParts(dir)).map((p) => [p.number, p]));
+        listed.forEach((part, index) => {
+          if (index > 0 && part.number <= listed[index - 1]!.number) {
+            refuse('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+          }
+          const have = stored.get(part.number);
+          if (!have || have.md5 !== part.etag) {
+            refuse('InvalidPart', 'One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part\'s entity tag.');
+          }
+          if (index < listed.length - 1 && have!.size < MIN_PART_BYTES) {
+            refuse('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
+          }
+        });
+        // s3rver reads the XML again from the request.
+        ctx.req = Readable.from([body]);
+        return next();
+      }
+      default:
+        return next();
+    }
+  };
+  // s3rver is a Koa app: its router is the last middleware; check before it routes.
+  const middleware = (server as unknown as { middleware: unknown[] }).middleware;
+  middleware.splice(middleware.length - 1, 0, guard);
+}

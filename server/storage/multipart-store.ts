@@ -1,0 +1,118 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+} from '@aws-sdk/client-s3';
+import { AppError } from '../errors/app-error.ts';
+import type { UploadedPart } from '../http/contract.ts';
+import { UPLOAD_PREFIX } from '../signing/object-keys.ts';
+import type { Storage } from './storage.ts';
+import { storageUnavailable } from './storage-errors.ts';
+
+/** S3 answers NoSuchUpload when the id is unknown, already completed or aborted, or belongs to another key. */
+function isNoSuchUpload(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === 'NoSuchUpload' || e?.Code === 'NoSuchUpload' || e?.$metadata?.httpStatusCode === 404;
+}
+
+const noSuchUpload = (err: unknown) =>
+  isNoSuchUpload(err) ? new AppError('not_found', 'That upload does not exist (any more): it was completed, cancelled or cleaned up.', { cause: err }) : storageUnavailable(err);
+
+/** The server's own S3 calls for multipart uploads. The bytes never pass through here. */
+export class MultipartStore {
+  constructor(private readonly storage: Storage) {}
+
+  async create(input: { key: string; contentType: string; contentDisposition: string; originalName: string }): Promise<string> {
+    const answer = await this.storage.client
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.storage.bucket,
+          Key: input.key,
+          ContentType: input.contentType,
+          ContentDisposition: input.contentDisposition,
+          Metadata: { 'original-name': input.originalName },
+        }),
+      )
+      .catch((err) => {
+        throw storageUnavailable(err);
+      });
+    if (!answer.UploadId) throw storageUnavailable(new Error('CreateMultipartUpload answered without an UploadId'));
+    return answer.UploadId;
+  }
+
+  /** Every part storage has for this upload (ListParts pages of 1000). */
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.storage.client
+        .send(new ListPartsCommand({ Bucket: this.storage.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker, MaxParts: 1000 }))
+        .catch((err) => {
+          throw noSuchUpload(err);
+        });
+      for (const part of page.Parts ?? []) {
+        if (part.PartNumber && part.ETag) parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size ?? 0 });
+      }
+      if (!page.IsTruncated || !page.NextPartNumberMarker || String(page.NextPartNumberMarker) === marker) return parts;
+      marker = String(page.NextPartNumberMarker);
+    }
+  }
+
+  async complete(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+    await this.storage.client
+      .send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.storage.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      )
+      .catch((err) => {
+        const code = (err as { name?: string }).name;
+        if (code === 'InvalidPart' || code === 'InvalidPartOrder' || code === 'EntityTooSmall') {
+          throw new AppError('invalid_request', `Storage refused the part list (${code}).`, { cause: err });
+        }
+        throw noSuchUpload(err);
+      });
+  }
+
+  async abort(key: string, uploadId: string): Promise<void> {
+    await this.storage.client.send(new AbortMultipartUploadCommand({ Bucket: this.storage.bucket, Key: key, UploadId: uploadId })).catch((err) => {
+      throw noSuchUpload(err);
+    });
+  }
+
+  /** Multipart uploads under uploads/ that were started before `before` and never completed or aborted. */
+  async listStale(before: Date): Promise<{ key: string; uploadId: string; initiatedAt: string | null }[]> {
+    const uploads: { key: string; uploadId: string; initiatedAt: string | null }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const answer = await this.storage.client
+        .send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.storage.bucket,
+            Prefix: UPLOAD_PREFIX,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+            MaxUploads: 1000,
+          }),
+        )
+        .catch((err) => {
+          throw storageUnavailable(err);
+        });
+      for (const upload of answer.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        if (upload.Initiated && upload.Initiated > before) continue;
+        uploads.push({ key: upload.Key, uploadId: upload.UploadId, initiatedAt: upload.Initiated?.toISOString() ?? null });
+      }
+      if (!answer.IsTruncated || !answer.NextKeyMarker) break;
+      keyMarker = answer.NextKeyMarker;
+      uploadIdMarker = answer.NextUploadIdMarker;
+    }
+    return uploads;
+  }
+}

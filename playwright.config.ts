@@ -12,6 +12,9 @@ export const REAL_S3_PORT = appPort + 2;
 export const LOCKED_PORT = appPort + 3;
 export const LOCKED_PASSWORD = 'e2e password 2026';
 export const REAL_S3_BUCKET = 'postbox-e2e';
+/** The app with big-file settings: files above 16 MiB go through multipart upload (e2e/multipart.spec.ts). */
+export const MULTIPART_PORT = appPort + 4;
+export const E2E_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024;
 export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 
@@ -67,6 +70,11 @@ export default defineConfig({
       LOG_LEVEL: 'fatal',
     }),
     postbox(LOCKED_PORT, { EMBEDDED_S3_PORT: '0', POSTBOX_DATA_DIR: freshDataDir(), POSTBOX_PASSWORD: LOCKED_PASSWORD }),
+    postbox(MULTIPART_PORT, {
+      EMBEDDED_S3_PORT: '0',
+      POSTBOX_DATA_DIR: freshDataDir(),
+      MULTIPART_THRESHOLD_BYTES: String(E2E_MULTIPART_THRESHOLD_BYTES),
+    }),
     ...(rgwEndpoint
       ? [
           postbox(REAL_S3_PORT, {

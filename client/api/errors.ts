@@ -8,6 +8,8 @@ export type ClientErrorCode =
   | 'storage_unreachable'
   | 'upload_rejected'
   | 'upload_failed'
+  | 'etag_hidden'
+  | 'paused'
   | 'cancelled';
 
 export class ApiError extends Error {
@@ -42,6 +44,8 @@ const sentences: Record<ClientErrorCode, string> = {
   storage_unreachable: 'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',
   upload_rejected: 'Storage refused the upload. Retry to ask for a fresh permission.',
   upload_failed: 'The upload was interrupted before it finished. Retry to send it again.',
+  etag_hidden: "Storage accepted a part but did not let this page read its ETag: the bucket's CORS rule must expose the ETag header.",
+  paused: 'Paused. Resume to continue from where it stopped.',
   cancelled: 'Upload cancelled.',
 };
 
@@ -49,6 +53,8 @@ const storageSentences: Record<string, string> = {
   EntityTooLarge: 'Storage refused the file: it is larger than this upload allows.',
   EntityTooSmall: 'Storage refused the file: it is smaller than this upload expects.',
   AccessDenied: 'Storage refused the upload: its permission expired or did not match. Retry to get a fresh one.',
+  BadDigest: 'A part of the file arrived damaged, several times in a row. Retry: the parts already sent are kept.',
+  NoSuchUpload: 'Storage no longer has this upload (it was cancelled or cleaned up). Retry to start it again.',
 };
 
 /** Codes whose messages from the server already read as sentences worth showing as they are. */

@@ -1,14 +1,22 @@
 import {
   api,
+  CompletedUpload,
   DownloadLink,
   FilePage,
   Health,
+  MultipartUpload,
+  PartUrls,
   SessionState,
   ShareLink,
   ShareList,
+  StaleUploads,
+  UploadedParts,
   UploadPolicy,
   UploadSettings,
+  type CompleteRequest,
   type LinkRequest,
+  type MultipartRef,
+  type PartUrlsRequest,
   type ShareRequest,
   type UploadRequest,
 } from '../../server/http/contract.ts';
@@ -24,6 +32,17 @@ export const postboxApi = {
   health: () => requestJson(Health, api.health, { alsoAccept: [503] }),
   signUpload: (request: UploadRequest, signal?: AbortSignal) =>
     requestJson(UploadPolicy, api.uploads, { method: 'POST', body: request, signal }),
+  createMultipart: (request: UploadRequest, signal?: AbortSignal) =>
+    requestJson(MultipartUpload, api.multipartUploads, { method: 'POST', body: request, signal }),
+  signParts: (request: PartUrlsRequest, signal?: AbortSignal) =>
+    requestJson(PartUrls, api.multipartSign, { method: 'POST', body: request, signal }),
+  listParts: (ref: MultipartRef, signal?: AbortSignal) =>
+    requestJson(UploadedParts, `${api.multipartParts}?${new URLSearchParams(ref)}`, { signal }),
+  completeMultipart: (request: CompleteRequest, signal?: AbortSignal) =>
+    requestJson(CompletedUpload, api.multipartComplete, { method: 'POST', body: request, signal }),
+  abortMultipart: (ref: MultipartRef) => requestNoContent(api.multipartUpload(ref.key, ref.uploadId), { method: 'DELETE' }),
+  staleMultipartUploads: (olderThanSeconds: number) =>
+    requestJson(StaleUploads, `${api.multipartUploads}?${new URLSearchParams({ olderThanSeconds: String(olderThanSeconds) })}`),
   listFiles: (cursor?: string) =>
     requestJson(FilePage, cursor ? `${api.files}?${new URLSearchParams({ cursor })}` : api.files),
   createLink: (key: string, request: LinkRequest) =>

@@ -29,13 +29,13 @@ function SignOut() {
 
 function Workspace() {
   const settings = useUploadSettings();
-  const { uploads, add, cancel, retry, dismiss, registerForm } = useUploads(settings.data);
+  const { uploads, add, cancel, pause, retry, dismiss, registerForm } = useUploads(settings.data);
   return (
     <>
       <section className="card">
         <h1 className="card__title">Send files</h1>
         <DropZone onFiles={add} maxUploadBytes={settings.data?.maxUploadBytes} />
-        <UploadList uploads={uploads} onCancel={cancel} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
+        <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
       </section>
       <section className="card">
         <h2 className="card__title">Files</h2>

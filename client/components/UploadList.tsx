@@ -7,12 +7,27 @@ import { ProgressBar } from './ProgressBar.tsx';
 interface UploadListProps {
   uploads: Upload[];
   onCancel: (id: string) => void;
+  onPause: (id: string) => void;
   onRetry: (upload: Upload) => void;
   onDismiss: (ids: string[]) => void;
   registerForm: (id: string) => (form: HTMLFormElement | null) => void;
 }
 
-const finished = (u: Upload) => u.phase !== 'signing' && u.phase !== 'uploading';
+const finished = (u: Upload) => u.phase !== 'signing' && u.phase !== 'uploading' && u.phase !== 'paused';
+
+/** Speed of this attempt (bytes per second), once there is enough to measure. */
+function speedOf(upload: Upload, now = Date.now()): number | undefined {
+  if (upload.startedAt === undefined) return undefined;
+  const seconds = (now - upload.startedAt) / 1000;
+  const bytes = upload.loaded - (upload.startLoaded ?? 0);
+  return seconds >= 0.5 && bytes > 0 ? bytes / seconds : undefined;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}
 
 function statusText(upload: Upload): string {
   switch (upload.phase) {
@@ -20,7 +35,14 @@ function statusText(upload: Upload): string {
       return 'Preparing…';
     case 'uploading': {
       const percent = upload.file.size ? Math.floor((upload.loaded / upload.file.size) * 100) : 100;
-      return `${percent}% · ${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}`;
+      const text = `${percent}% · ${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}`;
+      const speed = speedOf(upload);
+      if (!speed) return text;
+      return `${text} · ${formatBytes(speed)}/s · ${formatDuration((upload.file.size - upload.loaded) / speed)} left`;
+    }
+    case 'paused': {
+      const percent = upload.file.size ? Math.floor((upload.loaded / upload.file.size) * 100) : 100;
+      return `Paused at ${percent}% · ${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}`;
     }
     case 'done':
       return `Uploaded · ${formatBytes(upload.file.size)}`;
@@ -29,7 +51,7 @@ function statusText(upload: Upload): string {
   }
 }
 
-export function UploadList({ uploads, onCancel, onRetry, onDismiss, registerForm }: UploadListProps) {
+export function UploadList({ uploads, onCancel, onPause, onRetry, onDismiss, registerForm }: UploadListProps) {
   if (uploads.length === 0) return null;
   const finishedIds = uploads.filter(finished).map((u) => u.id);
   return (
@@ -58,6 +80,16 @@ export function UploadList({ uploads, onCancel, onRetry, onDismiss, registerForm
               tone={upload.phase === 'done' ? 'success' : upload.phase === 'uploading' || upload.phase === 'signing' ? 'active' : 'muted'}
             />
             <div className="upload__actions">
+              {upload.multipart && upload.phase === 'uploading' && (
+                <button type="button" className="button button--quiet" onClick={() => onPause(upload.id)}>
+                  Pause
+                </button>
+              )}
+              {upload.phase === 'paused' && (
+                <button type="button" className="button" onClick={() => onRetry(upload)}>
+                  Resume
+                </button>
+              )}
               {!finished(upload) && (
                 <button type="button" className="button button--quiet" onClick={() => onCancel(upload.id)}>
                   Cancel

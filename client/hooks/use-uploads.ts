@@ -4,17 +4,23 @@ import { flushSync } from 'react-dom';
 import { isTypeAccepted, type UploadPolicy, type UploadSettings } from '../../server/http/contract.ts';
 import { formatBytes } from '../../server/http/format-bytes.ts';
 import { ApiError } from '../api/errors.ts';
+import { abandonMultipart, uploadMultipart } from '../api/multipart-upload.ts';
 import { postForm } from '../api/post-form.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
 
-export type UploadPhase = 'rejected' | 'signing' | 'uploading' | 'done' | 'failed' | 'cancelled';
+export type UploadPhase = 'rejected' | 'signing' | 'uploading' | 'done' | 'failed' | 'cancelled' | 'paused';
 
 export interface Upload {
   id: string;
   file: File;
   phase: UploadPhase;
   loaded: number;
+  /** Big files go through S3 multipart upload (parts in parallel, pause and resume). */
+  multipart: boolean;
+  /** When bytes started moving in this attempt, and how many storage already had then: for speed and time left. */
+  startedAt?: number;
+  startLoaded?: number;
   /** Set once signed: the page renders the presigned form from it. */
   policy?: UploadPolicy;
   error?: unknown;
@@ -24,6 +30,7 @@ type Action =
   | { type: 'added'; uploads: Upload[] }
   | { type: 'signing'; id: string }
   | { type: 'signed'; id: string; policy: UploadPolicy }
+  | { type: 'started'; id: string; loaded: number }
   | { type: 'progress'; id: string; loaded: number }
   | { type: 'done'; id: string }
   | { type: 'failed'; id: string; error: unknown }
@@ -38,13 +45,17 @@ function reducer(uploads: Upload[], action: Action): Upload[] {
       case 'signing':
         return { ...u, phase: 'signing', loaded: 0, policy: undefined, error: undefined };
       case 'signed':
-        return { ...u, phase: 'uploading', policy: action.policy };
+        return { ...u, phase: 'uploading', policy: action.policy, startedAt: Date.now(), startLoaded: 0 };
+      case 'started':
+        return { ...u, phase: 'uploading', loaded: action.loaded, startedAt: Date.now(), startLoaded: action.loaded };
       case 'progress':
         return { ...u, loaded: action.loaded };
       case 'done':
         return { ...u, phase: 'done', loaded: u.file.size };
-      case 'failed':
-        return { ...u, phase: action.error instanceof ApiError && action.error.code === 'cancelled' ? 'cancelled' : 'failed', error: action.error };
+      case 'failed': {
+        const code = action.error instanceof ApiError ? action.error.code : undefined;
+        return { ...u, phase: code === 'cancelled' ? 'cancelled' : code === 'paused' ? 'paused' : 'failed', error: action.error };
+      }
     }
   });
 }
@@ -70,14 +81,25 @@ let nextId = 0;
  */
 export function useUploads(settings: UploadSettings | undefined) {
   const [uploads, dispatch] = useReducer(reducer, []);
+  const uploadsRef = useRef(uploads);
+  uploadsRef.current = uploads;
   const queryClient = useQueryClient();
   const forms = useRef(new Map<string, HTMLFormElement>());
   const controllers = useRef(new Map<string, AbortController>());
 
   const { mutate: upload } = useMutation({
-    mutationFn: async ({ id, file }: Upload) => {
+    mutationFn: async ({ id, file, multipart }: Upload) => {
       const controller = new AbortController();
       controllers.current.set(id, controller);
+      if (multipart) {
+        await uploadMultipart(file, {
+          concurrency: settings?.multipartConcurrency ?? 4,
+          signal: controller.signal,
+          onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
+          onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }),
+        });
+        return;
+      }
       const policy = await postboxApi.signUpload(
         { name: file.name, size: file.size, type: file.type || 'application/octet-stream' },
         controller.signal,
@@ -104,7 +126,8 @@ export function useUploads(settings: UploadSettings | undefined) {
     (files: File[]) => {
       const added: Upload[] = files.map((file) => {
         const error = checkLocally(file, settings);
-        return { id: `upload-${++nextId}`, file, phase: error ? 'rejected' : 'signing', loaded: 0, error };
+        const multipart = settings !== undefined && file.size > settings.multipartThresholdBytes;
+        return { id: `upload-${++nextId}`, file, phase: error ? 'rejected' : 'signing', loaded: 0, multipart, error };
       });
       dispatch({ type: 'added', uploads: added });
       for (const item of added) if (item.phase !== 'rejected') upload(item);
@@ -112,7 +135,21 @@ export function useUploads(settings: UploadSettings | undefined) {
     [settings, upload],
   );
 
-  const cancel = useCallback((id: string) => controllers.current.get(id)?.abort(), []);
+  const cancel = useCallback((id: string) => {
+    const controller = controllers.current.get(id);
+    if (controller) {
+      controller.abort('cancel');
+      return;
+    }
+    // A paused multipart upload: nothing runs, but storage keeps its parts until it is aborted.
+    const item = uploadsRef.current.find((u) => u.id === id);
+    if (item?.phase === 'paused') {
+      dispatch({ type: 'failed', id, error: new ApiError('cancelled', 'Upload cancelled.') });
+      void abandonMultipart(item.file);
+    }
+  }, []);
+  /** Multipart only: stops sending and keeps what storage has; Resume (retry) continues from there. */
+  const pause = useCallback((id: string) => controllers.current.get(id)?.abort('pause'), []);
   const retry = useCallback((item: Upload) => upload(item), [upload]);
   const dismiss = useCallback((ids: string[]) => dispatch({ type: 'dismissed', ids }), []);
 
@@ -125,5 +162,5 @@ export function useUploads(settings: UploadSettings | undefined) {
     [],
   );
 
-  return { uploads, add, cancel, retry, dismiss, registerForm };
+  return { uploads, add, cancel, pause, retry, dismiss, registerForm };
 }

@@ -1,0 +1,277 @@
+import { md5 } from 'hash-wasm';
+import { MULTIPART_SIGN_BATCH, multipartPartSize, partCountOf, type MultipartRef } from '../../server/http/contract.ts';
+import { ApiError } from './errors.ts';
+import { postboxApi } from './postbox.ts';
+
+/**
+ * Big files: S3 multipart upload straight from the browser. The server creates the upload, signs
+ * part URLs in batches and completes it; the parts go from here to storage, several at once, each
+ * with a Content-MD5 storage verifies. A failed part is sent again with backoff; an expired URL is
+ * signed again. A record in localStorage (file fingerprint → key and upload id) lets the same file,
+ * chosen again after a reload or a lost connection, continue from the parts storage already has.
+ *
+ * Abort the signal with reason `'pause'` to stop and keep what was sent; any other abort cancels:
+ * the upload is aborted on storage and forgotten.
+ */
+
+export interface MultipartProgress {
+  /** Bytes storage has (finished parts) plus bytes of parts in flight. */
+  loaded: number;
+  total: number;
+}
+
+export interface MultipartOptions {
+  concurrency: number;
+  signal: AbortSignal;
+  onProgress: (progress: MultipartProgress) => void;
+  /** Once storage's parts are known: how many bytes were already there (resumed), 0 for a new upload. */
+  onStart?: (resumedBytes: number) => void;
+}
+
+interface ResumeRecord extends MultipartRef {
+  partSize: number;
+  createdAt: number;
+}
+
+const RECORD_PREFIX = 'postbox:multipart:';
+/** Records older than this are dropped: the stale-upload cleanup has removed such uploads by then. */
+const RECORD_MAX_AGE_MS = 7 * 24 * 3600_000;
+const MAX_ATTEMPTS = 6;
+/** Ask for fresh part URLs when they have less than this left. */
+const URL_MARGIN_MS = 60_000;
+const MiB = 1024 * 1024;
+
+const base64OfHex = (hex: string) => btoa(String.fromCharCode(...hex.match(/../g)!.map((h) => parseInt(h, 16))));
+
+/** Name, size, last change, and the MD5 of the first and last MiB: the same file, chosen again, finds its upload. */
+export async function fileFingerprint(file: File): Promise<string> {
+  const head = new Uint8Array(await file.slice(0, MiB).arrayBuffer());
+  const tail = new Uint8Array(await file.slice(Math.max(0, file.size - MiB)).arrayBuffer());
+  const sample = new Uint8Array(head.length + tail.length);
+  sample.set(head);
+  sample.set(tail, head.length);
+  return `${file.size}:${file.lastModified}:${await md5(sample)}:${file.name}`;
+}
+
+function loadRecord(fingerprint: string): ResumeRecord | undefined {
+  try {
+    const record = JSON.parse(localStorage.getItem(RECORD_PREFIX + fingerprint) ?? 'null') as ResumeRecord | null;
+    if (record && Date.now() - record.createdAt < RECORD_MAX_AGE_MS) return record;
+  } catch {
+    // unreadable: start over
+  }
+  forgetRecord(fingerprint);
+  return undefined;
+}
+
+function saveRecord(fingerprint: string, record: ResumeRecord) {
+  try {
+    localStorage.setItem(RECORD_PREFIX + fingerprint, JSON.stringify(record));
+  } catch {
+    // storage full or disabled: the upload still works, it just cannot resume after a reload
+  }
+}
+
+function forgetRecord(fingerprint: string) {
+  try {
+    localStorage.removeItem(RECORD_PREFIX + fingerprint);
+  } catch {
+    // nothing to do
+  }
+}
+
+const storageCode = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+
+interface PartAnswer {
+  status: number;
+  etag: string | null;
+  code?: string;
+}
+
+/** PUTs one part with XHR (upload progress), its Content-MD5 in a header. */
+function putPart(url: string, body: Blob, contentMd5: string, signal: AbortSignal, onProgress: (loaded: number) => void): Promise<PartAnswer> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    xhr.setRequestHeader('Content-MD5', contentMd5);
+    xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onload = () => resolve({ status: xhr.status, etag: xhr.getResponseHeader('ETag'), code: storageCode(xhr.responseText) });
+    xhr.onerror = () => resolve({ status: 0, etag: null });
+    xhr.onabort = () => reject(new ApiError('cancelled', 'Upload cancelled.'));
+    if (signal.aborted) {
+      reject(new ApiError('cancelled', 'Upload cancelled.'));
+      return;
+    }
+    signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new ApiError('cancelled', 'Upload cancelled.'));
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(new ApiError('cancelled', 'Upload cancelled.'));
+      },
+      { once: true },
+    );
+  });
+}
+
+/** Backoff before attempt `attempt` (1-based): 0.5 s, 1 s, 2 s, … up to 15 s, with jitter. */
+export const backoffMs = (attempt: number) => Math.min(15_000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+
+export async function uploadMultipart(file: File, options: MultipartOptions): Promise<{ key: string }> {
+  const { signal } = options;
+  const type = file.type || 'application/octet-stream';
+  const fingerprint = await fileFingerprint(file);
+  const partSize = multipartPartSize(file.size);
+  const partCount = partCountOf(file.size, partSize);
+  const sizeOf = (n: number) => Math.min(partSize, file.size - (n - 1) * partSize);
+
+  // Resume when storage still has this file's upload.
+  const done = new Map<number, string>();
+  let record = loadRecord(fingerprint);
+  if (record && record.partSize === partSize) {
+    try {
+      for (const part of (await postboxApi.listParts({ key: record.key, uploadId: record.uploadId }, signal)).parts) {
+        if (part.partNumber <= partCount && part.size === sizeOf(part.partNumber)) done.set(part.partNumber, part.etag);
+      }
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'not_found')) throw err;
+      forgetRecord(fingerprint);
+      record = undefined;
+    }
+  } else {
+    record = undefined;
+  }
+  if (!record) {
+    const created = await postboxApi.createMultipart({ name: file.name, size: file.size, type }, signal);
+    record = { key: created.key, uploadId: created.uploadId, partSize: created.partSize, createdAt: Date.now() };
+    if (created.partSize !== partSize) throw new ApiError('unexpected_response', 'The server chose another part size.');
+    saveRecord(fingerprint, record);
+  }
+  const ref: MultipartRef = { key: record.key, uploadId: record.uploadId };
+
+  const cancel = async () => {
+    if (signal.reason === 'pause') throw new ApiError('paused', 'Upload paused.');
+    forgetRecord(fingerprint);
+    await postboxApi.abortMultipart(ref).catch(() => {});
+    throw new ApiError('cancelled', 'Upload cancelled.');
+  };
+
+  // One failed part stops the others: they all listen to `stop`, which follows `signal` too.
+  const stop = new AbortController();
+  const follow = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', follow, { once: true });
+  try {
+    let doneBytes = 0;
+    for (const n of done.keys()) doneBytes += sizeOf(n);
+    options.onStart?.(doneBytes);
+    const inFlight = new Map<number, number>();
+    const report = () => {
+      let loaded = doneBytes;
+      for (const bytes of inFlight.values()) loaded += bytes;
+      options.onProgress({ loaded, total: file.size });
+    };
+    report();
+
+    const queue: number[] = [];
+    for (let n = 1; n <= partCount; n++) if (!done.has(n)) queue.push(n);
+
+    // Part URLs, signed in batches of up to 100 (one rate-limited request per batch), one batch at a time.
+    const urls = new Map<number, { url: string; expiresAt: number }>();
+    let signing: Promise<void> | undefined;
+    const urlFor = async (n: number): Promise<string> => {
+      for (;;) {
+        const cached = urls.get(n);
+        if (cached && cached.expiresAt - Date.now() > URL_MARGIN_MS) return cached.url;
+        if (!signing) {
+          const batch = [n, ...queue.filter((m) => !urls.has(m) || urls.get(m)!.expiresAt - Date.now() <= URL_MARGIN_MS)].slice(0, MULTIPART_SIGN_BATCH);
+          signing = postboxApi
+            .signParts({ ...ref, partNumbers: [...new Set(batch)] }, stop.signal)
+            .then((answer) => {
+              const expiresAt = Date.parse(answer.expiresAt);
+              for (const { partNumber, url } of answer.urls) urls.set(partNumber, { url, expiresAt });
+            })
+            .finally(() => {
+              signing = undefined;
+            });
+        }
+        await signing;
+      }
+    };
+
+    const sendPart = async (n: number) => {
+      const start = (n - 1) * partSize;
+      const body = file.slice(start, start + sizeOf(n));
+      const contentMd5 = base64OfHex(await md5(new Uint8Array(await body.arrayBuffer())));
+      for (let attempt = 1; ; attempt++) {
+        const url = await urlFor(n);
+        inFlight.set(n, 0);
+        let answer: PartAnswer;
+        try {
+          answer = await putPart(url, body, contentMd5, stop.signal, (loaded) => {
+            inFlight.set(n, loaded);
+            report();
+          });
+        } finally {
+          // A part in flight counts only once storage has it: a stopped or failed part starts again from 0.
+          inFlight.delete(n);
+          report();
+        }
+        if (answer.status >= 200 && answer.status < 300) {
+          if (!answer.etag) throw new ApiError('etag_hidden', 'Storage did not expose the ETag of a part.');
+          done.set(n, answer.etag);
+          doneBytes += sizeOf(n);
+          report();
+          return;
+        }
+        if (answer.code === 'NoSuchUpload') {
+          forgetRecord(fingerprint);
+          throw new ApiError('upload_rejected', `Storage answered ${answer.status} NoSuchUpload`, 'NoSuchUpload');
+        }
+        // An expired or refused URL: sign this part again (and do not count it as a failure, once).
+        if (answer.status === 403) urls.delete(n);
+        if (attempt >= MAX_ATTEMPTS) {
+          throw answer.status === 0
+            ? new ApiError('upload_failed', 'The connection to storage broke during the upload.')
+            : new ApiError('upload_rejected', `Storage answered ${answer.status}${answer.code ? ` ${answer.code}` : ''}`, answer.code);
+        }
+        if (!(answer.status === 403 && attempt === 1)) await sleep(backoffMs(attempt), stop.signal);
+      }
+    };
+
+    const worker = async () => {
+      try {
+        for (let n = queue.shift(); n !== undefined; n = queue.shift()) await sendPart(n);
+      } catch (err) {
+        stop.abort('failed');
+        throw err;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, worker));
+
+    const parts = [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
+    await postboxApi.completeMultipart({ ...ref, parts }, signal);
+    forgetRecord(fingerprint);
+    return { key: ref.key };
+  } catch (err) {
+    if (signal.aborted) await cancel();
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', follow);
+  }
+}
+
+/** Cancels a paused upload of this file: aborts it on storage (if it still exists) and forgets it. */
+export async function abandonMultipart(file: File): Promise<void> {
+  const fingerprint = await fileFingerprint(file);
+  const record = loadRecord(fingerprint);
+  forgetRecord(fingerprint);
+  if (record) await postboxApi.abortMultipart({ key: record.key, uploadId: record.uploadId }).catch(() => {});
+}

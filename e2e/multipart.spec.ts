@@ -1,0 +1,152 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test, type APIRequestContext, type Page, type Request } from '@playwright/test';
+import { api, DownloadLink, FilePage, StaleUploads } from '../server/http/contract.ts';
+import { MULTIPART_PORT } from '../playwright.config.ts';
+import { snap, throttleUploads } from './support.ts';
+
+test.use({ baseURL: `http://127.0.0.1:${MULTIPART_PORT}` });
+
+const MiB = 1024 * 1024;
+let dir: string;
+
+test.beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'postbox-e2e-big-'));
+});
+test.afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes `size` random bytes to a file (1 MiB at a time) and returns its path and sha256. */
+async function bigFile(name: string, size: number): Promise<{ path: string; sha256: string }> {
+  const file = path.join(dir, name);
+  const handle = await open(file, 'w');
+  const hash = createHash('sha256');
+  for (let written = 0; written < size; written += MiB) {
+    const chunk = randomBytes(Math.min(MiB, size - written));
+    hash.update(chunk);
+    await handle.write(chunk);
+  }
+  await handle.close();
+  return { path: file, sha256: hash.digest('hex') };
+}
+
+async function sha256OfFile(file: string) {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const isPartPut = (request: Request) => request.method() === 'PUT' && new URL(request.url()).searchParams.get('x-id') === 'UploadPart';
+const staleUploads = async (request: APIRequestContext) =>
+  StaleUploads.parse(await (await request.get(`${api.multipartUploads}?olderThanSeconds=0`)).json()).uploads;
+const percentOf = async (page: Page, name: string) =>
+  Number(await page.getByTestId('upload').filter({ hasText: name }).getByRole('progressbar').getAttribute('aria-valuenow'));
+
+test('a 256 MiB file goes up in parallel parts, survives a failed part and a reload, and lands byte-identical', async ({ page }, testInfo) => {
+  test.setTimeout(240_000);
+  const name = 'big-video.bin';
+  const size = 256 * MiB; // 32 parts of 8 MiB
+  const file = await bigFile(name, size);
+
+  await page.goto('/');
+  // The first PUT of part 2 fails once (as a dropped connection): the page must send it again.
+  let failedOnce = false;
+  await page.route(
+    (url) => url.searchParams.get('partNumber') === '2' && url.searchParams.get('x-id') === 'UploadPart',
+    async (route) => {
+      if (!failedOnce && route.request().method() === 'PUT') {
+        failedOnce = true;
+        await route.abort('connectionreset');
+        return;
+      }
+      await route.continue();
+    },
+  );
+  const sent = new Set<string>();
+  page.on('request', (request) => {
+    if (isPartPut(request)) sent.add(new URL(request.url()).searchParams.get('partNumber')!);
+  });
+
+  // Slow enough to see progress and to reload half-way (Chromium's own network emulation).
+  let unthrottle = await throttleUploads(page, 24 * MiB);
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  const upload = page.getByTestId('upload').filter({ hasText: name });
+  await expect(upload).toContainText(/\d+% · [\d.]+ MiB of 256 MiB · [\d.]+ (MiB|KiB)\/s · .+ left/, { timeout: 30_000 });
+  await expect.poll(() => percentOf(page, name), { timeout: 60_000 }).toBeGreaterThanOrEqual(35);
+  await snap(page, testInfo, '01-uploading');
+  expect(failedOnce).toBe(true);
+
+  // Reload mid-way: the in-flight parts are lost, the finished ones stay on storage.
+  await unthrottle();
+  await page.reload();
+  const before = sent.size;
+  expect(before).toBeGreaterThan(4);
+  const stale = await staleUploads(page.request);
+  expect(stale).toHaveLength(1);
+  sent.clear();
+  const progressSeen: number[] = [];
+
+  unthrottle = await throttleUploads(page, 48 * MiB);
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  const again = page.getByTestId('upload').filter({ hasText: name });
+  // It continues from what storage has: the bar never starts at 0.
+  await expect
+    .poll(async () => {
+      const percent = await percentOf(page, name);
+      progressSeen.push(percent);
+      return percent;
+    }, { timeout: 30_000, intervals: [50] })
+    .toBeGreaterThan(0);
+  expect(progressSeen.filter((p) => p > 0)[0]).toBeGreaterThanOrEqual(20);
+  await expect(again).toContainText('Uploaded · 256 MiB', { timeout: 120_000 });
+  await unthrottle();
+  await snap(page, testInfo, '02-uploaded');
+  // Fewer parts went out the second time than the file has.
+  expect(sent.size).toBeLessThan(32);
+  expect(sent.size).toBeGreaterThan(0);
+  // The same upload was completed: nothing is left behind on storage.
+  expect(await staleUploads(page.request)).toEqual([]);
+
+  // Bytes equal: download through a link.
+  const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
+  const stored = files.files.find((f) => f.name === name)!;
+  expect(stored.size).toBe(size);
+  const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
+  const downloaded = path.join(dir, 'downloaded.bin');
+  const response = await page.request.get(link.url);
+  expect(response.status()).toBe(200);
+  const out = await open(downloaded, 'w');
+  await out.write(await response.body());
+  await out.close();
+  expect(await sha256OfFile(downloaded)).toBe(file.sha256);
+});
+
+test('pause keeps the parts, resume continues, cancel aborts the upload on storage', async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  const name = 'pause-me.bin';
+  const file = await bigFile(name, 64 * MiB);
+  await page.goto('/');
+  const unthrottle = await throttleUploads(page, 8 * MiB);
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  const upload = page.getByTestId('upload').filter({ hasText: name });
+  await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThanOrEqual(25);
+
+  await upload.getByRole('button', { name: 'Pause' }).click();
+  await expect(upload).toContainText(/Paused at \d+%/);
+  await snap(page, testInfo, '01-paused');
+  const paused = await percentOf(page, name);
+  expect(await staleUploads(page.request)).toHaveLength(1);
+
+  await upload.getByRole('button', { name: 'Resume' }).click();
+  await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThan(paused);
+  await upload.getByRole('button', { name: 'Cancel' }).click();
+  await expect(upload).toContainText('Upload cancelled.');
+  await unthrottle();
+  await expect.poll(() => staleUploads(page.request), { timeout: 10_000 }).toEqual([]);
+  const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
+  expect(files.files.map((f) => f.name)).not.toContain(name);
+});

@@ -81,6 +81,7 @@ export default defineConfig({
             S3_BUCKET: REAL_S3_BUCKET,
             S3_ENDPOINT: rgwEndpoint,
             S3_FORCE_PATH_STYLE: 'true',
+            MULTIPART_THRESHOLD_BYTES: String(E2E_MULTIPART_THRESHOLD_BYTES),
             AWS_ACCESS_KEY_ID: process.env.POSTBOX_RGW_ACCESS_KEY_ID!,
             AWS_SECRET_ACCESS_KEY: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY!,
           }),

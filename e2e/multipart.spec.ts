@@ -130,10 +130,35 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   const name = 'pause-me.bin';
   const file = await bigFile(name, 64 * MiB);
   await page.goto('/');
+  // Storage refuses the first PUT of part 1 as an expired URL would (403): the page asks for a fresh URL.
+  let refused = false;
+  await page.route(
+    (url) => url.searchParams.get('partNumber') === '1' && url.searchParams.get('x-id') === 'UploadPart',
+    async (route) => {
+      if (!refused && route.request().method() === 'PUT') {
+        refused = true;
+        await route.fulfill({
+          status: 403,
+          headers: { 'access-control-allow-origin': '*', 'content-type': 'application/xml' },
+          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+        });
+        return;
+      }
+      await route.continue();
+    },
+  );
+  const signed: number[][] = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith(api.multipartSign)) signed.push(request.postDataJSON().partNumbers);
+  });
   const unthrottle = await throttleUploads(page, 8 * MiB);
   await page.getByTestId('file-input').setInputFiles(file.path);
   const upload = page.getByTestId('upload').filter({ hasText: name });
   await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThanOrEqual(25);
+
+  expect(refused).toBe(true);
+  // One batch for all 8 parts, then part 1 alone again after the 403.
+  expect(signed.slice(0, 2)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [1]]);
 
   await upload.getByRole('button', { name: 'Pause' }).click();
   await expect(upload).toContainText(/Paused at \d+%/);

@@ -191,9 +191,14 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
         const cached = urls.get(n);
         if (cached && cached.expiresAt - Date.now() > URL_MARGIN_MS) return cached.url;
         if (!signing) {
-          const batch = [n, ...queue.filter((m) => !urls.has(m) || urls.get(m)!.expiresAt - Date.now() <= URL_MARGIN_MS)].slice(0, MULTIPART_SIGN_BATCH);
+          // This part and the next ones still to send (queued or in flight) without a fresh URL.
+          const batch = [n];
+          for (let m = 1; m <= partCount && batch.length < MULTIPART_SIGN_BATCH; m++) {
+            const url = urls.get(m);
+            if (m !== n && !done.has(m) && (!url || url.expiresAt - Date.now() <= URL_MARGIN_MS)) batch.push(m);
+          }
           signing = postboxApi
-            .signParts({ ...ref, partNumbers: [...new Set(batch)] }, stop.signal)
+            .signParts({ ...ref, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
             .then((answer) => {
               const expiresAt = Date.parse(answer.expiresAt);
               for (const { partNumber, url } of answer.urls) urls.set(partNumber, { url, expiresAt });

@@ -5,7 +5,7 @@
  *    SDK's getSignedUrl and createPresignedPost for reference, and the floor: a SigV4 presigned GET
  *    by hand with node:crypto and a cached signing key (checked to give the Signer's exact URL).
  * 2. Over HTTP: the real app (server/main.ts, embedded S3) as a child process, loaded with
- *    autocannon (32 connections) on the upload-signing and link-signing routes and on a constant
+ *    autocannon (32 connections, the routes in turns) on the upload-signing and link-signing routes and on a constant
  *    JSON route of the same server, with the product's logging (LOG_LEVEL=info, to /dev/null)
  *    and without (LOG_LEVEL=silent): req/s, latency, the server's CPU time per request, and its RSS
  *    before and after.
@@ -33,7 +33,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const TIME_LIMIT_MS = 240_000;
 const CONNECTIONS = 32;
 const WARMUP_SECONDS = 2;
-const LOAD_SECONDS = 5;
+const ROUNDS = 5;
+const ROUND_SECONDS = 1;
 const GOALS = { routeRatio: 0.6, floorRatio: 10, p99Ms: 10 };
 
 const children = new Set<ChildProcess>();
@@ -296,35 +297,54 @@ interface RouteResult {
   errors: number;
 }
 
-async function loadRoute(server: Server, route: Route): Promise<RouteResult> {
-  const headers: Record<string, string> = route.body ? { 'content-type': 'application/json' } : {};
-  const probe = await fetch(server.url + route.path, { method: route.method, headers, body: route.body });
-  const probeBody = await probe.json().catch(() => undefined);
-  if (!route.check(probe.status, probeBody)) {
-    throw new Error(`${route.name} answered ${probe.status} ${JSON.stringify(probeBody)?.slice(0, 300)}`);
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+
+/**
+ * Each route gets ROUNDS × ROUND_SECONDS of load, in turns (a round of every route, then the next
+ * round): on a shared machine whose speed drifts, the routes see the same drift, and the ratios
+ * compare like with like. Latency percentiles are the median of the rounds'.
+ */
+async function loadRoutes(server: Server, routes: Route[]): Promise<RouteResult[]> {
+  const loads = [];
+  for (const route of routes) {
+    const headers: Record<string, string> = route.body ? { 'content-type': 'application/json' } : {};
+    const probe = await fetch(server.url + route.path, { method: route.method, headers, body: route.body });
+    const probeBody = await probe.json().catch(() => undefined);
+    if (!route.check(probe.status, probeBody)) {
+      throw new Error(`${route.name} answered ${probe.status} ${JSON.stringify(probeBody)?.slice(0, 300)}`);
+    }
+    const options = { url: server.url + route.path, connections: CONNECTIONS, method: route.method, headers, body: route.body };
+    await autocannon({ ...options, duration: WARMUP_SECONDS });
+    loads.push({ route, options, requests: 0, cpu: 0, p50: [] as number[], p99: [] as number[], non2xx: 0, errors: 0 });
   }
-  const options = { url: server.url + route.path, connections: CONNECTIONS, method: route.method, headers, body: route.body };
-  await autocannon({ ...options, duration: WARMUP_SECONDS });
-  const cpuBefore = cpuSeconds(server.pid);
-  const result: Result = await autocannon({ ...options, duration: LOAD_SECONDS });
-  const cpu = cpuSeconds(server.pid) - cpuBefore;
-  return {
-    route,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    cpuUs: (cpu * 1e6) / result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const load of loads) {
+      const cpuBefore = cpuSeconds(server.pid);
+      const result: Result = await autocannon({ ...load.options, duration: ROUND_SECONDS });
+      load.cpu += cpuSeconds(server.pid) - cpuBefore;
+      load.requests += result.requests.total;
+      load.p50.push(result.latency.p50);
+      load.p99.push(result.latency.p99);
+      load.non2xx += result.non2xx;
+      load.errors += result.errors + result.timeouts;
+    }
+  }
+  return loads.map((load) => ({
+    route: load.route,
+    rps: load.requests / (ROUNDS * ROUND_SECONDS),
+    p50: median(load.p50),
+    p99: median(load.p99),
+    cpuUs: (load.cpu * 1e6) / load.requests,
+    non2xx: load.non2xx,
+    errors: load.errors,
+  }));
 }
 
 async function overHttp(logLevel: string) {
   const server = await startServer(logLevel);
   try {
     const rssBefore = rssMiB(server.pid);
-    const results: RouteResult[] = [];
-    for (const route of ROUTES) results.push(await loadRoute(server, route));
+    const results = await loadRoutes(server, ROUTES);
     return { logLevel, results, rssBefore, rssAfter: rssMiB(server.pid) };
   } finally {
     await server.stop();
@@ -353,7 +373,7 @@ async function main() {
     runs.push(run);
     const constant = run.results[0]!.rps;
     console.log(
-      `\nHTTP: ${CONNECTIONS} connections, ${LOAD_SECONDS} s per route after ${WARMUP_SECONDS} s warm-up, LOG_LEVEL=${logLevel}` +
+      `\nHTTP: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${ROUND_SECONDS} s per route in turns after ${WARMUP_SECONDS} s warm-up, LOG_LEVEL=${logLevel}` +
         (logLevel === 'info' ? ' (the default; log to /dev/null)' : ''),
     );
     if (logLevel === 'info') console.log('  (per-client rate limit in the path, with a ceiling of 1,000,000/min so that it never answers 429)');

@@ -37,6 +37,7 @@ export function createApp(deps: AppDeps) {
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
 
   // A request id and req.log for every request, one line per API request; never headers (cookies,
@@ -48,12 +49,12 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(sameOriginOnly(), requireJsonBody, express.json({ limit: '16kb' }));
   // Open to anyone: whether storage is up, the upload limits, signing in.
   apiRouter.use(statusRoutes(config, storage, store));
-  apiRouter.use(sessionRoutes(access));
+  apiRouter.use('/session', sessionRoutes(access));
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   apiRouter.use(uploadRoutes(config, storage));
-  apiRouter.use(multipartRoutes(config, storage));
+  apiRouter.use('/multipart-uploads', multipartRoutes(config, storage));
   apiRouter.use(shareApiRoutes(shares)); // before fileRoutes: deleting a file deletes its share links first
   apiRouter.use(fileRoutes(storage, store));
   apiRouter.use(notFoundHandler);

@@ -1,11 +1,9 @@
 import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
-import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { getEndpointFromInstructions, toEndpointV1 } from '@smithy/core/endpoints';
-import { extendedEncodeURIComponent } from '@smithy/core/protocols';
+import { escapeUri, extendedEncodeURIComponent } from '@smithy/core/protocols';
 import { toHex, toUint8Array } from '@smithy/core/serde';
-import { HttpRequest } from '@smithy/protocol-http';
-import { createScope, getSigningKey } from '@smithy/signature-v4';
+import { ALGORITHM_IDENTIFIER, createScope, getSigningKey, MAX_PRESIGNED_TTL, SIGNATURE_QUERY_PARAM, UNSIGNED_PAYLOAD } from '@smithy/signature-v4';
 
 /**
  * Signs presigned URLs and POST policies at close to the cost of the HMACs themselves.
@@ -18,10 +16,10 @@ import { createScope, getSigningKey } from '@smithy/signature-v4';
  *   as `getSignedUrl` and `createPresignedPost` call it), so path-style, virtual-hosted, custom
  *   endpoints and AWS's rules stay the SDK's business;
  * - the region and the credentials, and again shortly before temporary credentials expire;
- * - the signing key of the day, for POST policies (presigned URLs use the signer's own cache).
+ * - the signing key of the day.
  *
- * What remains per signature is building a request and letting `S3RequestPresigner` sign it, or
- * encoding a policy and one HMAC with the SDK's hash. `signer.test.ts` pins every output to be
+ * What remains per signature is the canonical request (as `S3RequestPresigner` builds it) and two
+ * hashes with the SDK's SHA-256, or encoding a policy and one HMAC. `signer.test.ts` pins every output to be
  * identical to `getSignedUrl` / `createPresignedPost` on the same client.
  *
  * Give it a client made for signing (`createSigningClient`): with the SDK's default checksum
@@ -73,12 +71,11 @@ export class Signer {
     const { systemClockOffset, base64Encoder, utf8Decoder } = this.client.config;
 
     const now = new Date(Date.now() + systemClockOffset);
-    const longDate = iso8601(now).replace(/[-:]/g, '');
-    const shortDate = longDate.slice(0, 8);
+    const { longDate, shortDate } = signingDates(now);
     const fields: Record<string, string> = {
       ...input.fields,
       bucket: input.bucket,
-      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Algorithm': ALGORITHM_IDENTIFIER,
       'X-Amz-Credential': `${state.credentials.accessKeyId}/${createScope(shortDate, state.region, 's3')}`,
       'X-Amz-Date': longDate,
       ...(state.credentials.sessionToken ? { 'X-Amz-Security-Token': state.credentials.sessionToken } : {}),
@@ -100,8 +97,7 @@ export class Signer {
     const document = `{"expiration":${JSON.stringify(iso8601(expiration))},"conditions":[${[...conditions].join(',')}]}`;
     const policy = base64Encoder(utf8Decoder(document));
 
-    const signingKey = state.signingKey?.shortDate === shortDate ? state.signingKey.key : await this.signingKey(state, shortDate);
-    const hash = new this.client.config.sha256(signingKey);
+    const hash = new this.client.config.sha256(await this.signingKey(state, shortDate, state.region, 's3'));
     hash.update(toUint8Array(policy));
     const signature = toHex(await hash.digest());
 
@@ -120,24 +116,50 @@ export class Signer {
   private async presignUrl(operation: ObjectOperation, input: PresignObjectInput, query: Record<string, string>): Promise<string> {
     const state = this.fresh() ?? (await this.refresh());
     const target = (this.endpoints.get(input.bucket) ?? (await this.resolveEndpoints(input.bucket)))[operation];
+    if (input.expiresIn > MAX_PRESIGNED_TTL) {
+      throw new RangeError(`A presigned URL lasts at most ${MAX_PRESIGNED_TTL} seconds (got ${input.expiresIn}).`);
+    }
     // The SDK's serializer for `/{Key+}`: each segment URI-encoded, slashes kept, after the endpoint's path.
     const encodedKey = input.key.split('/').map(extendedEncodeURIComponent).join('/');
-    const request = new HttpRequest({
-      method: target.method,
-      protocol: target.protocol,
-      hostname: target.hostname,
-      port: target.port,
-      path: target.path === '/' ? `/${encodedKey}` : `${target.path}/${encodedKey}`,
-      query: target.query ? { ...target.query, ...query } : query,
-      headers: target.headers ? { ...target.headers } : {},
-    });
-    const presigned = await state.presigner.presign(request, {
-      expiresIn: input.expiresIn,
-      signingDate: input.signingDate,
-      signingRegion: target.signingRegion,
-      signingService: target.signingName,
-    });
-    return formatUrl(presigned);
+    const path = target.path === '/' ? `/${encodedKey}` : `${target.path}/${encodedKey}`;
+
+    // What S3RequestPresigner.presign does for a request with no headers but Host, without cloning
+    // and re-walking the request: SigV4 query authentication, UNSIGNED-PAYLOAD, Host the only signed
+    // header, S3's paths signed as they are (no second encoding).
+    const { longDate, shortDate } = signingDates(input.signingDate ?? new Date());
+    const region = target.signingRegion ?? state.region;
+    const service = target.signingName ?? 's3';
+    const scope = createScope(shortDate, region, service);
+    const host = target.port === undefined ? target.hostname : `${target.hostname}:${target.port}`;
+    const params: Record<string, string> = {
+      ...target.query,
+      ...query,
+      'X-Amz-Content-Sha256': UNSIGNED_PAYLOAD,
+      ...(state.credentials.sessionToken ? { 'X-Amz-Security-Token': state.credentials.sessionToken } : {}),
+      'X-Amz-Algorithm': ALGORITHM_IDENTIFIER,
+      'X-Amz-Credential': `${state.credentials.accessKeyId}/${scope}`,
+      'X-Amz-Date': longDate,
+      'X-Amz-Expires': String(input.expiresIn),
+      'X-Amz-SignedHeaders': 'host',
+    };
+    const encoded = Object.keys(params)
+      .map((name) => [escapeUri(name), `${escapeUri(name)}=${escapeUri(params[name]!)}`] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const canonicalQuery = encoded.map(([, pair]) => pair).join('&');
+    const canonicalRequest = `${target.method}\n${path}\n${canonicalQuery}\nhost:${host}\n\nhost\n${UNSIGNED_PAYLOAD}`;
+
+    const { sha256 } = this.client.config;
+    const requestHash = new sha256();
+    requestHash.update(toUint8Array(canonicalRequest));
+    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${toHex(await requestHash.digest())}`;
+    const hmac = new sha256(await this.signingKey(state, shortDate, region, service));
+    hmac.update(toUint8Array(stringToSign));
+    const signature = toHex(await hmac.digest());
+
+    // formatUrl's order: the query sorted by name, the signature in its place.
+    encoded.push([SIGNATURE_QUERY_PARAM, `${SIGNATURE_QUERY_PARAM}=${signature}`]);
+    encoded.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `${target.protocol}//${host}${path}?${encoded.map(([, pair]) => pair).join('&')}`;
   }
 
   /** The current state, unless it is missing or its credentials are due for a refresh. */
@@ -167,7 +189,7 @@ export class Signer {
         expiresAt,
         // A provider that keeps handing out credentials close to their expiry is asked again soon, not on every request.
         refreshAt: Math.max(expiresAt - REFRESH_BEFORE_MS, Date.now() + RETRY_MS),
-        presigner: new S3RequestPresigner({ ...this.client.config, credentials, region }),
+        signingKeys: new Map(),
       };
       this.state = state;
       return state;
@@ -180,9 +202,15 @@ export class Signer {
     }
   }
 
-  private async signingKey(state: SigningState, shortDate: string): Promise<Uint8Array> {
-    const key = await getSigningKey(this.client.config.sha256, state.credentials, shortDate, state.region, 's3');
-    state.signingKey = { shortDate, key };
+  /** The SigV4 signing key of the day, region and service, derived once (getSigningKey would hash the credentials on every call). */
+  private async signingKey(state: SigningState, shortDate: string, region: string, service: string): Promise<Uint8Array> {
+    const name = `${shortDate}/${region}/${service}`;
+    let key = state.signingKeys.get(name);
+    if (!key) {
+      key = await getSigningKey(this.client.config.sha256, state.credentials, shortDate, region, service);
+      if (!state.signingKeys.keys().next().value?.startsWith(shortDate)) state.signingKeys.clear(); // yesterday's keys
+      state.signingKeys.set(name, key);
+    }
     return key;
   }
 
@@ -262,9 +290,8 @@ interface SigningState {
   region: string;
   expiresAt: number;
   refreshAt: number;
-  presigner: S3RequestPresigner;
-  /** The POST policy signing key of the day. */
-  signingKey?: { shortDate: string; key: Uint8Array };
+  /** Signing keys by `shortDate/region/service`, today's only. */
+  signingKeys: Map<string, Uint8Array>;
 }
 
 type ObjectOperation = 'get' | 'put' | 'uploadPart';
@@ -276,7 +303,6 @@ interface Target {
   port?: number;
   path: string;
   query?: Record<string, string>;
-  headers?: Record<string, string>;
   signingRegion?: string;
   signingName?: string;
 }
@@ -290,10 +316,15 @@ async function resolveBucketEndpoints(client: S3Client, bucket: string): Promise
   const resolve = async (command: typeof GetObjectCommand | typeof PutObjectCommand | typeof UploadPartCommand, method: string): Promise<Target> => {
     const endpoint = await getEndpointFromInstructions({ Bucket: bucket, Key: ANY_KEY }, command, client.config);
     const authScheme = endpoint.properties?.authSchemes?.[0] as { name?: string; signingRegion?: string; signingName?: string } | undefined;
-    if (authScheme?.name === 'sigv4a') throw new Error(`Bucket ${bucket} needs SigV4a signing, which Postbox does not do.`);
+    // SigV4a (multi-region access points) and S3 Express session auth sign differently.
+    if (authScheme?.name !== undefined && authScheme.name !== 'sigv4') {
+      throw new Error(`Bucket ${bucket} needs ${authScheme.name} signing, which Postbox does not do.`);
+    }
+    if (endpoint.headers && Object.keys(endpoint.headers).length > 0) {
+      throw new Error(`Bucket ${bucket}'s endpoint needs signed headers, which Postbox's presigned URLs do not carry.`);
+    }
     const { url } = endpoint;
     const query = url.search ? Object.fromEntries(url.searchParams) : undefined;
-    const headers = endpoint.headers ? Object.fromEntries(Object.entries(endpoint.headers).map(([name, values]) => [name, values.join(', ')])) : undefined;
     return {
       method,
       protocol: url.protocol,
@@ -301,7 +332,6 @@ async function resolveBucketEndpoints(client: S3Client, bucket: string): Promise
       port: url.port ? Number(url.port) : undefined,
       path: url.pathname,
       query,
-      headers,
       signingRegion: authScheme?.signingRegion,
       signingName: authScheme?.signingName,
     };
@@ -319,3 +349,9 @@ async function resolveBucketEndpoints(client: S3Client, bucket: string): Promise
 }
 
 const iso8601 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** SigV4's dates: `20261123T093007Z` and `20261123`. */
+function signingDates(date: Date) {
+  const longDate = iso8601(date).replace(/[-:]/g, '');
+  return { longDate, shortDate: longDate.slice(0, 8) };
+}

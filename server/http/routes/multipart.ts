@@ -45,7 +45,7 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
   const store = new MultipartStore(storage);
   const router = Router();
 
-  router.post('/multipart-uploads', async (req, res) => {
+  router.post('/', async (req, res) => {
     const request = UploadRequest.parse(req.body);
     const contentType = normalizeContentType(request.type || 'application/octet-stream');
     if (!contentType) throw new AppError('invalid_request', 'type must be a content type such as image/png.');
@@ -69,7 +69,7 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
     res.status(201).json(answer);
   });
 
-  router.post('/multipart-uploads/sign', async (req, res) => {
+  router.post('/sign', async (req, res) => {
     const { key, uploadId, partNumbers } = PartUrlsRequest.parse(req.body);
     requireUploadKey(key);
     const unique = [...new Set(partNumbers)];
@@ -86,14 +86,14 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
     res.json(answer);
   });
 
-  router.get('/multipart-uploads/parts', async (req, res) => {
+  router.get('/parts', async (req, res) => {
     const { key, uploadId } = MultipartRef.parse(req.query);
     requireUploadKey(key);
     const answer: UploadedParts = { parts: await store.listParts(key, uploadId) };
     res.json(answer);
   });
 
-  router.post('/multipart-uploads/complete', async (req, res) => {
+  router.post('/complete', async (req, res) => {
     const { key, uploadId, parts } = CompleteRequest.parse(req.body);
     requireUploadKey(key);
     for (let i = 1; i < parts.length; i++) {
@@ -120,13 +120,13 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
     res.json(answer);
   });
 
-  router.get('/multipart-uploads', async (req, res) => {
+  router.get('/', async (req, res) => {
     const { olderThanSeconds } = StaleUploadsQuery.parse(req.query);
     const answer: StaleUploads = { uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000)) };
     res.json(answer);
   });
 
-  router.delete('/multipart-uploads/:key', async (req, res) => {
+  router.delete('/:key', async (req, res) => {
     const { key, uploadId } = MultipartRef.parse({ key: req.params.key, uploadId: req.query.uploadId });
     requireUploadKey(key);
     await store.abort(key, uploadId);

@@ -9,12 +9,12 @@ export function sessionRoutes(access: Access): Router {
   const router = Router();
   const signInAttempts = perClientLimit(10, 'Too many sign-in attempts. Wait a minute and try again.');
 
-  router.get('/session', (req, res) => {
+  router.get('/', (req, res) => {
     const state: SessionState = { authRequired: access.required, signInEnabled: access.signInEnabled, signedIn: access.isSignedIn(req) };
     res.json(state);
   });
 
-  router.post('/session', signInAttempts, (req, res) => {
+  router.post('/', signInAttempts, (req, res) => {
     const { password } = SignInRequest.parse(req.body);
     if (!access.signInEnabled) throw new AppError('invalid_request', 'Sign-in with a password is not configured here.');
     if (!access.checkPassword(password)) throw new AppError('invalid_credentials', 'That password is not right.');
@@ -23,7 +23,7 @@ export function sessionRoutes(access: Access): Router {
     res.status(204).end();
   });
 
-  router.delete('/session', (req, res) => {
+  router.delete('/', (req, res) => {
     res.clearCookie(SESSION_COOKIE, access.cookieOptions(req));
     res.status(204).end();
   });

@@ -1,15 +1,16 @@
 /**
  * `npm run bench:upload`: how fast a big file goes up through the SPA (multipart, parts in parallel,
- * each with its MD5) compared with one plain presigned PUT from Node, to the same embedded S3, and
- * how much memory the server process uses meanwhile. Not a test: it prints figures.
+ * each with its MD5) compared with one plain presigned PUT from Node, to the same S3, and how much
+ * memory the server process uses meanwhile. Not a test: it prints figures.
  *
  *   BENCH_SIZE_MIB=1024 (default)   BENCH_PORT=38190 (default; the embedded S3 listens on +1)
+ *   BENCH_S3=embedded (default) | rgw (a throwaway Ceph RGW from scripts/ceph-rgw.sh, as root)
  *
  * The server runs as a child process (`node --import tsx server/main.ts`); its resident memory is
  * sampled every 50 ms from /proc/<pid>/status (VmRSS). The embedded S3 lives in that same process,
- * so its figure includes storage receiving the bytes: Postbox itself never touches them.
+ * so there its figure includes storage receiving the bytes; with RGW it is Postbox alone.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -17,9 +18,10 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium } from '@playwright/test';
+import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 
 const MiB = 1024 * 1024;
@@ -27,6 +29,60 @@ const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
 const port = Number(process.env.BENCH_PORT ?? 38190);
 const s3Port = port + 1;
 const root = path.resolve(import.meta.dirname, '..');
+const target = process.env.BENCH_S3 ?? 'embedded';
+if (target !== 'embedded' && target !== 'rgw') throw new Error(`BENCH_S3 must be embedded or rgw (got ${target})`);
+
+interface Storage {
+  name: string;
+  /** The server's environment for this storage. */
+  env: Record<string, string>;
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  bucket: string;
+  stop(): void;
+}
+
+function embeddedStorage(dataDir: string): Storage {
+  return {
+    name: 'the embedded S3 (s3rver, in the server process)',
+    env: { EMBEDDED_S3_PORT: String(s3Port), POSTBOX_DATA_DIR: dataDir },
+    endpoint: `http://127.0.0.1:${s3Port}`,
+    credentials: EMBEDDED_CREDENTIALS,
+    bucket: 'postbox',
+    stop() {},
+  };
+}
+
+/** A throwaway Ceph RGW with room for both uploads, and a bucket with the app's CORS rule, as an operator would make it. */
+async function rgwStorage(): Promise<Storage> {
+  console.log('Starting a throwaway Ceph RGW…');
+  const lines = execFileSync('bash', [path.join(root, 'scripts/ceph-rgw.sh'), 'start'], {
+    env: { ...process.env, CEPH_RGW_MEMSTORE_MIB: String(Math.ceil((3 * size) / MiB) + 1024) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).toString();
+  // NAME=value lines, shell-quoted (%q): the values here never need quoting.
+  const env = Object.fromEntries(lines.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  const storage: Storage = {
+    name: 'Ceph RGW 16 (memstore OSD), path-style',
+    endpoint: env.S3_ENDPOINT!,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    bucket: 'postbox-bench',
+    env: {},
+    stop: () => execFileSync('bash', [path.join(root, 'scripts/ceph-rgw.sh'), 'stop', env.CEPH_RGW_STATE_DIR!], { stdio: 'inherit' }),
+  };
+  storage.env = {
+    S3_BUCKET: storage.bucket,
+    S3_ENDPOINT: storage.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: storage.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: storage.credentials.secretAccessKey,
+  };
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: storage.endpoint, forcePathStyle: true, credentials: storage.credentials });
+  await s3.send(new CreateBucketCommand({ Bucket: storage.bucket }));
+  await s3.send(new PutBucketCorsCommand({ Bucket: storage.bucket, CORSConfiguration: { CORSRules: [corsRule([`http://127.0.0.1:${port}`])] } }));
+  s3.destroy();
+  return storage;
+}
 
 const fmt = (bytesPerSecond: number) => `${(bytesPerSecond / MiB).toFixed(1)} MiB/s`;
 
@@ -64,14 +120,14 @@ async function main() {
   console.log(`Writing a ${size / MiB} MiB random file…`);
   await writeRandomFile(file, size);
 
+  const storage = target === 'rgw' ? await rgwStorage() : embeddedStorage(path.join(dir, 'data'));
   const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
+      ...storage.env,
       HOST: '127.0.0.1',
       PORT: String(port),
-      EMBEDDED_S3_PORT: String(s3Port),
-      POSTBOX_DATA_DIR: path.join(dir, 'data'),
       MAX_UPLOAD_BYTES: String(Math.max(size, 1024 ** 3)),
       LOG_LEVEL: 'warn',
     },
@@ -106,7 +162,9 @@ async function main() {
       await page.getByTestId('file-input').setInputFiles(file);
       await page.getByTestId('upload').getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).waitFor({ timeout: 30 * 60_000 });
       partsSeconds = (performance.now() - started) / 1000;
-      await page.getByTestId('upload').filter({ hasText: 'Uploaded ·' }).waitFor({ timeout: 30 * 60_000 });
+      const upload = page.getByTestId('upload');
+      await upload.filter({ hasText: 'Uploaded ·' }).or(upload.getByRole('alert')).waitFor({ timeout: 30 * 60_000 });
+      if (await upload.getByRole('alert').isVisible()) throw new Error(`the upload failed: ${await upload.getByRole('alert').textContent()}`);
       spaSeconds = (performance.now() - started) / 1000;
     } finally {
       sampling = false;
@@ -115,8 +173,8 @@ async function main() {
     }
 
     // (b) One plain presigned PUT of the whole file from Node, to the same embedded S3.
-    const client = new S3Client({ region: 'us-east-1', endpoint: `http://127.0.0.1:${s3Port}`, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS });
-    const url = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: 'postbox', Key: 'bench/plain-put.bin' }), { expiresIn: 3600 }));
+    const client = new S3Client({ region: 'us-east-1', endpoint: storage.endpoint, forcePathStyle: true, credentials: storage.credentials });
+    const url = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: storage.bucket, Key: 'bench/plain-put.bin' }), { expiresIn: 3600 }));
     client.destroy();
     const putStarted = performance.now();
     await new Promise<void>((resolve, reject) => {
@@ -132,15 +190,17 @@ async function main() {
     const spa = size / spaSeconds;
     const put = size / putSeconds;
     console.log('');
+    console.log(`storage: ${storage.name}`);
     console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, ${settings.multipartConcurrency} parts at a time`);
     console.log(`(a) SPA in headless Chromium, multipart: ${spaSeconds.toFixed(1)} s, ${fmt(spa)}`);
     console.log(`    of which sending the parts: ${partsSeconds.toFixed(1)} s (${fmt(size / partsSeconds)}); completing (storage joins the parts): ${(spaSeconds - partsSeconds).toFixed(1)} s`);
-    console.log(`(b) one presigned PUT from Node:        ${putSeconds.toFixed(1)} s, ${fmt(put)}`);
+    console.log(`(b) one presigned PUT from Node:             ${putSeconds.toFixed(1)} s, ${fmt(put)}`);
     console.log(`ratio (a)/(b): ${(spa / put).toFixed(2)}`);
-    console.log(`server process (with the embedded S3 in it) RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`);
+    console.log(`server process${target === 'embedded' ? ' (with the embedded S3 in it)' : ''} RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
+    storage.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

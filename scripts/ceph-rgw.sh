@@ -16,7 +16,7 @@ readonly ACCESS_KEY=POSTBOXTESTACCESSKEY
 readonly SECRET_KEY=postboxTestSecretKey0123456789abcdefghij
 readonly REGION=us-east-1 # RGW's default zonegroup accepts it (SigV4 + CreateBucket)
 readonly RGW_WAIT_SECONDS=${CEPH_RGW_WAIT_SECONDS:-90}
-readonly MEMSTORE_BYTES=$((2 * 1024 * 1024 * 1024))
+readonly MEMSTORE_BYTES=$((${CEPH_RGW_MEMSTORE_MIB:-2048} * 1024 * 1024)) # the OSD keeps objects in memory, up to this
 readonly MARKER=.postbox-ceph-rgw # proves a directory is ours before we delete it
 
 # Set while start runs, so a failure can clean up what it started.

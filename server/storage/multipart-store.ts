@@ -21,6 +21,9 @@ const noSuchUpload = (err: unknown) =>
   isNoSuchUpload(err) ? new AppError('not_found', 'That upload does not exist (any more): it was completed, cancelled or cleaned up.', { cause: err }) : storageUnavailable(err);
 
 /** The server's own S3 calls for multipart uploads. The bytes never pass through here. */
+/** How long a CompleteMultipartUpload may take (S3 says minutes for large objects; the embedded s3rver took 8 s for 1 GiB here, past S3_TIMEOUT_MS). */
+const COMPLETE_TIMEOUT_MS = 5 * 60_000;
+
 export class MultipartStore {
   constructor(private readonly storage: Storage) {}
 
@@ -69,6 +72,8 @@ export class MultipartStore {
           UploadId: uploadId,
           MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
         }),
+        // Storage joins the parts before it answers: for big files that takes far longer than a usual call.
+        { requestTimeout: COMPLETE_TIMEOUT_MS },
       )
       .catch((err) => {
         const code = (err as { name?: string }).name;

@@ -5,6 +5,7 @@ import { DropZone } from './DropZone.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { FileList } from './FileList.tsx';
 import { SignIn } from './SignIn.tsx';
+import { UnfinishedUploads } from './UnfinishedUploads.tsx';
 import { UploadList } from './UploadList.tsx';
 
 function StorageStatus() {
@@ -41,6 +42,7 @@ function Workspace() {
         <h2 className="card__title">Files</h2>
         <FileList />
       </section>
+      <UnfinishedUploads />
     </>
   );
 }

@@ -6,6 +6,8 @@ export function ConfirmDialog(props: {
   children: ReactNode;
   confirmLabel: string;
   busy?: boolean;
+  /** Shown on the confirm button while `busy`. */
+  busyLabel?: string;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -30,7 +32,7 @@ export function ConfirmDialog(props: {
           Cancel
         </button>
         <button type="button" className="button button--danger" onClick={props.onConfirm} disabled={props.busy}>
-          {props.busy ? 'Deleting…' : props.confirmLabel}
+          {props.busy ? (props.busyLabel ?? 'Deleting…') : props.confirmLabel}
         </button>
       </div>
     </dialog>

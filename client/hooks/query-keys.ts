@@ -7,6 +7,11 @@ export const queryKeys = {
     all: () => ['files'] as const,
     list: () => ['files', 'list'] as const,
   },
+  multipartUploads: {
+    all: () => ['multipart-uploads'] as const,
+    /** Multipart uploads started at least `olderThanSeconds` ago and never completed or aborted. */
+    stale: (olderThanSeconds: number) => ['multipart-uploads', 'stale', olderThanSeconds] as const,
+  },
   shares: {
     all: () => ['shares'] as const,
     forFile: (key: string) => ['shares', 'file', key] as const,

@@ -119,7 +119,11 @@ export function useUploads(settings: UploadSettings | undefined) {
       return queryClient.invalidateQueries({ queryKey: queryKeys.files.all() });
     },
     onError: (error, { id }) => dispatch({ type: 'failed', id, error }),
-    onSettled: (_result, _error, { id }) => controllers.current.delete(id),
+    onSettled: (_result, _error, { id, multipart }) => {
+      controllers.current.delete(id);
+      // A big upload resumed and completed, or cancelled, may have been in the unfinished list.
+      if (multipart) void queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() });
+    },
   });
 
   const add = useCallback(

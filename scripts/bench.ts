@@ -16,7 +16,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -24,6 +23,7 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import autocannon, { type Result } from 'autocannon';
 import { api } from '../server/http/contract.ts';
+import { freePort } from '../server/integration/harness.ts';
 import { attachmentDisposition, sanitizeFilename } from '../server/signing/filenames.ts';
 import { newUploadKey } from '../server/signing/object-keys.ts';
 import { Signer } from '../server/signing/signer.ts';
@@ -178,14 +178,6 @@ async function perSignature(): Promise<{ rows: SignatureRow[]; floorUs: number; 
 
 // ---------------------------------------------------------------------------------------------
 // 2. Over HTTP
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const rssMiB = (pid: number) => {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config/config.ts';
 import { Signer } from '../signing/signer.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3 } from './embedded-s3.ts';
-import { createS3Client, createSigningClient } from './s3-client.ts';
+import { createS3Client, createSigningClient, type S3Target } from './s3-client.ts';
 
 export interface Storage {
   mode: 'embedded' | 'external';
@@ -24,36 +24,36 @@ export async function openStorage(config: Config): Promise<Storage> {
   if (storage.mode === 'embedded') {
     const embedded = await startEmbeddedS3(storage);
     const target = { region: storage.region, endpoint: embedded.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS };
-    const client = createS3Client(target, config.s3Client);
-    const signingClient = createSigningClient(target);
-    return {
-      mode: 'embedded',
-      bucket: storage.bucket,
-      endpoint: embedded.endpoint,
-      client,
-      signingClient,
-      signer: warmSigner(signingClient, storage.bucket),
-      async close() {
-        client.destroy();
-        signingClient.destroy();
-        await embedded.stop();
-      },
-    };
+    return connect('embedded', storage.bucket, embedded.endpoint, target, target, config, () => embedded.stop());
   }
 
   const target = { region: storage.region, endpoint: storage.endpoint, forcePathStyle: storage.forcePathStyle };
+  const signingTarget = { ...target, endpoint: storage.publicEndpoint ?? storage.endpoint };
+  return connect('external', storage.bucket, storage.endpoint, target, signingTarget, config, async () => {});
+}
+
+function connect(
+  mode: Storage['mode'],
+  bucket: string,
+  endpoint: string | undefined,
+  target: S3Target,
+  signingTarget: S3Target,
+  config: Config,
+  stopStorage: () => Promise<void>,
+): Storage {
   const client = createS3Client(target, config.s3Client);
-  const signingClient = createSigningClient({ ...target, endpoint: storage.publicEndpoint ?? storage.endpoint });
+  const signingClient = createSigningClient(signingTarget);
   return {
-    mode: 'external',
-    bucket: storage.bucket,
-    endpoint: storage.endpoint,
+    mode,
+    bucket,
+    endpoint,
     client,
     signingClient,
-    signer: warmSigner(signingClient, storage.bucket),
+    signer: warmSigner(signingClient, bucket),
     async close() {
       client.destroy();
       signingClient.destroy();
+      await stopStorage();
     },
   };
 }

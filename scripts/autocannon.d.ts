@@ -23,6 +23,8 @@ declare module 'autocannon' {
     latency: Histogram;
     errors: number;
     timeouts: number;
+    /** Seconds the run lasted. */
+    duration: number;
     non2xx: number;
     '2xx': number;
     statusCodeStats: Record<string, { count: number }>;

@@ -23,6 +23,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium } from '@playwright/test';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
+import { createSigningClient } from '../server/storage/s3-client.ts';
 
 const MiB = 1024 * 1024;
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
@@ -32,6 +33,21 @@ const root = path.resolve(import.meta.dirname, '..');
 const target = process.env.BENCH_S3 ?? 'embedded';
 if (target !== 'embedded' && target !== 'rgw') throw new Error(`BENCH_S3 must be embedded or rgw (got ${target})`);
 
+/** What to undo, last first: run at the end, on an error, and on Ctrl-C. */
+const cleanups: Array<() => unknown> = [];
+async function cleanUp() {
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()!();
+    } catch (err) {
+      console.error('bench:upload: cleanup failed:', err);
+    }
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+
 interface Storage {
   name: string;
   /** The server's environment for this storage. */
@@ -39,7 +55,6 @@ interface Storage {
   endpoint: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   bucket: string;
-  stop(): void;
 }
 
 function embeddedStorage(dataDir: string): Storage {
@@ -49,7 +64,6 @@ function embeddedStorage(dataDir: string): Storage {
     endpoint: `http://127.0.0.1:${s3Port}`,
     credentials: EMBEDDED_CREDENTIALS,
     bucket: 'postbox',
-    stop() {},
   };
 }
 
@@ -62,13 +76,13 @@ async function rgwStorage(): Promise<Storage> {
   }).toString();
   // NAME=value lines, shell-quoted (%q): the values here never need quoting.
   const env = Object.fromEntries(lines.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  cleanups.push(() => execFileSync('bash', [path.join(root, 'scripts/ceph-rgw.sh'), 'stop', env.CEPH_RGW_STATE_DIR!], { stdio: 'inherit' }));
   const storage: Storage = {
     name: 'Ceph RGW 16 (memstore OSD), path-style',
     endpoint: env.S3_ENDPOINT!,
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
     bucket: 'postbox-bench',
     env: {},
-    stop: () => execFileSync('bash', [path.join(root, 'scripts/ceph-rgw.sh'), 'stop', env.CEPH_RGW_STATE_DIR!], { stdio: 'inherit' }),
   };
   storage.env = {
     S3_BUCKET: storage.bucket,
@@ -116,6 +130,7 @@ async function waitFor(url: string, timeoutMs: number) {
 
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'postbox-bench-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'bench-1GiB.bin');
   console.log(`Writing a ${size / MiB} MiB random file…`);
   await writeRandomFile(file, size);
@@ -133,76 +148,83 @@ async function main() {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  cleanups.push(async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+    await exited;
+  });
   const pid = server.pid!;
-  try {
-    await waitFor(`http://127.0.0.1:${port}/api/health`, 60_000);
-    const settings = await (await fetch(`http://127.0.0.1:${port}/api/settings`)).json();
-    const idleRss = await rssKiB(pid);
+  await waitFor(`http://127.0.0.1:${port}/api/health`, 60_000);
+  const settings = await (await fetch(`http://127.0.0.1:${port}/api/settings`)).json();
+  const idleRss = await rssKiB(pid);
 
-    // (a) Through the SPA in headless Chromium.
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    let peakRss = idleRss;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        peakRss = Math.max(peakRss, await rssKiB(pid));
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    let spaSeconds: number;
-    let partsSeconds: number;
-    try {
-      const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
-      await page.getByText('Storage online').waitFor();
-      const started = performance.now();
-      await page.getByTestId('file-input').setInputFiles(file);
-      await page.getByTestId('upload').getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).waitFor({ timeout: 30 * 60_000 });
-      partsSeconds = (performance.now() - started) / 1000;
-      const upload = page.getByTestId('upload');
-      await upload.filter({ hasText: 'Uploaded ·' }).or(upload.getByRole('alert')).waitFor({ timeout: 30 * 60_000 });
-      if (await upload.getByRole('alert').isVisible()) throw new Error(`the upload failed: ${await upload.getByRole('alert').textContent()}`);
-      spaSeconds = (performance.now() - started) / 1000;
-    } finally {
-      sampling = false;
-      await sampler;
-      await browser.close();
+  // (a) Through the SPA in headless Chromium.
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  let peakRss = idleRss;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peakRss = Math.max(peakRss, await rssKiB(pid));
+      await new Promise((r) => setTimeout(r, 50));
     }
-
-    // (b) One plain presigned PUT of the whole file from Node, to the same embedded S3.
-    const client = new S3Client({ region: 'us-east-1', endpoint: storage.endpoint, forcePathStyle: true, credentials: storage.credentials });
-    const url = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: storage.bucket, Key: 'bench/plain-put.bin' }), { expiresIn: 3600 }));
-    client.destroy();
-    const putStarted = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const req = request(url, { method: 'PUT', headers: { 'content-length': String(size) } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT answered ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      pipeline(createReadStream(file), req).catch(reject);
-    });
-    const putSeconds = (performance.now() - putStarted) / 1000;
-
-    const spa = size / spaSeconds;
-    const put = size / putSeconds;
-    console.log('');
-    console.log(`storage: ${storage.name}`);
-    console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, ${settings.multipartConcurrency} parts at a time`);
-    console.log(`(a) SPA in headless Chromium, multipart: ${spaSeconds.toFixed(1)} s, ${fmt(spa)}`);
-    console.log(`    of which sending the parts: ${partsSeconds.toFixed(1)} s (${fmt(size / partsSeconds)}); completing (storage joins the parts): ${(spaSeconds - partsSeconds).toFixed(1)} s`);
-    console.log(`(b) one presigned PUT from Node:             ${putSeconds.toFixed(1)} s, ${fmt(put)}`);
-    console.log(`ratio (a)/(b): ${(spa / put).toFixed(2)}`);
-    console.log(`server process${target === 'embedded' ? ' (with the embedded S3 in it)' : ''} RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`);
+  })();
+  let spaSeconds: number;
+  let partsSeconds: number;
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.getByText('Storage online').waitFor();
+    const started = performance.now();
+    await page.getByTestId('file-input').setInputFiles(file);
+    const upload = page.getByTestId('upload');
+    const failed = upload.getByRole('alert');
+    const whenFailed = async () => {
+      if (await failed.isVisible()) throw new Error(`the upload failed: ${await failed.textContent()}`);
+    };
+    await upload.getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).or(failed).waitFor({ timeout: 30 * 60_000 });
+    await whenFailed();
+    partsSeconds = (performance.now() - started) / 1000;
+    await upload.filter({ hasText: 'Uploaded ·' }).or(failed).waitFor({ timeout: 30 * 60_000 });
+    await whenFailed();
+    spaSeconds = (performance.now() - started) / 1000;
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    storage.stop();
-    await rm(dir, { recursive: true, force: true });
+    sampling = false;
+    await sampler;
+    await browser.close();
   }
+
+  // (b) One plain presigned PUT of the whole file from Node, to the same embedded S3.
+  const client = createSigningClient({ region: 'us-east-1', endpoint: storage.endpoint, forcePathStyle: true, credentials: storage.credentials });
+  const url = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: storage.bucket, Key: 'bench/plain-put.bin' }), { expiresIn: 3600 }));
+  client.destroy();
+  const putStarted = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const req = request(url, { method: 'PUT', headers: { 'content-length': String(size) } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT answered ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    pipeline(createReadStream(file), req).catch(reject);
+  });
+  const putSeconds = (performance.now() - putStarted) / 1000;
+
+  const spa = size / spaSeconds;
+  const put = size / putSeconds;
+  console.log('');
+  console.log(`storage: ${storage.name}`);
+  console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, ${settings.multipartConcurrency} parts at a time`);
+  console.log(`(a) SPA in headless Chromium, multipart: ${spaSeconds.toFixed(1)} s, ${fmt(spa)}`);
+  console.log(`    of which sending the parts: ${partsSeconds.toFixed(1)} s (${fmt(size / partsSeconds)}); completing (storage joins the parts): ${(spaSeconds - partsSeconds).toFixed(1)} s`);
+  console.log(`(b) one presigned PUT from Node:             ${putSeconds.toFixed(1)} s, ${fmt(put)}`);
+  console.log(`ratio (a)/(b): ${(spa / put).toFixed(2)}`);
+  console.log(`server process${target === 'embedded' ? ' (with the embedded S3 in it)' : ''} RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await cleanUp();
+}

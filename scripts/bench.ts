@@ -10,7 +10,8 @@
  *    and without (LOG_LEVEL=silent): req/s, latency, the server's CPU time per request, and its RSS
  *    before and after.
  *
- * It reports and never asserts: it exits 0 whether or not the goals are met, and stops by itself.
+ * It reports and never asserts: it exits 0 whether or not the goals are met (1 only if it could not
+ * measure), and stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
@@ -23,7 +24,7 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import autocannon, { type Result } from 'autocannon';
 import { api } from '../server/http/contract.ts';
-import { freePort } from '../server/integration/harness.ts';
+import { freePort } from '../server/integration/free-port.ts';
 import { attachmentDisposition, sanitizeFilename } from '../server/signing/filenames.ts';
 import { newUploadKey } from '../server/signing/object-keys.ts';
 import { Signer } from '../server/signing/signer.ts';
@@ -223,7 +224,7 @@ async function startServer(logLevel: string): Promise<Server> {
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode === null) {
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
       child.kill('SIGKILL');
@@ -236,7 +237,9 @@ async function startServer(logLevel: string): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${stderr.join('')}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the server exited (${child.exitCode ?? child.signalCode}):\n${stderr.join('')}`);
+    }
     try {
       if ((await fetch(url + api.settings)).ok) break;
     } catch {
@@ -283,6 +286,8 @@ interface RouteResult {
   rps: number;
   p50: number;
   p99: number;
+  /** The worst round's p99. */
+  p99Max: number;
   /** Server CPU time per request: what a route costs, whatever else runs on the machine. */
   cpuUs: number;
   non2xx: number;
@@ -307,7 +312,7 @@ async function loadRoutes(server: Server, routes: Route[]): Promise<RouteResult[
     }
     const options = { url: server.url + route.path, connections: CONNECTIONS, method: route.method, headers, body: route.body };
     await autocannon({ ...options, duration: WARMUP_SECONDS });
-    loads.push({ route, options, requests: 0, cpu: 0, p50: [] as number[], p99: [] as number[], non2xx: 0, errors: 0 });
+    loads.push({ route, options, requests: 0, seconds: 0, cpu: 0, p50: [] as number[], p99: [] as number[], non2xx: 0, errors: 0 });
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const load of loads) {
@@ -315,6 +320,7 @@ async function loadRoutes(server: Server, routes: Route[]): Promise<RouteResult[
       const result: Result = await autocannon({ ...load.options, duration: ROUND_SECONDS });
       load.cpu += cpuSeconds(server.pid) - cpuBefore;
       load.requests += result.requests.total;
+      load.seconds += result.duration;
       load.p50.push(result.latency.p50);
       load.p99.push(result.latency.p99);
       load.non2xx += result.non2xx;
@@ -323,9 +329,10 @@ async function loadRoutes(server: Server, routes: Route[]): Promise<RouteResult[
   }
   return loads.map((load) => ({
     route: load.route,
-    rps: load.requests / (ROUNDS * ROUND_SECONDS),
+    rps: load.requests / load.seconds,
     p50: median(load.p50),
     p99: median(load.p99),
+    p99Max: Math.max(...load.p99),
     cpuUs: (load.cpu * 1e6) / load.requests,
     non2xx: load.non2xx,
     errors: load.errors,
@@ -370,12 +377,12 @@ async function main() {
     );
     if (logLevel === 'info') console.log('  (per-client rate limit in the path, with a ceiling of 1,000,000/min so that it never answers 429)');
     console.log(
-      `  ${pad('route', 36)}${'req/s'.padStart(8)}${'× const'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}` +
+      `  ${pad('route', 36)}${'req/s'.padStart(8)}${'× const'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'max p99'.padStart(9)}` +
         `${'CPU µs/req'.padStart(12)}${'non-2xx'.padStart(9)}`,
     );
     for (const r of run.results) {
       console.log(
-        `  ${pad(r.route.name, 36)}${num(r.rps, 0).padStart(8)}${num(r.rps / constant, 2).padStart(9)}${num(r.p50, 0).padStart(8)}${num(r.p99, 0).padStart(8)}` +
+        `  ${pad(r.route.name, 36)}${num(r.rps, 0).padStart(8)}${num(r.rps / constant, 2).padStart(9)}${num(r.p50, 0).padStart(8)}${num(r.p99, 0).padStart(8)}${num(r.p99Max, 0).padStart(9)}` +
           `${num(r.cpuUs, 0).padStart(12)}${String(r.non2xx + r.errors).padStart(9)}`,
       );
     }
@@ -392,7 +399,7 @@ async function main() {
     goals.push([row.us <= GOALS.floorRatio * floorUs, `${row.name}: ≤ ${GOALS.floorRatio}× the floor (${num(row.us / floorUs, 1)}×)`]);
   }
   for (const r of product.results.slice(1)) {
-    goals.push([r.p99 < GOALS.p99Ms, `${r.route.name}: p99 < ${GOALS.p99Ms} ms at ${CONNECTIONS} connections (${num(r.p99, 0)} ms)`]);
+    goals.push([r.p99Max < GOALS.p99Ms, `${r.route.name}: p99 < ${GOALS.p99Ms} ms at ${CONNECTIONS} connections (worst round ${num(r.p99Max, 0)} ms)`]);
   }
   for (const r of product.results) {
     if (r.non2xx + r.errors > 0) goals.push([false, `${r.route.name}: every answer 2xx (${r.non2xx} non-2xx, ${r.errors} errors)`]);
@@ -405,7 +412,8 @@ try {
   await main();
 } catch (err) {
   console.error('bench failed:', err);
+  process.exitCode = 1;
 } finally {
   await Promise.allSettled(cleanups.map((c) => c()));
 }
-process.exit(0);
+process.exit();

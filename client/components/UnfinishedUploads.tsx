@@ -1,6 +1,5 @@
 import { useState } from 'react';
 import type { StaleUploads } from '../../server/http/contract.ts';
-import { describeUploadKey } from '../api/upload-keys.ts';
 import { useDiscardUpload, useUnfinishedUploads } from '../hooks/multipart-uploads.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
@@ -19,8 +18,7 @@ function ago(date: Date, now = Date.now()): string {
   return relative.format(Math.round(seconds / 86_400), 'day');
 }
 
-function Started({ at }: { at: string | null }) {
-  if (!at) return <>start time unknown</>;
+function Started({ at }: { at: string }) {
   const date = new Date(at);
   return (
     <>
@@ -32,7 +30,7 @@ function Started({ at }: { at: string | null }) {
 function UnfinishedRow({ upload }: { upload: StaleUpload }) {
   const [confirming, setConfirming] = useState(false);
   const discard = useDiscardUpload();
-  const { name, type } = describeUploadKey(upload.key);
+  const { name, type } = upload;
 
   return (
     <li className="file" data-testid="unfinished-upload">
@@ -41,7 +39,7 @@ function UnfinishedRow({ upload }: { upload: StaleUpload }) {
           {name}
         </span>
         <span className="file__meta">
-          {type ? `${type} · ` : ''}
+          {type} ·{' '}
           <Started at={upload.initiatedAt} />
         </span>
       </div>

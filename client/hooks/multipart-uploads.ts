@@ -15,6 +15,8 @@ export function useUnfinishedUploads() {
   return useQuery({
     queryKey: queryKeys.multipartUploads.stale(UNFINISHED_AFTER_SECONDS),
     queryFn: () => postboxApi.staleMultipartUploads(UNFINISHED_AFTER_SECONDS),
+    // A full listing of the bucket's multipart uploads: not on every focus of the window.
+    staleTime: 5 * 60_000,
   });
 }
 

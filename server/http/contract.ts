@@ -218,7 +218,17 @@ export const StaleUploadsQuery = z.strictObject({
 });
 
 export const StaleUploads = z.object({
-  uploads: z.array(z.object({ key: z.string(), uploadId: z.string(), initiatedAt: z.string().nullable() })),
+  uploads: z.array(
+    z.object({
+      key: z.string(),
+      uploadId: z.string(),
+      /** The original filename and declared type, from the key. */
+      name: z.string(),
+      type: z.string(),
+      /** When storage says the upload began, else when its key was made. */
+      initiatedAt: z.string(),
+    }),
+  ),
 });
 export type StaleUploads = z.infer<typeof StaleUploads>;
 

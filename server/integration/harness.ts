@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -43,13 +42,4 @@ export async function postThroughPolicy(policy: UploadPolicy, bytes: Uint8Array,
   for (const [name, value] of Object.entries(policy.fields)) form.append(name, value);
   form.append('file', new Blob([Buffer.from(bytes)]), filename);
   return fetch(policy.url, { method: 'POST', body: form });
-}
-
-/** A port free on 127.0.0.1 right now, for a server that must be started on a known port. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, multipartPartSize, type MultipartUpload, type PartUrls } from '../http/contract.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
@@ -119,19 +119,23 @@ describe('multipart uploads through the API', () => {
     await expect(app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: upload.key }))).rejects.toThrow();
   });
 
-  it('lists stale uploads under uploads/ and aborts them', async () => {
-    const upload = await create(9 * MiB);
+  it('lists stale uploads of keys Postbox made, with name and type, and aborts them', async () => {
+    const upload = await create(9 * MiB, 'Ferien – Film.mov', 'video/quicktime');
+    // Someone else's upload under uploads/: Postbox would refuse to abort it, so it does not offer it.
+    const foreign = await app.storage.client.send(new CreateMultipartUploadCommand({ Bucket: app.storage.bucket, Key: 'uploads/not-ours.bin' }));
     const recent = await app.call('GET', `${api.multipartUploads}?olderThanSeconds=3600`);
     expect(recent.body.uploads.map((u: { uploadId: string }) => u.uploadId)).not.toContain(upload.uploadId);
     const all = await app.call('GET', `${api.multipartUploads}?olderThanSeconds=0`);
     expect(all.status).toBe(200);
     const listed = all.body.uploads.find((u: { uploadId: string }) => u.uploadId === upload.uploadId);
-    expect(listed).toMatchObject({ key: upload.key, uploadId: upload.uploadId });
+    expect(listed).toMatchObject({ key: upload.key, uploadId: upload.uploadId, name: 'Ferien – Film.mov', type: 'video/quicktime' });
     expect(Date.parse(listed.initiatedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(all.body.uploads.map((u: { uploadId: string }) => u.uploadId)).not.toContain(foreign.UploadId);
     for (const stale of all.body.uploads) {
       expect((await app.call('DELETE', api.multipartUpload(stale.key, stale.uploadId))).status).toBe(204);
     }
     expect((await app.call('GET', `${api.multipartUploads}?olderThanSeconds=0`)).body.uploads).toEqual([]);
+    await app.storage.client.send(new AbortMultipartUploadCommand({ Bucket: app.storage.bucket, Key: 'uploads/not-ours.bin', UploadId: foreign.UploadId }));
   });
 
   describe('refusals', () => {

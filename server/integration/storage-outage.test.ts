@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api } from '../http/contract.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
-import { freePort, postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
+import { freePort } from './free-port.ts';
+import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
 let s3Dir: string;
 let port: number;

@@ -2,12 +2,13 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
-import type { UploadedPart } from '../http/contract.ts';
-import { UPLOAD_PREFIX } from '../signing/object-keys.ts';
+import type { StaleUploads, UploadedPart } from '../http/contract.ts';
+import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import type { Storage } from './storage.ts';
 import { storageUnavailable } from './storage-errors.ts';
 
@@ -20,10 +21,10 @@ function isNoSuchUpload(err: unknown): boolean {
 const noSuchUpload = (err: unknown) =>
   isNoSuchUpload(err) ? new AppError('not_found', 'That upload does not exist (any more): it was completed, cancelled or cleaned up.', { cause: err }) : storageUnavailable(err);
 
-/** The server's own S3 calls for multipart uploads. The bytes never pass through here. */
-/** How long a CompleteMultipartUpload may take (S3 says minutes for large objects; the embedded s3rver took 8 s for 1 GiB here, past S3_TIMEOUT_MS). */
+/** How long a CompleteMultipartUpload may take, retries included (S3 says minutes for large objects; the embedded s3rver took 8 s for 1 GiB here, past S3_TIMEOUT_MS). */
 const COMPLETE_TIMEOUT_MS = 5 * 60_000;
 
+/** The server's own S3 calls for multipart uploads. The bytes never pass through here. */
 export class MultipartStore {
   constructor(private readonly storage: Storage) {}
 
@@ -63,7 +64,8 @@ export class MultipartStore {
     }
   }
 
-  async complete(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+  /** Completes the upload into an object of `size` bytes. */
+  async complete(key: string, uploadId: string, parts: { partNumber: number; etag: string }[], size: number): Promise<void> {
     await this.storage.client
       .send(
         new CompleteMultipartUploadCommand({
@@ -72,16 +74,25 @@ export class MultipartStore {
           UploadId: uploadId,
           MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
         }),
-        // Storage joins the parts before it answers: for big files that takes far longer than a usual call.
-        { requestTimeout: COMPLETE_TIMEOUT_MS },
+        // Storage joins the parts before it answers: for big files that takes far longer than a usual
+        // call. The signal bounds all attempts together, not each one.
+        { requestTimeout: COMPLETE_TIMEOUT_MS, abortSignal: AbortSignal.timeout(COMPLETE_TIMEOUT_MS) },
       )
-      .catch((err) => {
+      .catch(async (err) => {
         const code = (err as { name?: string }).name;
         if (code === 'InvalidPart' || code === 'InvalidPartOrder' || code === 'EntityTooSmall') {
           throw new AppError('invalid_request', `Storage refused the part list (${code}).`, { cause: err });
         }
+        // An attempt storage finished after we stopped waiting (a timeout, an answer lost and the call
+        // retried) leaves the object there and the upload id gone: that upload is complete.
+        if (await this.hasObject(key, size)) return;
         throw noSuchUpload(err);
       });
+  }
+
+  private async hasObject(key: string, size: number): Promise<boolean> {
+    const head = await this.storage.client.send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch(() => undefined);
+    return head?.ContentLength === size;
   }
 
   async abort(key: string, uploadId: string): Promise<void> {
@@ -91,8 +102,9 @@ export class MultipartStore {
   }
 
   /** Multipart uploads under uploads/ that were started before `before` and never completed or aborted. */
-  async listStale(before: Date): Promise<{ key: string; uploadId: string; initiatedAt: string | null }[]> {
-    const uploads: { key: string; uploadId: string; initiatedAt: string | null }[] = [];
+  /** Unfinished uploads begun before `before`, of keys Postbox made (others it would refuse to abort). */
+  async listStale(before: Date): Promise<StaleUploads['uploads']> {
+    const uploads: StaleUploads['uploads'] = [];
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (let page = 0; page < 100; page++) {
@@ -110,9 +122,11 @@ export class MultipartStore {
           throw storageUnavailable(err);
         });
       for (const upload of answer.Uploads ?? []) {
-        if (!upload.Key || !upload.UploadId) continue;
-        if (upload.Initiated && upload.Initiated > before) continue;
-        uploads.push({ key: upload.Key, uploadId: upload.UploadId, initiatedAt: upload.Initiated?.toISOString() ?? null });
+        const parts = upload.Key ? parseUploadKey(upload.Key) : undefined;
+        if (!parts || !upload.UploadId) continue;
+        const initiated = upload.Initiated ?? parts.signedAt;
+        if (initiated > before) continue;
+        uploads.push({ key: upload.Key!, uploadId: upload.UploadId, name: parts.name, type: parts.contentType, initiatedAt: initiated.toISOString() });
       }
       if (!answer.IsTruncated || !answer.NextKeyMarker) break;
       keyMarker = answer.NextKeyMarker;

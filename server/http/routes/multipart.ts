@@ -115,7 +115,7 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
       await store.abort(key, uploadId).catch(() => {});
       throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
     }
-    await store.complete(key, uploadId, parts);
+    await store.complete(key, uploadId, parts, size);
     const answer: CompletedUpload = { key, size };
     res.json(answer);
   });

@@ -15,6 +15,8 @@ export const REAL_S3_BUCKET = 'postbox-e2e';
 /** The app with big-file settings: files above 16 MiB go through multipart upload (e2e/multipart.spec.ts). */
 export const MULTIPART_PORT = appPort + 4;
 export const E2E_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024;
+/** 8 MiB parts (the default is 32 MiB): the specs count parts of files of a few dozen MiB. */
+const E2E_MULTIPART_PART_BYTES = 8 * 1024 * 1024;
 export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 
@@ -74,6 +76,7 @@ export default defineConfig({
       EMBEDDED_S3_PORT: '0',
       POSTBOX_DATA_DIR: freshDataDir(),
       MULTIPART_THRESHOLD_BYTES: String(E2E_MULTIPART_THRESHOLD_BYTES),
+      MULTIPART_PART_BYTES: String(E2E_MULTIPART_PART_BYTES),
     }),
     ...(rgwEndpoint
       ? [
@@ -82,6 +85,7 @@ export default defineConfig({
             S3_ENDPOINT: rgwEndpoint,
             S3_FORCE_PATH_STYLE: 'true',
             MULTIPART_THRESHOLD_BYTES: String(E2E_MULTIPART_THRESHOLD_BYTES),
+            MULTIPART_PART_BYTES: String(E2E_MULTIPART_PART_BYTES),
             AWS_ACCESS_KEY_ID: process.env.POSTBOX_RGW_ACCESS_KEY_ID!,
             AWS_SECRET_ACCESS_KEY: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY!,
           }),

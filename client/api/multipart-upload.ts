@@ -22,6 +22,8 @@ export interface MultipartProgress {
 
 export interface MultipartOptions {
   concurrency: number;
+  /** The server's part size setting (the server decides; this must agree). */
+  partBytes: number;
   signal: AbortSignal;
   onProgress: (progress: MultipartProgress) => void;
   /** Once storage's parts are known: how many bytes were already there (resumed), 0 for a new upload. */
@@ -129,7 +131,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   const { signal } = options;
   const type = file.type || 'application/octet-stream';
   const fingerprint = await fileFingerprint(file);
-  const partSize = multipartPartSize(file.size);
+  const partSize = multipartPartSize(file.size, options.partBytes);
   const partCount = partCountOf(file.size, partSize);
   const sizeOf = (n: number) => Math.min(partSize, file.size - (n - 1) * partSize);
 

@@ -91,9 +91,10 @@ export function useUploads(settings: UploadSettings | undefined) {
     mutationFn: async ({ id, file, multipart }: Upload) => {
       const controller = new AbortController();
       controllers.current.set(id, controller);
-      if (multipart) {
+      if (multipart && settings) {
         await uploadMultipart(file, {
-          concurrency: settings?.multipartConcurrency ?? 4,
+          concurrency: settings.multipartConcurrency,
+          partBytes: settings.multipartPartBytes,
           signal: controller.signal,
           onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
           onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }),

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       corsOrigins: ['http://127.0.0.1:8080', 'http://localhost:8080'],
     });
     expect(config.s3Client).toEqual({ maxAttempts: 3, retryMode: 'standard', proxy: undefined, timeoutMs: 5000 });
-    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4 });
+    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4, multipartPartBytes: 32 * 1024 ** 2 });
     expect(config.access).toEqual({ password: undefined, apiTokens: [], sessionSecret: undefined, sessionMaxAgeSeconds: 604800 });
     expect(config.rateLimitPerMinute).toBe(600);
     expect(config.trustProxy).toBe(false);
@@ -67,6 +67,12 @@ describe('loadConfig', () => {
     expect(loadConfig({}).uploads).toMatchObject({ maxBytes: 1024 ** 3, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4 });
     const big = loadConfig({ MAX_UPLOAD_BYTES: String(5 * 1024 ** 4), MULTIPART_THRESHOLD_BYTES: String(16 * 1024 ** 2), MULTIPART_CONCURRENCY: '8' });
     expect(big.uploads).toMatchObject({ maxBytes: 5 * 1024 ** 4, multipartThresholdBytes: 16 * 1024 ** 2, multipartConcurrency: 8 });
+  });
+
+  it('sends parts of 32 MiB by default, never under the 5 MiB minimum of S3', () => {
+    expect(loadConfig({}).uploads.multipartPartBytes).toBe(32 * 1024 ** 2);
+    expect(loadConfig({ MULTIPART_PART_BYTES: String(8 * 1024 ** 2) }).uploads.multipartPartBytes).toBe(8 * 1024 ** 2);
+    expect(() => loadConfig({ MULTIPART_PART_BYTES: String(4 * 1024 ** 2) })).toThrow(/MULTIPART_PART_BYTES/);
   });
 
   it('reads allowed types as a lower-cased list', () => {

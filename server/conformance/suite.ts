@@ -283,6 +283,7 @@ export function conformanceSuite(target: ConformanceTarget) {
           S3_FORCE_PATH_STYLE: 'true',
           MAX_UPLOAD_BYTES: String(64 * MiB),
           MULTIPART_THRESHOLD_BYTES: String(8 * MiB),
+          MULTIPART_PART_BYTES: String(8 * MiB),
           S3_MAX_ATTEMPTS: '1',
           RATE_LIMIT_PER_MINUTE: '0',
         });

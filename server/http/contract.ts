@@ -88,6 +88,8 @@ export const UploadSettings = z.object({
   multipartThresholdBytes: z.number(),
   /** Parts the browser sends at once. */
   multipartConcurrency: z.number(),
+  /** Parts are this big, or bigger for files that would need more than 10,000. */
+  multipartPartBytes: z.number(),
   allowedTypes: z.array(z.string()),
   deniedTypes: z.array(z.string()),
 });
@@ -152,14 +154,13 @@ export const api = {
  * with presigned UploadPart URLs the server signs in batches; the server creates, completes and aborts.
  */
 export const MULTIPART_MAX_PARTS = 10_000;
-export const MULTIPART_MIN_PART_BYTES = 8 * 1024 * 1024;
 /** Part URLs one signing request may ask for. */
 export const MULTIPART_SIGN_BATCH = 100;
 
-/** The part size for a file: at least 8 MiB, whole MiB, so that no file needs more than 10,000 parts. */
-export function multipartPartSize(size: number): number {
+/** The part size for a file: `minPartBytes` (the server's setting), or more, in whole MiB, so that no file needs more than 10,000 parts. */
+export function multipartPartSize(size: number, minPartBytes: number): number {
   const MiB = 1024 * 1024;
-  return Math.max(MULTIPART_MIN_PART_BYTES, Math.ceil(Math.ceil(size / MULTIPART_MAX_PARTS) / MiB) * MiB);
+  return Math.max(minPartBytes, Math.ceil(Math.ceil(size / MULTIPART_MAX_PARTS) / MiB) * MiB);
 }
 
 export const partCountOf = (size: number, partSize: number) => Math.max(1, Math.ceil(size / partSize));

@@ -11,7 +11,7 @@ const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('base6
 
 let app: TestPostbox;
 beforeAll(async () => {
-  app = await startTestPostbox({ MAX_UPLOAD_BYTES: String(MAX), MULTIPART_THRESHOLD_BYTES: String(8 * MiB), RATE_LIMIT_PER_MINUTE: '0' });
+  app = await startTestPostbox({ MAX_UPLOAD_BYTES: String(MAX), MULTIPART_THRESHOLD_BYTES: String(8 * MiB), MULTIPART_PART_BYTES: String(8 * MiB), RATE_LIMIT_PER_MINUTE: '0' });
 });
 afterAll(() => app?.stop());
 
@@ -51,11 +51,12 @@ const stored = async (key: string) => {
 };
 
 describe('multipart uploads through the API', () => {
-  it('sizes parts so that no file needs more than 10,000 (at least 8 MiB, whole MiB)', () => {
-    expect(multipartPartSize(100 * MiB)).toBe(8 * MiB);
-    expect(multipartPartSize(5 * 1024 ** 4)).toBe(525 * MiB);
-    expect(Math.ceil((5 * 1024 ** 4) / multipartPartSize(5 * 1024 ** 4))).toBeLessThanOrEqual(10_000);
-    expect(Math.ceil(100 * 1024 ** 3 / multipartPartSize(100 * 1024 ** 3))).toBeLessThanOrEqual(10_000);
+  it('sizes parts so that no file needs more than 10,000 (at least MULTIPART_PART_BYTES, whole MiB)', () => {
+    expect(multipartPartSize(100 * MiB, 8 * MiB)).toBe(8 * MiB);
+    expect(multipartPartSize(100 * MiB, 32 * MiB)).toBe(32 * MiB);
+    expect(multipartPartSize(5 * 1024 ** 4, 8 * MiB)).toBe(525 * MiB);
+    expect(Math.ceil((5 * 1024 ** 4) / multipartPartSize(5 * 1024 ** 4, 8 * MiB))).toBeLessThanOrEqual(10_000);
+    expect(Math.ceil((100 * 1024 ** 3) / multipartPartSize(100 * 1024 ** 3, 8 * MiB))).toBeLessThanOrEqual(10_000);
   });
 
   it('lands byte-identical, with the server-made key, type, disposition and original name', async () => {

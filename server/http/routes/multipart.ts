@@ -64,7 +64,7 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
       contentDisposition: attachmentDisposition(filename),
       originalName: encodeURIComponent(filename),
     });
-    const partSize = multipartPartSize(request.size);
+    const partSize = multipartPartSize(request.size, config.uploads.multipartPartBytes);
     const answer: MultipartUpload = { key, uploadId, partSize, partCount: partCountOf(request.size, partSize) };
     res.status(201).json(answer);
   });

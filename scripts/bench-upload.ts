@@ -215,7 +215,7 @@ async function main() {
   const put = size / putSeconds;
   console.log('');
   console.log(`storage: ${storage.name}`);
-  console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, ${settings.multipartConcurrency} parts at a time`);
+  console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${settings.multipartPartBytes / MiB} MiB, ${settings.multipartConcurrency} at a time`);
   console.log(`(a) SPA in headless Chromium, multipart: ${spaSeconds.toFixed(1)} s, ${fmt(spa)}`);
   console.log(`    of which sending the parts: ${partsSeconds.toFixed(1)} s (${fmt(size / partsSeconds)}); completing (storage joins the parts): ${(spaSeconds - partsSeconds).toFixed(1)} s`);
   console.log(`(b) one presigned PUT from Node:             ${putSeconds.toFixed(1)} s, ${fmt(put)}`);

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expect, test, type APIRequestContext, type Page, type Request } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page, type Request, type Route } from '@playwright/test';
 import { api, DownloadLink, FilePage, StaleUploads } from '../server/http/contract.ts';
 import { MULTIPART_PORT } from '../playwright.config.ts';
 import { snap, throttleUploads } from './support.ts';
@@ -46,6 +46,23 @@ const staleUploads = async (request: APIRequestContext) =>
 const percentOf = async (page: Page, name: string) =>
   Number(await page.getByTestId('upload').filter({ hasText: name }).getByRole('progressbar').getAttribute('aria-valuenow'));
 
+/** The first PUT of part `partNumber` goes wrong with `spoil`, later ones go through; the result tells whether it happened. */
+async function spoilFirstPut(page: Page, partNumber: number, spoil: (route: Route) => Promise<void>): Promise<() => boolean> {
+  let spoiled = false;
+  await page.route(
+    (url) => url.searchParams.get('partNumber') === String(partNumber) && url.searchParams.get('x-id') === 'UploadPart',
+    async (route) => {
+      if (!spoiled && route.request().method() === 'PUT') {
+        spoiled = true;
+        await spoil(route);
+        return;
+      }
+      await route.continue();
+    },
+  );
+  return () => spoiled;
+}
+
 test('a 256 MiB file goes up in parallel parts, survives a failed part and a reload, and lands byte-identical', async ({ page }, testInfo) => {
   test.setTimeout(240_000);
   const name = 'big-video.bin';
@@ -54,18 +71,7 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
 
   await page.goto('/');
   // The first PUT of part 2 fails once (as a dropped connection): the page must send it again.
-  let failedOnce = false;
-  await page.route(
-    (url) => url.searchParams.get('partNumber') === '2' && url.searchParams.get('x-id') === 'UploadPart',
-    async (route) => {
-      if (!failedOnce && route.request().method() === 'PUT') {
-        failedOnce = true;
-        await route.abort('connectionreset');
-        return;
-      }
-      await route.continue();
-    },
-  );
+  const failedOnce = await spoilFirstPut(page, 2, (route) => route.abort('connectionreset'));
   const sent = new Set<string>();
   page.on('request', (request) => {
     if (isPartPut(request)) sent.add(new URL(request.url()).searchParams.get('partNumber')!);
@@ -78,7 +84,7 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
   await expect(upload).toContainText(/\d+% · [\d.]+ MiB of 256 MiB · [\d.]+ (MiB|KiB)\/s · .+ left/, { timeout: 30_000 });
   await expect.poll(() => percentOf(page, name), { timeout: 60_000 }).toBeGreaterThanOrEqual(35);
   await snap(page, testInfo, '01-uploading');
-  expect(failedOnce).toBe(true);
+  expect(failedOnce()).toBe(true);
 
   // Reload mid-way: the in-flight parts are lost, the finished ones stay on storage.
   await unthrottle();
@@ -131,21 +137,12 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   const file = await bigFile(name, 64 * MiB);
   await page.goto('/');
   // Storage refuses the first PUT of part 1 as an expired URL would (403): the page asks for a fresh URL.
-  let refused = false;
-  await page.route(
-    (url) => url.searchParams.get('partNumber') === '1' && url.searchParams.get('x-id') === 'UploadPart',
-    async (route) => {
-      if (!refused && route.request().method() === 'PUT') {
-        refused = true;
-        await route.fulfill({
-          status: 403,
-          headers: { 'access-control-allow-origin': '*', 'content-type': 'application/xml' },
-          body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
-        });
-        return;
-      }
-      await route.continue();
-    },
+  const refused = await spoilFirstPut(page, 1, (route) =>
+    route.fulfill({
+      status: 403,
+      headers: { 'access-control-allow-origin': '*', 'content-type': 'application/xml' },
+      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+    }),
   );
   const signed: number[][] = [];
   page.on('request', (request) => {
@@ -156,7 +153,7 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   const upload = page.getByTestId('upload').filter({ hasText: name });
   await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThanOrEqual(25);
 
-  expect(refused).toBe(true);
+  expect(refused()).toBe(true);
   // One batch for all 8 parts, then part 1 alone again after the 403.
   expect(signed.slice(0, 2)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [1]]);
 

@@ -5,8 +5,7 @@ import { useDeleteFile, useFiles } from '../hooks/files.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { SharePanel } from './SharePanel.tsx';
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+import { dateTime } from './dates.ts';
 
 function FileRow({ file }: { file: StoredFile }) {
   const [sharing, setSharing] = useState(false);

@@ -10,6 +10,7 @@ import {
 } from '../../server/http/contract.ts';
 import { useCreateShare, useRevokeShare, useShares } from '../hooks/shares.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
+import { dateTime } from './dates.ts';
 
 const DAY = 24 * 3600;
 const EXPIRY_CHOICES: { value: string; label: string }[] = [
@@ -23,7 +24,6 @@ const EXPIRY_CHOICES: { value: string; label: string }[] = [
 ];
 const DEFAULT_EXPIRY = String(30 * DAY);
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
 function CreateShareForm({ file, onCreated, onCancel }: { file: StoredFile; onCreated: (link: ShareLink) => void; onCancel: () => void }) {

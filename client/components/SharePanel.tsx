@@ -3,6 +3,7 @@ import type { StoredFile } from '../../server/http/contract.ts';
 import { useCreateLink } from '../hooks/files.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { ShareLinks } from './ShareLinks.tsx';
+import { dateTime } from './dates.ts';
 
 const EXPIRY_CHOICES = [
   { seconds: 15 * 60, label: '15 minutes' },
@@ -10,8 +11,6 @@ const EXPIRY_CHOICES = [
   { seconds: 24 * 3600, label: '1 day' },
   { seconds: 7 * 24 * 3600, label: '7 days (the longest S3 allows)' },
 ];
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 /** A presigned download link with the chosen lifetime, shown with a one-click copy. */
 export function SharePanel({ file }: { file: StoredFile }) {

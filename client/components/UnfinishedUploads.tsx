@@ -3,10 +3,10 @@ import type { StaleUploads } from '../../server/http/contract.ts';
 import { useDiscardUpload, useUnfinishedUploads } from '../hooks/multipart-uploads.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
+import { dateTime } from './dates.ts';
 
 type StaleUpload = StaleUploads['uploads'][number];
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 /** "3 days ago", "5 hours ago", "now". */

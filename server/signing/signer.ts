@@ -19,8 +19,8 @@ import { ALGORITHM_IDENTIFIER, createScope, getSigningKey, MAX_PRESIGNED_TTL, SI
  * - the signing key of the day.
  *
  * What remains per signature is the canonical request (as `S3RequestPresigner` builds it) and two
- * hashes with the SDK's SHA-256, or encoding a policy and one HMAC. `signer.test.ts` pins every output to be
- * identical to `getSignedUrl` / `createPresignedPost` on the same client.
+ * hashes with the SDK's SHA-256, or encoding a policy and one HMAC. `signer.test.ts` pins every
+ * output to be identical to `getSignedUrl` / `createPresignedPost` on the same client.
  *
  * Give it a client made for signing (`createSigningClient`): with the SDK's default checksum
  * settings `getSignedUrl` would add `x-amz-checksum-mode=ENABLED` to GET links and an empty body's
@@ -144,7 +144,7 @@ export class Signer {
     };
     const encoded = Object.keys(params)
       .map((name) => [escapeUri(name), `${escapeUri(name)}=${escapeUri(params[name]!)}`] as const)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(byEncodedName);
     const canonicalQuery = encoded.map(([, pair]) => pair).join('&');
     const canonicalRequest = `${target.method}\n${path}\n${canonicalQuery}\nhost:${host}\n\nhost\n${UNSIGNED_PAYLOAD}`;
 
@@ -158,7 +158,7 @@ export class Signer {
 
     // formatUrl's order: the query sorted by name, the signature in its place.
     encoded.push([SIGNATURE_QUERY_PARAM, `${SIGNATURE_QUERY_PARAM}=${signature}`]);
-    encoded.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    encoded.sort(byEncodedName);
     return `${target.protocol}//${host}${path}?${encoded.map(([, pair]) => pair).join('&')}`;
   }
 
@@ -349,6 +349,9 @@ async function resolveBucketEndpoints(client: S3Client, bucket: string): Promise
 }
 
 const iso8601 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Query pairs `[encoded name, "name=value"]` in SigV4's order: by encoded name, byte by byte. */
+const byEncodedName = ([a]: readonly [string, string], [b]: readonly [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** SigV4's dates: `20261123T093007Z` and `20261123`. */
 function signingDates(date: Date) {

@@ -101,7 +101,6 @@ export class MultipartStore {
     });
   }
 
-  /** Multipart uploads under uploads/ that were started before `before` and never completed or aborted. */
   /** Unfinished uploads begun before `before`, of keys Postbox made (others it would refuse to abort). */
   async listStale(before: Date): Promise<StaleUploads['uploads']> {
     const uploads: StaleUploads['uploads'] = [];

@@ -7,8 +7,8 @@ import { errorHandler, notFoundHandler } from '../errors/error-handler.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
 import { Access } from './access.ts';
+import { jsonBody } from './json-body.ts';
 import { requestLogging } from './request-log.ts';
-import { requireJsonBody } from './require-json.ts';
 import { fileRoutes } from './routes/files.ts';
 import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -46,17 +46,18 @@ export function createApp(deps: AppDeps) {
   app.use(securityHeaders(deps.storageOrigin));
 
   const apiRouter = express.Router();
-  apiRouter.use(sameOriginOnly(), requireJsonBody, express.json({ limit: '16kb' }));
+  apiRouter.use(sameOriginOnly(), jsonBody(16 * 1024));
   // Open to anyone: whether storage is up, the upload limits, signing in.
   apiRouter.use(statusRoutes(config, storage, store));
   apiRouter.use('/session', sessionRoutes(access));
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
-  apiRouter.use(uploadRoutes(config, storage));
+  // Routers under their own prefix: a request walks only the routes that can match it.
+  apiRouter.use('/uploads', uploadRoutes(config, storage));
   apiRouter.use('/multipart-uploads', multipartRoutes(config, storage));
-  apiRouter.use(shareApiRoutes(shares)); // before fileRoutes: deleting a file deletes its share links first
-  apiRouter.use(fileRoutes(storage, store));
+  apiRouter.use('/files', fileRoutes(storage, store, shares));
+  apiRouter.use(shareApiRoutes(shares));
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   // Share links (/s/:id) are public pages: the link is the permission.

@@ -175,6 +175,32 @@ describe('bad input gets a clear 4xx JSON error', () => {
     expect([huge.status, huge.body.error.code]).toEqual([413, 'body_too_large']);
   });
 
+  it('reads only UTF-8, uncompressed JSON objects and arrays, however the body is sent', async () => {
+    const valid = JSON.stringify({ name: 'a.txt', size: 1, type: 'text/plain' });
+    const refused = async (body: string, headers: Record<string, string>) => {
+      const response = await app.call('POST', api.uploads, body, headers);
+      return [response.status, response.body.error.code];
+    };
+    expect(await refused(valid, { 'content-type': 'application/json; charset=utf-16' })).toEqual([415, 'json_required']);
+    expect(await refused(valid, { 'content-encoding': 'gzip' })).toEqual([415, 'json_required']);
+    for (const primitive of ['"a.txt"', 'null', '42', 'true']) expect(await refused(primitive, {})).toEqual([400, 'invalid_json']);
+
+    const withBom = await app.call('POST', api.uploads, `\uFEFF${valid}`, { 'content-type': 'Application/JSON; Charset="UTF-8"' });
+    expect(withBom.status).toBe(201);
+
+    // Chunked, without Content-Length: read to the end, and cut off past the limit.
+    const chunked = (text: string) =>
+      fetch(app.url + api.uploads, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Blob([text]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+    expect((await chunked(valid)).status).toBe(201);
+    const huge = await chunked(JSON.stringify({ name: 'x'.repeat(100_000), size: 1, type: 'text/plain' }));
+    expect([huge.status, (await huge.json()).error.code]).toEqual([413, 'body_too_large']);
+  });
+
   it('refuses bad list parameters and unknown routes', async () => {
     for (const query of ['limit=0', 'limit=abc', 'limit=5000', 'sort=name']) {
       const response = await app.call('GET', `${api.files}?${query}`);

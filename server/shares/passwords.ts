@@ -5,7 +5,7 @@ import type { PasswordHash } from './share-record.ts';
  * Share-link passwords, hashed with scrypt and a random salt. N = 2^15, r = 8 (32 MiB, about 50 ms
  * on one core) is above OWASP's minimum for scrypt; the parameters are stored with each hash.
  * scrypt runs on libuv's thread pool, so hashing does not block the event loop; wrong tries are
- * rate limited before anything is hashed (see rate-limiter.ts).
+ * rate limited before anything is hashed (see server/http/rate-limiter.ts).
  */
 const PARAMS = { N: 2 ** 15, r: 8, p: 1 };
 const KEY_BYTES = 32;

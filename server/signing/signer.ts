@@ -1,8 +1,8 @@
+import { createHash, createHmac } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
 import { getEndpointFromInstructions, toEndpointV1 } from '@smithy/core/endpoints';
 import { escapeUri, extendedEncodeURIComponent } from '@smithy/core/protocols';
-import { toHex, toUint8Array } from '@smithy/core/serde';
 import { ALGORITHM_IDENTIFIER, createScope, getSigningKey, MAX_PRESIGNED_TTL, SIGNATURE_QUERY_PARAM, UNSIGNED_PAYLOAD } from '@smithy/signature-v4';
 
 /**
@@ -18,9 +18,13 @@ import { ALGORITHM_IDENTIFIER, createScope, getSigningKey, MAX_PRESIGNED_TTL, SI
  * - the region and the credentials, and again shortly before temporary credentials expire;
  * - the signing key of the day.
  *
- * What remains per signature is the canonical request (as `S3RequestPresigner` builds it) and two
- * hashes with the SDK's SHA-256, or encoding a policy and one HMAC. `signer.test.ts` pins every
- * output to be identical to `getSignedUrl` / `createPresignedPost` on the same client.
+ * What remains per signature is the canonical request (as `S3RequestPresigner` builds it), a SHA-256
+ * and an HMAC, or encoding a policy and one HMAC. Those two hash with node:crypto directly, as the
+ * SDK's Node hash does underneath: its wrapper copies the hash state on every digest and returns
+ * bytes to convert to hex, which doubled the hashing cost of a download link (npm run bench).
+ * The signing key of the day is still derived with the SDK's `getSigningKey` and the client's
+ * SHA-256. `signer.test.ts` pins every output to be identical to `getSignedUrl` /
+ * `createPresignedPost` on the same client.
  *
  * Give it a client made for signing (`createSigningClient`): with the SDK's default checksum
  * settings `getSignedUrl` would add `x-amz-checksum-mode=ENABLED` to GET links and an empty body's
@@ -78,8 +82,8 @@ export class Signer {
       'X-Amz-Algorithm': ALGORITHM_IDENTIFIER,
       'X-Amz-Credential': `${state.credentials.accessKeyId}/${createScope(shortDate, state.region, 's3')}`,
       'X-Amz-Date': longDate,
-      ...(state.credentials.sessionToken ? { 'X-Amz-Security-Token': state.credentials.sessionToken } : {}),
     };
+    if (state.credentials.sessionToken) fields['X-Amz-Security-Token'] = state.credentials.sessionToken;
     const expiration = new Date(now.valueOf() + input.expiresIn * 1000);
 
     // createPresignedPost de-duplicates conditions by their JSON text, parses them back and
@@ -87,7 +91,7 @@ export class Signer {
     // text again, so joining the unique texts gives the identical document without the round trip.
     const conditions = new Set<string>();
     for (const condition of input.conditions ?? []) conditions.add(JSON.stringify(condition));
-    for (const [name, value] of Object.entries(fields)) conditions.add(JSON.stringify({ [name]: value }));
+    for (const name in fields) conditions.add(JSON.stringify({ [name]: fields[name] }));
     const key = input.key;
     conditions.add(
       key.endsWith('${filename}')
@@ -97,15 +101,11 @@ export class Signer {
     const document = `{"expiration":${JSON.stringify(iso8601(expiration))},"conditions":[${[...conditions].join(',')}]}`;
     const policy = base64Encoder(utf8Decoder(document));
 
-    const hash = new this.client.config.sha256(await this.signingKey(state, shortDate, state.region, 's3'));
-    hash.update(toUint8Array(policy));
-    const signature = toHex(await hash.digest());
-
-    return {
-      url: endpoints.post.url,
-      fields: { ...fields, key, Policy: policy, 'X-Amz-Signature': signature },
-      expiration,
-    };
+    const signingKey = this.signingKey(state, shortDate, state.region, 's3') ?? (await this.deriveSigningKey(state, shortDate, state.region, 's3'));
+    fields.key = key;
+    fields.Policy = policy;
+    fields['X-Amz-Signature'] = createHmac('sha256', signingKey).update(policy).digest('hex');
+    return { url: endpoints.post.url, fields, expiration };
   }
 
   /** Resolves credentials, region and the bucket's endpoints now, so the first request does not wait for them. */
@@ -148,13 +148,9 @@ export class Signer {
     const canonicalQuery = encoded.map(([, pair]) => pair).join('&');
     const canonicalRequest = `${target.method}\n${path}\n${canonicalQuery}\nhost:${host}\n\nhost\n${UNSIGNED_PAYLOAD}`;
 
-    const { sha256 } = this.client.config;
-    const requestHash = new sha256();
-    requestHash.update(toUint8Array(canonicalRequest));
-    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${toHex(await requestHash.digest())}`;
-    const hmac = new sha256(await this.signingKey(state, shortDate, region, service));
-    hmac.update(toUint8Array(stringToSign));
-    const signature = toHex(await hmac.digest());
+    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+    const signingKey = this.signingKey(state, shortDate, region, service) ?? (await this.deriveSigningKey(state, shortDate, region, service));
+    const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
 
     // formatUrl's order: the query sorted by name, the signature in its place.
     encoded.push([SIGNATURE_QUERY_PARAM, `${SIGNATURE_QUERY_PARAM}=${signature}`]);
@@ -202,15 +198,15 @@ export class Signer {
     }
   }
 
-  /** The SigV4 signing key of the day, region and service, derived once (getSigningKey would hash the credentials on every call). */
-  private async signingKey(state: SigningState, shortDate: string, region: string, service: string): Promise<Uint8Array> {
-    const name = `${shortDate}/${region}/${service}`;
-    let key = state.signingKeys.get(name);
-    if (!key) {
-      key = await getSigningKey(this.client.config.sha256, state.credentials, shortDate, region, service);
-      if (!state.signingKeys.keys().next().value?.startsWith(shortDate)) state.signingKeys.clear(); // yesterday's keys
-      state.signingKeys.set(name, key);
-    }
+  /** The SigV4 signing key of the day, region and service, if derived already (getSigningKey would hash the credentials on every call). */
+  private signingKey(state: SigningState, shortDate: string, region: string, service: string): Uint8Array | undefined {
+    return state.signingKeys.get(`${shortDate}/${region}/${service}`);
+  }
+
+  private async deriveSigningKey(state: SigningState, shortDate: string, region: string, service: string): Promise<Uint8Array> {
+    const key = await getSigningKey(this.client.config.sha256, state.credentials, shortDate, region, service);
+    if (!state.signingKeys.keys().next().value?.startsWith(shortDate)) state.signingKeys.clear(); // yesterday's keys
+    state.signingKeys.set(`${shortDate}/${region}/${service}`, key);
     return key;
   }
 

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { AppError } from '../../errors/app-error.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
 import { parseUploadKey, type UploadKeyParts } from '../../signing/object-keys.ts';
+import type { ShareService } from '../../shares/share-service.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
@@ -14,22 +15,26 @@ function uploadKeyParts(key: string): UploadKeyParts {
   return parts;
 }
 
-export function fileRoutes(storage: Storage, store: UploadsStore): Router {
+/** Mounted at /files. */
+export function fileRoutes(storage: Storage, store: UploadsStore, shares: ShareService): Router {
   const router = Router();
 
-  router.get('/files', async (req, res) => {
+  router.get('/', async (req, res) => {
     const query = FileListQuery.parse(req.query);
     const page: FilePage = await store.list(query);
     res.json(page);
   });
 
-  router.delete('/files/:key', async (req, res) => {
+  router.delete('/:key', async (req, res) => {
     uploadKeyParts(req.params.key);
+    // Its share links go first: if deleting the file then fails, the links are gone already, as the
+    // owner asked for the file to stop being shared.
+    await shares.deleteForFile(req.params.key);
     await store.delete(req.params.key);
     res.status(204).end();
   });
 
-  router.post('/files/:key/link', async (req, res) => {
+  router.post('/:key/link', async (req, res) => {
     const { name, contentType } = uploadKeyParts(req.params.key);
     const { expiresIn } = LinkRequest.parse(req.body);
     // No HeadObject first: signing needs no storage round trip, and a link to a missing object

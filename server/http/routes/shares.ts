@@ -1,7 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import { AppError } from '../../errors/app-error.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
-import { clientKey, PasswordAttempts } from '../../shares/rate-limiter.ts';
 import { S3ShareStore } from '../../shares/s3-share-store.ts';
 import {
   gonePage,
@@ -17,6 +16,7 @@ import { signDownloadLink } from '../../signing/download-links.ts';
 import { parseUploadKey, type UploadKeyParts } from '../../signing/object-keys.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ShareRequest, type ShareLink, type ShareList } from '../contract.ts';
+import { clientKey, PasswordAttempts } from '../rate-limiter.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
 export function createShareService(storage: Storage): ShareService {
@@ -43,13 +43,6 @@ function uploadKeyParts(key: string): UploadKeyParts {
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). */
 export function shareApiRoutes(service: ShareService): Router {
   const router = Router();
-
-  // Deleting a file deletes its share links first; the files router then deletes the file itself.
-  // If that then fails, the links are gone already: the owner asked for the file to stop being shared.
-  router.delete('/files/:key', async (req, _res, next) => {
-    if (parseUploadKey(req.params.key)) await service.deleteForFile(req.params.key);
-    next();
-  });
 
   router.post('/files/:key/shares', async (req, res) => {
     const parts = uploadKeyParts(req.params.key);

@@ -10,11 +10,12 @@ import { storageUnavailable } from '../../storage/storage-errors.ts';
 import { isTypeAccepted, UploadRequest, type UploadPolicy } from '../contract.ts';
 import { formatBytes } from '../format-bytes.ts';
 
+/** Mounted at /uploads. */
 export function uploadRoutes(config: Config, storage: Storage): Router {
   const { maxBytes, expiresSeconds } = config.uploads;
   const router = Router();
 
-  router.post('/uploads', async (req, res) => {
+  router.post('/', async (req, res) => {
     const request = UploadRequest.parse(req.body);
     const contentType = normalizeContentType(request.type || 'application/octet-stream');
     if (!contentType) {

@@ -1,10 +1,10 @@
 /**
- * Counts failures per key in fixed windows, in this process's memory: each Postbox instance counts
+ * Counts tries per key (requests, wrong passwords) in fixed windows, in this process's memory: each Postbox instance counts
  * on its own, so behind a load balancer of n instances a client gets up to n times the limit (use
  * sticky sessions or a shared store if that matters). Memory is bounded: expired windows are swept,
  * and past `maxKeys` the oldest windows are dropped first.
  */
-export class FailureLimiter {
+export class FixedWindowLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private lastSweep = 0;
 
@@ -78,12 +78,12 @@ export function clientKey(ip: string | undefined): string {
  * failures per link in each window (the per-link limit stops guessing spread over many addresses).
  */
 export class PasswordAttempts {
-  private readonly byClient: FailureLimiter;
-  private readonly byLink: FailureLimiter;
+  private readonly byClient: FixedWindowLimiter;
+  private readonly byLink: FixedWindowLimiter;
 
   constructor(options: { perClient: number; perLink: number; windowMs: number; now?: () => number }) {
-    this.byClient = new FailureLimiter({ limit: options.perClient, windowMs: options.windowMs, now: options.now });
-    this.byLink = new FailureLimiter({ limit: options.perLink, windowMs: options.windowMs, now: options.now });
+    this.byClient = new FixedWindowLimiter({ limit: options.perClient, windowMs: options.windowMs, now: options.now });
+    this.byLink = new FixedWindowLimiter({ limit: options.perLink, windowMs: options.windowMs, now: options.now });
   }
 
   /**

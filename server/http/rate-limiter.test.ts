@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { clientKey, FailureLimiter, PasswordAttempts } from './rate-limiter.ts';
+import { clientKey, FixedWindowLimiter, PasswordAttempts } from './rate-limiter.ts';
 
-describe('FailureLimiter', () => {
+describe('FixedWindowLimiter', () => {
   it('locks a key after the limit until its window ends, and says how long', () => {
     let now = 1_000_000;
-    const limiter = new FailureLimiter({ limit: 3, windowMs: 60_000, now: () => now });
+    const limiter = new FixedWindowLimiter({ limit: 3, windowMs: 60_000, now: () => now });
     for (let i = 0; i < 3; i++) {
       expect(limiter.retryAfter('a')).toBe(0);
       limiter.hit('a');
@@ -18,7 +18,7 @@ describe('FailureLimiter', () => {
   });
 
   it('forgets tries that were taken back', () => {
-    const limiter = new FailureLimiter({ limit: 2, windowMs: 60_000 });
+    const limiter = new FixedWindowLimiter({ limit: 2, windowMs: 60_000 });
     for (let i = 0; i < 10; i++) {
       limiter.hit('a');
       limiter.undo('a');
@@ -27,7 +27,7 @@ describe('FailureLimiter', () => {
   });
 
   it('keeps its memory bounded', () => {
-    const limiter = new FailureLimiter({ limit: 1, windowMs: 60_000, maxKeys: 100 });
+    const limiter = new FixedWindowLimiter({ limit: 1, windowMs: 60_000, maxKeys: 100 });
     for (let i = 0; i < 1000; i++) limiter.hit(`k${i}`);
     expect(limiter.retryAfter('k999')).toBeGreaterThan(0);
     expect(limiter.retryAfter('k0')).toBe(0); // dropped, oldest first

@@ -4,15 +4,15 @@ import type { ErrorBody } from '../http/contract.ts';
 import { AppError } from './app-error.ts';
 
 /**
- * Errors from Express and its body parser (bad JSON, too large, bad encoding or charset, a path
- * that does not decode) carry a 4xx `status`: the client's fault, never a 500.
+ * Errors from Express (a path that does not decode) and from body-parser on the share pages' form
+ * (too large, too many fields, a charset or encoding it does not read) carry a 4xx `status`: the
+ * client's fault, never a 500. The API's own body reader throws AppErrors.
  */
 function fromHttpError(err: unknown): AppError | undefined {
-  const { status, type } = (err ?? {}) as { status?: unknown; type?: unknown };
+  const { status } = (err ?? {}) as { status?: unknown };
   if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
-  if (type === 'entity.parse.failed') return new AppError('invalid_json', 'The request body is not valid JSON.');
   if (status === 413) return new AppError('body_too_large', 'The request body is too large.');
-  if (status === 415) return new AppError('json_required', 'Send the request body as UTF-8 application/json.');
+  if (status === 415) return new AppError('json_required', 'The request body is in a type, charset or encoding not read here.');
   return new AppError('invalid_request', 'The request could not be read.');
 }
 

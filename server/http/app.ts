@@ -53,7 +53,8 @@ export function createApp(deps: AppDeps) {
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
-  // Routers under their own prefix: a request walks only the routes that can match it.
+  // Routers under their own prefix, so that other requests skip their routes (share routes span
+  // /files/:key/shares and /shares, so they come last).
   apiRouter.use('/uploads', uploadRoutes(config, storage));
   apiRouter.use('/multipart-uploads', multipartRoutes(config, storage));
   apiRouter.use('/files', fileRoutes(storage, store, shares));

@@ -7,19 +7,25 @@ import { AppError } from '../errors/app-error.ts';
  * A request without a body passes with `req.body` undefined.
  *
  * It replaces requireJsonBody + express.json(): body-parser, raw-body, iconv-lite and type-is cost
- * ~40 µs of CPU on every signing request here, over a tenth of what signing adds to a request
- * (npm run bench); reading a few hundred bytes of JSON needs two listeners and a JSON.parse.
+ * ~50 µs of CPU on every signing request here, a fifth of what signing adds to a request
+ * (npm run bench); reading a few hundred bytes of JSON needs three listeners and a JSON.parse.
  */
 export function jsonBody(limitBytes: number): RequestHandler {
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const { headers } = req;
     const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
     if (headers['transfer-encoding'] === undefined && !declared) return next();
-    const encoding = headers['content-encoding']?.toLowerCase();
-    if (!isUtf8Json(headers['content-type']) || (encoding !== undefined && encoding !== 'identity')) {
+    const encoding = headers['content-encoding']?.trim().toLowerCase();
+    if (!isUtf8Json(headers['content-type']) || (encoding && encoding !== 'identity')) {
       return next(new AppError('json_required', 'Send the request body as UTF-8 application/json.'));
     }
-    if (declared !== undefined && declared > limitBytes) return next(tooLarge());
+    if (req.destroyed) return next(new AppError('invalid_request', 'The request could not be read.'));
+    // Past the limit the connection closes after the answer: Node would otherwise read and discard
+    // whatever the client still sends, up to its request timeout.
+    if (declared !== undefined && declared > limitBytes) {
+      res.setHeader('Connection', 'close');
+      return next(tooLarge());
+    }
 
     const chunks: Buffer[] = [];
     let received = 0;
@@ -30,10 +36,14 @@ export function jsonBody(limitBytes: number): RequestHandler {
       next(error);
     };
     req.on('data', (chunk: Buffer) => {
-      if (settled) return; // past the limit: the rest drains unread
+      if (settled) return; // past the limit: the rest is ignored until the connection closes
       received += chunk.length;
-      if (received > limitBytes) settle(tooLarge());
-      else chunks.push(chunk);
+      if (received > limitBytes) {
+        res.setHeader('Connection', 'close');
+        settle(tooLarge());
+      } else {
+        chunks.push(chunk);
+      }
     });
     req.on('end', () => {
       if (settled) return;

@@ -32,6 +32,24 @@ describe('FixedWindowLimiter', () => {
     expect(limiter.retryAfter('k999')).toBeGreaterThan(0);
     expect(limiter.retryAfter('k0')).toBe(0); // dropped, oldest first
   });
+
+  it('drops expired windows first, and when still full the oldest tenth at once', () => {
+    let now = 0;
+    const limiter = new FixedWindowLimiter({ limit: 1, windowMs: 60_000, maxKeys: 100, now: () => now });
+    for (let i = 0; i < 50; i++) limiter.hit(`old${i}`);
+    now = 30_000;
+    for (let i = 0; i < 50; i++) limiter.hit(`new${i}`);
+    now = 61_000; // the old windows have ended, the new ones have not
+    limiter.hit('late');
+    expect(limiter.retryAfter('new0')).toBeGreaterThan(0); // live windows are kept
+    for (let i = 1; i < 50; i++) limiter.hit(`later${i}`);
+    // Full again (50 new, late, 49 later): the ten oldest go at once, the rest stay locked.
+    limiter.hit('last');
+    expect(limiter.retryAfter('new0')).toBe(0);
+    expect(limiter.retryAfter('new9')).toBe(0);
+    expect(limiter.retryAfter('new10')).toBeGreaterThan(0);
+    expect(limiter.retryAfter('last')).toBeGreaterThan(0);
+  });
 });
 
 describe('PasswordAttempts', () => {

@@ -1,8 +1,9 @@
 /**
- * Counts tries per key (requests, wrong passwords) in fixed windows, in this process's memory: each Postbox instance counts
- * on its own, so behind a load balancer of n instances a client gets up to n times the limit (use
- * sticky sessions or a shared store if that matters). Memory is bounded: expired windows are swept,
- * and past `maxKeys` the oldest windows are dropped first.
+ * Counts tries per key (requests, wrong passwords) in fixed windows, in this process's memory:
+ * each Postbox instance counts on its own, so behind a load balancer of n instances a client gets
+ * up to n times the limit (use sticky sessions or a shared store if that matters). Memory is
+ * bounded: expired windows are swept, and at `maxKeys` the oldest tenth is dropped at once (their
+ * clients start a new window).
  */
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
@@ -45,13 +46,18 @@ export class FixedWindowLimiter {
 
   private sweep(now: number): void {
     const maxKeys = this.options.maxKeys ?? 100_000;
-    if (now - this.lastSweep > 60_000 || this.windows.size >= maxKeys) {
-      this.lastSweep = now;
-      for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+    if (now - this.lastSweep <= 60_000 && this.windows.size < maxKeys) return;
+    this.lastSweep = now;
+    // The map is in order of window start (hit() re-inserts a new window last), so the expired
+    // windows come first and the sweep stops at the first live one.
+    for (const [key, window] of this.windows) {
+      if (window.resetAt > now) break;
+      this.windows.delete(key);
     }
-    // Still full: drop the oldest windows (Map iterates in insertion order).
+    // Still full: drop the oldest tenth at once, so that every new key does not come back here.
+    let drop = this.windows.size >= maxKeys ? Math.max(1, Math.floor(maxKeys / 10)) : 0;
     for (const key of this.windows.keys()) {
-      if (this.windows.size < maxKeys) break;
+      if (drop-- <= 0) break;
       this.windows.delete(key);
     }
   }

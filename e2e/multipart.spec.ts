@@ -84,7 +84,9 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
   await expect(upload).toContainText(/\d+% · [\d.]+ MiB of 256 MiB · [\d.]+ (MiB|KiB)\/s · .+ left/, { timeout: 30_000 });
   await expect.poll(() => percentOf(page, name), { timeout: 60_000 }).toBeGreaterThanOrEqual(35);
   await snap(page, testInfo, '01-uploading');
-  expect(failedOnce()).toBe(true);
+  // Seen failing once in ~10 CI runs (part 2's first PUT never reached the route handler); the
+  // message says which part PUTs the page had sent by then.
+  expect(failedOnce(), `part PUTs sent so far: ${[...sent].sort((a, b) => Number(a) - Number(b)).join(', ')}`).toBe(true);
 
   // Reload mid-way: the in-flight parts are lost, the finished ones stay on storage.
   await unthrottle();

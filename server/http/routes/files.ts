@@ -1,19 +1,11 @@
 import { Router } from 'express';
-import { AppError } from '../../errors/app-error.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
-import { parseUploadKey, type UploadKeyParts } from '../../signing/object-keys.ts';
 import type { ShareService } from '../../shares/share-service.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
 import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../contract.ts';
-
-/** Only keys the server made can be signed or deleted: nothing else in the bucket is reachable. */
-function uploadKeyParts(key: string): UploadKeyParts {
-  const parts = parseUploadKey(key);
-  if (!parts) throw new AppError('invalid_request', 'That is not the key of an uploaded file.');
-  return parts;
-}
+import { requireUploadKey } from '../upload-key.ts';
 
 /** Mounted at /files. */
 export function fileRoutes(storage: Storage, store: UploadsStore, shares: ShareService): Router {
@@ -26,7 +18,7 @@ export function fileRoutes(storage: Storage, store: UploadsStore, shares: ShareS
   });
 
   router.delete('/:key', async (req, res) => {
-    uploadKeyParts(req.params.key);
+    requireUploadKey(req.params.key);
     // Its share links go first: if deleting the file then fails, the links are gone already, as the
     // owner asked for the file to stop being shared.
     await shares.deleteForFile(req.params.key);
@@ -35,7 +27,7 @@ export function fileRoutes(storage: Storage, store: UploadsStore, shares: ShareS
   });
 
   router.post('/:key/link', async (req, res) => {
-    const { name, contentType } = uploadKeyParts(req.params.key);
+    const { name, contentType } = requireUploadKey(req.params.key);
     const { expiresIn } = LinkRequest.parse(req.body);
     // No HeadObject first: signing needs no storage round trip, and a link to a missing object
     // gets S3's own 404 NoSuchKey when it is used (as it would if the file were deleted later).

@@ -3,7 +3,7 @@ import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { servedContentType } from '../../signing/content-types.ts';
 import { attachmentDisposition, sanitizeFilename } from '../../signing/filenames.ts';
-import { newUploadKey, normalizeContentType, parseUploadKey } from '../../signing/object-keys.ts';
+import { newUploadKey, normalizeContentType } from '../../signing/object-keys.ts';
 import { MultipartStore } from '../../storage/multipart-store.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
@@ -23,14 +23,10 @@ import {
   type UploadedParts,
 } from '../contract.ts';
 import { formatBytes } from '../format-bytes.ts';
+import { requireUploadKey } from '../upload-key.ts';
 
 /** Part URLs live at most this long; the browser asks for fresh ones when they expire. */
 const PART_URL_MAX_SECONDS = 3600;
-
-/** Only keys the server made can be signed, completed or aborted. */
-function requireUploadKey(key: string): void {
-  if (!parseUploadKey(key)) throw new AppError('invalid_request', 'That is not the key of an upload.');
-}
 
 const unquote = (etag: string) => etag.replace(/"/g, '');
 

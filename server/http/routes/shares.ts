@@ -13,10 +13,10 @@ import {
 } from '../../shares/share-pages.ts';
 import { ShareService, type Downloaded, type Opened } from '../../shares/share-service.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
-import { parseUploadKey, type UploadKeyParts } from '../../signing/object-keys.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ShareRequest, type ShareLink, type ShareList } from '../contract.ts';
 import { clientKey, PasswordAttempts } from '../rate-limiter.ts';
+import { requireUploadKey } from '../upload-key.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
 export function createShareService(storage: Storage): ShareService {
@@ -33,19 +33,12 @@ export const PASSWORD_TRIES = { perClient: 10, perLink: 30, windowMs: 15 * 60_00
 /** Where this Postbox is reached, as the request says (Host; X-Forwarded-Proto when TRUST_PROXY allows). */
 const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
 
-/** Only keys the server made can be shared: nothing else in the bucket (shares/ included) is reachable. */
-function uploadKeyParts(key: string): UploadKeyParts {
-  const parts = parseUploadKey(key);
-  if (!parts) throw new AppError('invalid_request', 'That is not the key of an uploaded file.');
-  return parts;
-}
-
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). */
 export function shareApiRoutes(service: ShareService): Router {
   const router = Router();
 
   router.post('/files/:key/shares', async (req, res) => {
-    const parts = uploadKeyParts(req.params.key);
+    const parts = requireUploadKey(req.params.key);
     const request = ShareRequest.parse(req.body);
     const share = await service.create(req.params.key, parts, request);
     const link: ShareLink = service.toLink(share, origin(req));
@@ -53,7 +46,7 @@ export function shareApiRoutes(service: ShareService): Router {
   });
 
   router.get('/files/:key/shares', async (req, res) => {
-    uploadKeyParts(req.params.key);
+    requireUploadKey(req.params.key);
     const shares = await service.list(req.params.key);
     const list: ShareList = { shares: shares.map((share) => service.toLink(share, origin(req))) };
     res.json(list);

@@ -1,0 +1,12 @@
+import { AppError } from '../errors/app-error.ts';
+import { parseUploadKey, type UploadKeyParts } from '../signing/object-keys.ts';
+
+/**
+ * A key from a request's path or body. Only keys the server made can be signed, shared, completed
+ * or deleted, so nothing else in the bucket (shares/ included) is reachable: anything else is 400.
+ */
+export function requireUploadKey(key: string): UploadKeyParts {
+  const parts = parseUploadKey(key);
+  if (!parts) throw new AppError('invalid_request', 'That is not the key of an uploaded file.');
+  return parts;
+}

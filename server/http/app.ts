@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   // Share links (/s/:id) are public pages: the link is the permission.
-  app.use(sharePageRoutes(shares, { storageOrigin: deps.storageOrigin }));
+  app.use(sharePageRoutes(shares, { storageOrigin: deps.storageOrigin, opensPerMinute: config.rateLimitPerMinute }));
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));

@@ -318,6 +318,34 @@ describe('password-protected links', () => {
   });
 });
 
+describe('opening share pages', () => {
+  it('is limited per client: past RATE_LIMIT_PER_MINUTE opens, 429 with Retry-After and a page that says to wait', async () => {
+    const limited = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '4' });
+    try {
+      const policy = await upload('popular.txt', Buffer.from('popular'), 'text/plain', limited);
+      const link = await share(policy.key, {}, limited);
+      const guessed = `${limited.url}/s/AAAAAAAAAAAAAAAAAAAAAA`;
+      // Guessed ids count too: walking through them is what the limit is for.
+      const statuses = [await visit(link.url), await visit(guessed), await visit(link.url, { method: 'HEAD' }), await submit(link.url)].map((r) => r.status);
+      expect(statuses).toEqual([200, 404, 200, 303]);
+
+      const paused = await visit(link.url);
+      expect(paused.status).toBe(429);
+      expect(paused.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(Number(paused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(paused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect(paused.body).toContain('Too many requests from your address');
+      expect(paused.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect((await submit(link.url)).status).toBe(429);
+      expect((await visit(guessed)).status).toBe(429);
+      // The paused opens did not reach storage: the one download went through, nothing more.
+      expect((await listShares(policy.key, limited))[0]!.downloads).toBe(1);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('the records are out of reach of uploads and of the file API', () => {
   it('never signs an upload key outside uploads/, whatever the name', async () => {
     for (const name of ['../shares/links/AAAAAAAAAAAAAAAAAAAAAA.json', 'shares/links/x.json', '..']) {

@@ -170,6 +170,11 @@ export function tooManyTriesPage(retryAfterSeconds: number): string {
   return message('info', 'Too many wrong passwords', `To protect this file, password tries are paused. Wait ${wait}, then try again.`);
 }
 
+export function tooManyOpensPage(retryAfterSeconds: number): string {
+  const wait = retryAfterSeconds >= 60 ? 'a minute' : retryAfterSeconds <= 1 ? 'a second' : `${retryAfterSeconds} seconds`;
+  return message('info', 'Too many requests from your address', `Postbox has paused opening links from your address for a short while. Wait ${wait}, then reload this page.`);
+}
+
 export const unavailablePage = () =>
   message('info', 'Postbox cannot reach its storage right now', 'Nothing is wrong with your link. Try again in a moment.');
 

@@ -8,6 +8,7 @@ import {
   missingPage,
   pageCsp,
   sharePage,
+  tooManyOpensPage,
   tooManyTriesPage,
   unavailablePage,
 } from '../../shares/share-pages.ts';
@@ -15,7 +16,7 @@ import { ShareService, type Downloaded, type Opened } from '../../shares/share-s
 import { signDownloadLink } from '../../signing/download-links.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ShareRequest, type ShareLink, type ShareList } from '../contract.ts';
-import { clientKey, PasswordAttempts } from '../rate-limiter.ts';
+import { clientKey, FixedWindowLimiter, PasswordAttempts } from '../rate-limiter.ts';
 import { requireUploadKey } from '../upload-key.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
@@ -66,20 +67,35 @@ export function shareApiRoutes(service: ShareService): Router {
  * with `password` in a urlencoded body when the link has one. Downloads are redirects to a
  * presigned GET that lives 60 s; no file byte passes through Postbox.
  */
-export function sharePageRoutes(service: ShareService, options: { storageOrigin: string; attempts?: PasswordAttempts }): Router {
+export function sharePageRoutes(
+  service: ShareService,
+  options: { storageOrigin: string; opensPerMinute: number; attempts?: PasswordAttempts },
+): Router {
   const attempts = options.attempts ?? new PasswordAttempts(PASSWORD_TRIES);
+  // Every open reads the link's record from storage: one client must not turn that into a flood
+  // (or walk through guessed ids at storage's expense).
+  const opens = options.opensPerMinute > 0 ? new FixedWindowLimiter({ limit: options.opensPerMinute, windowMs: 60_000 }) : undefined;
   const csp = pageCsp(options.storageOrigin);
   const router = Router();
 
-  router.use('/s/:id', (_req, res, next) => {
+  const html = (res: Response, status: number, body: string) => res.status(status).type('html').send(body);
+
+  router.use('/s/:id', (req, res, next) => {
     res.setHeader('Content-Security-Policy', csp);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Robots-Tag', 'noindex, nofollow');
+    if (opens) {
+      const client = clientKey(req.ip);
+      const wait = opens.retryAfter(client);
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        return void html(res, 429, tooManyOpensPage(wait));
+      }
+      opens.hit(client);
+    }
     next();
   });
-
-  const html = (res: Response, status: number, body: string) => res.status(status).type('html').send(body);
 
   /** Answers a link that does not work, or the download; false when the caller should show the page. */
   const answer = (res: Response, result: Opened | Downloaded, redirectStatus: 302 | 303): boolean => {

@@ -75,6 +75,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MULTIPART_PART_BYTES: String(4 * 1024 ** 2) })).toThrow(/MULTIPART_PART_BYTES/);
   });
 
+  it('reads PUBLIC_URL as an origin, which the embedded bucket also lets upload', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://Postbox.Example.com/' });
+    expect(config.publicUrl).toBe('https://postbox.example.com');
+    expect(config.storage.mode === 'embedded' && config.storage.corsOrigins).toEqual(['http://127.0.0.1:8080', 'http://localhost:8080', 'https://postbox.example.com']);
+    expect(loadConfig({ PUBLIC_URL: 'http://files.example:8443' }).publicUrl).toBe('http://files.example:8443');
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    for (const bad of ['https://postbox.example.com/app', 'https://postbox.example.com/?x=1', 'ftp://postbox.example.com', 'postbox.example.com']) {
+      expect(problemsOf({ PUBLIC_URL: bad })[0]).toMatch(/^PUBLIC_URL: expected/);
+    }
+  });
+
   it('reads allowed types as a lower-cased list', () => {
     expect(loadConfig({ ALLOWED_TYPES: 'Image/*, application/pdf' }).uploads.allowedTypes).toEqual(['image/*', 'application/pdf']);
   });

@@ -40,6 +40,11 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   POSTBOX_DATA_DIR: text().default('./data'),
   EMBEDDED_S3_PORT: int(0, 65535).default(8081),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .refine((u) => /^https?:\/\/[^/?#]+\/?$/i.test(u), { error: 'expected an origin such as https://postbox.example.com (no path, query or fragment)' })
+    .transform((u) => new URL(u).origin)
+    .optional(),
   APP_ORIGINS: list()
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected comma-separated http(s) origins' })))
     .optional(),
@@ -106,6 +111,11 @@ export type StorageConfig =
 export interface Config {
   host: string;
   port: number;
+  /**
+   * The origin people reach Postbox at, where share links point. Unset: each request's own (its
+   * Host, or X-Forwarded-Host/Proto when TRUST_PROXY believes them).
+   */
+  publicUrl?: string;
   /** Express's `trust proxy`: whose X-Forwarded-* headers to believe (client IPs for rate limits). */
   trustProxy: boolean | number | string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -197,7 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         region: e.S3_REGION,
         port: e.EMBEDDED_S3_PORT,
         dataDir: path.resolve(e.POSTBOX_DATA_DIR),
-        corsOrigins: e.APP_ORIGINS ?? defaultAppOrigins(e.HOST, e.PORT),
+        corsOrigins: e.APP_ORIGINS ?? [...defaultAppOrigins(e.HOST, e.PORT), ...(e.PUBLIC_URL ? [e.PUBLIC_URL] : [])],
       };
 
   const trustProxy = /^(true|false)$/i.test(e.TRUST_PROXY)
@@ -209,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     host: e.HOST,
     port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
     trustProxy,
     logLevel: e.LOG_LEVEL,
     storage,

@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps) {
   app.use(securityHeaders(deps.storageOrigin));
 
   const apiRouter = express.Router();
-  apiRouter.use(sameOriginOnly(), jsonBody(16 * 1024));
+  apiRouter.use(sameOriginOnly(config.publicUrl ? [config.publicUrl] : []), jsonBody(16 * 1024));
   // Open to anyone: whether storage is up, the upload limits, signing in.
   apiRouter.use(statusRoutes(config, storage, store));
   apiRouter.use('/session', sessionRoutes(access));
@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps) {
   apiRouter.use('/uploads', uploadRoutes(config, storage));
   apiRouter.use('/multipart-uploads', multipartRoutes(config, storage));
   apiRouter.use('/files', fileRoutes(storage, store, shares));
-  apiRouter.use(shareApiRoutes(shares));
+  apiRouter.use(shareApiRoutes(shares, config.publicUrl));
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   // Share links (/s/:id) are public pages: the link is the permission.

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { AppError } from '../errors/app-error.ts';
 import { clientKey, FixedWindowLimiter } from './rate-limiter.ts';
+import { requestOrigin } from './request-origin.ts';
 
 /**
  * Security headers. The Content-Security-Policy lets the page talk to exactly one other origin,
@@ -42,7 +43,7 @@ export function sameOriginOnly(extraOrigins: readonly string[] = []): RequestHan
     if (!UNSAFE_METHODS.has(req.method)) return next();
     const site = req.headers['sec-fetch-site'];
     const origin = req.headers.origin;
-    const crossSite = site !== undefined ? site !== 'same-origin' && site !== 'none' : origin !== undefined && origin !== `${req.protocol}://${req.get('host')}`;
+    const crossSite = site !== undefined ? site !== 'same-origin' && site !== 'none' : origin !== undefined && origin !== requestOrigin(req);
     if (crossSite && !(origin && extraOrigins.includes(origin))) {
       return next(new AppError('forbidden', 'Requests that change things must come from the Postbox page itself.'));
     }

@@ -318,6 +318,39 @@ describe('password-protected links', () => {
   });
 });
 
+describe('where share links point', () => {
+  it('at PUBLIC_URL when it is set, whatever Host the request came with; the API accepts that origin', async () => {
+    const behindProxy = await startTestPostbox({ PUBLIC_URL: 'https://postbox.example.com', RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const policy = await upload('proxied.txt', Buffer.from('proxied'), 'text/plain', behindProxy);
+      const created = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, { origin: 'https://postbox.example.com' });
+      expect(created.status).toBe(201);
+      expect(created.body.url).toBe(`https://postbox.example.com/s/${created.body.id}`);
+      expect((await listShares(policy.key, behindProxy))[0]!.url).toBe(created.body.url);
+      // The page itself is still served under any Host.
+      expect((await visit(`${behindProxy.url}/s/${created.body.id}`)).status).toBe(200);
+    } finally {
+      await behindProxy.stop();
+    }
+  });
+
+  it("at the request's own origin otherwise: X-Forwarded-Host/Proto only when TRUST_PROXY believes the sender", async () => {
+    const policy = await upload('forwarded.txt', Buffer.from('forwarded'));
+    const forwarded = { 'x-forwarded-host': 'files.example.org', 'x-forwarded-proto': 'https' };
+    const untrusted = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, forwarded);
+    expect(untrusted.body.url).toBe(`${app.url}/s/${untrusted.body.id}`);
+
+    const trusting = await startTestPostbox({ TRUST_PROXY: 'loopback', RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const other = await upload('forwarded.txt', Buffer.from('forwarded'), 'text/plain', trusting);
+      const trusted = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, forwarded);
+      expect(trusted.body.url).toBe(`https://files.example.org/s/${trusted.body.id}`);
+    } finally {
+      await trusting.stop();
+    }
+  });
+});
+
 describe('opening share pages', () => {
   it('is limited per client: past RATE_LIMIT_PER_MINUTE opens, 429 with Retry-After and a page that says to wait', async () => {
     const limited = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '4' });

@@ -17,6 +17,7 @@ import { signDownloadLink } from '../../signing/download-links.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ShareRequest, type ShareLink, type ShareList } from '../contract.ts';
 import { clientKey, FixedWindowLimiter, PasswordAttempts } from '../rate-limiter.ts';
+import { requestOrigin } from '../request-origin.ts';
 import { requireUploadKey } from '../upload-key.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
@@ -31,12 +32,10 @@ export function createShareService(storage: Storage): ShareService {
 /** Wrong passwords allowed per client address and per link in each window, before 429. */
 export const PASSWORD_TRIES = { perClient: 10, perLink: 30, windowMs: 15 * 60_000 };
 
-/** Where this Postbox is reached, as the request says (Host; X-Forwarded-Proto when TRUST_PROXY allows). */
-const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
-
-/** The JSON API, mounted inside /api (behind sign-in and the same-origin check). */
-export function shareApiRoutes(service: ShareService): Router {
+/** The JSON API, mounted inside /api (behind sign-in and the same-origin check). Links point at `publicUrl`, or at the request's own origin. */
+export function shareApiRoutes(service: ShareService, publicUrl: string | undefined): Router {
   const router = Router();
+  const origin = (req: Request) => publicUrl ?? requestOrigin(req);
 
   router.post('/files/:key/shares', async (req, res) => {
     const parts = requireUploadKey(req.params.key);

@@ -173,10 +173,13 @@ describe('POST policies equal createPresignedPost', () => {
         { Bucket: 'postbox', Key: 'plain.txt' },
         { Bucket: 'postbox', Key: 'uploads/${filename}', Conditions: [['starts-with', '$Content-Type', 'image/'], { acl: 'private' }], Fields: { acl: 'private' } },
         { Bucket: 'postbox', Key: 'k', Conditions: [['eq', '$x-amz-meta-n', '1'], ['eq', '$x-amz-meta-n', '1'], { bucket: 'postbox' }] },
+        // Field names are copied as they are, even one that plain assignment would take for the prototype.
+        { Bucket: 'postbox', Key: 'k', Fields: JSON.parse('{"__proto__":"odd","x-amz-meta-\\"q\\"":"é \\u2028 \\ud800 \\\\"}') as Record<string, string> },
       ]) {
         const expected = await createPresignedPost(client, { ...input, Conditions: input.Conditions as never, Expires: 60 });
         const actual = await signer.presignPost({ bucket: input.Bucket, key: input.Key, conditions: input.Conditions, fields: input.Fields, expiresIn: 60 });
         expect({ url: actual.url, fields: actual.fields }).toEqual(expected);
+        expect(Object.keys(actual.fields)).toEqual(Object.keys(expected.fields));
         expect(actual.expiration).toEqual(new Date(NOW.getTime() - 90_000 + 60_000));
       }
     } finally {

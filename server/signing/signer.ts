@@ -76,9 +76,10 @@ export class Signer {
 
     const now = new Date(Date.now() + systemClockOffset);
     const { longDate, shortDate } = signingDates(now);
-    // Object.assign and assignments rather than a spread literal, and below each condition's text
-    // without a throwaway object: together they halved this method's cost on Node 20 (33–45 → 17–25 µs).
-    const fields: Record<string, string> = Object.assign({}, input.fields);
+    // Object.assign rather than a spread literal, and below each condition's text without a
+    // throwaway object: together they halved this method's cost on Node 20 (33–45 → 17–25 µs). The
+    // copy has no prototype, so that a field named __proto__ stays a field, as createPresignedPost keeps it.
+    const fields: Record<string, string> = Object.assign(Object.create(null), input.fields);
     fields.bucket = input.bucket;
     fields['X-Amz-Algorithm'] = ALGORITHM_IDENTIFIER;
     fields['X-Amz-Credential'] = `${state.credentials.accessKeyId}/${createScope(shortDate, state.region, 's3')}`;

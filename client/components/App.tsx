@@ -30,7 +30,7 @@ function SignOut() {
 
 function Workspace() {
   const settings = useUploadSettings();
-  const { uploads, add, cancel, pause, retry, dismiss, registerForm } = useUploads(settings.data);
+  const { uploads, add, cancel, pause, retry, dismiss, registerForm } = useUploads();
   return (
     <>
       <section className="card">

@@ -1,9 +1,12 @@
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
 
+/** The server's upload settings: fixed while it runs. */
+export const uploadSettingsQuery = queryOptions({ queryKey: queryKeys.settings(), queryFn: postboxApi.settings, staleTime: Infinity });
+
 export function useUploadSettings() {
-  return useQuery({ queryKey: queryKeys.settings(), queryFn: postboxApi.settings, staleTime: Infinity });
+  return useQuery(uploadSettingsQuery);
 }
 
 /** Polled, so the page notices when storage goes away or comes back. */

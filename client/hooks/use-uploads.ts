@@ -8,6 +8,7 @@ import { abandonMultipart, uploadMultipart } from '../api/multipart-upload.ts';
 import { postForm } from '../api/post-form.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
+import { uploadSettingsQuery } from './status.ts';
 
 export type UploadPhase = 'rejected' | 'signing' | 'uploading' | 'done' | 'failed' | 'cancelled' | 'paused';
 
@@ -28,7 +29,8 @@ export interface Upload {
 
 type Action =
   | { type: 'added'; uploads: Upload[] }
-  | { type: 'signing'; id: string }
+  | { type: 'rejected'; id: string; error: ApiError }
+  | { type: 'signing'; id: string; multipart: boolean }
   | { type: 'signed'; id: string; policy: UploadPolicy }
   | { type: 'started'; id: string; loaded: number }
   | { type: 'progress'; id: string; loaded: number }
@@ -42,8 +44,10 @@ function reducer(uploads: Upload[], action: Action): Upload[] {
   return uploads.map((u) => {
     if (u.id !== action.id) return u;
     switch (action.type) {
+      case 'rejected':
+        return { ...u, phase: 'rejected', error: action.error };
       case 'signing':
-        return { ...u, phase: 'signing', loaded: 0, policy: undefined, error: undefined };
+        return { ...u, phase: 'signing', multipart: action.multipart, loaded: 0, policy: undefined, error: undefined };
       case 'signed':
         return { ...u, phase: 'uploading', policy: action.policy, startedAt: Date.now(), startLoaded: 0 };
       case 'started':
@@ -61,8 +65,7 @@ function reducer(uploads: Upload[], action: Action): Upload[] {
 }
 
 /** Refuses what the server would refuse anyway, before anything is sent. */
-function checkLocally(file: File, settings: UploadSettings | undefined): ApiError | undefined {
-  if (!settings) return undefined;
+function checkLocally(file: File, settings: UploadSettings): ApiError | undefined {
   if (file.size > settings.maxUploadBytes) {
     return new ApiError('file_too_large', `This file is too large: the limit is ${formatBytes(settings.maxUploadBytes)} per file.`);
   }
@@ -79,7 +82,7 @@ let nextId = 0;
  * then posted straight to storage with progress. Upload progress is page state, kept here;
  * the file list stays in TanStack Query and is invalidated when an upload lands.
  */
-export function useUploads(settings: UploadSettings | undefined) {
+export function useUploads() {
   const [uploads, dispatch] = useReducer(reducer, []);
   const uploadsRef = useRef(uploads);
   uploadsRef.current = uploads;
@@ -88,10 +91,10 @@ export function useUploads(settings: UploadSettings | undefined) {
   const controllers = useRef(new Map<string, AbortController>());
 
   const { mutate: upload } = useMutation({
-    mutationFn: async ({ id, file, multipart }: Upload) => {
+    mutationFn: async ({ upload: { id, file, multipart }, settings }: { upload: Upload; settings: UploadSettings }) => {
       const controller = new AbortController();
       controllers.current.set(id, controller);
-      if (multipart && settings) {
+      if (multipart) {
         await uploadMultipart(file, {
           concurrency: settings.multipartConcurrency,
           partBytes: settings.multipartPartBytes,
@@ -114,30 +117,48 @@ export function useUploads(settings: UploadSettings | undefined) {
         onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }),
       });
     },
-    onMutate: ({ id }) => dispatch({ type: 'signing', id }),
-    onSuccess: (_result, { id }) => {
+    onMutate: ({ upload: { id, multipart } }) => dispatch({ type: 'signing', id, multipart }),
+    onSuccess: (_result, { upload: { id } }) => {
       dispatch({ type: 'done', id });
       return queryClient.invalidateQueries({ queryKey: queryKeys.files.all() });
     },
-    onError: (error, { id }) => dispatch({ type: 'failed', id, error }),
-    onSettled: (_result, _error, { id, multipart }) => {
+    onError: (error, { upload: { id } }) => dispatch({ type: 'failed', id, error }),
+    onSettled: (_result, _error, { upload: { id, multipart } }) => {
       controllers.current.delete(id);
       // A big upload resumed and completed, or cancelled, may have been in the unfinished list.
       if (multipart) void queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() });
     },
   });
 
+  /**
+   * The settings decide what is refused here and which files go up in parts, so each start waits
+   * for them: a file chosen before they have loaded would otherwise go up as one POST, however big.
+   */
+  const start = useCallback(
+    (items: Upload[]) => {
+      queryClient.ensureQueryData(uploadSettingsQuery).then(
+        (settings) => {
+          for (const item of items) {
+            const error = checkLocally(item.file, settings);
+            if (error) dispatch({ type: 'rejected', id: item.id, error });
+            else upload({ upload: { ...item, multipart: item.file.size > settings.multipartThresholdBytes }, settings });
+          }
+        },
+        (error: unknown) => {
+          for (const item of items) dispatch({ type: 'failed', id: item.id, error });
+        },
+      );
+    },
+    [queryClient, upload],
+  );
+
   const add = useCallback(
     (files: File[]) => {
-      const added: Upload[] = files.map((file) => {
-        const error = checkLocally(file, settings);
-        const multipart = settings !== undefined && file.size > settings.multipartThresholdBytes;
-        return { id: `upload-${++nextId}`, file, phase: error ? 'rejected' : 'signing', loaded: 0, multipart, error };
-      });
+      const added: Upload[] = files.map((file) => ({ id: `upload-${++nextId}`, file, phase: 'signing', loaded: 0, multipart: false }));
       dispatch({ type: 'added', uploads: added });
-      for (const item of added) if (item.phase !== 'rejected') upload(item);
+      start(added);
     },
-    [settings, upload],
+    [start],
   );
 
   const cancel = useCallback((id: string) => {
@@ -155,7 +176,7 @@ export function useUploads(settings: UploadSettings | undefined) {
   }, []);
   /** Multipart only: stops sending and keeps what storage has; Resume (retry) continues from there. */
   const pause = useCallback((id: string) => controllers.current.get(id)?.abort('pause'), []);
-  const retry = useCallback((item: Upload) => upload(item), [upload]);
+  const retry = useCallback((item: Upload) => start([item]), [start]);
   const dismiss = useCallback((ids: string[]) => dispatch({ type: 'dismissed', ids }), []);
 
   /** Ref callback for each upload's form, so the mutation can read its FormData. */

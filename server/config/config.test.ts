@@ -81,7 +81,18 @@ describe('loadConfig', () => {
     expect(config.storage.mode === 'embedded' && config.storage.corsOrigins).toEqual(['http://127.0.0.1:8080', 'http://localhost:8080', 'https://postbox.example.com']);
     expect(loadConfig({ PUBLIC_URL: 'http://files.example:8443' }).publicUrl).toBe('http://files.example:8443');
     expect(loadConfig({}).publicUrl).toBeUndefined();
-    for (const bad of ['https://postbox.example.com/app', 'https://postbox.example.com/?x=1', 'ftp://postbox.example.com', 'postbox.example.com']) {
+    // With APP_ORIGINS too, the bucket lets both upload.
+    const both = loadConfig({ PUBLIC_URL: 'https://postbox.example.com', APP_ORIGINS: 'http://127.0.0.1:5173' });
+    expect(both.storage.mode === 'embedded' && both.storage.corsOrigins).toEqual(['http://127.0.0.1:5173', 'https://postbox.example.com']);
+    for (const bad of [
+      'https://postbox.example.com/app',
+      'https://postbox.example.com\\app',
+      'https://postbox.example.com/?x=1',
+      'https://user:pw@postbox.example.com',
+      'https://*.example.com',
+      'ftp://postbox.example.com',
+      'postbox.example.com',
+    ]) {
       expect(problemsOf({ PUBLIC_URL: bad })[0]).toMatch(/^PUBLIC_URL: expected/);
     }
   });

@@ -12,6 +12,9 @@ export const S3_MIN_PART_BYTES = 5 * 1024 ** 2;
 
 const EMBEDDED_BUCKET = 'postbox';
 
+/** A host as browsers send it: a name or IPv4 address, or a bracketed IPv6 address, and maybe a port. */
+export const PLAIN_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 const int = (min: number, max: number) => {
   const error = `expected a whole number from ${min} to ${max}`;
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
@@ -42,7 +45,9 @@ const envSchema = z.object({
   EMBEDDED_S3_PORT: int(0, 65535).default(8081),
   PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-    .refine((u) => /^https?:\/\/[^/?#]+\/?$/i.test(u), { error: 'expected an origin such as https://postbox.example.com (no path, query or fragment)' })
+    .refine((u) => PLAIN_HOST.test(/^https?:\/\/([^/]*)\/?$/i.exec(u)?.[1] ?? ''), {
+      error: 'expected an origin such as https://postbox.example.com (no path, query, fragment or user)',
+    })
     .transform((u) => new URL(u).origin)
     .optional(),
   APP_ORIGINS: list()
@@ -207,7 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         region: e.S3_REGION,
         port: e.EMBEDDED_S3_PORT,
         dataDir: path.resolve(e.POSTBOX_DATA_DIR),
-        corsOrigins: e.APP_ORIGINS ?? [...defaultAppOrigins(e.HOST, e.PORT), ...(e.PUBLIC_URL ? [e.PUBLIC_URL] : [])],
+        corsOrigins: [...new Set([...(e.APP_ORIGINS ?? defaultAppOrigins(e.HOST, e.PORT)), ...(e.PUBLIC_URL ? [e.PUBLIC_URL] : [])])],
       };
 
   const trustProxy = /^(true|false)$/i.test(e.TRUST_PROXY)

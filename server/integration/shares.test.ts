@@ -320,13 +320,16 @@ describe('password-protected links', () => {
 
 describe('where share links point', () => {
   it('at PUBLIC_URL when it is set, whatever Host the request came with; the API accepts that origin', async () => {
-    const behindProxy = await startTestPostbox({ PUBLIC_URL: 'https://postbox.example.com', RATE_LIMIT_PER_MINUTE: '0' });
+    const behindProxy = await startTestPostbox({ PUBLIC_URL: 'https://postbox.example.com', TRUST_PROXY: 'loopback', RATE_LIMIT_PER_MINUTE: '0' });
     try {
       const policy = await upload('proxied.txt', Buffer.from('proxied'), 'text/plain', behindProxy);
       const created = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, { origin: 'https://postbox.example.com' });
       expect(created.status).toBe(201);
       expect(created.body.url).toBe(`https://postbox.example.com/s/${created.body.id}`);
       expect((await listShares(policy.key, behindProxy))[0]!.url).toBe(created.body.url);
+      // Whatever the request says about its host.
+      const forwarded = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, { 'x-forwarded-host': 'elsewhere.example' });
+      expect(forwarded.body.url).toBe(`https://postbox.example.com/s/${forwarded.body.id}`);
       // The page itself is still served under any Host.
       expect((await visit(`${behindProxy.url}/s/${created.body.id}`)).status).toBe(200);
     } finally {
@@ -345,6 +348,9 @@ describe('where share links point', () => {
       const other = await upload('forwarded.txt', Buffer.from('forwarded'), 'text/plain', trusting);
       const trusted = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, forwarded);
       expect(trusted.body.url).toBe(`https://files.example.org/s/${trusted.body.id}`);
+      // A forwarded host that is not a plain host[:port] never makes it into a link.
+      const odd = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, { 'x-forwarded-host': 'evil.example/phish?' });
+      expect([odd.status, odd.body.error.code]).toEqual([400, 'invalid_request']);
     } finally {
       await trusting.stop();
     }
@@ -369,12 +375,26 @@ describe('opening share pages', () => {
       expect(Number(paused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
       expect(paused.body).toContain('Too many requests from your address');
       expect(paused.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(paused.headers.get('cache-control')).toBe('no-store');
       expect((await submit(link.url)).status).toBe(429);
       expect((await visit(guessed)).status).toBe(429);
       // The paused opens did not reach storage: the one download went through, nothing more.
       expect((await listShares(policy.key, limited))[0]!.downloads).toBe(1);
     } finally {
       await limited.stop();
+    }
+  });
+
+  it('counts each client apart', async () => {
+    // Behind a trusted proxy, clients are told apart by X-Forwarded-For.
+    const proxied = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'loopback' });
+    try {
+      const page = `${proxied.url}/s/AAAAAAAAAAAAAAAAAAAAAA`;
+      const from = (ip: string) => visit(page, { headers: { 'x-forwarded-for': ip } });
+      expect([(await from('198.51.100.1')).status, (await from('198.51.100.1')).status, (await from('198.51.100.1')).status]).toEqual([404, 404, 429]);
+      expect((await from('198.51.100.2')).status).toBe(404);
+    } finally {
+      await proxied.stop();
     }
   });
 });

@@ -35,7 +35,11 @@ export const PASSWORD_TRIES = { perClient: 10, perLink: 30, windowMs: 15 * 60_00
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). Links point at `publicUrl`, or at the request's own origin. */
 export function shareApiRoutes(service: ShareService, publicUrl: string | undefined): Router {
   const router = Router();
-  const origin = (req: Request) => publicUrl ?? requestOrigin(req);
+  const origin = (req: Request) => {
+    const found = publicUrl ?? requestOrigin(req);
+    if (!found) throw new AppError('invalid_request', 'The request does not say a valid host to build the link on (set PUBLIC_URL).');
+    return found;
+  };
 
   router.post('/files/:key/shares', async (req, res) => {
     const parts = requireUploadKey(req.params.key);

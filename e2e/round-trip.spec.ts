@@ -106,3 +106,23 @@ test('an upload can be cancelled and retried', async ({ page }, testInfo) => {
   await expect(upload).toContainText('Uploaded', { timeout: 30_000 });
   await expect(page.getByTestId('file-row').filter({ hasText: file.name })).toBeVisible();
 });
+
+test('a file uploaded while the first listing is on its way still shows up in the list', async ({ page }) => {
+  // The first listing is taken by the server at once but answered only after the upload has landed.
+  let listed = 0;
+  let uploadLanded!: () => void;
+  const landed = new Promise<void>((resolve) => (uploadLanded = resolve));
+  await page.route(`**${api.files}`, async (route) => {
+    if (listed++ > 0) return route.continue();
+    const response = await route.fetch();
+    await landed;
+    await route.fulfill({ response });
+  });
+  await page.goto('/');
+  const file = makeFile('early-listing.txt', 64, 'text/plain');
+  await page.getByTestId('file-input').setInputFiles(file);
+  await expect(page.getByTestId('upload').filter({ hasText: file.name })).toContainText('Uploaded');
+  uploadLanded();
+  await expect(page.getByTestId('file-row').filter({ hasText: file.name })).toBeVisible();
+  expect(listed).toBeGreaterThanOrEqual(2);
+});

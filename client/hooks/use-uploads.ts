@@ -118,9 +118,12 @@ export function useUploads() {
       });
     },
     onMutate: ({ upload: { id, multipart } }) => dispatch({ type: 'signing', id, multipart }),
-    onSuccess: (_result, { upload: { id } }) => {
+    onSuccess: async (_result, { upload: { id } }) => {
       dispatch({ type: 'done', id });
-      return queryClient.invalidateQueries({ queryKey: queryKeys.files.all() });
+      // A first listing still on its way may predate this file, and invalidating a query that has
+      // no data yet only waits for that listing: cancel it so that the list is fetched again.
+      await queryClient.cancelQueries({ queryKey: queryKeys.files.all() });
+      await queryClient.invalidateQueries({ queryKey: queryKeys.files.all() });
     },
     onError: (error, { upload: { id } }) => dispatch({ type: 'failed', id, error }),
     onSettled: (_result, _error, { upload: { id, multipart } }) => {

@@ -136,7 +136,9 @@ test('a big file chosen before the page has its settings still goes up in parts'
   const file = await bigFile(name, 24 * MiB); // 3 parts of 8 MiB, above the 16 MiB threshold
   let releaseSettings!: () => void;
   const settingsHeld = new Promise<void>((resolve) => (releaseSettings = resolve));
+  let settingsAsked = false;
   await page.route(`**${api.settings}`, async (route) => {
+    settingsAsked = true;
     await settingsHeld;
     await route.continue();
   });
@@ -149,6 +151,7 @@ test('a big file chosen before the page has its settings still goes up in parts'
   await page.getByTestId('file-input').setInputFiles(file.path);
   const upload = page.getByTestId('upload').filter({ hasText: name });
   await expect(upload).toBeVisible();
+  expect(settingsAsked).toBe(true);
   releaseSettings();
   await expect(upload).toContainText('Uploaded · 24 MiB', { timeout: 60_000 });
   expect([...partsSent].sort()).toEqual(['1', '2', '3']);

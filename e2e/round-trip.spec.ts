@@ -126,3 +126,31 @@ test('a file uploaded while the first listing is on its way still shows up in th
   await expect(page.getByTestId('file-row').filter({ hasText: file.name })).toBeVisible();
   expect(listed).toBeGreaterThanOrEqual(2);
 });
+
+test('an upload cancelled while the page still waits for its settings never starts, and Retry sends it once', async ({ page }) => {
+  let releaseSettings!: () => void;
+  const settingsHeld = new Promise<void>((resolve) => (releaseSettings = resolve));
+  await page.route(`**${api.settings}`, async (route) => {
+    await settingsHeld;
+    await route.continue();
+  });
+  const signed: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().endsWith(api.uploads)) signed.push(request.url());
+  });
+  await page.goto('/');
+  const file = makeFile('never-mind.txt', 64, 'text/plain');
+  await page.getByTestId('file-input').setInputFiles(file);
+  const upload = page.getByTestId('upload').filter({ hasText: file.name });
+  await upload.getByRole('button', { name: 'Cancel' }).click();
+  releaseSettings();
+  await expect(upload).toContainText('Upload cancelled.');
+  await page.waitForTimeout(500); // what a late start would need to show itself
+  expect(signed).toEqual([]);
+
+  const retry = upload.getByRole('button', { name: 'Retry' });
+  await retry.click();
+  await expect(upload).toContainText('Uploaded');
+  expect(signed).toHaveLength(1);
+  await expect(page.getByTestId('file-row').filter({ hasText: file.name })).toHaveCount(1);
+});

@@ -91,9 +91,7 @@ export function useUploads() {
   const controllers = useRef(new Map<string, AbortController>());
 
   const { mutate: upload } = useMutation({
-    mutationFn: async ({ upload: { id, file, multipart }, settings }: { upload: Upload; settings: UploadSettings }) => {
-      const controller = new AbortController();
-      controllers.current.set(id, controller);
+    mutationFn: async ({ upload: { id, file, multipart }, settings, controller }: { upload: Upload; settings: UploadSettings; controller: AbortController }) => {
       if (multipart) {
         await uploadMultipart(file, {
           concurrency: settings.multipartConcurrency,
@@ -136,19 +134,34 @@ export function useUploads() {
   /**
    * The settings decide what is refused here and which files go up in parts, so each start waits
    * for them: a file chosen before they have loaded would otherwise go up as one POST, however big.
+   * Its controller exists from the start, so Cancel works while it waits, and a second start of
+   * the same upload (Retry clicked twice) does nothing.
    */
   const start = useCallback(
     (items: Upload[]) => {
+      const starting = items.filter((item) => !controllers.current.has(item.id));
+      for (const item of starting) {
+        controllers.current.set(item.id, new AbortController());
+        dispatch({ type: 'signing', id: item.id, multipart: item.multipart });
+      }
+      /** Ends an upload that never reached storage. */
+      const settle = (id: string, action: Action) => {
+        controllers.current.delete(id);
+        dispatch(action);
+      };
       queryClient.ensureQueryData(uploadSettingsQuery).then(
         (settings) => {
-          for (const item of items) {
-            const error = checkLocally(item.file, settings);
-            if (error) dispatch({ type: 'rejected', id: item.id, error });
-            else upload({ upload: { ...item, multipart: item.file.size > settings.multipartThresholdBytes }, settings });
+          for (const item of starting) {
+            const { id, file } = item;
+            const controller = controllers.current.get(id)!;
+            const rejection = checkLocally(file, settings);
+            if (controller.signal.aborted) settle(id, { type: 'failed', id, error: new ApiError('cancelled', 'Upload cancelled.') });
+            else if (rejection) settle(id, { type: 'rejected', id, error: rejection });
+            else upload({ upload: { ...item, multipart: file.size > settings.multipartThresholdBytes }, settings, controller });
           }
         },
         (error: unknown) => {
-          for (const item of items) dispatch({ type: 'failed', id: item.id, error });
+          for (const { id } of starting) settle(id, { type: 'failed', id, error });
         },
       );
     },

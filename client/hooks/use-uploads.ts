@@ -149,7 +149,7 @@ export function useUploads() {
         controllers.current.delete(id);
         dispatch(action);
       };
-      queryClient.ensureQueryData(uploadSettingsQuery).then(
+      queryClient.query(uploadSettingsQuery).then(
         (settings) => {
           for (const item of starting) {
             const { id, file } = item;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page, type Request, type Route } from '@playwright/test';
 import { api, DownloadLink, FilePage, StaleUploads } from '../server/http/contract.ts';
 import { MULTIPART_PORT } from '../playwright.config.ts';
-import { snap, throttleUploads } from './support.ts';
+import { holdSettings, snap, throttleUploads } from './support.ts';
 
 test.use({ baseURL: `http://127.0.0.1:${MULTIPART_PORT}` });
 
@@ -134,14 +134,7 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
 test('a big file chosen before the page has its settings still goes up in parts', async ({ page }) => {
   const name = 'early-bird.bin';
   const file = await bigFile(name, 24 * MiB); // 3 parts of 8 MiB, above the 16 MiB threshold
-  let releaseSettings!: () => void;
-  const settingsHeld = new Promise<void>((resolve) => (releaseSettings = resolve));
-  let settingsAsked = false;
-  await page.route(`**${api.settings}`, async (route) => {
-    settingsAsked = true;
-    await settingsHeld;
-    await route.continue();
-  });
+  const settings = await holdSettings(page);
   const partsSent = new Set<string>();
   page.on('request', (request) => {
     if (isPartPut(request)) partsSent.add(new URL(request.url()).searchParams.get('partNumber')!);
@@ -151,8 +144,8 @@ test('a big file chosen before the page has its settings still goes up in parts'
   await page.getByTestId('file-input').setInputFiles(file.path);
   const upload = page.getByTestId('upload').filter({ hasText: name });
   await expect(upload).toBeVisible();
-  expect(settingsAsked).toBe(true);
-  releaseSettings();
+  expect(settings.asked()).toBe(true);
+  settings.release();
   await expect(upload).toContainText('Uploaded · 24 MiB', { timeout: 60_000 });
   expect([...partsSent].sort()).toEqual(['1', '2', '3']);
 });

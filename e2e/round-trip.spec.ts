@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { api, FilePage } from '../server/http/contract.ts';
-import { downloadThroughBrowser, makeFile, sha256, snap, throttleUploads } from './support.ts';
+import { downloadThroughBrowser, holdSettings, makeFile, sha256, snap, throttleUploads } from './support.ts';
 
 /** Other tests share this server: start from an empty bucket, through the API. */
 async function deleteAllFiles(request: APIRequestContext) {
@@ -128,12 +128,7 @@ test('a file uploaded while the first listing is on its way still shows up in th
 });
 
 test('an upload cancelled while the page still waits for its settings never starts, and Retry sends it once', async ({ page }) => {
-  let releaseSettings!: () => void;
-  const settingsHeld = new Promise<void>((resolve) => (releaseSettings = resolve));
-  await page.route(`**${api.settings}`, async (route) => {
-    await settingsHeld;
-    await route.continue();
-  });
+  const settings = await holdSettings(page);
   const signed: string[] = [];
   page.on('request', (request) => {
     if (request.method() === 'POST' && request.url().endsWith(api.uploads)) signed.push(request.url());
@@ -143,7 +138,8 @@ test('an upload cancelled while the page still waits for its settings never star
   await page.getByTestId('file-input').setInputFiles(file);
   const upload = page.getByTestId('upload').filter({ hasText: file.name });
   await upload.getByRole('button', { name: 'Cancel' }).click();
-  releaseSettings();
+  expect(settings.asked()).toBe(true);
+  settings.release();
   await expect(upload).toContainText('Upload cancelled.');
   await page.waitForTimeout(500); // what a late start would need to show itself
   expect(signed).toEqual([]);

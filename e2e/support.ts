@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Download, Page, TestInfo } from '@playwright/test';
+import { api } from '../server/http/contract.ts';
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -44,4 +45,17 @@ export async function downloadThroughBrowser(page: Page, url: string): Promise<{
     }, url),
   ]);
   return { download, bytes: await readFile((await download.path())!) };
+}
+
+/** Holds the page's GET /api/settings until `release()`; `asked()` tells whether the page has asked for them. */
+export async function holdSettings(page: Page): Promise<{ asked: () => boolean; release: () => void }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let asked = false;
+  await page.route(`**${api.settings}`, async (route) => {
+    asked = true;
+    await held;
+    await route.continue();
+  });
+  return { asked: () => asked, release };
 }

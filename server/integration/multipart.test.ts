@@ -76,6 +76,26 @@ describe('multipart uploads through the API', () => {
     expect(files.body.files.find((f: { key: string }) => f.key === upload.key)).toMatchObject({ size: bytes.length, name: 'Grüße report.pdf' });
   });
 
+  it('while storage joins the parts, the file is absent or whole, never a part of it', async () => {
+    const bytes = randomBytes(MAX);
+    const upload = await create(bytes.length);
+    const etags = await sendParts(upload, bytes, [1, 2, 3, 4, 5]);
+    const sizes = new Set<number | 'absent'>();
+    let joined = false;
+    const watching = (async () => {
+      while (!joined) {
+        const head = await app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: upload.key })).catch(() => undefined);
+        sizes.add(head?.ContentLength ?? 'absent');
+      }
+    })();
+    const done = await complete(upload, [1, 2, 3, 4, 5].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+    joined = true;
+    await watching;
+    expect(done.status).toBe(200);
+    expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
+    expect([...sizes].filter((size) => size !== 'absent' && size !== MAX)).toEqual([]);
+  });
+
   it('resumes: list-parts tells what storage already has, and only the rest is sent', async () => {
     const bytes = randomBytes(17 * MiB);
     const upload = await create(bytes.length);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ShareLink, type UploadPolicy } from '../http/contract.ts';
 import { PASSWORD_TRIES } from '../http/routes/shares.ts';
 import { S3ShareStore } from '../shares/s3-share-store.ts';
-import { fileIndexPrefix, recordKey, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
+import { fileIndexPrefix, recordKey, revokedIndexPrefix, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
 import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -442,9 +442,11 @@ describe('the records are out of reach of uploads and of the file API', () => {
 });
 
 describe('deleting a file', () => {
-  it('deletes its share links with it', async () => {
+  it('deletes its share links with it, revoked ones (tombstones) too', async () => {
     const policy = await upload('doomed.txt', Buffer.from('bye'));
-    const links = [await share(policy.key), await share(policy.key, { password: 'a password!' })];
+    const links = [await share(policy.key), await share(policy.key, { password: 'a password!' }), await share(policy.key)];
+    expect((await app.call('DELETE', api.share(links[2]!.id))).status).toBe(204);
+    expect((await visit(links[2]!.url)).status).toBe(410);
     const otherFile = await upload('survivor.txt', Buffer.from('hi'));
     const survivor = await share(otherFile.key);
 
@@ -455,8 +457,10 @@ describe('deleting a file', () => {
       expect((await visit(`${link.url}?dl=1`)).status).toBe(404);
       expect(await storedObject(recordKey(link.id))).toBeUndefined();
     }
-    const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(policy.key) }));
-    expect(markers.Contents ?? []).toHaveLength(0);
+    for (const prefix of [fileIndexPrefix(policy.key), revokedIndexPrefix(policy.key)]) {
+      const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: prefix }));
+      expect(markers.Contents ?? []).toHaveLength(0);
+    }
     expect((await visit(survivor.url)).status).toBe(200);
   });
 });

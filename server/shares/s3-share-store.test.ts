@@ -7,7 +7,18 @@ import { newUploadKey } from '../signing/object-keys.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
 import { createS3Client } from '../storage/s3-client.ts';
 import { S3ShareStore } from './s3-share-store.ts';
-import { fileIndexPrefix, isRevoked, newShareId, recordKey, SHARES_PREFIX, type LiveShare, type StoredShare } from './share-record.ts';
+import {
+  fileIndexPrefix,
+  indexKey,
+  isRevoked,
+  newShareId,
+  recordKey,
+  revokedIndexKey,
+  revokedIndexPrefix,
+  SHARES_PREFIX,
+  type LiveShare,
+  type StoredShare,
+} from './share-record.ts';
 
 const clientSettings = { maxAttempts: 3, retryMode: 'standard' as const, timeoutMs: 10_000 };
 
@@ -28,11 +39,17 @@ const newShare = (fileKey: string, overrides: Partial<LiveShare> = {}): LiveShar
   ...overrides,
 });
 
+const revoke = (id: string) => (): StoredShare => ({ version: 1, id, revokedAt: new Date().toISOString() });
 const increment = (current: StoredShare) => (isRevoked(current) ? undefined : { ...current, downloads: current.downloads + 1 });
 
 /** The same tests on every store; `honoursIfMatch` says what the store was seen to do with a stale If-Match. */
 function storeSuite(name: string, target: () => { client: S3Client; bucket: string }, honoursIfMatch: boolean) {
   describe(`S3ShareStore on ${name}`, () => {
+    const keysUnder = async (prefix: string) => {
+      const { client, bucket } = target();
+      const listing = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix }));
+      return (listing.Contents ?? []).map((object) => object.Key);
+    };
     it('creates, reads, lists by file, updates and deletes', async () => {
       const store = new S3ShareStore(target());
       const fileKey = newUploadKey('a.txt', 'text/plain');
@@ -50,25 +67,31 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       expect(await store.update(a.id, () => undefined)).toEqual({ share: { ...a, downloads: 1 }, changed: false });
       expect(await store.update(newShareId(), increment)).toBeUndefined();
 
-      // Revoking leaves a tombstone and takes the link out of its file's list.
-      await store.update(b.id, () => ({ version: 1, id: b.id, revokedAt: new Date().toISOString() }));
+      // Revoking leaves a tombstone, takes the link out of its file's list and marks it as the file's revoked link.
+      await store.update(b.id, revoke(b.id));
       expect(isRevoked((await store.get(b.id))!)).toBe(true);
       expect((await store.listForFile(fileKey)).map((s) => s.id)).toEqual([a.id]);
-
-      await store.delete(a.id);
-      expect(await store.get(a.id)).toBeUndefined();
-      expect(await store.listForFile(fileKey)).toEqual([]);
+      expect(await keysUnder(fileIndexPrefix(fileKey))).toEqual([indexKey(fileKey, a.id)]);
+      expect(await keysUnder(revokedIndexPrefix(fileKey))).toEqual([revokedIndexKey(fileKey, b.id)]);
     });
 
-    it('deletes every link of a file, markers without a record included', async () => {
+    it('deletes every link of a file, revoked ones (tombstones) and markers without a record included', async () => {
       const { client, bucket } = target();
       const store = new S3ShareStore({ client, bucket });
       const fileKey = newUploadKey('b.txt', 'text/plain');
-      for (let i = 0; i < 3; i++) await store.create(newShare(fileKey));
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${fileIndexPrefix(fileKey)}${newShareId()}`, Body: Buffer.alloc(0) }));
-      expect(await store.deleteForFile(fileKey)).toBe(4);
-      const left = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: fileIndexPrefix(fileKey) }));
-      expect(left.Contents ?? []).toEqual([]);
+      const shares = [newShare(fileKey), newShare(fileKey), newShare(fileKey)];
+      for (const share of shares) await store.create(share);
+      await store.update(shares[0]!.id, revoke(shares[0]!.id));
+      const marker = (key: string) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(0) }));
+      await marker(indexKey(fileKey, newShareId()));
+      // More revoked markers than one listing page (1000) holds.
+      const strays = Array.from({ length: 1000 }, () => revokedIndexKey(fileKey, newShareId()));
+      for (let i = 0; i < strays.length; i += 50) await Promise.all(strays.slice(i, i + 50).map(marker));
+
+      expect(await store.deleteForFile(fileKey)).toBe(3 + 1 + 1000);
+      for (const share of shares) expect(await store.get(share.id)).toBeUndefined();
+      expect(await keysUnder(fileIndexPrefix(fileKey))).toEqual([]);
+      expect(await keysUnder(revokedIndexPrefix(fileKey))).toEqual([]);
     });
 
     it('counts every one of many simultaneous updates in one process', async () => {
@@ -95,7 +118,7 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
         await counter.create(share);
         await Promise.all([
           ...Array.from({ length: 8 }, () => counter.update(share.id, increment)),
-          revoker.update(share.id, () => ({ version: 1, id: share.id, revokedAt: new Date().toISOString() })),
+          revoker.update(share.id, revoke(share.id)),
         ]);
         expect(isRevoked((await counter.get(share.id))!)).toBe(true);
       });

@@ -7,6 +7,8 @@ import {
   indexKey,
   isRevoked,
   recordKey,
+  revokedIndexKey,
+  revokedIndexPrefix,
   StoredShare,
   type LiveShare,
 } from './share-record.ts';
@@ -60,7 +62,7 @@ export class S3ShareStore implements ShareStore {
   }
 
   async listForFile(fileKey: string): Promise<LiveShare[]> {
-    const ids = await this.markerIds(fileKey);
+    const ids = await this.markerIds(fileIndexPrefix(fileKey));
     const shares: LiveShare[] = [];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       const batch = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id)));
@@ -76,6 +78,8 @@ export class S3ShareStore implements ShareStore {
         if (!current) return undefined;
         const next = change(current.share);
         if (!next) return { share: current.share, changed: false };
+        const revokedFile = !isRevoked(current.share) && isRevoked(next) ? current.share.fileKey : undefined;
+        if (revokedFile !== undefined) await this.put(revokedIndexKey(revokedFile, id), '');
         try {
           await this.put(recordKey(id), JSON.stringify(next), current.etag);
         } catch (err) {
@@ -83,29 +87,23 @@ export class S3ShareStore implements ShareStore {
           await this.learnEtagForm(id, current.etag);
           continue;
         }
-        if (!isRevoked(current.share) && isRevoked(next)) await this.remove(indexKey(current.share.fileKey, id));
+        if (revokedFile !== undefined) await this.remove(indexKey(revokedFile, id));
         return { share: next, changed: true };
       }
     });
   }
 
-  delete(id: string): Promise<void> {
-    return this.serialized(id, async () => {
-      const current = await this.read(id);
-      await this.remove(recordKey(id));
-      if (current && !isRevoked(current.share)) await this.remove(indexKey(current.share.fileKey, id));
-    });
-  }
-
-  /** Deletes every link of a file (records and markers, also markers left without a record). */
+  /** Deletes every link of a file, live and revoked (records and markers, also markers left without a record). */
   async deleteForFile(fileKey: string): Promise<number> {
-    const ids = await this.markerIds(fileKey);
+    const [live, revoked] = await Promise.all([this.markerIds(fileIndexPrefix(fileKey)), this.markerIds(revokedIndexPrefix(fileKey))]);
+    const ids = [...new Set([...live, ...revoked])];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       await Promise.all(
         ids.slice(i, i + LIST_CONCURRENCY).map((id) =>
           this.serialized(id, async () => {
             await this.remove(recordKey(id));
             await this.remove(indexKey(fileKey, id));
+            await this.remove(revokedIndexKey(fileKey, id));
           }),
         ),
       );
@@ -113,16 +111,23 @@ export class S3ShareStore implements ShareStore {
     return ids.length;
   }
 
-  private async markerIds(fileKey: string): Promise<string[]> {
-    const listing = await this.storage.client
-      .send(new ListObjectsCommand({ Bucket: this.storage.bucket, Prefix: fileIndexPrefix(fileKey), MaxKeys: 1000 }))
-      .catch((err) => {
-        throw storageUnavailable(err);
-      });
-    return (listing.Contents ?? []).flatMap((object) => {
-      const id = object.Key ? idFromIndexKey(object.Key) : undefined;
-      return id ? [id] : [];
-    });
+  /** Ids of the markers under `prefix`, all pages (a file has at most 100 live links, but any number of revoked ones). */
+  private async markerIds(prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let marker: string | undefined; ; ) {
+      const listing = await this.storage.client
+        .send(new ListObjectsCommand({ Bucket: this.storage.bucket, Prefix: prefix, Marker: marker, MaxKeys: 1000 }))
+        .catch((err) => {
+          throw storageUnavailable(err);
+        });
+      const keys = (listing.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
+      for (const key of keys) {
+        const id = idFromIndexKey(key);
+        if (id) ids.push(id);
+      }
+      if (!listing.IsTruncated || keys.length === 0) return ids;
+      marker = keys.at(-1);
+    }
   }
 
   private async read(id: string): Promise<{ share: StoredShare; etag: string } | undefined> {

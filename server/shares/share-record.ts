@@ -6,17 +6,20 @@ import { z } from 'zod';
  * key is made by the server under `uploads/` (see signing/object-keys.ts) and `parseUploadKey`
  * refuses anything else, so neither a POST policy nor a link/delete call can reach `shares/`.
  *
- *   shares/links/<id>.json                  the record: one GET opens a link
- *   shares/by-file/<sha256(file key)>/<id>  an empty marker per live link: one LIST finds a file's links
+ *   shares/links/<id>.json                          the record: one GET opens a link
+ *   shares/by-file/<sha256(file key)>/<id>          an empty marker per live link: one LIST finds a file's links
+ *   shares/revoked-by-file/<sha256(file key)>/<id>  an empty marker per revoked link
  *
  * The record is the truth; a marker only says where to look. Markers are written before their
  * record and removed after it, so a listing never misses a working link (a marker without a record
  * is skipped). A revoked link keeps a small tombstone record (no name, note or password) so its
- * page can say "revoked" (410) instead of "no such link"; its marker is removed.
+ * page can say "revoked" (410) instead of "no such link"; its live marker gives way to a revoked
+ * one, so that the tombstone goes when the file is deleted, with the file's other links.
  */
 export const SHARES_PREFIX = 'shares/';
 const LINKS_PREFIX = `${SHARES_PREFIX}links/`;
 const BY_FILE_PREFIX = `${SHARES_PREFIX}by-file/`;
+const REVOKED_BY_FILE_PREFIX = `${SHARES_PREFIX}revoked-by-file/`;
 
 /** 16 random bytes (128 bits) as 22 base64url characters. */
 const ID = /^[A-Za-z0-9_-]{22}$/;
@@ -34,12 +37,22 @@ export function recordKey(id: string): string {
 }
 
 /** The file key can be long and holds any character: its hash keeps the prefix short and plain. */
+const fileHash = (fileKey: string) => createHash('sha256').update(fileKey).digest('hex');
+
 export function fileIndexPrefix(fileKey: string): string {
-  return `${BY_FILE_PREFIX}${createHash('sha256').update(fileKey).digest('hex')}/`;
+  return `${BY_FILE_PREFIX}${fileHash(fileKey)}/`;
 }
 
 export function indexKey(fileKey: string, id: string): string {
   return `${fileIndexPrefix(fileKey)}${id}`;
+}
+
+export function revokedIndexPrefix(fileKey: string): string {
+  return `${REVOKED_BY_FILE_PREFIX}${fileHash(fileKey)}/`;
+}
+
+export function revokedIndexKey(fileKey: string, id: string): string {
+  return `${revokedIndexPrefix(fileKey)}${id}`;
 }
 
 /** The id a marker key names, or undefined. */

@@ -17,9 +17,7 @@ export interface ShareStore {
    * Returns what is stored afterwards and whether `change` was applied, or undefined when there is no record.
    */
   update(id: string, change: (current: StoredShare) => StoredShare | undefined): Promise<{ share: StoredShare; changed: boolean } | undefined>;
-  /** Removes the record and its file marker entirely (the link then answers 404). */
-  delete(id: string): Promise<void>;
-  /** Removes every link of a file (when the file is deleted); returns how many there were. */
+  /** Removes every link of a file, revoked ones included (when the file is deleted); returns how many there were. */
   deleteForFile(fileKey: string): Promise<number>;
   /** How concurrent updates behave on this store, for logs and docs. */
   readonly consistency: UpdateConsistency;

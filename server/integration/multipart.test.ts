@@ -190,6 +190,18 @@ describe('multipart uploads through the API', () => {
       expect((await listParts(b)).status).toBe(200);
     });
 
+    it('reads a Complete of 10,000 parts (a body far over the 16 KiB of other requests), and refuses one past its own limit', async () => {
+      const upload = await create(9 * MiB);
+      const parts = Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, etag: `"${createHash('md5').update(String(i)).digest('hex')}"` }));
+      expect(JSON.stringify({ ...upload, parts }).length).toBeGreaterThan(500_000);
+      const listed = await complete(upload, parts);
+      expect(listed).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'Part 1 is missing or differs from what storage has.' } } });
+      const padded = await complete(upload, parts.map((part) => ({ ...part, etag: part.etag.padEnd(200, ' ') })));
+      expect(padded).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+      const tooLong = parts.map((part) => ({ ...part, etag: `${part.etag}${'\\'.repeat(100)}` }));
+      expect((await complete(upload, tooLong)).status).toBe(413);
+    });
+
     it('refuses bad part numbers and too many parts in one signing request', async () => {
       const upload = await create(9 * MiB);
       for (const partNumbers of [[0], [10_001], [1.5], [], Array.from({ length: 101 }, (_, i) => i + 1)]) {

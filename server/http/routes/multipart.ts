@@ -10,6 +10,7 @@ import { storageUnavailable } from '../../storage/storage-errors.ts';
 import {
   CompleteRequest,
   isTypeAccepted,
+  MULTIPART_MAX_PARTS,
   MultipartRef,
   multipartPartSize,
   partCountOf,
@@ -24,6 +25,9 @@ import {
 } from '../contract.ts';
 import { formatBytes } from '../format-bytes.ts';
 import { requireUploadKey } from '../upload-key.ts';
+
+/** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. */
+export const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256;
 
 /** Part URLs live at most this long; the browser asks for fresh ones when they expire. */
 const PART_URL_MAX_SECONDS = 3600;

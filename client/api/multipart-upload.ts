@@ -200,7 +200,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
             if (m !== n && !done.has(m) && (!url || url.expiresAt - Date.now() <= URL_MARGIN_MS)) batch.push(m);
           }
           signing = postboxApi
-            .signParts({ ...ref, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
+            .signParts({ ...ref, size: file.size, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
             .then((answer) => {
               const expiresAt = Date.parse(answer.expiresAt);
               for (const { partNumber, url } of answer.urls) urls.set(partNumber, { url, expiresAt });

@@ -298,10 +298,10 @@ export function conformanceSuite(target: ConformanceTarget) {
       const create = async (size: number, name = 'big.bin') => {
         const response = await big.call('POST', api.multipartUploads, { name, size, type: 'application/octet-stream' });
         expect(response.status).toBe(201);
-        return response.body as MultipartUpload;
+        return { ...(response.body as MultipartUpload), size };
       };
-      const sign = async (upload: { key: string; uploadId: string }, partNumbers: number[]) => {
-        const response = await big.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, partNumbers });
+      const sign = async (upload: { key: string; uploadId: string; size: number }, partNumbers: number[]) => {
+        const response = await big.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size: upload.size, partNumbers });
         expect(response.status).toBe(200);
         return (response.body as PartUrls).urls;
       };
@@ -351,11 +351,22 @@ export function conformanceSuite(target: ConformanceTarget) {
         expect((await big.call('DELETE', api.multipartUpload(upload.key, upload.uploadId))).status).toBe(204);
       });
 
+      it(label('link-signature', 'refuses a part of another length than its URL was signed for: 403 SignatureDoesNotMatch'), async () => {
+        const upload = await create(9 * MiB);
+        const [first, last] = await sign(upload, [1, 2]);
+        for (const [url, length] of [[first!.url, 8 * MiB + 1], [first!.url, 8 * MiB - 1], [last!.url, 2 * MiB]] as const) {
+          const result = await answer(await fetch(url, { method: 'PUT', body: randomBytes(length) }));
+          expect(result).toEqual(notEnforced('link-signature') ? { status: 200, code: undefined } : { status: 403, code: 'SignatureDoesNotMatch' });
+        }
+        expect((await fetch(last!.url, { method: 'PUT', body: randomBytes(MiB) })).status).toBe(200);
+        expect((await big.call('DELETE', api.multipartUpload(upload.key, upload.uploadId))).status).toBe(204);
+      });
+
       it("refuses an upload id under another upload's key (NoSuchUpload), aborts, and lists stale uploads", async () => {
         const a = await create(9 * MiB, 'a.bin');
         const b = await create(9 * MiB, 'b.bin');
-        const { url } = (await sign({ key: b.key, uploadId: a.uploadId }, [1]))[0]!;
-        expect(await answer(await fetch(url, { method: 'PUT', body: randomBytes(1024) }))).toEqual({ status: 404, code: 'NoSuchUpload' });
+        const { url } = (await sign({ key: b.key, uploadId: a.uploadId, size: b.size }, [1]))[0]!;
+        expect(await answer(await fetch(url, { method: 'PUT', body: randomBytes(8 * MiB) }))).toEqual({ status: 404, code: 'NoSuchUpload' });
         expect((await listParts({ key: b.key, uploadId: a.uploadId })).status).toBe(404);
         const stale = await big.call('GET', `${api.multipartUploads}?olderThanSeconds=0`);
         expect(stale.body.uploads.map((u: { uploadId: string }) => u.uploadId)).toEqual(expect.arrayContaining([a.uploadId, b.uploadId]));

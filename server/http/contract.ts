@@ -180,6 +180,8 @@ export type MultipartUpload = z.infer<typeof MultipartUpload>;
 export const PartUrlsRequest = z.strictObject({
   key: z.string().min(1).max(2048),
   uploadId,
+  /** The file's size, as when the upload was created: it decides each part's length, which each URL is signed for. */
+  size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   partNumbers: z.array(partNumber).min(1).max(MULTIPART_SIGN_BATCH),
 });
 export type PartUrlsRequest = z.infer<typeof PartUrlsRequest>;

@@ -122,10 +122,22 @@ describe('presigned URLs equal getSignedUrl', () => {
     expect(await signer.presignUploadPart({ bucket, key, uploadId, partNumber: 42, expiresIn: 900 })).toBe(expected);
   });
 
-  it('refuses a part number S3 would refuse', async () => {
+  it.each(cases)('UploadPart with its Content-Length signed: $target, $bucket, $key', async ({ target, bucket, key }) => {
+    const { client, signer } = setup(target);
+    const uploadId = 'VXBsb2FkIElE+/=.2~x_y-z';
+    const command = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 7, ContentLength: 33_554_432 });
+    const expected = await getSignedUrl(client, command, { expiresIn: 900 });
+    expect(expected).toContain('X-Amz-SignedHeaders=content-length%3Bhost');
+    expect(await signer.presignUploadPart({ bucket, key, uploadId, partNumber: 7, contentLength: 33_554_432, expiresIn: 900 })).toBe(expected);
+  });
+
+  it('refuses a part number or a length S3 would refuse', async () => {
     const { signer } = setup('AWS, virtual-hosted');
     for (const partNumber of [0, 10_001, 1.5]) {
       expect(() => signer.presignUploadPart({ bucket: 'postbox', key: 'k', uploadId: 'u', partNumber, expiresIn: 60 })).toThrow(RangeError);
+    }
+    for (const contentLength of [-1, 1.5, Number.NaN, 2 ** 53]) {
+      expect(() => signer.presignUploadPart({ bucket: 'postbox', key: 'k', uploadId: 'u', partNumber: 1, contentLength, expiresIn: 60 })).toThrow(RangeError);
     }
   });
 

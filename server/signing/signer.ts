@@ -57,12 +57,20 @@ export class Signer {
     return this.presignUrl('put', input, { 'x-id': 'PutObject' });
   }
 
-  /** A presigned PUT of one part of a multipart upload. */
-  presignUploadPart(input: PresignObjectInput & { uploadId: string; partNumber: number }): Promise<string> {
+  /**
+   * A presigned PUT of one part of a multipart upload. With `contentLength`, Content-Length is a
+   * signed header (as getSignedUrl signs an UploadPartCommand's ContentLength): S3 refuses a body of
+   * any other size.
+   */
+  presignUploadPart(input: PresignObjectInput & { uploadId: string; partNumber: number; contentLength?: number }): Promise<string> {
     if (!Number.isInteger(input.partNumber) || input.partNumber < 1 || input.partNumber > 10_000) {
       throw new RangeError(`partNumber must be a whole number from 1 to 10000 (got ${input.partNumber}).`);
     }
-    return this.presignUrl('uploadPart', input, { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart' });
+    if (input.contentLength !== undefined && !(Number.isSafeInteger(input.contentLength) && input.contentLength >= 0)) {
+      throw new RangeError(`contentLength must be a whole number of bytes (got ${input.contentLength}).`);
+    }
+    const query = { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart' };
+    return this.presignUrl('uploadPart', input, query, input.contentLength);
   }
 
   /**
@@ -114,7 +122,7 @@ export class Signer {
     await Promise.all([this.fresh() ?? this.refresh(), this.endpoints.get(bucket) ?? this.resolveEndpoints(bucket)]);
   }
 
-  private async presignUrl(operation: ObjectOperation, input: PresignObjectInput, query: Record<string, string>): Promise<string> {
+  private async presignUrl(operation: ObjectOperation, input: PresignObjectInput, query: Record<string, string>, contentLength?: number): Promise<string> {
     const state = this.fresh() ?? (await this.refresh());
     const target = (this.endpoints.get(input.bucket) ?? (await this.resolveEndpoints(input.bucket)))[operation];
     if (input.expiresIn > MAX_PRESIGNED_TTL) {
@@ -124,9 +132,9 @@ export class Signer {
     const encodedKey = input.key.split('/').map(extendedEncodeURIComponent).join('/');
     const path = target.path === '/' ? `/${encodedKey}` : `${target.path}/${encodedKey}`;
 
-    // What S3RequestPresigner.presign does for a request with no headers but Host, without cloning
-    // and re-walking the request: SigV4 query authentication, UNSIGNED-PAYLOAD, Host the only signed
-    // header, S3's paths signed as they are (no second encoding).
+    // What S3RequestPresigner.presign does for a request with no headers but Host (and Content-Length
+    // when given), without cloning and re-walking the request: SigV4 query authentication,
+    // UNSIGNED-PAYLOAD, S3's paths signed as they are (no second encoding).
     const { longDate, shortDate } = signingDates(input.signingDate ?? new Date());
     const region = target.signingRegion ?? state.region;
     const service = target.signingName ?? 's3';
@@ -141,13 +149,14 @@ export class Signer {
       'X-Amz-Credential': `${state.credentials.accessKeyId}/${scope}`,
       'X-Amz-Date': longDate,
       'X-Amz-Expires': String(input.expiresIn),
-      'X-Amz-SignedHeaders': 'host',
+      'X-Amz-SignedHeaders': contentLength === undefined ? 'host' : 'content-length;host',
     };
     const encoded = Object.keys(params)
       .map((name) => [escapeUri(name), `${escapeUri(name)}=${escapeUri(params[name]!)}`] as const)
       .sort(byEncodedName);
     const canonicalQuery = encoded.map(([, pair]) => pair).join('&');
-    const canonicalRequest = `${target.method}\n${path}\n${canonicalQuery}\nhost:${host}\n\nhost\n${UNSIGNED_PAYLOAD}`;
+    const canonicalHeaders = contentLength === undefined ? `host:${host}\n\nhost` : `content-length:${contentLength}\nhost:${host}\n\ncontent-length;host`;
+    const canonicalRequest = `${target.method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${UNSIGNED_PAYLOAD}`;
 
     const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
     const signingKey = this.signingKey(state, shortDate, region, service) ?? (await this.deriveSigningKey(state, shortDate, region, service));

@@ -69,15 +69,34 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
     res.status(201).json(answer);
   });
 
+  // Each URL takes a body of exactly its part's length, so that an upload holds no more than its file
+  // (at most MAX_UPLOAD_BYTES), whatever part numbers or bodies a client tries. The embedded store
+  // checks no signatures, so there this holds only for clients that play fair.
   router.post('/sign', async (req, res) => {
-    const { key, uploadId, partNumbers } = PartUrlsRequest.parse(req.body);
+    const { key, uploadId, size, partNumbers } = PartUrlsRequest.parse(req.body);
     requireUploadKey(key);
+    if (size > maxBytes) {
+      throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
+    }
+    const partSize = multipartPartSize(size, config.uploads.multipartPartBytes);
+    const partCount = partCountOf(size, partSize);
     const unique = [...new Set(partNumbers)];
+    const past = unique.find((partNumber) => partNumber > partCount);
+    if (past !== undefined) {
+      throw new AppError('invalid_request', `A file of ${size} bytes has ${partCount} parts of ${partSize} bytes: there is no part ${past}.`);
+    }
     const expiresAt = new Date(Date.now() + partUrlSeconds * 1000);
     const urls = await Promise.all(
       unique.map(async (partNumber) => ({
         partNumber,
-        url: await storage.signer.presignUploadPart({ bucket: storage.bucket, key, uploadId, partNumber, expiresIn: partUrlSeconds }),
+        url: await storage.signer.presignUploadPart({
+          bucket: storage.bucket,
+          key,
+          uploadId,
+          partNumber,
+          contentLength: Math.min(partSize, size - (partNumber - 1) * partSize),
+          expiresIn: partUrlSeconds,
+        }),
       })),
     ).catch((err) => {
       throw storageUnavailable(err); // signing fails only when credentials cannot be resolved

@@ -3,7 +3,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import Busboy from 'busboy';
 import type S3rver from 's3rver';
 // s3rver's own error type: thrown from a middleware, it becomes a proper S3 XML error response.
@@ -34,32 +35,54 @@ const refuse = (code: string, message: string): never => {
 };
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
 
-/** Stores the body in `file` while parsing the form's fields (those before the file) and file size. */
+/** Parses the form: its fields (those before the file; names lower-cased, as S3 reads them) and the file, saved in `file`. */
 async function receiveForm(req: IncomingMessage, file: string): Promise<{ fields: Fields; fileSize: number }> {
   const fields: Fields = {};
-  let fileSize = 0;
-  let sawFile = false;
+  let saved: Promise<number> | undefined;
   const parser = Busboy({ headers: req.headers });
   parser.on('field', (name, value) => {
-    if (!sawFile) fields[name.toLowerCase()] = value; // S3 ignores fields after the file
+    if (!saved) fields[name.toLowerCase()] = value; // S3 ignores fields after the file
   });
   parser.on('file', (name, stream) => {
-    if (name !== 'file' || sawFile) {
+    if (name !== 'file' || saved) {
       stream.resume();
       return;
     }
-    sawFile = true;
-    stream.on('data', (chunk: Buffer) => {
-      fileSize += chunk.length;
-    });
+    const out = createWriteStream(file);
+    saved = pipeline(stream, out).then(() => out.bytesWritten);
   });
-  const out = createWriteStream(file);
-  req.pipe(out);
   req.pipe(parser);
-  await Promise.all([finished(out), finished(parser)]);
-  if (!req.complete) refuse('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
-  if (!sawFile) refuse('InvalidArgument', 'POST requires exactly one file upload per request.');
-  return { fields, fileSize };
+  // A request cut off half-way (a cancelled upload) never ends the parser: stop at its early close.
+  const cutOff = finished(req).then(() => new Promise<never>(() => {}), () => 'cut off' as const);
+  const outcome = await Promise.race([finished(parser).then(() => 'parsed' as const, () => 'malformed' as const), cutOff]);
+  if (outcome !== 'parsed') parser.destroy();
+  const fileSize = await saved?.catch(() => undefined);
+  if (outcome === 'cut off' || !req.complete) refuse('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+  if (outcome === 'malformed') refuse('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+  if (fileSize === undefined) refuse('InvalidArgument', 'POST requires exactly one file upload per request.');
+  return { fields, fileSize: fileSize! };
+}
+
+/**
+ * The form s3rver gets: the checked fields and the checked file, and nothing else. s3rver parses
+ * forms its own way (another busboy: field names case-sensitive, a `file` part without a filename
+ * taken as the file), so handing it the original body would let a form read one way here and
+ * another there (e.g. `KEY` checked, `key` stored). The original boundary is reused: it cannot occur
+ * in what was parsed from between its delimiters.
+ */
+function checkedForm(fields: Fields, file: string, contentType: string): Readable {
+  const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)!.slice(1).find(Boolean)!;
+  const head = (name: string, extra = '') => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n\r\n`;
+  return Readable.from(
+    (async function* () {
+      for (const [name, value] of Object.entries(fields)) {
+        if (name !== 'file' && !name.startsWith('x-ignore-')) yield Buffer.from(`${head(name)}${value}\r\n`);
+      }
+      yield Buffer.from(head('file', '; filename="file"\r\nContent-Type: application/octet-stream'));
+      yield* createReadStream(file);
+      yield Buffer.from(`\r\n--${boundary}--\r\n`);
+    })(),
+  );
 }
 
 function checkSignature(fields: Fields, secretAccessKey: string) {
@@ -128,8 +151,7 @@ export function enforcePostPolicies(server: S3rver, options: { secretAccessKey: 
       const range = checkPolicy(fields, decodeURIComponent(ctx.path.split('/')[1] ?? ''));
       if (range && fileSize > range.max) refuse('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
       if (range && fileSize < range.min) refuse('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
-      // Let s3rver store it, reading the body we received (its own request stream is spent).
-      ctx.req = createReadStream(file);
+      ctx.req = checkedForm(fields, file, req.headers['content-type']!);
       await next();
     } finally {
       await unlink(file).catch(() => {});

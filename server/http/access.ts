@@ -3,10 +3,14 @@ import { parse as parseCookies } from 'cookie';
 import type { CookieOptions, Request, RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../errors/app-error.ts';
+import { clientKey, FixedWindowLimiter } from './rate-limiter.ts';
 
 export const SESSION_COOKIE = 'postbox_session';
 
+const WRONG_TOKENS_PER_MINUTE = 10;
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
+const bearerToken = (req: Request) => /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
 const sameSecret = (given: string, expected: Buffer) => timingSafeEqual(digest(given), expected);
 
 /**
@@ -20,6 +24,7 @@ export class Access {
   private readonly tokens: Buffer[];
   private readonly sessionKey?: Buffer;
   private readonly maxAgeSeconds: number;
+  private readonly wrongTokens = new FixedWindowLimiter({ limit: WRONG_TOKENS_PER_MINUTE, windowMs: 60_000 });
 
   constructor(config: Config['access']) {
     this.required = Boolean(config.password) || config.apiTokens.length > 0;
@@ -48,7 +53,7 @@ export class Access {
 
   isSignedIn(req: Request): boolean {
     if (!this.required) return true;
-    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const bearer = bearerToken(req);
     if (bearer !== undefined) return this.tokens.some((token) => sameSecret(bearer, token));
     return this.validSession(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
   }
@@ -75,9 +80,21 @@ export class Access {
     return createHmac('sha256', this.sessionKey!).update(payload).digest('hex');
   }
 
-  /** Middleware: 401 unless signed in (or access is open). */
+  /**
+   * Middleware: 401 unless signed in (or access is open). A client that sent 10 wrong API tokens in
+   * a minute gets 429 until the minute is over, before its token is even compared (as password
+   * sign-in is limited), so that a weak token cannot be guessed at the speed of the API.
+   */
   readonly requireSignIn: RequestHandler = (req, res, next) => {
+    if (!this.required) return next();
+    const client = clientKey(req.ip);
+    const wait = this.wrongTokens.retryAfter(client);
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
+      return next(new AppError('rate_limited', 'Too many wrong API tokens from this client. Wait a minute and try again.'));
+    }
     if (this.isSignedIn(req)) return next();
+    if (bearerToken(req) !== undefined) this.wrongTokens.hit(client);
     res.setHeader('WWW-Authenticate', 'Bearer realm="postbox"');
     next(new AppError('unauthorized', 'Sign in to use Postbox.'));
   };

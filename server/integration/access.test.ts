@@ -89,6 +89,26 @@ describe('locked Postbox (password and API token)', () => {
   });
 });
 
+describe('wrong API tokens', () => {
+  let app: TestPostbox;
+  beforeAll(async () => {
+    app = await startTestPostbox({ POSTBOX_API_TOKENS: TOKEN, TRUST_PROXY: 'loopback' });
+  });
+  afterAll(() => app?.stop());
+
+  it('are limited per client: after 10 in a minute, 429 with Retry-After, even for the right token', async () => {
+    const from = (client: string, token: string) =>
+      app.call('GET', api.files, undefined, { authorization: `Bearer ${token}`, 'x-forwarded-for': client });
+    for (let i = 0; i < 10; i++) expect((await from('203.0.113.7', `guess-${i}-0123456789abcdef`)).status).toBe(401);
+    const limited = await from('203.0.113.7', TOKEN);
+    expect([limited.status, limited.body.error.code]).toEqual([429, 'rate_limited']);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another client is not affected; right tokens are not counted.
+    for (let i = 0; i < 12; i++) expect((await from('203.0.113.8', TOKEN)).status).toBe(200);
+    expect((await from('203.0.113.8', 'one-wrong-guess-0123456789')).status).toBe(401);
+  });
+});
+
 describe('open Postbox (nothing configured)', () => {
   let app: TestPostbox;
   beforeAll(async () => {

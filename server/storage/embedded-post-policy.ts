@@ -13,9 +13,10 @@ import S3Error from 's3rver/lib/models/error.js';
 /**
  * s3rver 3.7 ignores POST policies: it stores whatever a form sends, even the truncated body of an
  * upload the browser cancelled. This middleware, put in front of s3rver's router, receives each form
- * POST into a temporary file, checks it as S3 does (signature, expiry, every condition, no extra
- * fields, content-length-range) and only then lets s3rver store it. Real S3 does this itself; this
- * keeps the embedded store from listing half-uploaded or out-of-policy files.
+ * POST (the file into a temporary file), checks it as S3 does (signature, expiry, every condition,
+ * no extra fields, content-length-range) and only then lets s3rver store it, handing it the checked
+ * form. Real S3 does this itself; this keeps the embedded store from listing half-uploaded or
+ * out-of-policy files.
  */
 
 type Fields = Record<string, string>;

@@ -17,12 +17,28 @@ test('a file over the limit is refused before anything is sent', async ({ page }
   expect(signRequests).toBe(0);
 });
 
+test('when Postbox itself stops answering, the header says so instead of the last good storage state', async ({ page }, testInfo) => {
+  await page.clock.install();
+  await page.goto('/');
+  const pill = page.getByRole('banner').getByRole('status');
+  await expect(pill).toHaveText('Storage online (embedded)');
+  await page.route('**/api/health', (route) => route.abort('connectionrefused'));
+  await page.clock.fastForward(15_000); // the next health check, then its retries
+  await expect
+    .poll(async () => {
+      await page.clock.fastForward(1000);
+      return pill.textContent();
+    })
+    .toBe('Postbox unreachable');
+  await snap(page, testInfo, '09-postbox-unreachable');
+});
+
 test.describe('when storage is down', () => {
   test.use({ baseURL: `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 18080) + 1}` });
 
   test('the page says so, and an upload fails with a sentence and a retry', async ({ page }, testInfo) => {
     await page.goto('/');
-    await expect(page.getByRole('status')).toHaveText('Storage unreachable');
+    await expect(page.getByRole('banner').getByRole('status')).toHaveText('Storage unreachable');
     await expect(page.getByRole('alert')).toContainText('Storage is unreachable right now.', { timeout: 15_000 });
     await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
 

@@ -3,7 +3,7 @@ import { makeFile, snap } from './support.ts';
 
 test('everything works from the keyboard', async ({ page }, testInfo) => {
   await page.goto('/');
-  await expect(page.getByRole('status')).toBeVisible();
+  await expect(page.getByRole('banner').getByRole('status')).toBeVisible();
 
   // Tab to "Choose files" and open the picker with Enter.
   const chooseFiles = page.getByRole('button', { name: 'Choose files' });
@@ -33,4 +33,6 @@ test('everything works from the keyboard', async ({ page }, testInfo) => {
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect(row).toBeVisible();
+  // Focus is back where the keyboard user left it.
+  await expect(row.getByRole('button', { name: 'Delete keyboard.txt' })).toBeFocused();
 });

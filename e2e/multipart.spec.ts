@@ -177,7 +177,7 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   expect(signed.slice(0, 2)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [1]]);
 
   await upload.getByRole('button', { name: 'Pause' }).click();
-  await expect(upload).toContainText(/Paused at \d+%/);
+  await expect(upload.getByRole('status')).toContainText(/Paused · \d+% kept/);
   await snap(page, testInfo, '01-paused');
   const paused = await percentOf(page, name);
   expect(await staleUploads(page.request)).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { E2E_MULTIPART_THRESHOLD_BYTES, REAL_S3_BUCKET, REAL_S3_PORT } from '../playwright.config.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { downloadThroughBrowser, makeFile, sha256, snap } from './support.ts';
@@ -7,6 +7,14 @@ import { downloadThroughBrowser, makeFile, sha256, snap } from './support.ts';
 // The browser form upload against a real S3 (Ceph RGW, started by scripts/test.sh).
 const endpoint = process.env.POSTBOX_RGW_ENDPOINT;
 const origin = `http://127.0.0.1:${REAL_S3_PORT}`;
+
+/** This upload's row in the file list, once it is done: the newest of that name (the bucket may outlive a run). */
+async function uploadedRow(page: Page, name: string, timeout: number) {
+  await expect(page.getByTestId('upload').filter({ hasText: name })).toContainText('Uploaded', { timeout });
+  const row = page.getByTestId('file-row').filter({ hasText: name }).first();
+  await expect(row).toBeVisible();
+  return row;
+}
 
 test.describe('on a real S3 (Ceph RGW)', () => {
   test.skip(!endpoint && process.env.CI !== 'true', 'No Ceph RGW: run npm test as root, which starts one (see README).');
@@ -30,11 +38,10 @@ test.describe('on a real S3 (Ceph RGW)', () => {
 
   test('the browser form upload lands byte-identical and the link downloads it', async ({ page }, testInfo) => {
     await page.goto('/');
-    await expect(page.getByRole('status')).toHaveText('Storage online');
+    await expect(page.getByRole('banner').getByRole('status')).toHaveText('Storage online');
     const file = makeFile('Jahresbericht – Übersicht.pdf', 2 * 1024 * 1024 + 17, 'application/pdf');
     await page.getByTestId('file-input').setInputFiles(file);
-    const row = page.getByTestId('file-row').filter({ hasText: file.name });
-    await expect(row).toBeVisible({ timeout: 30_000 });
+    const row = await uploadedRow(page, file.name, 30_000);
 
     await row.getByRole('button', { name: 'Share' }).click();
     await row.getByRole('button', { name: 'Create link' }).click();
@@ -50,15 +57,14 @@ test.describe('on a real S3 (Ceph RGW)', () => {
   test('a big file goes up in multipart parts (Content-MD5 checked, ETag read through CORS) and lands byte-identical', async ({ page }, testInfo) => {
     test.setTimeout(120_000);
     await page.goto('/');
-    await expect(page.getByRole('status')).toHaveText('Storage online');
+    await expect(page.getByRole('banner').getByRole('status')).toHaveText('Storage online');
     const file = makeFile('big on rgw.bin', E2E_MULTIPART_THRESHOLD_BYTES * 2 + 12345);
     let partPuts = 0;
     page.on('request', (request) => {
       if (request.method() === 'PUT' && new URL(request.url()).searchParams.get('x-id') === 'UploadPart') partPuts++;
     });
     await page.getByTestId('file-input').setInputFiles(file);
-    const row = page.getByTestId('file-row').filter({ hasText: file.name });
-    await expect(row).toBeVisible({ timeout: 60_000 });
+    const row = await uploadedRow(page, file.name, 60_000);
     expect(partPuts).toBe(5); // 8 MiB parts
     await snap(page, testInfo, '12-real-s3-multipart');
 

@@ -12,7 +12,7 @@ test('a person uploads a file, shares a link, downloads it and deletes it', asyn
   await deleteAllFiles(page.request);
   await page.goto('/');
   await expect(page.getByText('No files yet')).toBeVisible();
-  await expect(page.getByRole('status')).toHaveText('Storage online (embedded)');
+  await expect(page.getByRole('banner').getByRole('status')).toHaveText('Storage online (embedded)');
   await snap(page, testInfo, '01-empty');
 
   // Slow the upload down so its progress is visible, as on a real network.
@@ -149,4 +149,29 @@ test('an upload cancelled while the page still waits for its settings never star
   await expect(upload).toContainText('Uploaded');
   expect(signed).toHaveLength(1);
   await expect(page.getByTestId('file-row').filter({ hasText: file.name })).toHaveCount(1);
+});
+
+test('leaving the page while an upload runs asks first; once it is done, leaving does not ask', async ({ page }) => {
+  const settings = await holdSettings(page); // keeps the upload running (waiting for settings)
+  await page.goto('/');
+  // Browsers only ask on pages the user has interacted with.
+  await page.getByRole('heading', { name: 'Send files' }).click();
+  await page.getByTestId('file-input').setInputFiles(makeFile('stay.txt', 100, 'text/plain'));
+  const upload = page.getByTestId('upload').filter({ hasText: 'stay.txt' });
+  await expect(upload).toContainText('Preparing…');
+
+  const asked = page.waitForEvent('dialog');
+  await page.close({ runBeforeUnload: true });
+  const dialog = await asked;
+  expect(dialog.type()).toBe('beforeunload');
+  await dialog.dismiss(); // stay
+
+  settings.release();
+  await expect(upload).toContainText('Uploaded · 100 bytes');
+  page.on('dialog', () => {
+    throw new Error('asked again after the upload was done');
+  });
+  const closed = page.waitForEvent('close');
+  await page.close({ runBeforeUnload: true });
+  await closed;
 });

@@ -7,7 +7,7 @@ async function uploadAndOpenSharing(page: Page, file: ReturnType<typeof makeFile
   await page.getByTestId('file-input').setInputFiles(file);
   const row = page.getByTestId('file-row').filter({ hasText: file.name });
   await expect(row).toBeVisible({ timeout: 30_000 });
-  await row.getByRole('button', { name: 'Share', exact: true }).click();
+  await row.getByRole('button', { name: `Share ${file.name}`, exact: true }).click();
   await expect(row.getByText('No share links yet.')).toBeVisible();
   return row;
 }

@@ -10,6 +10,14 @@ import { UploadList } from './UploadList.tsx';
 
 function StorageStatus() {
   const health = useHealth();
+  // A failed check keeps the last good answer in `data`: the server itself is gone, say so.
+  if (health.isError) {
+    return (
+      <span className="status status--down" role="status">
+        Postbox unreachable
+      </span>
+    );
+  }
   if (!health.data) return null;
   const reachable = health.data.storage.reachable;
   return (

@@ -1,6 +1,6 @@
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 
-/** A modal <dialog>: focus stays inside, Escape cancels. */
+/** A modal <dialog>: focus stays inside, Escape cancels, and focus goes back to what opened it. */
 export function ConfirmDialog(props: {
   title: string;
   children: ReactNode;
@@ -11,11 +11,18 @@ export function ConfirmDialog(props: {
   onConfirm: () => void;
   onCancel: () => void;
 }) {
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    // The dialog leaves the page without close(), so the browser would not give focus back itself.
+    const opener = document.activeElement;
+    dialogRef.current?.showModal();
+    return () => {
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    };
+  }, []);
   return (
     <dialog
-      ref={(dialog) => {
-        if (dialog && !dialog.open) dialog.showModal();
-      }}
+      ref={dialogRef}
       className="dialog"
       aria-labelledby="confirm-title"
       onCancel={(event) => {

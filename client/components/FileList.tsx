@@ -15,7 +15,7 @@ function FileRow({ file }: { file: StoredFile }) {
   return (
     <li className="file" data-testid="file-row">
       <div className="file__main">
-        <span className="file__name" title={file.name}>
+        <span className="file__name" title={file.name} dir="auto">
           {file.name}
         </span>
         <span className="file__meta">
@@ -23,8 +23,8 @@ function FileRow({ file }: { file: StoredFile }) {
         </span>
       </div>
       <div className="file__actions">
-        <button type="button" className="button" aria-expanded={sharing} onClick={() => setSharing(!sharing)}>
-          {sharing ? 'Hide link' : 'Share'}
+        <button type="button" className="button" aria-expanded={sharing} aria-label={`${sharing ? 'Close sharing of' : 'Share'} ${file.name}`} onClick={() => setSharing(!sharing)}>
+          {sharing ? 'Close sharing' : 'Share'}
         </button>
         <button type="button" className="button button--quiet" onClick={() => setConfirming(true)} aria-label={`Delete ${file.name}`}>
           Delete
@@ -41,7 +41,7 @@ function FileRow({ file }: { file: StoredFile }) {
           onConfirm={() => deleteFile.mutate(file.key, { onSettled: () => setConfirming(false) })}
         >
           <p>
-            <strong className="dialog__filename">{file.name}</strong> will be removed from storage. Links already shared stop working.
+            <bdi className="dialog__filename">{file.name}</bdi> will be removed from storage. Links already shared stop working.
           </p>
         </ConfirmDialog>
       )}

@@ -9,6 +9,7 @@ import {
   type StoredFile,
 } from '../../server/http/contract.ts';
 import { useCreateShare, useRevokeShare, useShares } from '../hooks/shares.ts';
+import { useCopy } from '../hooks/use-copy.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { dateTime } from './dates.ts';
 
@@ -121,7 +122,7 @@ function stateBadge(link: ShareLink) {
 }
 
 function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFile; isNew: boolean }) {
-  const [copied, setCopied] = useState(false);
+  const { copied, copy } = useCopy();
   const [confirming, setConfirming] = useState(false);
   const revoke = useRevokeShare(file.key);
   const urlField = useRef<HTMLInputElement>(null);
@@ -135,10 +136,6 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
     if (confirming) confirmButton.current?.focus();
   }, [confirming]);
 
-  const copy = async () => {
-    await navigator.clipboard.writeText(link.url);
-    setCopied(true);
-  };
   const downloads =
     link.maxDownloads === null
       ? count(link.downloads, 'download', 'downloads')
@@ -159,7 +156,7 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
           aria-label={`Share link for ${file.name}`}
           onFocus={(event) => event.target.select()}
         />
-        <button type="button" className="button" onClick={copy} aria-label={copied ? 'Share link copied' : 'Copy share link'}>
+        <button type="button" className="button" onClick={() => copy(link.url)} aria-label={copied ? 'Share link copied' : 'Copy share link'}>
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>

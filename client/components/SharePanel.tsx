@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import type { StoredFile } from '../../server/http/contract.ts';
 import { useCreateLink } from '../hooks/files.ts';
+import { useCopy } from '../hooks/use-copy.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { ShareLinks } from './ShareLinks.tsx';
 import { dateTime } from './dates.ts';
@@ -15,15 +16,10 @@ const EXPIRY_CHOICES = [
 /** A presigned download link with the chosen lifetime, shown with a one-click copy. */
 export function SharePanel({ file }: { file: StoredFile }) {
   const [expiresIn, setExpiresIn] = useState(3600);
-  const [copied, setCopied] = useState(false);
+  const { copied, copy, reset: resetCopied } = useCopy();
   const createLink = useCreateLink();
   const selectId = useId();
   const link = createLink.data;
-
-  const copy = async (url: string) => {
-    await navigator.clipboard.writeText(url);
-    setCopied(true);
-  };
 
   return (
     <div className="share" data-testid="share-panel">
@@ -34,7 +30,7 @@ export function SharePanel({ file }: { file: StoredFile }) {
         className="share__form"
         onSubmit={(event) => {
           event.preventDefault();
-          setCopied(false);
+          resetCopied();
           createLink.mutate({ key: file.key, expiresIn });
         }}
       >

@@ -35,7 +35,7 @@ function UnfinishedRow({ upload }: { upload: StaleUpload }) {
   return (
     <li className="file" data-testid="unfinished-upload">
       <div className="file__main">
-        <span className="file__name" title={name}>
+        <span className="file__name" title={name} dir="auto">
           {name}
         </span>
         <span className="file__meta">
@@ -59,7 +59,7 @@ function UnfinishedRow({ upload }: { upload: StaleUpload }) {
           onConfirm={() => discard.mutate({ key: upload.key, uploadId: upload.uploadId }, { onSettled: () => setConfirming(false) })}
         >
           <p>
-            The parts of <strong className="dialog__filename">{name}</strong> already sent are removed from storage. To have this file
+            The parts of <bdi className="dialog__filename">{name}</bdi> already sent are removed from storage. To have this file
             here, upload it again from the start.
           </p>
         </ConfirmDialog>

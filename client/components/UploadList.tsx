@@ -41,14 +41,21 @@ function statusText(upload: Upload): string {
       return `${text} · ${formatBytes(speed)}/s · ${formatDuration((upload.file.size - upload.loaded) / speed)} left`;
     }
     case 'paused': {
+      // Parts on their way when Pause was pressed are dropped, so this can be less than the bar showed.
       const percent = upload.file.size ? Math.floor((upload.loaded / upload.file.size) * 100) : 100;
-      return `Paused at ${percent}% · ${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}`;
+      return `Paused · ${percent}% kept (${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}); parts that were on their way start again on Resume`;
     }
     case 'done':
       return `Uploaded · ${formatBytes(upload.file.size)}`;
     default:
       return describeError(upload.error);
   }
+}
+
+/** Failures interrupt; done and paused are said politely; running progress is not read out on every tick. */
+function statusRole(upload: Upload): 'alert' | 'status' | undefined {
+  if (upload.phase === 'failed' || upload.phase === 'rejected') return 'alert';
+  return upload.phase === 'done' || upload.phase === 'paused' ? 'status' : undefined;
 }
 
 export function UploadList({ uploads, onCancel, onPause, onRetry, onDismiss, registerForm }: UploadListProps) {
@@ -68,17 +75,21 @@ export function UploadList({ uploads, onCancel, onPause, onRetry, onDismiss, reg
         {uploads.map((upload) => (
           <li key={upload.id} className={`upload upload--${upload.phase}`} data-testid="upload">
             <div className="upload__main">
-              <span className="upload__name">{upload.file.name}</span>
-              <span className="upload__status" role={upload.phase === 'failed' || upload.phase === 'rejected' ? 'alert' : undefined}>
+              <span className="upload__name" dir="auto">
+                {upload.file.name}
+              </span>
+              <span className="upload__status" role={statusRole(upload)}>
                 {statusText(upload)}
               </span>
             </div>
-            <ProgressBar
-              value={upload.phase === 'done' ? upload.file.size : upload.loaded}
-              max={upload.file.size || 1}
-              label={`Upload of ${upload.file.name}`}
-              tone={upload.phase === 'done' ? 'success' : upload.phase === 'uploading' || upload.phase === 'signing' ? 'active' : 'muted'}
-            />
+            {upload.phase !== 'rejected' && (
+              <ProgressBar
+                value={upload.phase === 'done' ? upload.file.size : upload.loaded}
+                max={upload.file.size || 1}
+                label={`Upload of ${upload.file.name}`}
+                tone={upload.phase === 'done' ? 'success' : upload.phase === 'uploading' || upload.phase === 'signing' ? 'active' : 'muted'}
+              />
+            )}
             <div className="upload__actions">
               {upload.multipart && upload.phase === 'uploading' && (
                 <button type="button" className="button button--quiet" onClick={() => onPause(upload.id)}>

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { flushSync } from 'react-dom';
 import { isTypeAccepted, type UploadPolicy, type UploadSettings } from '../../server/http/contract.ts';
 import { formatBytes } from '../../server/http/format-bytes.ts';
@@ -89,6 +89,15 @@ export function useUploads() {
   const queryClient = useQueryClient();
   const forms = useRef(new Map<string, HTMLFormElement>());
   const controllers = useRef(new Map<string, AbortController>());
+
+  // Leaving the page stops every upload: the browser asks first while any is running.
+  const running = uploads.some((u) => u.phase === 'signing' || u.phase === 'uploading');
+  useEffect(() => {
+    if (!running) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [running]);
 
   const { mutate: upload } = useMutation({
     mutationFn: async ({ upload: { id, file, multipart }, settings, controller }: { upload: Upload; settings: UploadSettings; controller: AbortController }) => {

@@ -93,6 +93,12 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
   expect(before).toBeGreaterThan(4);
   const stale = await staleUploads(page.request);
   expect(stale).toHaveLength(1);
+  // The page remembers it, and says how to go on.
+  const interrupted = page.getByTestId('interrupted-upload');
+  await expect(interrupted).toHaveCount(1);
+  await expect(interrupted).toContainText(`${name}256 MiB · started`);
+  await expect(page.getByText('Choose the same file again to continue where it stopped')).toBeVisible();
+  await snap(page, testInfo, '01b-interrupted');
   sent.clear();
   const progressSeen: number[] = [];
 
@@ -109,6 +115,7 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
     .toBeGreaterThan(0);
   expect(progressSeen.filter((p) => p > 0)[0]).toBeGreaterThanOrEqual(20);
   await expect(again).toContainText('Uploaded · 256 MiB', { timeout: 120_000 });
+  await expect(interrupted).toHaveCount(0);
   await unthrottle();
   await snap(page, testInfo, '02-uploaded');
   // Fewer parts went out the second time than the file has.
@@ -190,4 +197,25 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   await expect.poll(() => staleUploads(page.request), { timeout: 10_000 }).toEqual([]);
   const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
   expect(files.files.map((f) => f.name)).not.toContain(name);
+});
+
+test('an interrupted upload can be discarded from the page: its parts are removed from storage', async ({ page }) => {
+  const name = 'left-behind.bin';
+  const file = await bigFile(name, 24 * MiB);
+  await page.goto('/');
+  const unthrottle = await throttleUploads(page, 4 * MiB);
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  await expect.poll(() => staleUploads(page.request).then((uploads) => uploads.length)).toBe(1);
+  await unthrottle();
+  await page.reload();
+
+  const interrupted = page.getByTestId('interrupted-upload').filter({ hasText: name });
+  await interrupted.getByRole('button', { name: `Discard ${name}` }).click();
+  await page.getByRole('dialog', { name: 'Discard this upload?' }).getByRole('button', { name: 'Discard' }).click();
+  await expect(interrupted).toHaveCount(0);
+  expect(await staleUploads(page.request)).toEqual([]);
+  // Forgotten here too: after another reload it is not offered again.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Send files' })).toBeVisible();
+  await expect(page.getByTestId('interrupted-upload')).toHaveCount(0);
 });

@@ -55,6 +55,35 @@ export async function fileFingerprint(file: File): Promise<string> {
   return `${file.size}:${file.lastModified}:${await md5(sample)}:${file.name}`;
 }
 
+/** A big upload this browser started and did not finish: choosing the same file again continues it. */
+export interface ResumableUpload extends MultipartRef {
+  fingerprint: string;
+  name: string;
+  size: number;
+  startedAt: number;
+}
+
+/** This browser's unfinished big uploads (a week at most), newest first. */
+export function resumableUploads(): ResumableUpload[] {
+  let ids: string[];
+  try {
+    ids = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i) ?? '').filter((id) => id.startsWith(RECORD_PREFIX));
+  } catch {
+    return [];
+  }
+  return ids
+    .flatMap((id) => {
+      const fingerprint = id.slice(RECORD_PREFIX.length);
+      const fields = /^(\d+):\d+:[0-9a-f]{32}:(.*)$/s.exec(fingerprint);
+      const record = fields ? loadRecord(fingerprint) : undefined;
+      if (!fields || !record) return [];
+      return [{ fingerprint, name: fields[2]!, size: Number(fields[1]), key: record.key, uploadId: record.uploadId, startedAt: record.createdAt }];
+    })
+    .sort((a, b) => b.startedAt - a.startedAt);
+}
+
+export { forgetRecord as forgetResumable };
+
 function loadRecord(fingerprint: string): ResumeRecord | undefined {
   try {
     const record = JSON.parse(localStorage.getItem(RECORD_PREFIX + fingerprint) ?? 'null') as ResumeRecord | null;

@@ -1,9 +1,11 @@
+import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useUploadSettings } from '../hooks/status.ts';
 import { useUploads } from '../hooks/use-uploads.ts';
 import { DropZone } from './DropZone.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { FileList } from './FileList.tsx';
+import { InterruptedUploads } from './InterruptedUploads.tsx';
 import { SignIn } from './SignIn.tsx';
 import { UnfinishedUploads } from './UnfinishedUploads.tsx';
 import { UploadList } from './UploadList.tsx';
@@ -39,11 +41,13 @@ function SignOut() {
 function Workspace() {
   const settings = useUploadSettings();
   const { uploads, add, cancel, pause, retry, dismiss, registerForm } = useUploads();
+  const { interrupted, forget } = useInterruptedUploads(uploads);
   return (
     <>
       <section className="card">
         <h1 className="card__title">Send files</h1>
         <DropZone onFiles={add} maxUploadBytes={settings.data?.maxUploadBytes} />
+        <InterruptedUploads uploads={interrupted} onForget={forget} />
         <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
       </section>
       <section className="card">

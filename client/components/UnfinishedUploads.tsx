@@ -1,8 +1,6 @@
-import { useState } from 'react';
 import type { StaleUploads } from '../../server/http/contract.ts';
-import { useDiscardUpload, useUnfinishedUploads } from '../hooks/multipart-uploads.ts';
-import { ConfirmDialog } from './ConfirmDialog.tsx';
-import { ErrorNotice } from './ErrorNotice.tsx';
+import { useUnfinishedUploads } from '../hooks/multipart-uploads.ts';
+import { DiscardableUploadRow } from './DiscardableUploadRow.tsx';
 import { dateTime } from './dates.ts';
 
 type StaleUpload = StaleUploads['uploads'][number];
@@ -28,43 +26,18 @@ function Started({ at }: { at: string }) {
 }
 
 function UnfinishedRow({ upload }: { upload: StaleUpload }) {
-  const [confirming, setConfirming] = useState(false);
-  const discard = useDiscardUpload();
-  const { name, type } = upload;
-
   return (
-    <li className="file" data-testid="unfinished-upload">
-      <div className="file__main">
-        <span className="file__name" title={name} dir="auto">
-          {name}
-        </span>
-        <span className="file__meta">
-          {type} ·{' '}
-          <Started at={upload.initiatedAt} />
-        </span>
-      </div>
-      <div className="file__actions">
-        <button type="button" className="button button--quiet" onClick={() => setConfirming(true)} aria-label={`Discard ${name}`}>
-          Discard
-        </button>
-      </div>
-      {discard.isError && <ErrorNotice error={discard.error} />}
-      {confirming && (
-        <ConfirmDialog
-          title="Discard this upload?"
-          confirmLabel="Discard"
-          busyLabel="Discarding…"
-          busy={discard.isPending}
-          onCancel={() => setConfirming(false)}
-          onConfirm={() => discard.mutate({ key: upload.key, uploadId: upload.uploadId }, { onSettled: () => setConfirming(false) })}
-        >
-          <p>
-            The parts of <bdi className="dialog__filename">{name}</bdi> already sent are removed from storage. To have this file
-            here, upload it again from the start.
-          </p>
-        </ConfirmDialog>
-      )}
-    </li>
+    <DiscardableUploadRow
+      testId="unfinished-upload"
+      name={upload.name}
+      upload={upload}
+      meta={
+        <>
+          {upload.type} · <Started at={upload.initiatedAt} />
+        </>
+      }
+      consequence="To have this file here, upload it again from the start."
+    />
   );
 }
 

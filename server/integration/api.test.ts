@@ -212,6 +212,27 @@ describe('bad input gets a clear 4xx JSON error', () => {
 });
 
 describe('status', () => {
+  it('checks storage once for many health requests at a time, and reuses a good answer for a second', async () => {
+    let headBuckets = 0;
+    app.storage.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'HeadBucketCommand') headBuckets++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countHeadBuckets' },
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // past any answer kept from earlier tests
+      const answers = await Promise.all(Array.from({ length: 20 }, () => app.call('GET', api.health)));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      expect(headBuckets).toBe(1);
+      expect((await app.call('GET', api.health)).status).toBe(200);
+      expect(headBuckets).toBe(1);
+    } finally {
+      app.storage.client.middlewareStack.remove('countHeadBuckets');
+    }
+  });
+
   it('reports healthy storage and the upload limits', async () => {
     const health = await app.call('GET', api.health);
     expect(health.status).toBe(200);

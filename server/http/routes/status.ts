@@ -19,8 +19,27 @@ export function statusRoutes(config: Config, storage: Storage, store: UploadsSto
     res.json(settings);
   });
 
+  // /api/health is open to anyone and each check is a HeadBucket: requests at the same moment share
+  // one check, and a good answer is reused for a second, so that no client can drive storage calls.
+  // A failure is not reused: the page sees storage come back at the next check.
+  let checking: ReturnType<UploadsStore['ping']> | undefined;
+  let lastGood: { at: number; ping: Awaited<ReturnType<UploadsStore['ping']>> } | undefined;
+  const checkStorage = () => {
+    if (lastGood && Date.now() - lastGood.at < 1000) return Promise.resolve(lastGood.ping);
+    checking ??= store
+      .ping()
+      .then((ping) => {
+        if (ping.reachable) lastGood = { at: Date.now(), ping };
+        return ping;
+      })
+      .finally(() => {
+        checking = undefined;
+      });
+    return checking;
+  };
+
   router.get('/health', async (req, res) => {
-    const ping = await store.ping();
+    const ping = await checkStorage();
     if (!ping.reachable) req.log.warn({ err: ping.error }, 'storage unreachable');
     const health: Health = {
       status: ping.reachable ? 'ok' : 'unavailable',

@@ -162,6 +162,7 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
       </div>
       <div className="link__meta">
         {stateBadge(link)}
+        <span>Created {dateTime.format(new Date(link.createdAt))}</span>
         <span data-testid="share-downloads">{downloads}</span>
         <span>{expiry}</span>
         {link.hasPassword && <span className="badge">Password</span>}

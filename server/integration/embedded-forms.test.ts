@@ -34,6 +34,18 @@ const stored = async (key: string) => {
   return object ? Buffer.from(await object.Body!.transformToByteArray()).toString() : undefined;
 };
 
+/** A multipart body by hand: each part's name, bytes and extra header lines. */
+function rawForm(boundary: string, parts: { name: string; body: Buffer; headers?: string }[]): Buffer {
+  return Buffer.concat([
+    ...parts.flatMap(({ name, body, headers = '' }) => [
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"${headers}\r\n\r\n`),
+      body,
+      Buffer.from('\r\n'),
+    ]),
+    Buffer.from(`--${boundary}--\r\n`),
+  ]);
+}
+
 describe('forms that s3rver would read differently from the policy check', () => {
   it('a second key field differing only in case: the checked key is stored, the other is not', async () => {
     const policy = await policyFor('case.txt', 5);
@@ -47,6 +59,27 @@ describe('forms that s3rver would read differently from the policy check', () =>
     expect(await stored(forged)).toBeUndefined();
     expect(await stored(policy.key)).toBe('hello');
   });
+
+  it.each(['X-Amz-Signature', 'bucket'])(
+    'a %s field whose value, decoded from UTF-16, holds the boundary and a forged key and file: refused, nothing stored',
+    async (carrier) => {
+      const policy = await policyFor('injected.txt', 5);
+      const forged = 'shares/links/FORGED-0123456789abcdefghij.json';
+      const boundary = 'postbox-test-boundary';
+      const prefix = carrier === 'bucket' ? 'postbox' : policy.fields['X-Amz-Signature']!;
+      const injected = `${prefix}\r\n--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${forged}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"\r\nContent-Type: text/plain\r\n\r\n{"evil":true}`;
+      const fields = Object.entries(policy.fields).filter(([name]) => name !== carrier);
+      const body = rawForm(boundary, [
+        ...fields.map(([name, value]) => ({ name, body: Buffer.from(value) })),
+        { name: carrier, body: Buffer.from(injected, 'utf16le'), headers: '\r\nContent-Type: text/plain; charset=utf-16le' },
+        { name: 'file', body: Buffer.from('hello'), headers: '; filename="injected.txt"\r\nContent-Type: text/plain' },
+      ]);
+      const response = await fetch(policy.url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      expect(response.status).toBe(403);
+      expect(await stored(forged)).toBeUndefined();
+      expect(await stored(policy.key)).toBeUndefined();
+    },
+  );
 
   it('a "file" part without a filename before the real file: only the checked file is stored, under the checked key', async () => {
     const policy = await policyFor('two-files.txt', 5);
@@ -78,11 +111,11 @@ it('a form cut off half-way stores nothing and leaves nothing behind', async () 
     `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${request.headers.get('content-type')}\r\nContent-Length: ${body.length}\r\n\r\n`,
   );
   socket.write(body.subarray(0, body.length - 400));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  const incoming = () => readdir(path.join(dataDir, 'incoming'));
+  await expect.poll(incoming).toHaveLength(1); // the file part is being received
   socket.destroy();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await expect.poll(incoming).toEqual([]);
   expect(await stored(policy.key)).toBeUndefined();
-  expect(await readdir(path.join(dataDir, 'incoming'))).toEqual([]);
   // The store still answers.
   const next = await policyFor('after.txt', 2);
   const form2 = new FormData();

@@ -68,22 +68,23 @@ async function receiveForm(req: IncomingMessage, file: string): Promise<{ fields
  * The form s3rver gets: the checked fields and the checked file, and nothing else. s3rver parses
  * forms its own way (another busboy: field names case-sensitive, a `file` part without a filename
  * taken as the file), so handing it the original body would let a form read one way here and
- * another there (e.g. `KEY` checked, `key` stored). The original boundary is reused: it cannot occur
- * in what was parsed from between its delimiters.
+ * another there (e.g. `KEY` checked, `key` stored). The boundary is new and random, drawn after the
+ * form was read: nothing in the form can contain it (fields are decoded by their part's charset, so
+ * the original one could reappear in a decoded value).
  */
-function checkedForm(fields: Fields, file: string, contentType: string): Readable {
-  const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)!.slice(1).find(Boolean)!;
+function checkedForm(fields: Fields, file: string): { body: Readable; contentType: string } {
+  const boundary = `postbox-${randomUUID()}`;
   const head = (name: string, extra = '') => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n\r\n`;
-  return Readable.from(
+  const forwarded = Object.entries(fields).filter(([name]) => name !== 'file' && name !== 'bucket' && !name.startsWith('x-ignore-'));
+  const body = Readable.from(
     (async function* () {
-      for (const [name, value] of Object.entries(fields)) {
-        if (name !== 'file' && !name.startsWith('x-ignore-')) yield Buffer.from(`${head(name)}${value}\r\n`);
-      }
+      for (const [name, value] of forwarded) yield Buffer.from(`${head(name)}${value}\r\n`);
       yield Buffer.from(head('file', '; filename="file"\r\nContent-Type: application/octet-stream'));
       yield* createReadStream(file);
       yield Buffer.from(`\r\n--${boundary}--\r\n`);
     })(),
   );
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 function checkSignature(fields: Fields, secretAccessKey: string) {
@@ -94,7 +95,8 @@ function checkSignature(fields: Fields, secretAccessKey: string) {
   }
   const signingKey = [date!, region!, service!, terminator!].reduce<Buffer | string>((key, part) => hmac(key, part), `AWS4${secretAccessKey}`);
   const expected = hmac(signingKey, policy!);
-  const given = Buffer.from(signature, 'hex');
+  // Buffer.from(…, 'hex') stops at the first non-hex character: a signature with a tail would pass.
+  const given = /^[0-9a-f]{64}$/i.test(signature) ? Buffer.from(signature, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     refuse('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
   }
@@ -136,6 +138,9 @@ function checkPolicy(fields: Fields, bucket: string): { min: number; max: number
     const actual = valueOf(String(name)) ?? '';
     if (!(operator === 'eq' ? actual === value : operator === 'starts-with' && actual.startsWith(String(value)))) failed(condition);
   }
+  if (fields.bucket !== undefined && fields.bucket !== bucket) failed({ bucket });
+  const broken = Object.entries(fields).find(([name, value]) => /[\r\n]/.test(name + value));
+  if (broken) refuse('InvalidArgument', `Form field ${JSON.stringify(broken[0])} contains a line break.`);
   const extra = Object.keys(fields).filter((name) => !covered.has(name) && !UNCONDITIONED.has(name) && !name.startsWith('x-ignore-'));
   if (extra.length) refuse('AccessDenied', `Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
   return lengthRange;
@@ -152,7 +157,10 @@ export function enforcePostPolicies(server: S3rver, options: { secretAccessKey: 
       const range = checkPolicy(fields, decodeURIComponent(ctx.path.split('/')[1] ?? ''));
       if (range && fileSize > range.max) refuse('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
       if (range && fileSize < range.min) refuse('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
-      ctx.req = checkedForm(fields, file, req.headers['content-type']!);
+      const form = checkedForm(fields, file);
+      // s3rver reads the boundary from the request's headers.
+      req.headers = { ...req.headers, 'content-type': form.contentType };
+      ctx.req = form.body;
       await next();
     } finally {
       await unlink(file).catch(() => {});

@@ -51,11 +51,23 @@ export class Access {
     return { value: `v1.${expires}.${this.mac(`v1.${expires}`)}`, maxAgeMs: this.maxAgeSeconds * 1000 };
   }
 
-  isSignedIn(req: Request): boolean {
-    if (!this.required) return true;
+  /**
+   * Whether the request is signed in. A wrong API token counts against its client: one that sent
+   * 10 in a minute has its tokens refused uncompared until the minute is over (`retryAfter` says
+   * how long), so that a weak token cannot be guessed at the speed of the API. Session cookies are
+   * not limited (they are HMACs: nothing to guess), so one client guessing tokens does not lock
+   * out people signed in behind the same address.
+   */
+  check(req: Request): { signedIn: boolean; retryAfter?: number } {
+    if (!this.required) return { signedIn: true };
     const bearer = bearerToken(req);
-    if (bearer !== undefined) return this.tokens.some((token) => sameSecret(bearer, token));
-    return this.validSession(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
+    if (bearer === undefined) return { signedIn: this.validSession(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]) };
+    const client = clientKey(req.ip);
+    const wait = this.wrongTokens.retryAfter(client);
+    if (wait > 0) return { signedIn: false, retryAfter: wait };
+    const signedIn = this.tokens.some((token) => sameSecret(bearer, token));
+    if (!signedIn) this.wrongTokens.hit(client);
+    return { signedIn };
   }
 
   cookieOptions(req: Request): CookieOptions {
@@ -80,21 +92,14 @@ export class Access {
     return createHmac('sha256', this.sessionKey!).update(payload).digest('hex');
   }
 
-  /**
-   * Middleware: 401 unless signed in (or access is open). A client that sent 10 wrong API tokens in
-   * a minute gets 429 until the minute is over, before its token is even compared (as password
-   * sign-in is limited), so that a weak token cannot be guessed at the speed of the API.
-   */
+  /** Middleware: 401 unless signed in (or access is open); 429 for a client past its wrong API tokens. */
   readonly requireSignIn: RequestHandler = (req, res, next) => {
-    if (!this.required) return next();
-    const client = clientKey(req.ip);
-    const wait = this.wrongTokens.retryAfter(client);
-    if (wait > 0) {
-      res.setHeader('Retry-After', String(wait));
+    const { signedIn, retryAfter } = this.check(req);
+    if (signedIn) return next();
+    if (retryAfter !== undefined) {
+      res.setHeader('Retry-After', String(retryAfter));
       return next(new AppError('rate_limited', 'Too many wrong API tokens from this client. Wait a minute and try again.'));
     }
-    if (this.isSignedIn(req)) return next();
-    if (bearerToken(req) !== undefined) this.wrongTokens.hit(client);
     res.setHeader('WWW-Authenticate', 'Bearer realm="postbox"');
     next(new AppError('unauthorized', 'Sign in to use Postbox.'));
   };

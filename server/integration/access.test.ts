@@ -92,7 +92,7 @@ describe('locked Postbox (password and API token)', () => {
 describe('wrong API tokens', () => {
   let app: TestPostbox;
   beforeAll(async () => {
-    app = await startTestPostbox({ POSTBOX_API_TOKENS: TOKEN, TRUST_PROXY: 'loopback' });
+    app = await startTestPostbox({ POSTBOX_API_TOKENS: TOKEN, POSTBOX_PASSWORD: PASSWORD, TRUST_PROXY: 'loopback' });
   });
   afterAll(() => app?.stop());
 
@@ -106,6 +106,23 @@ describe('wrong API tokens', () => {
     // Another client is not affected; right tokens are not counted.
     for (let i = 0; i < 12; i++) expect((await from('203.0.113.8', TOKEN)).status).toBe(200);
     expect((await from('203.0.113.8', 'one-wrong-guess-0123456789')).status).toBe(401);
+  });
+
+  it('are counted and refused by the session check too, which would otherwise answer guesses unlimited', async () => {
+    const session = (token: string) =>
+      app.call('GET', api.session, undefined, { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.9' });
+    for (let i = 0; i < 10; i++) expect((await session(`guess-${i}-0123456789abcdef`)).body.signedIn).toBe(false);
+    expect((await session(TOKEN)).body.signedIn).toBe(false); // past the limit: not compared
+    expect((await app.call('GET', api.files, undefined, { authorization: `Bearer ${TOKEN}`, 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
+  });
+
+  it('do not lock out people signed in with a session behind the same address', async () => {
+    for (let i = 0; i < 11; i++) {
+      await app.call('GET', api.files, undefined, { authorization: `Bearer guess-${i}-0123456789abcdef`, 'x-forwarded-for': '203.0.113.10' });
+    }
+    const signIn = await app.call('POST', api.session, { password: PASSWORD }, { 'x-forwarded-for': '203.0.113.10' });
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await app.call('GET', api.files, undefined, { cookie, 'x-forwarded-for': '203.0.113.10' })).status).toBe(200);
   });
 });
 

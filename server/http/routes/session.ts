@@ -10,7 +10,7 @@ export function sessionRoutes(access: Access): Router {
   const signInAttempts = perClientLimit(10, 'Too many sign-in attempts. Wait a minute and try again.');
 
   router.get('/', (req, res) => {
-    const state: SessionState = { authRequired: access.required, signInEnabled: access.signInEnabled, signedIn: access.isSignedIn(req) };
+    const state: SessionState = { authRequired: access.required, signInEnabled: access.signInEnabled, signedIn: access.check(req).signedIn };
     res.json(state);
   });
 

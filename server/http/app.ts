@@ -10,7 +10,7 @@ import { Access } from './access.ts';
 import { jsonBody } from './json-body.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
-import { COMPLETE_BODY_MAX_BYTES, multipartRoutes } from './routes/multipart.ts';
+import { COMPLETE_PATH, multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -47,9 +47,10 @@ export function createApp(deps: AppDeps) {
 
   const apiRouter = express.Router();
   apiRouter.use(sameOriginOnly(config.publicUrl ? [config.publicUrl] : []));
-  // A Complete lists up to 10,000 parts with their ETags; every other body is a few hundred bytes.
-  apiRouter.post('/multipart-uploads/complete', jsonBody(COMPLETE_BODY_MAX_BYTES));
-  apiRouter.use(jsonBody(16 * 1024));
+  // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
+  // ETags: that one is read after sign-in (routes/multipart.ts).
+  const smallBody = jsonBody(16 * 1024);
+  apiRouter.use((req, res, next) => (req.path === COMPLETE_PATH ? next() : smallBody(req, res, next)));
   // Open to anyone: whether storage is up, the upload limits, signing in.
   apiRouter.use(statusRoutes(config, storage, store));
   apiRouter.use('/session', sessionRoutes(access));

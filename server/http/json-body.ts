@@ -12,7 +12,6 @@ import { AppError } from '../errors/app-error.ts';
  */
 export function jsonBody(limitBytes: number): RequestHandler {
   return (req, res, next) => {
-    if (req.body !== undefined) return next(); // read already, by a reader with a route's own limit
     const { headers } = req;
     const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
     if (headers['transfer-encoding'] === undefined && !declared) return next();

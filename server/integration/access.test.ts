@@ -42,6 +42,12 @@ describe('locked Postbox (password and API token)', () => {
     }
   });
 
+  it('refuses a Complete without sign-in before reading its big body (401, not 413)', async () => {
+    const parts = Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, etag: `"${'0'.repeat(32)}"${' '.repeat(300)}` }));
+    const response = await app.call('POST', api.multipartComplete, { key: someKey, uploadId: 'x', parts });
+    expect([response.status, response.body.error.code]).toEqual([401, 'unauthorized']);
+  });
+
   it('refuses a wrong token, a forged cookie and an expired one', async () => {
     expect((await app.call('GET', api.files, undefined, { authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
     const cookie = (await signIn()).split(';')[0]!;

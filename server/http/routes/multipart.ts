@@ -24,10 +24,13 @@ import {
   type UploadedParts,
 } from '../contract.ts';
 import { formatBytes } from '../format-bytes.ts';
+import { jsonBody } from '../json-body.ts';
 import { requireUploadKey } from '../upload-key.ts';
 
 /** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. */
-export const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256;
+const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256;
+/** Where the API router sees a Complete: its body is read here, after sign-in, not with the others. */
+export const COMPLETE_PATH = '/multipart-uploads/complete';
 
 /** Part URLs live at most this long; the browser asks for fresh ones when they expire. */
 const PART_URL_MAX_SECONDS = 3600;
@@ -112,7 +115,7 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
     res.json(answer);
   });
 
-  router.post('/complete', async (req, res) => {
+  router.post('/complete', jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
     const { key, uploadId, parts } = CompleteRequest.parse(req.body);
     requireUploadKey(key);
     for (let i = 1; i < parts.length; i++) {

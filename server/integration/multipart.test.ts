@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, multipartPartSize, type MultipartUpload, type PartUrls } from '../http/contract.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
@@ -10,10 +19,21 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('base64');
 
 let app: TestPostbox;
+let dataDir: string;
 beforeAll(async () => {
-  app = await startTestPostbox({ MAX_UPLOAD_BYTES: String(MAX), MULTIPART_THRESHOLD_BYTES: String(8 * MiB), MULTIPART_PART_BYTES: String(8 * MiB), RATE_LIMIT_PER_MINUTE: '0' });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'postbox-multipart-'));
+  app = await startTestPostbox({
+    POSTBOX_DATA_DIR: dataDir,
+    MAX_UPLOAD_BYTES: String(MAX),
+    MULTIPART_THRESHOLD_BYTES: String(8 * MiB),
+    MULTIPART_PART_BYTES: String(8 * MiB),
+    RATE_LIMIT_PER_MINUTE: '0',
+  });
 });
-afterAll(() => app?.stop());
+afterAll(async () => {
+  await app?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
 
 /** The created upload, with the size it was declared with (signing asks for it). */
 const create = async (size: number, name = 'big.bin', type = 'application/octet-stream') => {
@@ -84,8 +104,10 @@ describe('multipart uploads through the API', () => {
     const etags = await sendParts(upload, bytes, [1, 2, 3, 4, 5]);
     const sizes = new Set<number | 'absent'>();
     let joined = false;
+    let heads = 0;
     const watching = (async () => {
       while (!joined) {
+        heads++;
         const head = await app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: upload.key })).catch(() => undefined);
         sizes.add(head?.ContentLength ?? 'absent');
       }
@@ -96,6 +118,34 @@ describe('multipart uploads through the API', () => {
     expect(done.status).toBe(200);
     expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
     expect([...sizes].filter((size) => size !== 'absent' && size !== MAX)).toEqual([]);
+    expect(heads).toBeGreaterThan(3); // it looked while the Complete was under way
+  });
+
+  it('while storage joins the parts, a part cannot be replaced (409) and a second Complete gets the same answer', async () => {
+    const bytes = randomBytes(MAX);
+    const upload = await create(bytes.length);
+    const partNumbers = [1, 2, 3, 4, 5];
+    const etags = await sendParts(upload, bytes, partNumbers);
+    const { url } = (await sign(upload, [5]))[0]!;
+    const completeOnStorage = () =>
+      app.storage.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: app.storage.bucket,
+          Key: upload.key,
+          UploadId: upload.uploadId,
+          MultipartUpload: { Parts: partNumbers.map((n) => ({ PartNumber: n, ETag: etags.get(n)! })) },
+        }),
+      );
+    const completes = Promise.all([completeOnStorage(), completeOnStorage()]);
+    // The embedded store joins into a joined-* file beside the parts: replace a part once that has begun.
+    const uploadDir = path.join(dataDir, 's3', app.storage.bucket, '._S3rver_uploads', upload.uploadId);
+    await expect.poll(async () => (await readdir(uploadDir).catch(() => [])).some((name) => name.startsWith('joined-')), { interval: 5 }).toBe(true);
+    const replaced = await put(url, Buffer.alloc(8 * MiB));
+    const [first, second] = await completes;
+    expect(replaced.status).toBe(409);
+    expect(await replaced.text()).toContain('<Code>OperationAborted</Code>');
+    expect(second.ETag).toBe(first.ETag);
+    expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
   });
 
   it('resumes: list-parts tells what storage already has, and only the rest is sent', async () => {

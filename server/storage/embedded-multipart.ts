@@ -71,7 +71,6 @@ function joinParts(store: FilesystemStore, uploadsDir: (bucket: string) => strin
       readFile(path.join(dir, 'metadata'), 'utf8').then((text) => JSON.parse(text) as Record<string, string>),
     ]);
     const ordered = parts.toSorted((a, b) => a.number - b.number);
-    // Its own name: a Complete retried while the first is still joining must not write into the same file.
     const joined = path.join(dir, `joined-${randomUUID()}`);
     let size = 0;
     await pipeline(async function* () {
@@ -119,6 +118,24 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
     return parts.filter((p) => p.md5 !== undefined).sort((a, b) => a.number - b.number);
   };
 
+  // While an upload's parts are joined (seconds per GiB), its parts must not change: UploadPart and
+  // Abort are refused (409 OperationAborted, S3's "try again"), and a Complete retried meanwhile
+  // (an SDK retry after a timeout) gets the answer of the join under way instead of starting another.
+  const joining = new Map<string, ReturnType<FilesystemStore['putObjectMultipart']>>();
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  const join = joinParts(store, uploadsDir);
+  store.putObjectMultipart = (bucket, uploadId, parts) => {
+    let running = joining.get(uploadId);
+    if (!running) {
+      running = join(bucket, uploadId, parts).finally(() => joining.delete(uploadId));
+      joining.set(uploadId, running);
+    }
+    return running;
+  };
+  const refuseWhileJoining = (uploadId: string) => {
+    if (joining.has(uploadId)) refuse('OperationAborted', 'A conflicting conditional operation is currently in progress against this resource. Try again.');
+  };
+
   const guard = async (ctx: KoaContext, next: () => Promise<void>) => {
     const [, rawBucket = '', ...rest] = ctx.path.split('/');
     const bucket = decodeURIComponent(rawBucket);
@@ -158,6 +175,7 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
 
     switch (ctx.method) {
       case 'PUT': {
+        refuseWhileJoining(uploadId);
         const partNumber = Number(queryString(ctx.query.partNumber));
         if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
           refuse('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
@@ -201,6 +219,7 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
         return;
       }
       case 'DELETE':
+        refuseWhileJoining(uploadId);
         await rm(dir, { recursive: true, force: true });
         ctx.status = 204;
         return;
@@ -232,8 +251,6 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
         return next();
     }
   };
-  const store = (server as unknown as { store: FilesystemStore }).store;
-  store.putObjectMultipart = joinParts(store, uploadsDir);
   // s3rver is a Koa app: its router is the last middleware; check before it routes.
   const middleware = (server as unknown as { middleware: unknown[] }).middleware;
   middleware.splice(middleware.length - 1, 0, guard);

@@ -82,7 +82,16 @@ export function resumableUploads(): ResumableUpload[] {
     .sort((a, b) => b.startedAt - a.startedAt);
 }
 
-export { forgetRecord as forgetResumable };
+/** Fired on window when this page forgets an upload's record (another tab hears `storage`). */
+export const RESUMABLE_CHANGED = 'postbox:resumable-changed';
+
+/** Forgets this browser's record of an upload, once it is discarded on storage. */
+export function forgetResumable(ref: MultipartRef): void {
+  for (const upload of resumableUploads()) {
+    if (upload.key === ref.key && upload.uploadId === ref.uploadId) forgetRecord(upload.fingerprint);
+  }
+  window.dispatchEvent(new Event(RESUMABLE_CHANGED));
+}
 
 function loadRecord(fingerprint: string): ResumeRecord | undefined {
   try {

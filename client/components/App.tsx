@@ -41,13 +41,13 @@ function SignOut() {
 function Workspace() {
   const settings = useUploadSettings();
   const { uploads, add, cancel, pause, retry, dismiss, registerForm } = useUploads();
-  const { interrupted, forget } = useInterruptedUploads(uploads);
+  const interrupted = useInterruptedUploads(uploads);
   return (
     <>
       <section className="card">
         <h1 className="card__title">Send files</h1>
         <DropZone onFiles={add} maxUploadBytes={settings.data?.maxUploadBytes} />
-        <InterruptedUploads uploads={interrupted} onForget={forget} />
+        <InterruptedUploads uploads={interrupted} />
         <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
       </section>
       <section className="card">

@@ -12,7 +12,6 @@ export function DiscardableUploadRow(props: {
   upload: MultipartRef;
   /** The dialog's second sentence: what else discarding means here. */
   consequence: string;
-  onDiscarded?: () => void;
 }) {
   const [confirming, setConfirming] = useState(false);
   const discard = useDiscardUpload();
@@ -40,7 +39,7 @@ export function DiscardableUploadRow(props: {
           busy={discard.isPending}
           onCancel={() => setConfirming(false)}
           onConfirm={() =>
-            discard.mutate({ key: props.upload.key, uploadId: props.upload.uploadId }, { onSuccess: props.onDiscarded, onSettled: () => setConfirming(false) })
+            discard.mutate({ key: props.upload.key, uploadId: props.upload.uploadId }, { onSettled: () => setConfirming(false) })
           }
         >
           <p>

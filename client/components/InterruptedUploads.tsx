@@ -4,7 +4,7 @@ import { DiscardableUploadRow } from './DiscardableUploadRow.tsx';
 import { dateTime } from './dates.ts';
 
 /** Big uploads this browser did not finish: choosing the same file continues from the parts storage has. */
-export function InterruptedUploads({ uploads, onForget }: { uploads: ResumableUpload[]; onForget: (fingerprint: string) => void }) {
+export function InterruptedUploads({ uploads }: { uploads: ResumableUpload[] }) {
   if (uploads.length === 0) return null;
   return (
     <section className="uploads" aria-labelledby="interrupted-title">
@@ -21,7 +21,6 @@ export function InterruptedUploads({ uploads, onForget }: { uploads: ResumableUp
             upload={upload}
             meta={`${formatBytes(upload.size)} · started ${dateTime.format(new Date(upload.startedAt))}`}
             consequence="If it is still uploading in another tab, that upload stops."
-            onDiscarded={() => onForget(upload.fingerprint)}
           />
         ))}
       </ul>

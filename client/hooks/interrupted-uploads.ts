@@ -1,18 +1,23 @@
 import { useEffect, useMemo, useState } from 'react';
-import { forgetResumable, resumableUploads } from '../api/multipart-upload.ts';
+import { RESUMABLE_CHANGED, resumableUploads } from '../api/multipart-upload.ts';
 import type { Upload } from './use-uploads.ts';
 
 /**
  * Big uploads this browser left unfinished (a reload, a closed tab, a lost connection), read from
  * localStorage, not the server: those this page is already sending are left out. Read again when
- * this page's uploads change (a finished one forgets its record) and when another tab writes.
+ * this page's uploads change (a finished one forgets its record), when one is discarded, and when
+ * another tab writes.
  */
 export function useInterruptedUploads(uploads: Upload[]) {
   const [version, setVersion] = useState(0);
   useEffect(() => {
     const reread = () => setVersion((v) => v + 1);
     window.addEventListener('storage', reread);
-    return () => window.removeEventListener('storage', reread);
+    window.addEventListener(RESUMABLE_CHANGED, reread);
+    return () => {
+      window.removeEventListener('storage', reread);
+      window.removeEventListener(RESUMABLE_CHANGED, reread);
+    };
   }, []);
   // Progress changes `uploads` many times a second; what matters here is which files are in which phase.
   const phases = uploads.map((u) => `${u.file.name}\n${u.file.size}\n${u.phase}`).join('\n');
@@ -21,9 +26,5 @@ export function useInterruptedUploads(uploads: Upload[]) {
     // `version` stands for localStorage, which React cannot watch.
     [phases, version],
   );
-  const forget = (fingerprint: string) => {
-    forgetResumable(fingerprint);
-    setVersion((v) => v + 1);
-  };
-  return { interrupted, forget };
+  return interrupted;
 }

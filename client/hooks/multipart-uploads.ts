@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { MultipartRef, StaleUploads } from '../../server/http/contract.ts';
 import { ApiError } from '../api/errors.ts';
+import { forgetResumable } from '../api/multipart-upload.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
 
@@ -32,6 +33,7 @@ export function useDiscardUpload() {
       }
     },
     onSuccess: (_result, ref) => {
+      forgetResumable(ref);
       queryClient.setQueriesData<StaleUploads>({ queryKey: queryKeys.multipartUploads.all() }, (list) =>
         list ? { uploads: list.uploads.filter((u) => !(u.key === ref.key && u.uploadId === ref.uploadId)) } : list,
       );

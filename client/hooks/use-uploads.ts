@@ -94,7 +94,10 @@ export function useUploads() {
   const running = uploads.some((u) => u.phase === 'signing' || u.phase === 'uploading');
   useEffect(() => {
     if (!running) return;
-    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = ''; // what browsers before 2023 (Chrome < 119) look for
+    };
     window.addEventListener('beforeunload', warn);
     return () => window.removeEventListener('beforeunload', warn);
   }, [running]);

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
@@ -71,7 +71,7 @@ function joinParts(store: FilesystemStore, uploadsDir: (bucket: string) => strin
       readFile(path.join(dir, 'metadata'), 'utf8').then((text) => JSON.parse(text) as Record<string, string>),
     ]);
     const ordered = parts.toSorted((a, b) => a.number - b.number);
-    const joined = path.join(dir, `joined-${randomUUID()}`);
+    const joined = path.join(dir, 'joined'); // one join per upload at a time (see `joining` below)
     let size = 0;
     await pipeline(async function* () {
       for (const part of ordered) {

@@ -12,12 +12,15 @@ export function ConfirmDialog(props: {
   onCancel: () => void;
 }) {
   const dialogRef = useRef<HTMLDialogElement>(null);
+  // What had focus when the dialog was asked for: the dialog leaves the page without close(), so the
+  // browser would not give focus back itself.
+  const opener = useRef(document.activeElement);
   useEffect(() => {
-    // The dialog leaves the page without close(), so the browser would not give focus back itself.
-    const opener = document.activeElement;
-    dialogRef.current?.showModal();
+    const dialog = dialogRef.current;
+    if (dialog && !dialog.open) dialog.showModal(); // open already when StrictMode runs this twice
     return () => {
-      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+      const element = opener.current;
+      if (element instanceof HTMLElement && element.isConnected) element.focus();
     };
   }, []);
   return (

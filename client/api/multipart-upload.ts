@@ -1,5 +1,5 @@
 import { md5 } from 'hash-wasm';
-import { MULTIPART_SIGN_BATCH, multipartPartSize, partCountOf, type MultipartRef } from '../../server/http/contract.ts';
+import { MULTIPART_SIGN_BATCH, multipartPartSize, partCountOf, partLengthOf, type MultipartRef } from '../../server/http/contract.ts';
 import { ApiError } from './errors.ts';
 import { postboxApi } from './postbox.ts';
 
@@ -171,7 +171,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   const fingerprint = await fileFingerprint(file);
   const partSize = multipartPartSize(file.size, options.partBytes);
   const partCount = partCountOf(file.size, partSize);
-  const sizeOf = (n: number) => Math.min(partSize, file.size - (n - 1) * partSize);
+  const sizeOf = (n: number) => partLengthOf(file.size, partSize, n);
 
   // Resume when storage still has this file's upload.
   const done = new Map<number, string>();

@@ -165,6 +165,9 @@ export function multipartPartSize(size: number, minPartBytes: number): number {
 
 export const partCountOf = (size: number, partSize: number) => Math.max(1, Math.ceil(size / partSize));
 
+/** The length of part `partNumber` (1-based) of a file of `size` bytes: `partSize`, the last one what is left. */
+export const partLengthOf = (size: number, partSize: number, partNumber: number) => Math.min(partSize, size - (partNumber - 1) * partSize);
+
 const uploadId = z.string().min(1).max(1024);
 const partNumber = z.number().int().min(1).max(MULTIPART_MAX_PARTS);
 

@@ -14,7 +14,7 @@
  * measure), and stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -85,7 +85,7 @@ function floorSigner() {
       `&X-Amz-Credential=${rfc3986(`${credentials.accessKeyId}/${scope}`)}&X-Amz-Date=${longDate}&X-Amz-Expires=${expiresIn}`;
     const tail = `X-Amz-SignedHeaders=host&response-content-disposition=${rfc3986(disposition)}&x-id=GetObject`;
     const canonicalRequest = `GET\n${objectPath}\n${head}&${tail}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
-    const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
     const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
     return `${url.origin}${objectPath}?${head}&X-Amz-Signature=${signature}&${tail}`;
   };

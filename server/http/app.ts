@@ -8,6 +8,7 @@ import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
 import { Access } from './access.ts';
 import { jsonBody } from './json-body.ts';
+import { jsonInOneWrite } from './json-response.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
 import { COMPLETE_PATH, multipartRoutes } from './routes/multipart.ts';
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
+  app.response.json = jsonInOneWrite;
 
   // A request id and req.log for every request, one line per API request; never headers (cookies,
   // tokens) and never bodies; API URLs carry keys, not signatures.

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
 import { getEndpointFromInstructions, toEndpointV1 } from '@smithy/core/endpoints';
@@ -152,19 +152,23 @@ export class Signer {
       'X-Amz-SignedHeaders': contentLength === undefined ? 'host' : 'content-length;host',
     };
     const encoded = Object.keys(params)
-      .map((name) => [escapeUri(name), `${escapeUri(name)}=${escapeUri(params[name]!)}`] as const)
+      .map((name) => {
+        const encodedName = escapeQuery(name);
+        return [encodedName, `${encodedName}=${escapeQuery(params[name]!)}`] as const;
+      })
       .sort(byEncodedName);
     const canonicalQuery = encoded.map(([, pair]) => pair).join('&');
     const canonicalHeaders = contentLength === undefined ? `host:${host}\n\nhost` : `content-length:${contentLength}\nhost:${host}\n\ncontent-length;host`;
     const canonicalRequest = `${target.method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${UNSIGNED_PAYLOAD}`;
 
-    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+    const stringToSign = `${ALGORITHM_IDENTIFIER}\n${longDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
     const signingKey = this.signingKey(state, shortDate, region, service) ?? (await this.deriveSigningKey(state, shortDate, region, service));
     const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
 
     // formatUrl's order: the query sorted by name, the signature in its place.
-    encoded.push([SIGNATURE_QUERY_PARAM, `${SIGNATURE_QUERY_PARAM}=${signature}`]);
-    encoded.sort(byEncodedName);
+    let at = 0;
+    while (at < encoded.length && encoded[at]![0] < SIGNATURE_QUERY_PARAM) at++;
+    encoded.splice(at, 0, [SIGNATURE_QUERY_PARAM, `${SIGNATURE_QUERY_PARAM}=${signature}`]);
     return `${target.protocol}//${host}${path}?${encoded.map(([, pair]) => pair).join('&')}`;
   }
 
@@ -357,6 +361,9 @@ async function resolveBucketEndpoints(client: S3Client, bucket: string): Promise
 const iso8601 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Query pairs `[encoded name, "name=value"]` in SigV4's order: by encoded name, byte by byte. */
+/** SigV4's URI encoding (smithy's escapeUri), without its two passes over a string that needs none. */
+const escapeQuery = (text: string) => (/^[A-Za-z0-9\-._~]*$/.test(text) ? text : escapeUri(text));
+
 const byEncodedName = ([a]: readonly [string, string], [b]: readonly [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** SigV4's dates: `20261123T093007Z` and `20261123`. */

@@ -157,6 +157,34 @@ test('a big file chosen before the page has its settings still goes up in parts'
   expect([...partsSent].sort()).toEqual(['1', '2', '3']);
 });
 
+test('a Complete whose answer is lost is asked again, and the upload lands', async ({ page }) => {
+  const name = 'lost-answer.bin';
+  const file = await bigFile(name, 24 * MiB);
+  let completes = 0;
+  await page.route(`**${api.multipartComplete}`, async (route) => {
+    completes += 1;
+    if (completes > 1) return route.continue();
+    // Storage completes the upload, but the answer never reaches the page: a proxy's 503 instead.
+    const answer = await route.fetch();
+    expect(answer.status()).toBe(200);
+    await route.fulfill({ status: 503, json: { error: { code: 'storage_unavailable', message: 'Bad gateway on the way back.' } } });
+  });
+
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  const upload = page.getByTestId('upload').filter({ hasText: name });
+  await expect(upload).toContainText('Uploaded · 24 MiB', { timeout: 60_000 });
+  expect(completes).toBe(2);
+
+  const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
+  const stored = files.files.find((f) => f.name === name)!;
+  const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
+  const response = await page.request.get(link.url);
+  expect(response.status()).toBe(200);
+  expect(createHash('sha256').update(await response.body()).digest('hex')).toBe(file.sha256);
+  expect(await staleUploads(page.request)).toEqual([]);
+});
+
 test('pause keeps the parts, resume continues, cancel aborts the upload on storage', async ({ page }, testInfo) => {
   test.setTimeout(120_000);
   const name = 'pause-me.bin';

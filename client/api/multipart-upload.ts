@@ -1,6 +1,6 @@
 import { md5 } from 'hash-wasm';
-import { MULTIPART_SIGN_BATCH, multipartPartSize, partCountOf, partLengthOf, type MultipartRef } from '../../server/http/contract.ts';
-import { ApiError } from './errors.ts';
+import { MULTIPART_SIGN_BATCH, multipartPartSize, partCountOf, partLengthOf, type CompleteRequest, type MultipartRef } from '../../server/http/contract.ts';
+import { ApiError, isRetryable } from './errors.ts';
 import { postboxApi } from './postbox.ts';
 
 /**
@@ -39,6 +39,8 @@ const RECORD_PREFIX = 'postbox:multipart:';
 /** Records older than this are dropped: the stale-upload cleanup has removed such uploads by then. */
 const RECORD_MAX_AGE_MS = 7 * 24 * 3600_000;
 const MAX_ATTEMPTS = 6;
+/** Each Complete may wait minutes for storage to join the parts; retries cover a join of about an hour. */
+const MAX_COMPLETE_ATTEMPTS = 12;
 /** Ask for fresh part URLs when they have less than this left. */
 const URL_MARGIN_MS = 60_000;
 const MiB = 1024 * 1024;
@@ -302,7 +304,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, worker));
 
     const parts = [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
-    await postboxApi.completeMultipart({ ...ref, parts }, signal);
+    await completeWithRetries({ ...ref, parts }, signal);
     forgetRecord(fingerprint);
     return { key: ref.key };
   } catch (err) {
@@ -310,6 +312,23 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
     throw err;
   } finally {
     signal.removeEventListener('abort', follow);
+  }
+}
+
+/**
+ * Completing can outlast a request (storage joins the parts before it answers) or lose its answer.
+ * Asking again is safe: the server answers a Complete of an upload that has become its object with
+ * success, and one whose join is still running with that join's outcome.
+ */
+async function completeWithRetries(request: CompleteRequest, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await postboxApi.completeMultipart(request, signal);
+      return;
+    } catch (err) {
+      if (signal.aborted || !isRetryable(err) || attempt >= MAX_COMPLETE_ATTEMPTS) throw err;
+      await sleep(backoffMs(attempt), signal);
+    }
   }
 }
 

@@ -71,7 +71,7 @@ afterAll(async () => {
   await rm(s3Dir, { recursive: true, force: true });
 });
 
-it('a multipart upload whose Complete answer is lost on the way back still counts as done, bytes equal', async () => {
+it('a multipart upload whose Complete answer is lost on the way back, to Postbox or to the browser, still counts as done, bytes equal', async () => {
   const bytes = randomBytes(9 * MiB + 123); // two parts: 8 MiB and the rest
   const created = await app.call('POST', api.multipartUploads, { name: 'lost-answer.bin', size: bytes.length, type: 'application/octet-stream' });
   expect(created.status).toBe(201);
@@ -94,6 +94,9 @@ it('a multipart upload whose Complete answer is lost on the way back still count
   expect(completes[0]).toEqual({ status: 200, answered: false });
   expect(completes.slice(1).every((c) => c.status === 404)).toBe(true);
   expect([completed.status, completed.body]).toEqual([200, { key: upload.key, size: bytes.length }]);
+  // The browser's answer can be lost too: it asks again, and the upload counts as done again.
+  const again = await app.call('POST', api.multipartComplete, { key: upload.key, uploadId: upload.uploadId, parts });
+  expect([again.status, again.body]).toEqual([200, { key: upload.key, size: bytes.length }]);
 
   const object = await app.storage.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: upload.key }));
   expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));

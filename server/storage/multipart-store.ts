@@ -21,8 +21,13 @@ function isNoSuchUpload(err: unknown): boolean {
 const noSuchUpload = (err: unknown) =>
   isNoSuchUpload(err) ? new AppError('not_found', 'That upload does not exist (any more): it was completed, cancelled or cleaned up.', { cause: err }) : storageUnavailable(err);
 
-/** How long a CompleteMultipartUpload may take, retries included (S3 says minutes for large objects; the embedded s3rver took 8 s for 1 GiB here, past S3_TIMEOUT_MS). */
-const COMPLETE_TIMEOUT_MS = 5 * 60_000;
+/**
+ * How long a CompleteMultipartUpload of `size` bytes may take, retries included: storage joins the
+ * parts first (S3 says minutes for large objects; the embedded store copies them, ~5 s per GiB on
+ * this machine's disk), so at least 5 minutes and 20 s more per GiB. A browser whose Complete still
+ * times out asks again and gets the running join's outcome.
+ */
+const completeTimeoutMs = (size: number) => Math.max(5 * 60_000, Math.ceil((size / 2 ** 30) * 20_000));
 
 /** The server's own S3 calls for multipart uploads. The bytes never pass through here. */
 export class MultipartStore {
@@ -76,7 +81,7 @@ export class MultipartStore {
         }),
         // Storage joins the parts before it answers: for big files that takes far longer than a usual
         // call. The signal bounds all attempts together, not each one.
-        { requestTimeout: COMPLETE_TIMEOUT_MS, abortSignal: AbortSignal.timeout(COMPLETE_TIMEOUT_MS) },
+        { requestTimeout: completeTimeoutMs(size), abortSignal: AbortSignal.timeout(completeTimeoutMs(size)) },
       )
       .catch(async (err) => {
         const code = (err as { name?: string }).name;
@@ -85,14 +90,18 @@ export class MultipartStore {
         }
         // An attempt storage finished after we stopped waiting (a timeout, an answer lost and the call
         // retried) leaves the object there and the upload id gone: that upload is complete.
-        if (await this.hasObject(key, size)) return;
+        if ((await this.objectSize(key)) === size) return;
         throw noSuchUpload(err);
       });
   }
 
-  private async hasObject(key: string, size: number): Promise<boolean> {
+  /**
+   * The size of the object an upload became, if it is there. Keys are made once per upload, so an
+   * object under an upload's key is that upload, completed.
+   */
+  async objectSize(key: string): Promise<number | undefined> {
     const head = await this.storage.client.send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch(() => undefined);
-    return head?.ContentLength === size;
+    return head?.ContentLength;
   }
 
   async abort(key: string, uploadId: string): Promise<void> {

@@ -22,6 +22,7 @@ import {
   type MultipartUpload,
   type PartUrls,
   type StaleUploads,
+  type UploadedPart,
   type UploadedParts,
 } from '../contract.ts';
 import { formatBytes } from '../format-bytes.ts';
@@ -124,8 +125,20 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
         throw new AppError('invalid_request', 'parts must be in ascending order of partNumber, each once.');
       }
     }
+    let listed: UploadedPart[];
+    try {
+      listed = await store.listParts(key, uploadId);
+    } catch (err) {
+      // Asked again after storage completed it (the answer was lost, or the join outlasted the
+      // browser's wait): the upload id is gone and its object is there.
+      const completedSize = err instanceof AppError && err.code === 'not_found' ? await store.objectSize(key) : undefined;
+      if (completedSize === undefined) throw err;
+      const answer: CompletedUpload = { key, size: completedSize };
+      res.json(answer);
+      return;
+    }
     // What storage really has decides the size: the limit holds whatever the browser declared.
-    const stored = new Map((await store.listParts(key, uploadId)).map((p) => [p.partNumber, p]));
+    const stored = new Map(listed.map((p) => [p.partNumber, p]));
     let size = 0;
     for (const part of parts) {
       const have = stored.get(part.partNumber);

@@ -25,15 +25,24 @@ describe('share pages', () => {
   });
 
   it('shows user data as text only, with expiry and downloads left', () => {
-    const html = sharePage({ share, size: 1536, askPassword: false });
+    const html = sharePage({ share, size: 1536, askPassword: false, now: Date.parse('2026-12-21T17:10:00Z') });
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<b>');
     expect(html).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;.txt');
     expect(html).toContain('Hi &amp; &lt;b&gt;bye&lt;/b&gt; &#39;x&#39;');
-    expect(html).toContain('This link works until 24 December 2026 at 18:00 UTC.');
+    expect(html).toContain('This link works until 24 December 2026 at 18:00 UTC (in 3 days).');
     expect(html).toContain('2 downloads left.');
     expect(html).toContain('1.5 KiB');
     expect(html).not.toContain('type="password"');
+  });
+
+  it('says how long the link still works in words, whatever the reader\'s time zone', () => {
+    const until = (from: string) => /UTC (\(in [^)]+\))/.exec(sharePage({ share, size: 1, askPassword: false, now: Date.parse(from) }))![1];
+    expect(until('2026-12-24T17:59:50Z')).toBe('(in 1 minute)');
+    expect(until('2026-12-24T17:20:00Z')).toBe('(in 40 minutes)');
+    expect(until('2026-12-24T13:00:00Z')).toBe('(in 5 hours)');
+    expect(until('2026-12-23T00:00:00Z')).toBe('(in 42 hours)');
+    expect(until('2026-11-24T18:00:00Z')).toBe('(in 30 days)');
   });
 
   it('asks for the password with a labelled field and an announced error', () => {

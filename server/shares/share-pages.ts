@@ -85,6 +85,16 @@ ${body}
 }
 
 const utc = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
+
+/** "in 40 minutes", "in 5 hours", "in 3 days": a time anyone can read, whatever their time zone. */
+function fromNow(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 60) return relative.format(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return relative.format(hours, 'hour');
+  return relative.format(Math.round(hours / 24), 'day');
+}
 const typeLabel = (contentType: string) => (contentType === 'application/octet-stream' ? 'file' : contentType);
 
 export function sharePage(input: {
@@ -94,10 +104,14 @@ export function sharePage(input: {
   askPassword: boolean;
   /** Shown under the password field. */
   passwordError?: string;
+  now?: number;
 }): string {
-  const { share, size } = input;
+  const { share, size, now = Date.now() } = input;
+  const expiresAt = share.expiresAt === null ? null : new Date(share.expiresAt);
   const facts: string[] = [
-    share.expiresAt === null ? 'This link does not expire.' : `This link works until ${utc.format(new Date(share.expiresAt))} UTC.`,
+    expiresAt === null
+      ? 'This link does not expire.'
+      : `This link works until ${utc.format(expiresAt)} UTC (${fromNow(expiresAt.getTime() - now)}).`,
   ];
   if (share.maxDownloads !== null) {
     const left = share.maxDownloads - share.downloads;

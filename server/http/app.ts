@@ -11,7 +11,7 @@ import { jsonBody } from './json-body.ts';
 import { jsonInOneWrite } from './json-response.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
-import { COMPLETE_PATH, multipartRoutes } from './routes/multipart.ts';
+import { isCompletePath, multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps) {
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
   // ETags: that one is read after sign-in (routes/multipart.ts).
   const smallBody = jsonBody(16 * 1024);
-  apiRouter.use((req, res, next) => (req.path === COMPLETE_PATH ? next() : smallBody(req, res, next)));
+  apiRouter.use((req, res, next) => (isCompletePath(req.path) ? next() : smallBody(req, res, next)));
   // Open to anyone: whether storage is up, the upload limits, signing in.
   apiRouter.use(statusRoutes(config, storage, store));
   apiRouter.use('/session', sessionRoutes(access));

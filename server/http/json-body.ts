@@ -12,6 +12,8 @@ import { AppError } from '../errors/app-error.ts';
  */
 export function jsonBody(limitBytes: number): RequestHandler {
   return (req, res, next) => {
+    // Read already (by an earlier reader): waiting for an 'end' that has passed would never answer.
+    if (req.readableEnded) return next();
     const { headers } = req;
     const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
     if (headers['transfer-encoding'] === undefined && !declared) return next();

@@ -254,6 +254,21 @@ describe('multipart uploads through the API', () => {
       expect((await complete(upload, tooLong)).status).toBe(413);
     });
 
+    it('answers a Complete however its path is spelled (any case, a trailing slash), with its own body limit', async () => {
+      const upload = await create(9 * MiB);
+      const parts = Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, etag: `"${createHash('md5').update(String(i)).digest('hex')}"` }));
+      for (const path of ['/api/multipart-uploads/COMPLETE', '/api/Multipart-Uploads/Complete/', '/api/multipart-uploads/complete/']) {
+        const ref = { key: upload.key, uploadId: upload.uploadId };
+        for (const body of [{ ...ref, parts: parts.slice(0, 1) }, { ...ref, parts }]) {
+          const answer = await app.call('POST', path, body);
+          expect(answer, `${path} with ${body.parts.length} parts`).toMatchObject({
+            status: 400,
+            body: { error: { code: 'invalid_request', message: 'Part 1 is missing or differs from what storage has.' } },
+          });
+        }
+      }
+    });
+
     it('refuses bad part numbers, parts past the end of the file, sizes over the limit and too many parts in one signing request', async () => {
       const upload = await create(9 * MiB);
       const signing = (partNumbers: unknown[], size: unknown = upload.size) =>

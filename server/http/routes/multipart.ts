@@ -32,7 +32,9 @@ import { requireUploadKey } from '../upload-key.ts';
 /** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. */
 const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256;
 /** Where the API router sees a Complete: its body is read here, after sign-in, not with the others. */
-export const COMPLETE_PATH = '/multipart-uploads/complete';
+const COMPLETE_PATH = '/multipart-uploads/complete';
+/** Whether an API path reaches the Complete route: Express matches paths in any case and with a trailing slash. */
+export const isCompletePath = (path: string) => path.toLowerCase().replace(/\/$/, '') === COMPLETE_PATH;
 
 /** Part URLs live at most this long; the browser asks for fresh ones when they expire. */
 const PART_URL_MAX_SECONDS = 3600;

@@ -30,6 +30,15 @@ describe('loadConfig', () => {
     expect(config.access).toEqual({ password: undefined, apiTokens: [], sessionSecret: undefined, sessionMaxAgeSeconds: 604800 });
     expect(config.rateLimitPerMinute).toBe(600);
     expect(config.trustProxy).toBe(false);
+    expect(config.allowedHosts).toEqual(['localhost', '127.0.0.1']);
+  });
+
+  it('answers under localhost, HOST, the hosts of PUBLIC_URL and APP_ORIGINS, and ALLOWED_HOSTS (or any, with *)', () => {
+    expect(
+      loadConfig({ HOST: '0.0.0.0', PUBLIC_URL: 'https://Postbox.example.com', APP_ORIGINS: 'http://dev.local:5173', ALLOWED_HOSTS: 'nas.lan, Other.example' }).allowedHosts,
+    ).toEqual(['localhost', '0.0.0.0', 'postbox.example.com', 'dev.local', 'nas.lan', 'other.example']);
+    expect(loadConfig({ ALLOWED_HOSTS: 'nas.lan,*' }).allowedHosts).toBe('*');
+    expect(problemsOf({ ALLOWED_HOSTS: 'nas.lan:8080' })[0]).toMatch(/^ALLOWED_HOSTS: expected comma-separated host names/);
   });
 
   it('uses an external bucket, and creates nothing, when S3_BUCKET is set', () => {

@@ -53,6 +53,9 @@ const envSchema = z.object({
   APP_ORIGINS: list()
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected comma-separated http(s) origins' })))
     .optional(),
+  ALLOWED_HOSTS: list()
+    .pipe(z.array(z.string().regex(/^(\*|[a-z0-9-]+(\.[a-z0-9-]+)*)$/i, { error: 'expected comma-separated host names (no port), or *' })))
+    .optional(),
 
   S3_BUCKET: text()
     .pipe(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 characters: a-z, 0-9, ".", "-")'))
@@ -123,6 +126,11 @@ export interface Config {
   publicUrl?: string;
   /** Express's `trust proxy`: whose X-Forwarded-* headers to believe (client IPs for rate limits). */
   trustProxy: boolean | number | string;
+  /**
+   * Host names the API answers under, besides IP addresses: `*` for any. A web page whose name an
+   * attacker points at this server's address (DNS rebinding) would otherwise be same-origin with it.
+   */
+  allowedHosts: '*' | string[];
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   storage: StorageConfig;
   s3Client: {
@@ -172,6 +180,13 @@ function defaultAppOrigins(host: string, port: number): string[] {
   const loopback = ['127.0.0.1', 'localhost', '::1'];
   const hosts = loopback.includes(host) ? ['127.0.0.1', 'localhost'] : [host];
   return hosts.map((h) => `http://${h}:${port === 0 ? '*' : port}`);
+}
+
+/** localhost, HOST, and the hosts of PUBLIC_URL and APP_ORIGINS, with ALLOWED_HOSTS (IP addresses are always fine). */
+function allowedHosts(e: { HOST: string; PUBLIC_URL?: string; APP_ORIGINS?: string[]; ALLOWED_HOSTS?: string[] }): string[] {
+  const origins = [...(e.PUBLIC_URL ? [e.PUBLIC_URL] : []), ...(e.APP_ORIGINS ?? [])];
+  const names = ['localhost', e.HOST, ...origins.map((origin) => new URL(origin).hostname), ...(e.ALLOWED_HOSTS ?? [])];
+  return [...new Set(names.map((name) => name.toLowerCase()))];
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -226,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
     trustProxy,
+    allowedHosts: e.ALLOWED_HOSTS?.includes('*') ? '*' : allowedHosts(e),
     logLevel: e.LOG_LEVEL,
     storage,
     s3Client: {

@@ -15,6 +15,7 @@ const statusByCode: Record<ErrorCode, number> = {
   storage_unavailable: 503,
   internal_error: 500,
   too_many_share_links: 409,
+  unknown_host: 421,
 };
 
 /** The one error type the HTTP layer turns into `{ error: { code, message } }`. */

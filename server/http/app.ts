@@ -16,7 +16,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
-import { perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
+import { knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 
 /** The built SPA (`npm run build`); absent in API-only test runs. */
 export const CLIENT_DIR = path.resolve(import.meta.dirname, '../../dist/client');
@@ -48,6 +48,7 @@ export function createApp(deps: AppDeps) {
   app.use(securityHeaders(deps.storageOrigin));
 
   const apiRouter = express.Router();
+  apiRouter.use(knownHostsOnly(config.allowedHosts));
   apiRouter.use(sameOriginOnly(config.publicUrl ? [config.publicUrl] : []));
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
   // ETags: that one is read after sign-in (routes/multipart.ts).

@@ -20,6 +20,7 @@ export const errorCodes = [
   'storage_unavailable',
   'internal_error',
   'too_many_share_links',
+  'unknown_host',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { AppError } from '../errors/app-error.ts';
@@ -29,6 +30,22 @@ export function securityHeaders(storageOrigin: string): RequestHandler {
     // The embedded store is plain HTTP on loopback: upgrading its URLs to HTTPS would break uploads.
     strictTransportSecurity: false,
   });
+}
+
+/**
+ * DNS rebinding: a page on a name its owner points at this server's address is same-origin with
+ * the API, so it could list, upload, share and delete. Browsers send that name as the Host (or a
+ * trusted proxy passes it on as X-Forwarded-Host), so the API answers only under known names and
+ * IP addresses.
+ */
+export function knownHostsOnly(allowedHosts: '*' | readonly string[]): RequestHandler {
+  if (allowedHosts === '*') return (_req, _res, next) => next();
+  const allowed = new Set(allowedHosts);
+  return (req, _res, next) => {
+    const hostname = req.hostname?.toLowerCase() ?? '';
+    if (allowed.has(hostname) || isIP(hostname.replace(/^\[(.*)\]$/, '$1'))) return next();
+    next(new AppError('unknown_host', 'Postbox does not answer under this host name; set PUBLIC_URL or ALLOWED_HOSTS to serve it there.'));
+  };
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api } from '../http/contract.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
@@ -132,6 +133,24 @@ describe('wrong API tokens', () => {
   });
 });
 
+/** A request with the given Host header (fetch cannot set one). */
+function withHost(base: string, method: string, path: string, host: string, headers: Record<string, string> = {}, body?: unknown) {
+  const { hostname, port } = new URL(base);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = request(
+      { hostname, port, method, path, headers: { ...headers, host, ...(payload ? { 'content-type': 'application/json' } : {}) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: /json/.test(res.headers['content-type'] ?? '') ? JSON.parse(text) : text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 describe('open Postbox (nothing configured)', () => {
   let app: TestPostbox;
   beforeAll(async () => {
@@ -154,6 +173,22 @@ describe('open Postbox (nothing configured)', () => {
     expect([form.status, form.body.error.code]).toEqual([415, 'json_required']);
     const sameOrigin = await app.call('POST', api.uploads, body, { origin: app.url, 'sec-fetch-site': 'same-origin' });
     expect(sameOrigin.status).toBe(201);
+  });
+
+  it('answers only under known host names and IP addresses: a page on a rebound DNS name gets 421', async () => {
+    const port = new URL(app.url).port;
+    const rebound = `rebind.attacker.example:${port}`;
+    // What the attacker's page sends once its name points at this server: its own Host and Origin.
+    const asPage = { 'sec-fetch-site': 'same-origin', origin: `http://${rebound}` };
+    for (const [method, path, body] of [['GET', api.files], ['POST', api.uploads, { name: 'a.txt', size: 1, type: 'text/plain' }], ['DELETE', api.file(someKey)]] as const) {
+      const answer = await withHost(app.url, method, path, rebound, asPage, body);
+      expect([answer.status, answer.body.error?.code], `${method} ${path}`).toEqual([421, 'unknown_host']);
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`]) {
+      expect((await withHost(app.url, 'GET', api.files, host)).status, host).toBe(200);
+    }
+    // Share pages are public: the link is the permission, whatever name it is opened under.
+    expect((await withHost(app.url, 'GET', '/s/AAAAAAAAAAAAAAAAAAAAAA', rebound)).status).toBe(404);
   });
 
   it('limits signing per client: 429 rate_limited with Retry-After', async () => {

@@ -327,9 +327,12 @@ describe('where share links point', () => {
       expect(created.status).toBe(201);
       expect(created.body.url).toBe(`https://postbox.example.com/s/${created.body.id}`);
       expect((await listShares(policy.key, behindProxy))[0]!.url).toBe(created.body.url);
-      // Whatever the request says about its host.
+      // Whatever the request says about its host: here the proxy's own (127.0.0.1).
+      const direct = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });
+      expect(direct.body.url).toBe(`https://postbox.example.com/s/${direct.body.id}`);
+      // A host name it does not know is refused (DNS rebinding), even from a trusted proxy.
       const forwarded = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, { 'x-forwarded-host': 'elsewhere.example' });
-      expect(forwarded.body.url).toBe(`https://postbox.example.com/s/${forwarded.body.id}`);
+      expect([forwarded.status, forwarded.body.error.code]).toEqual([421, 'unknown_host']);
       // The page itself is still served under any Host.
       expect((await visit(`${behindProxy.url}/s/${created.body.id}`)).status).toBe(200);
     } finally {
@@ -343,13 +346,13 @@ describe('where share links point', () => {
     const untrusted = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, forwarded);
     expect(untrusted.body.url).toBe(`${app.url}/s/${untrusted.body.id}`);
 
-    const trusting = await startTestPostbox({ TRUST_PROXY: 'loopback', RATE_LIMIT_PER_MINUTE: '0' });
+    const trusting = await startTestPostbox({ TRUST_PROXY: 'loopback', ALLOWED_HOSTS: '*', RATE_LIMIT_PER_MINUTE: '0' });
     try {
       const other = await upload('forwarded.txt', Buffer.from('forwarded'), 'text/plain', trusting);
       const trusted = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, forwarded);
       expect(trusted.body.url).toBe(`https://files.example.org/s/${trusted.body.id}`);
       // A forwarded host that is not a plain host[:port] never makes it into a link.
-      const odd = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, { 'x-forwarded-host': 'evil.example/phish?' });
+      const odd = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, { 'x-forwarded-host': 'files.example.org/phish?' });
       expect([odd.status, odd.body.error.code]).toEqual([400, 'invalid_request']);
     } finally {
       await trusting.stop();

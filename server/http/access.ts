@@ -33,8 +33,9 @@ export class Access {
     this.maxAgeSeconds = config.sessionMaxAgeSeconds;
     // Without SESSION_SECRET the key comes from the password through a slow KDF: instances sharing
     // the password accept each other's sessions, changing it signs everyone out, and a stolen
-    // cookie is no cheap oracle for guessing the password.
-    if (config.sessionSecret) this.sessionKey = digest(config.sessionSecret);
+    // cookie is no cheap oracle for guessing the password. With it, the password is mixed in, so
+    // that changing the password still signs everyone out.
+    if (config.sessionSecret) this.sessionKey = createHmac('sha256', config.sessionSecret).update(config.password ?? '').digest();
     else if (config.password) this.sessionKey = scryptSync(config.password, 'postbox-session-v1', 32);
   }
 

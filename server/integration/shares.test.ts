@@ -352,8 +352,11 @@ describe('where share links point', () => {
       const trusted = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, forwarded);
       expect(trusted.body.url).toBe(`https://files.example.org/s/${trusted.body.id}`);
       // A forwarded host that is not a plain host[:port] never makes it into a link.
-      const odd = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, { 'x-forwarded-host': 'files.example.org/phish?' });
+      const odd = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600, note: 'refused' }, { 'x-forwarded-host': 'files.example.org/phish?' });
       expect([odd.status, odd.body.error.code]).toEqual([400, 'invalid_request']);
+      // ...and a refused request made no link.
+      const listed = await trusting.call('GET', api.fileShares(other.key));
+      expect(listed.body.shares.map((s: { note: string | null }) => s.note)).not.toContain('refused');
     } finally {
       await trusting.stop();
     }

@@ -44,8 +44,9 @@ export function shareApiRoutes(service: ShareService, publicUrl: string | undefi
   router.post('/files/:key/shares', async (req, res) => {
     const parts = requireUploadKey(req.params.key);
     const request = ShareRequest.parse(req.body);
+    const linkOrigin = origin(req); // before the link exists: a refused request must create nothing
     const share = await service.create(req.params.key, parts, request);
-    const link: ShareLink = service.toLink(share, origin(req));
+    const link: ShareLink = service.toLink(share, linkOrigin);
     res.status(201).json(link);
   });
 

@@ -118,10 +118,12 @@ describe('download links', () => {
   });
 
   it('refuses to sign anything outside the uploads the server made', async () => {
-    for (const key of ['uploads/stray.txt', 'shares/secret.json', '../etc/passwd']) {
+    for (const key of ['uploads/stray.txt', 'shares/secret.json', '../etc/passwd', 'uploads/00000000000-0123456789abcdef/text/plain/a\u0000b']) {
       const link = await app.call('POST', api.fileLink(key), { expiresIn: 3600 });
       expect(link.status).toBe(400);
       expect(link.body.error.code).toBe('invalid_request');
+      // Deleting: refused before storage is asked (a NUL in a key made storage answer 503).
+      expect((await app.call('DELETE', api.file(key))).status).toBe(400);
     }
   });
 });

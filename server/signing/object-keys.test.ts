@@ -36,6 +36,9 @@ describe('parseUploadKey', () => {
     `${UPLOAD_PREFIX}0000000000a-0123456789ABCDEF/text/plain/a.txt`,
     `${UPLOAD_PREFIX}../0123456789abcdef/text/plain/a.txt`,
     `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\u0000b.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\u202eb.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\\b.txt`,
     '',
   ])('refuses %j, which the server did not make', (key) => {
     expect(parseUploadKey(key)).toBeUndefined();

@@ -16,9 +16,12 @@ const SORT_TOKEN_LENGTH = 11; // MAX_DATE_MS in base 36 needs 11 digits
 const RANDOM_BYTES = 8;
 
 const CONTENT_TYPE = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
+// The name: what sanitizeFilename leaves (no control or format characters, no separators). A key
+// with anything else was not made here, and storage may refuse it (a NUL gets 503, not 400).
 const KEY = new RegExp(
   `^${UPLOAD_PREFIX}([0-9a-z]{${SORT_TOKEN_LENGTH}})-[0-9a-f]{${RANDOM_BYTES * 2}}/` +
-    `([a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126})/([^/]+)$`,
+    `([a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126})/([^/\\\\\\p{Cc}\\p{Cf}]+)$`,
+  'u',
 );
 
 /** Lower-cases a content type and drops parameters; undefined when it is not a valid `type/subtype`. */

@@ -21,7 +21,9 @@ export interface LoggedRequest {
 const childLogger = Symbol('childLogger');
 type LoggingRequest = Request & { [childLogger]?: Logger };
 
-const describe = (req: Request): LoggedRequest => ({ id: req.id, method: req.method, url: req.originalUrl });
+/** Share link ids work like passwords: a log line shows where they were, not what they are. */
+const redactShareIds = (url: string) => url.replace(/^(\/s|\/api\/shares)\/[^/?#]+/, '$1/<id>');
+const describe = (req: Request): LoggedRequest => ({ id: req.id, method: req.method, url: redactShareIds(req.originalUrl) });
 
 /**
  * A request id for every request, `req.log`, and one line per request that `shouldLog` picks when

@@ -145,7 +145,7 @@ export class S3ShareStore implements ShareStore {
     try {
       parsed = StoredShare.parse(JSON.parse(text));
     } catch (err) {
-      throw new AppError('internal_error', `The record of share link ${id} is damaged.`, { cause: err });
+      throw new AppError('internal_error', 'The record of a share link is damaged.', { cause: err });
     }
     if (parsed.id !== id) throw new AppError('internal_error', `The record of share link ${id} names another link.`);
     return { share: parsed, etag };

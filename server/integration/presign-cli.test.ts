@@ -83,7 +83,13 @@ describe('presignOperation', () => {
     [{ operation: 'get-object', expiresIn: 60 }, /needs --key/],
     [{ operation: 'get-bucket-location', key: 'x', expiresIn: 60 }, /takes no --key/],
     [{ operation: 'get-object', key: 'x', expiresIn: 604_801 }, /--expires must be/],
-    [{ operation: 'get-object', key: 'x', expiresIn: 60, method: 'PATCH' }, /--method must be/],
+    [{ operation: 'get-object', key: 'x', expiresIn: 60, method: 'PATCH' }, /get-object can be signed for GET or HEAD only/],
+    // Another method would make another operation: a GetObject signed for DELETE deletes.
+    [{ operation: 'get-object', key: 'x', expiresIn: 60, method: 'DELETE' }, /get-object can be signed for GET or HEAD only/],
+    [{ operation: 'list-objects-v2', expiresIn: 60, method: 'delete' }, /list-objects-v2 can be signed for GET or HEAD only/],
+    [{ operation: 'put-object', key: 'x', expiresIn: 60, method: 'POST' }, /put-object can be signed for PUT only/],
+    [{ operation: 'get-object', key: 'x', expiresIn: 60, params: { constructor: 'x' } }, /does not allow --param constructor/],
+    [{ operation: 'get-object', key: 'x', expiresIn: 60, params: { toString: 'y' } }, /does not allow --param toString/],
     [{ operation: 'get-object', key: 'x', expiresIn: 60, params: { Bucket: 'other' } }, /does not allow --param Bucket/],
     [{ operation: 'list-objects-v2', expiresIn: 60, params: { MaxKeys: 'ten' } }, /MaxKeys must be a whole number/],
   ])('refuses %j', async (request, message) => {

@@ -19,6 +19,11 @@ interface Operation {
   objectKey: boolean;
   /** Extra parameters that may be signed into the URL, by their SDK names. */
   params: Record<string, 'string' | 'number'>;
+  /**
+   * Methods `--method` may sign it for (boto3's HttpMethod): only ones that do what the operation
+   * does. A GetObject signed for DELETE is a DeleteObject URL, which the allowlist exists to refuse.
+   */
+  methods: readonly string[];
 }
 
 /**
@@ -30,23 +35,25 @@ export const presignableOperations = {
     command: GetObjectCommand,
     objectKey: true,
     params: { VersionId: 'string', Range: 'string', PartNumber: 'number', ResponseContentType: 'string', ResponseContentDisposition: 'string', ResponseCacheControl: 'string' },
+    methods: ['GET', 'HEAD'],
   },
-  'head-object': { command: HeadObjectCommand, objectKey: true, params: { VersionId: 'string', PartNumber: 'number' } },
+  'head-object': { command: HeadObjectCommand, objectKey: true, params: { VersionId: 'string', PartNumber: 'number' }, methods: ['HEAD', 'GET'] },
   'put-object': {
     command: PutObjectCommand,
     objectKey: true,
     params: { ContentType: 'string', ContentDisposition: 'string', CacheControl: 'string' },
+    methods: ['PUT'],
   },
   'list-objects-v2': {
     command: ListObjectsV2Command,
     objectKey: false,
     params: { Prefix: 'string', Delimiter: 'string', MaxKeys: 'number', StartAfter: 'string', ContinuationToken: 'string' },
+    methods: ['GET', 'HEAD'],
   },
-  'get-bucket-location': { command: GetBucketLocationCommand, objectKey: false, params: {} },
+  'get-bucket-location': { command: GetBucketLocationCommand, objectKey: false, params: {}, methods: ['GET'] },
 } satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof presignableOperations;
-export const HTTP_METHODS = ['GET', 'PUT', 'HEAD', 'POST', 'DELETE'] as const;
 
 export interface PresignRequest {
   operation: string;
@@ -75,13 +82,13 @@ export async function presignOperation(client: S3Client, request: PresignRequest
     throw new PresignRequestError(`--expires must be a whole number of seconds from 1 to ${SIGV4_MAX_EXPIRES_SECONDS}.`);
   }
   const method = request.method?.toUpperCase();
-  if (method !== undefined && !(HTTP_METHODS as readonly string[]).includes(method)) {
-    throw new PresignRequestError(`--method must be one of ${HTTP_METHODS.join(', ')}.`);
+  if (method !== undefined && !operation.methods.includes(method)) {
+    throw new PresignRequestError(`${request.operation} can be signed for ${operation.methods.join(' or ')} only.`);
   }
 
   const input: Record<string, string | number> = { Bucket: request.bucket, ...(request.key && { Key: request.key }) };
   for (const [name, value] of Object.entries(request.params ?? {})) {
-    const kind = operation.params[name];
+    const kind = Object.hasOwn(operation.params, name) ? operation.params[name as keyof typeof operation.params] : undefined;
     if (!kind) {
       const allowed = Object.keys(operation.params);
       throw new PresignRequestError(`${request.operation} does not allow --param ${name}.${allowed.length ? ` Allowed: ${allowed.join(', ')}.` : ''}`);

@@ -185,6 +185,51 @@ test('a Complete whose answer is lost is asked again, and the upload lands', asy
   expect(await staleUploads(page.request)).toEqual([]);
 });
 
+test('on resume, a part someone replaced on storage is found by its MD5 and sent again: the file lands as chosen', async ({ page }) => {
+  const name = 'tampered.bin';
+  const file = await bigFile(name, 24 * MiB); // 3 parts of 8 MiB
+  await page.goto('/');
+  // Part 1 goes up; parts 2 and 3 hang until the page is reloaded.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const laterParts = (url: URL) => url.searchParams.get('x-id') === 'UploadPart' && url.searchParams.get('partNumber') !== '1';
+  await page.route(laterParts, async (route) => {
+    await held;
+    await route.abort().catch(() => {});
+  });
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  const partsOnStorage = async () => {
+    const [upload] = await staleUploads(page.request);
+    if (!upload) return [];
+    const listed = await page.request.get(`${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId })}`);
+    return (await listed.json()).parts as { partNumber: number }[];
+  };
+  await expect.poll(async () => (await partsOnStorage()).length, { timeout: 30_000 }).toBe(1);
+  await page.reload();
+  await page.unroute(laterParts);
+  release();
+
+  // Someone who can sign parts puts other bytes of the same length in part 1.
+  const [upload] = await staleUploads(page.request);
+  const signed = await page.request.post(api.multipartSign, { data: { key: upload!.key, uploadId: upload!.uploadId, size: 24 * MiB, partNumbers: [1] } });
+  const forged = await page.request.put((await signed.json()).urls[0].url, { data: randomBytes(8 * MiB) });
+  expect(forged.status()).toBe(200);
+
+  const partPuts: string[] = [];
+  page.on('request', (request) => {
+    if (isPartPut(request)) partPuts.push(new URL(request.url()).searchParams.get('partNumber')!);
+  });
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  await expect(page.getByTestId('upload').filter({ hasText: name })).toContainText('Uploaded · 24 MiB', { timeout: 60_000 });
+  expect(partPuts).toContain('1');
+
+  const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
+  const stored = files.files.find((f) => f.name === name)!;
+  const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
+  const response = await page.request.get(link.url);
+  expect(createHash('sha256').update(await response.body()).digest('hex')).toBe(file.sha256);
+});
+
 test('pause keeps the parts, resume continues, cancel aborts the upload on storage', async ({ page }, testInfo) => {
   test.setTimeout(120_000);
   const name = 'pause-me.bin';

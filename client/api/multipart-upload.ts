@@ -175,13 +175,16 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   const partCount = partCountOf(file.size, partSize);
   const sizeOf = (n: number) => partLengthOf(file.size, partSize, n);
 
-  // Resume when storage still has this file's upload.
+  // Resume when storage still has this file's upload. Its parts are kept only once their ETag is
+  // found to be the MD5 of this file's bytes (each is hashed in turn, as a part to send would be):
+  // anyone who can sign parts could have put other bytes of the same length there.
   const done = new Map<number, string>();
+  const kept = new Map<number, string>();
   let record = loadRecord(fingerprint);
   if (record && record.partSize === partSize) {
     try {
       for (const part of (await postboxApi.listParts({ key: record.key, uploadId: record.uploadId }, signal)).parts) {
-        if (part.partNumber <= partCount && part.size === sizeOf(part.partNumber)) done.set(part.partNumber, part.etag);
+        if (part.partNumber <= partCount && part.size === sizeOf(part.partNumber)) kept.set(part.partNumber, part.etag);
       }
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 'not_found')) throw err;
@@ -212,7 +215,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   signal.addEventListener('abort', follow, { once: true });
   try {
     let doneBytes = 0;
-    for (const n of done.keys()) doneBytes += sizeOf(n);
+    for (const n of kept.keys()) doneBytes += sizeOf(n);
     options.onStart?.(doneBytes);
     const inFlight = new Map<number, number>();
     const report = () => {
@@ -223,7 +226,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
     report();
 
     const queue: number[] = [];
-    for (let n = 1; n <= partCount; n++) if (!done.has(n)) queue.push(n);
+    for (let n = 1; n <= partCount; n++) queue.push(n);
 
     // Part URLs, signed in batches of up to 100 (one rate-limited request per batch), one batch at a time.
     const urls = new Map<number, { url: string; expiresAt: number }>();
@@ -237,7 +240,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
           const batch = [n];
           for (let m = 1; m <= partCount && batch.length < MULTIPART_SIGN_BATCH; m++) {
             const url = urls.get(m);
-            if (m !== n && !done.has(m) && (!url || url.expiresAt - Date.now() <= URL_MARGIN_MS)) batch.push(m);
+            if (m !== n && !done.has(m) && !kept.has(m) && (!url || url.expiresAt - Date.now() <= URL_MARGIN_MS)) batch.push(m);
           }
           signing = postboxApi
             .signParts({ ...ref, size: file.size, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
@@ -256,7 +259,18 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
     const sendPart = async (n: number) => {
       const start = (n - 1) * partSize;
       const body = file.slice(start, start + sizeOf(n));
-      const contentMd5 = base64OfHex(await md5(new Uint8Array(await body.arrayBuffer())));
+      const md5Hex = await md5(new Uint8Array(await body.arrayBuffer()));
+      const keptEtag = kept.get(n);
+      if (keptEtag !== undefined) {
+        kept.delete(n);
+        if (keptEtag.replace(/"/g, '').toLowerCase() === md5Hex) {
+          done.set(n, keptEtag);
+          return;
+        }
+        doneBytes -= sizeOf(n); // storage has other bytes there: send this part again
+        report();
+      }
+      const contentMd5 = base64OfHex(md5Hex);
       for (let attempt = 1; ; attempt++) {
         const url = await urlFor(n);
         inFlight.set(n, 0);

@@ -3,12 +3,13 @@
  * against the embedded S3 and a real S3 (Ceph RGW); where a store does not enforce a rule, the test
  * says so in its name and pins the store's actual (permissive) answer instead of passing silently.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -225,6 +226,27 @@ export function conformanceSuite(target: ConformanceTarget) {
         url.searchParams.set('response-content-disposition', 'inline');
         const result = await answer(await fetch(url));
         expect(result).toEqual(notEnforced('link-signature') ? { status: 200, code: undefined } : { status: 403, code: 'SignatureDoesNotMatch' });
+      });
+    });
+
+    describe('objects written again (share link records are)', () => {
+      it('are read whole while they are written: the old object or the new one, never part of either', async () => {
+        const key = `shares/conformance/${randomUUID()}.json`;
+        const versions = ['a', 'b'].map((letter) => Buffer.from(JSON.stringify({ fill: letter.repeat(256 * 1024) })));
+        await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: versions[0] }));
+        const reads: string[] = [];
+        const writes = (async () => {
+          for (let i = 1; i <= 20; i++) await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: versions[i % 2] }));
+        })();
+        const reader = async () => {
+          for (let i = 0; i < 20; i++) {
+            const object = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+            reads.push(await object.Body!.transformToString());
+          }
+        };
+        await Promise.all([writes, reader(), reader(), reader()]);
+        const whole = new Set(versions.map(String));
+        expect(reads.filter((text) => !whole.has(text)).map((text) => `${text.length} bytes`)).toEqual([]);
       });
     });
 

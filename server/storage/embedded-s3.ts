@@ -3,6 +3,7 @@ import path from 'node:path';
 import S3rver from 's3rver';
 import { corsConfigurationXml } from './cors.ts';
 import { emulateMultipartApi } from './embedded-multipart.ts';
+import { writeObjectsWhole } from './embedded-object-writes.ts';
 import { enforcePostPolicies } from './embedded-post-policy.ts';
 
 /** s3rver accepts these fixed credentials. It does not reject anonymous requests; see embedded-post-policy for POSTs. */
@@ -34,6 +35,7 @@ export async function startEmbeddedS3(options: {
   });
   enforcePostPolicies(server, { secretAccessKey: EMBEDDED_CREDENTIALS.secretAccessKey, incomingDir });
   emulateMultipartApi(server, { directory });
+  writeObjectsWhole(server, { incomingDir });
   let address;
   try {
     address = await server.run();

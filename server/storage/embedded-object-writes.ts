@@ -1,0 +1,77 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type S3rver from 's3rver';
+
+/** The headers s3rver keeps with an object besides x-amz-meta-* (lib/models/object.js). */
+const { ALLOWED_METADATA } = createRequire(import.meta.url)('s3rver/lib/models/object.js') as { ALLOWED_METADATA: string[] };
+
+/** What `writeObjectsWhole` uses of s3rver's FilesystemStore (lib/stores/filesystem.js). */
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: 'object' | 'object.md5' | 'metadata.json'): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObject(object: { bucket: string; key: string; metadata: Record<string, string>; content: Buffer | Readable }): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * Replaces s3rver's writes of objects and their metadata. s3rver truncates each file and writes it
+ * in place, and for a body it holds in memory answers before the write has finished: a read
+ * meanwhile got an empty or half object, or metadata that was not JSON (share link records read
+ * while their count was written: 500s under load). Here each file is written in `incomingDir`
+ * (same disk, emptied at start) and renamed into place once whole, so a read gets the old object
+ * or the new one.
+ */
+export function writeObjectsWhole(server: S3rver, options: { incomingDir: string }): void {
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  const tempFile = () => path.join(options.incomingDir, `object-${randomUUID()}`);
+  const writeWhole = async (file: string, data: string) => {
+    const temp = tempFile();
+    await writeFile(temp, data);
+    await rename(temp, file).catch(async (err: unknown) => {
+      await rm(temp, { force: true });
+      throw err;
+    });
+  };
+
+  store.putMetadata = async (bucket, key, metadata, md5) => {
+    const kept: Record<string, string> = {};
+    for (const name of Object.keys(metadata)) {
+      if (ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-')) kept[name] = metadata[name]!;
+    }
+    if (md5) await writeWhole(store.getResourcePath(bucket, key, 'object.md5'), md5);
+    await writeWhole(store.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(kept, null, 2));
+  };
+
+  store.putObject = async ({ bucket, key, metadata, content }) => {
+    const objectPath = store.getResourcePath(bucket, key, 'object');
+    const temp = tempFile();
+    const md5 = createHash('md5');
+    let size = 0;
+    try {
+      await pipeline(
+        Buffer.isBuffer(content) ? Readable.from([content]) : content,
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            md5.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          },
+        }),
+        createWriteStream(temp),
+      );
+      const etag = md5.digest('hex');
+      await mkdir(path.dirname(objectPath), { recursive: true });
+      // Metadata first: until the object file exists, s3rver answers NoSuchKey whatever metadata it finds.
+      await store.putMetadata(bucket, key, metadata, etag);
+      await rename(temp, objectPath);
+      return { size, md5: etag };
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  };
+}

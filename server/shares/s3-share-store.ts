@@ -12,6 +12,7 @@ import {
   StoredShare,
   type LiveShare,
 } from './share-record.ts';
+import { PerKeyQueue } from './per-key-queue.ts';
 import type { ShareStore, UpdateConsistency } from './share-store.ts';
 
 /** Attempts of one read-modify-write when other writers keep getting there first. */
@@ -43,7 +44,7 @@ export class S3ShareStore implements ShareStore {
   private etagForm: 'quoted' | 'bare' = 'quoted';
   private conditional = true;
   /** Per-record queue: one read-modify-write at a time per id in this process. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new PerKeyQueue();
 
   constructor(private readonly storage: { client: S3Client; bucket: string }) {}
 
@@ -72,7 +73,7 @@ export class S3ShareStore implements ShareStore {
   }
 
   update(id: string, change: (current: StoredShare) => StoredShare | undefined) {
-    return this.serialized(id, async () => {
+    return this.queue.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
         const current = await this.read(id);
         if (!current) return undefined;
@@ -100,7 +101,7 @@ export class S3ShareStore implements ShareStore {
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       await Promise.all(
         ids.slice(i, i + LIST_CONCURRENCY).map((id) =>
-          this.serialized(id, async () => {
+          this.queue.run(id, async () => {
             await this.remove(recordKey(id));
             await this.remove(indexKey(fileKey, id));
             await this.remove(revokedIndexKey(fileKey, id));
@@ -191,16 +192,5 @@ export class S3ShareStore implements ShareStore {
     await this.storage.client.send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch((err) => {
       if (!isNotFound(err)) throw storageUnavailable(err);
     });
-  }
-
-  private serialized<T>(id: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const settled = run.catch(() => {});
-    this.queues.set(id, settled);
-    void settled.then(() => {
-      if (this.queues.get(id) === settled) this.queues.delete(id);
-    });
-    return run;
   }
 }

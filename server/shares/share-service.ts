@@ -5,6 +5,7 @@ import type { UploadKeyParts } from '../signing/object-keys.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import { hashPassword } from './passwords.ts';
 import { cleanNote, isRevoked, isShareId, newShareId, shareState, type LiveShare } from './share-record.ts';
+import { PerKeyQueue } from './per-key-queue.ts';
 import type { ShareStore } from './share-store.ts';
 
 /** Lifetime of the presigned GET behind each share-link download: long enough to start it, no longer. */
@@ -31,6 +32,8 @@ export interface ShareServiceDeps {
 /** Share links: create, list, revoke, open and download, on top of a ShareStore. */
 export class ShareService {
   private readonly now: () => number;
+  /** Creates of one file's links, one at a time: counting and writing must not interleave. */
+  private readonly creates = new PerKeyQueue();
 
   constructor(private readonly deps: ShareServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -40,7 +43,15 @@ export class ShareService {
     return this.deps.store;
   }
 
-  async create(fileKey: string, file: UploadKeyParts, request: ShareRequest): Promise<LiveShare> {
+  /**
+   * A new link, unless the file has SHARE_LINKS_PER_FILE already. The count holds within this
+   * process; instances creating links of one file at the same moment can each add one past it.
+   */
+  create(fileKey: string, file: UploadKeyParts, request: ShareRequest): Promise<LiveShare> {
+    return this.creates.run(fileKey, () => this.createNow(fileKey, file, request));
+  }
+
+  private async createNow(fileKey: string, file: UploadKeyParts, request: ShareRequest): Promise<LiveShare> {
     const size = await this.fileSize(fileKey);
     if (size === undefined) throw new AppError('not_found', 'That file does not exist (any more).');
     const existing = await this.deps.store.listForFile(fileKey);

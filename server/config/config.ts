@@ -174,12 +174,13 @@ export class ConfigError extends Error {
 
 /**
  * Browsers treat localhost and 127.0.0.1 as different origins; allow both for a loopback host.
- * Port 0 means "any free port", unknown until the server listens, so any port of that host is allowed.
+ * Port 0 means "any free port", unknown until the server listens: those origins say port 0 (no
+ * browser's origin) until startPostbox puts the real port in.
  */
 function defaultAppOrigins(host: string, port: number): string[] {
   const loopback = ['127.0.0.1', 'localhost', '::1'];
   const hosts = loopback.includes(host) ? ['127.0.0.1', 'localhost'] : [host];
-  return hosts.map((h) => `http://${h}:${port === 0 ? '*' : port}`);
+  return hosts.map((h) => `http://${h}:${port}`);
 }
 
 /** localhost, HOST, and the hosts of PUBLIC_URL and APP_ORIGINS, with ALLOWED_HOSTS (IP addresses are always fine). */

@@ -206,6 +206,20 @@ describe('open Postbox (nothing configured)', () => {
     expect((await app.call('GET', api.files)).status).toBe(200);
   });
 
+  it("lets exactly this app's page reach the embedded bucket (CORS), though its port was chosen at start", async () => {
+    const preflight = (origin: string) =>
+      fetch(`${app.storage.endpoint}/${app.storage.bucket}/uploads/x`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'PUT' },
+      });
+    const port = new URL(app.url).port;
+    // s3rver answers an allowed preflight with 200 and `*`, any other with 403.
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) expect((await preflight(origin)).status, origin).toBe(200);
+    // Any other page served on this machine is not let in.
+    const other = await preflight('http://localhost:3000');
+    expect([other.status, other.headers.get('access-control-allow-origin')]).toEqual([403, null]);
+  });
+
   it('sends security headers with a CSP that allows exactly the storage origin', async () => {
     const response = await fetch(`${app.url}${api.settings}`);
     const csp = response.headers.get('content-security-policy')!;

@@ -65,6 +65,11 @@ test('a share link with a password and a download limit: download, count, revoke
   const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('button', { name: 'Download' }).click()]);
   expect(download.suggestedFilename()).toBe(file.name);
   expect(sha256(await readFile((await download.path())!))).toBe(sha256(file.buffer));
+  // The page says so, with what is left, and no longer says the password was wrong.
+  await expect(visitor.getByRole('heading', { level: 1 })).toHaveText('Your download is starting');
+  await expect(visitor.getByText('2 downloads left.')).toBeVisible();
+  await expect(visitor.getByRole('alert')).toHaveCount(0);
+  await snap(visitor, testInfo, 'share-04b-download-started');
 
   // The owner sees the count go up.
   await page.bringToFront();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, gonePage, pageCsp, sharePage, tooManyTriesPage } from './share-pages.ts';
+import { downloadStartedPage, escapeHtml, gonePage, pageCsp, sharePage, tooManyTriesPage } from './share-pages.ts';
 import type { LiveShare } from './share-record.ts';
 
 const share: LiveShare = {
@@ -43,6 +43,16 @@ describe('share pages', () => {
     expect(until('2026-12-24T13:00:00Z')).toBe('(in 5 hours)');
     expect(until('2026-12-23T00:00:00Z')).toBe('(in 42 hours)');
     expect(until('2026-11-24T18:00:00Z')).toBe('(in 30 days)');
+  });
+
+  it('says the download is starting, goes on to it, and says what is left; the name as text', () => {
+    const url = 'http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&response-content-disposition=a%22b';
+    const html = downloadStartedPage({ share: { ...share, downloads: 2 }, url });
+    expect(html).toContain('<meta http-equiv="refresh" content="0; url=http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&amp;response-content-disposition=a%22b">');
+    expect(html).toContain('<a href="http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&amp;response-content-disposition=a%22b">download it here</a>');
+    expect(html).toContain('1 download left.');
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('not right');
   });
 
   it('asks for the password with a labelled field and an announced error', () => {

@@ -38,12 +38,13 @@ input[aria-invalid=true]{border-color:var(--danger)}
 .error{margin:0;color:var(--danger);font-size:.92rem}
 button{font:inherit;font-weight:600;border:1px solid var(--accent);background:var(--accent);color:#fff;padding:11px 18px;border-radius:10px;cursor:pointer}
 button:hover{background:var(--accent-strong);border-color:var(--accent-strong)}
+a{color:var(--accent-strong)}
 :focus-visible{outline:3px solid color-mix(in srgb,var(--accent) 45%,transparent);outline-offset:2px}
 .fine{margin:18px 0 0;color:var(--muted);font-size:.82rem}
 .status{width:48px;height:48px;border-radius:50%;display:grid;place-items:center;font-size:1.5rem;font-weight:700;margin-bottom:14px;background:#eef0ff;color:var(--accent)}
 .status--gone{background:var(--danger-soft);color:var(--danger)}
 h1{margin:0 0 8px;font-size:1.35rem}
-.lead{margin:0;color:var(--muted)}
+.lead{margin:0;color:var(--muted);overflow-wrap:anywhere}
 `;
 
 export const PAGE_CSP = [
@@ -62,7 +63,7 @@ export function pageCsp(storageOrigin: string): string {
 const ICON =
   "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='8' fill='%234f46e5'/%3E%3Cpath d='M8 12l8 6 8-6v10H8z' fill='white'/%3E%3C/svg%3E";
 
-function layout(title: string, body: string): string {
+function layout(title: string, body: string, head = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -73,7 +74,7 @@ function layout(title: string, body: string): string {
 <title>${escapeHtml(title)} · Postbox</title>
 <link rel="icon" href="${ICON}">
 <style>${STYLE}</style>
-</head>
+${head}</head>
 <body>
 <div class="brand"><span class="brand__mark" aria-hidden="true"></span>Postbox</div>
 <main class="card">
@@ -113,10 +114,8 @@ export function sharePage(input: {
       ? 'This link does not expire.'
       : `This link works until ${utc.format(expiresAt)} UTC (${fromNow(expiresAt.getTime() - now)}).`,
   ];
-  if (share.maxDownloads !== null) {
-    const left = share.maxDownloads - share.downloads;
-    facts.push(`${left} ${left === 1 ? 'download' : 'downloads'} left.`);
-  }
+  const left = downloadsLeft(share);
+  if (left) facts.push(left);
   const note = share.note
     ? `<figure class="note"><figcaption class="note__label">Note from the sender</figcaption><p class="note__text">${escapeHtml(share.note)}</p></figure>`
     : '';
@@ -142,6 +141,33 @@ ${note}
 ${password}<button type="submit">Download</button>
 </form>
 <p class="fine">${input.askPassword ? 'The person who shared this file protected it with a password. ' : ''}The file downloads straight from storage, under its original name.</p>`,
+  );
+}
+
+/** What "N downloads left" says, or nothing for a link without a limit. */
+const downloadsLeft = (share: LiveShare) => {
+  if (share.maxDownloads === null) return undefined;
+  const left = share.maxDownloads - share.downloads;
+  return `${left} ${left === 1 ? 'download' : 'downloads'} left.`;
+};
+
+/**
+ * The answer to the Download button: the browser goes on to the file (a presigned GET that lives a
+ * minute, an attachment, so this page stays), and the page says so, with what is left. A redirect
+ * instead would leave the previous page up, wrong-password message and old count included, and
+ * people would press Download again, using up downloads.
+ */
+export function downloadStartedPage(input: { share: LiveShare; url: string }): string {
+  const { share, url } = input;
+  const left = downloadsLeft(share);
+  return layout(
+    share.fileName,
+    `<div class="status" aria-hidden="true">↓</div>
+<h1>Your download is starting</h1>
+<p class="lead"><strong dir="auto">${escapeHtml(share.fileName)}</strong> is on its way from storage.${left ? ` ${escapeHtml(left)}` : ''}</p>
+<p class="fine">If it does not start, <a href="${escapeHtml(url)}">download it here</a> (this address works for a minute).</p>`,
+    `<meta http-equiv="refresh" content="0; url=${escapeHtml(url)}">
+`,
   );
 }
 

@@ -3,6 +3,7 @@ import { AppError } from '../../errors/app-error.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
 import { S3ShareStore } from '../../shares/s3-share-store.ts';
 import {
+  downloadStartedPage,
   gonePage,
   errorPage,
   missingPage,
@@ -165,7 +166,9 @@ export function sharePageRoutes(
         }
         attempts.succeeded(client, share.id);
       }
-      answer(res, await service.download(share.id, opened), 303);
+      const downloaded = await service.download(share.id, opened);
+      if (downloaded.kind === 'download') html(res, 200, downloadStartedPage(downloaded));
+      else answer(res, downloaded, 303);
     }),
   );
 

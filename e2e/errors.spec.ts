@@ -33,6 +33,23 @@ test('when Postbox itself stops answering, the header says so instead of the las
   await snap(page, testInfo, '09-postbox-unreachable');
 });
 
+test('when storage comes back, the file list that failed meanwhile is fetched again by itself', async ({ page }) => {
+  await page.clock.install();
+  const down = { status: 503, json: { error: { code: 'storage_unavailable', message: 'Storage is down.' } } };
+  await page.route('**/api/health', (route) => route.fulfill({ status: 503, json: { status: 'unavailable', storage: { reachable: false, mode: 'embedded' } } }));
+  await page.route('**/api/files?*', (route) => route.fulfill(down));
+  await page.route('**/api/files', (route) => route.fulfill(down));
+  await page.goto('/');
+  await expect(page.getByRole('banner').getByRole('status')).toHaveText('Storage unreachable');
+  await page.clock.runFor(5_000); // the list's own retries
+  await expect(page.getByRole('alert')).toContainText('Storage is unreachable right now.');
+
+  await page.unrouteAll();
+  await page.clock.runFor(16_000); // the next health check
+  await expect(page.getByRole('banner').getByRole('status')).toContainText('Storage online');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
 test.describe('when storage is down', () => {
   test.use({ baseURL: `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 18080) + 1}` });
 
@@ -41,6 +58,7 @@ test.describe('when storage is down', () => {
     await expect(page.getByRole('banner').getByRole('status')).toHaveText('Storage unreachable');
     await expect(page.getByRole('alert')).toContainText('Storage is unreachable right now.', { timeout: 15_000 });
     await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
+    await expect(page.getByText('Storage is unreachable right now: uploads will fail until it is back.')).toBeVisible();
 
     await page.getByTestId('file-input').setInputFiles(makeFile('report.pdf', 1000, 'application/pdf'));
     const upload = page.getByTestId('upload').filter({ hasText: 'report.pdf' });

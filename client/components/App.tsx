@@ -40,13 +40,14 @@ function SignOut() {
 
 function Workspace() {
   const settings = useUploadSettings();
+  const health = useHealth();
   const { uploads, add, cancel, pause, retry, dismiss, registerForm } = useUploads();
   const interrupted = useInterruptedUploads(uploads);
   return (
     <>
       <section className="card">
         <h1 className="card__title">Send files</h1>
-        <DropZone onFiles={add} maxUploadBytes={settings.data?.maxUploadBytes} />
+        <DropZone onFiles={add} settings={settings.data} storageDown={health.data?.storage.reachable === false} />
         <InterruptedUploads uploads={interrupted} />
         <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
       </section>

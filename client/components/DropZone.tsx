@@ -1,7 +1,9 @@
 import { useRef, useState, type DragEvent } from 'react';
+import type { UploadSettings } from '../../server/http/contract.ts';
 import { formatBytes } from '../../server/http/format-bytes.ts';
+import { acceptAttribute, acceptedTypesText } from './accepted-types.ts';
 
-export function DropZone({ onFiles, maxUploadBytes }: { onFiles: (files: File[]) => void; maxUploadBytes?: number }) {
+export function DropZone({ onFiles, settings, storageDown }: { onFiles: (files: File[]) => void; settings?: UploadSettings; storageDown: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
 
@@ -32,10 +34,20 @@ export function DropZone({ onFiles, maxUploadBytes }: { onFiles: (files: File[])
           Choose files
         </button>
       </p>
-      {maxUploadBytes !== undefined && <p className="dropzone__limit">Up to {formatBytes(maxUploadBytes)} per file. Files go straight to storage.</p>}
+      {settings && (
+        <p className="dropzone__limit">
+          Up to {formatBytes(settings.maxUploadBytes)} per file. {acceptedTypesText(settings)} Files go straight to storage.
+        </p>
+      )}
+      {storageDown && (
+        <p className="dropzone__warning" role="status">
+          Storage is unreachable right now: uploads will fail until it is back.
+        </p>
+      )}
       <input
         ref={input}
         type="file"
+        accept={settings && acceptAttribute(settings)}
         multiple
         hidden
         aria-label="Choose files to upload"

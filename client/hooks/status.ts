@@ -1,4 +1,5 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
 
@@ -9,7 +10,17 @@ export function useUploadSettings() {
   return useQuery(uploadSettingsQuery);
 }
 
-/** Polled, so the page notices when storage goes away or comes back. */
+/**
+ * Polled, so the page notices when storage goes away or comes back. When it is back, whatever
+ * failed meanwhile (the file list, share links) is asked again, instead of showing its error
+ * under a header that says storage is online.
+ */
 export function useHealth() {
-  return useQuery({ queryKey: queryKeys.health(), queryFn: postboxApi.health, refetchInterval: 15_000 });
+  const queryClient = useQueryClient();
+  const health = useQuery({ queryKey: queryKeys.health(), queryFn: postboxApi.health, refetchInterval: 15_000 });
+  const storageUp = health.isSuccess && health.data.storage.reachable;
+  useEffect(() => {
+    if (storageUp) void queryClient.refetchQueries({ type: 'active', predicate: (query) => query.state.status === 'error' });
+  }, [storageUp, queryClient]);
+  return health;
 }

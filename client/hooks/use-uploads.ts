@@ -8,6 +8,7 @@ import { abandonMultipart, uploadMultipart } from '../api/multipart-upload.ts';
 import { postForm } from '../api/post-form.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
+import { acceptedTypesText } from '../components/accepted-types.ts';
 import { uploadSettingsQuery } from './status.ts';
 
 export type UploadPhase = 'rejected' | 'signing' | 'uploading' | 'done' | 'failed' | 'cancelled' | 'paused';
@@ -70,7 +71,7 @@ function checkLocally(file: File, settings: UploadSettings): ApiError | undefine
     return new ApiError('file_too_large', `This file is too large: the limit is ${formatBytes(settings.maxUploadBytes)} per file.`);
   }
   if (!isTypeAccepted(file.type || 'application/octet-stream', settings)) {
-    return new ApiError('unsupported_type', `Files of type ${file.type || 'unknown'} are not accepted here.`);
+    return new ApiError('unsupported_type', `Files of type ${file.type || 'unknown'} are not accepted here. ${acceptedTypesText(settings)}`.trim());
   }
   return undefined;
 }

@@ -256,15 +256,15 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   // One batch for all 8 parts, then part 1 alone again after the 403.
   expect(signed.slice(0, 2)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], [1]]);
 
-  await upload.getByRole('button', { name: 'Pause' }).click();
+  await upload.getByRole('button', { name: `Pause ${name}` }).click();
   await expect(upload.getByRole('status')).toContainText(/Paused · \d+% kept/);
   await snap(page, testInfo, '01-paused');
   const paused = await percentOf(page, name);
   expect(await staleUploads(page.request)).toHaveLength(1);
 
-  await upload.getByRole('button', { name: 'Resume' }).click();
+  await upload.getByRole('button', { name: `Resume ${name}` }).click();
   await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThan(paused);
-  await upload.getByRole('button', { name: 'Cancel' }).click();
+  await upload.getByRole('button', { name: `Cancel ${name}` }).click();
   await expect(upload).toContainText('Upload cancelled.');
   await unthrottle();
   await expect.poll(() => staleUploads(page.request), { timeout: 10_000 }).toEqual([]);

@@ -175,3 +175,19 @@ test('leaving the page while an upload runs asks first; once it is done, leaving
   await page.close({ runBeforeUnload: true });
   await closed;
 });
+
+test('where the page may not use the clipboard, Copy selects the link and says to press Ctrl+C', async ({ page }) => {
+  // Plain HTTP on a LAN address has no Clipboard API.
+  await page.addInitScript(() => Object.defineProperty(navigator, 'clipboard', { value: undefined }));
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(makeFile('no-clipboard.txt', 100, 'text/plain'));
+  const row = page.getByTestId('file-row').filter({ hasText: 'no-clipboard.txt' });
+  await row.getByRole('button', { name: 'Share' }).click();
+  await row.getByRole('button', { name: 'Create link' }).click();
+  const linkField = row.getByLabel('Download link for no-clipboard.txt');
+  await expect(linkField).toHaveValue(/X-Amz-Signature=/);
+  await row.getByRole('button', { name: 'Copy link' }).click();
+  await expect(row.getByRole('status').filter({ hasText: 'press Ctrl+C' })).toBeVisible();
+  await expect(linkField).toBeFocused();
+  expect(await linkField.evaluate((input: HTMLInputElement) => input.selectionEnd! - input.selectionStart!)).toBe((await linkField.inputValue()).length);
+});

@@ -9,7 +9,7 @@ import {
   type StoredFile,
 } from '../../server/http/contract.ts';
 import { useCreateShare, useRevokeShare, useShares } from '../hooks/shares.ts';
-import { useCopy } from '../hooks/use-copy.ts';
+import { copyAnnouncement, useCopy } from '../hooks/use-copy.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { dateTime } from './dates.ts';
 
@@ -122,10 +122,10 @@ function stateBadge(link: ShareLink) {
 }
 
 function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFile; isNew: boolean }) {
-  const { copied, copy } = useCopy();
   const [confirming, setConfirming] = useState(false);
   const revoke = useRevokeShare(file.key);
   const urlField = useRef<HTMLInputElement>(null);
+  const { state: copyState, copy } = useCopy(urlField);
   const revokeButton = useRef<HTMLButtonElement>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
 
@@ -156,10 +156,13 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
           aria-label={`Share link for ${file.name}`}
           onFocus={(event) => event.target.select()}
         />
-        <button type="button" className="button" onClick={() => copy(link.url)} aria-label={copied ? 'Share link copied' : 'Copy share link'}>
-          {copied ? 'Copied' : 'Copy'}
+        <button type="button" className="button" onClick={() => copy(link.url)} aria-label={copyState === 'copied' ? 'Share link copied' : 'Copy share link'}>
+          {copyState === 'copied' ? 'Copied' : 'Copy'}
         </button>
       </div>
+      <p className={`share__copied${copyState === 'failed' ? ' share__copied--failed' : ''}`} role="status">
+        {copyAnnouncement(copyState)}
+      </p>
       <div className="link__meta">
         {stateBadge(link)}
         <span>Created {dateTime.format(new Date(link.createdAt))}</span>

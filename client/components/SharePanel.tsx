@@ -1,7 +1,7 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { StoredFile } from '../../server/http/contract.ts';
 import { useCreateLink } from '../hooks/files.ts';
-import { useCopy } from '../hooks/use-copy.ts';
+import { copyAnnouncement, useCopy } from '../hooks/use-copy.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { ShareLinks } from './ShareLinks.tsx';
 import { dateTime } from './dates.ts';
@@ -16,7 +16,8 @@ const EXPIRY_CHOICES = [
 /** A presigned download link with the chosen lifetime, shown with a one-click copy. */
 export function SharePanel({ file }: { file: StoredFile }) {
   const [expiresIn, setExpiresIn] = useState(3600);
-  const { copied, copy, reset: resetCopied } = useCopy();
+  const urlField = useRef<HTMLInputElement>(null);
+  const { state: copyState, copy, reset: resetCopied } = useCopy(urlField);
   const createLink = useCreateLink();
   const selectId = useId();
   const link = createLink.data;
@@ -49,10 +50,20 @@ export function SharePanel({ file }: { file: StoredFile }) {
       {createLink.isError && <ErrorNotice error={createLink.error} />}
       {link && (
         <div className="share__result">
-          <input className="share__url" readOnly value={link.url} aria-label={`Download link for ${file.name}`} onFocus={(event) => event.target.select()} />
+          <input
+            ref={urlField}
+            className="share__url"
+            readOnly
+            value={link.url}
+            aria-label={`Download link for ${file.name}`}
+            onFocus={(event) => event.target.select()}
+          />
           <button type="button" className="button" onClick={() => copy(link.url)}>
-            {copied ? 'Copied' : 'Copy link'}
+            {copyState === 'copied' ? 'Copied' : 'Copy link'}
           </button>
+          <p className={`share__copied${copyState === 'failed' ? ' share__copied--failed' : ''}`} role="status">
+            {copyAnnouncement(copyState)}
+          </p>
           <p className="share__note">
             Anyone with this link can download the file until {dateTime.format(new Date(link.expiresAt))}.
           </p>

@@ -92,22 +92,22 @@ export function UploadList({ uploads, onCancel, onPause, onRetry, onDismiss, reg
             )}
             <div className="upload__actions">
               {upload.multipart && upload.phase === 'uploading' && (
-                <button type="button" className="button button--quiet" onClick={() => onPause(upload.id)}>
+                <button type="button" className="button button--quiet" aria-label={`Pause ${upload.file.name}`} onClick={() => onPause(upload.id)}>
                   Pause
                 </button>
               )}
               {upload.phase === 'paused' && (
-                <button type="button" className="button" onClick={() => onRetry(upload)}>
+                <button type="button" className="button" aria-label={`Resume ${upload.file.name}`} onClick={() => onRetry(upload)}>
                   Resume
                 </button>
               )}
               {!finished(upload) && (
-                <button type="button" className="button button--quiet" onClick={() => onCancel(upload.id)}>
+                <button type="button" className="button button--quiet" aria-label={`Cancel ${upload.file.name}`} onClick={() => onCancel(upload.id)}>
                   Cancel
                 </button>
               )}
               {(upload.phase === 'failed' || upload.phase === 'cancelled') && (
-                <button type="button" className="button" onClick={() => onRetry(upload)}>
+                <button type="button" className="button" aria-label={`Retry ${upload.file.name}`} onClick={() => onRetry(upload)}>
                   Retry
                 </button>
               )}

@@ -1,16 +1,35 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type RefObject } from 'react';
 
-/** Copies text to the clipboard; `copied` says so for two seconds, then the button reads "Copy" again. */
-export function useCopy() {
-  const [copied, setCopied] = useState(false);
+export type CopyState = 'idle' | 'copied' | 'failed';
+
+/**
+ * Copies text to the clipboard; `state` says 'copied' for two seconds. Where the page may not use
+ * the clipboard (plain HTTP on a LAN has no Clipboard API), the text's field is selected instead
+ * and `state` says 'failed', so the page can say to press Ctrl+C.
+ */
+export function useCopy(field: RefObject<HTMLInputElement | null>) {
+  const [state, setState] = useState<CopyState>('idle');
   useEffect(() => {
-    if (!copied) return;
-    const timer = setTimeout(() => setCopied(false), 2000);
+    if (state !== 'copied') return;
+    const timer = setTimeout(() => setState('idle'), 2000);
     return () => clearTimeout(timer);
-  }, [copied]);
-  const copy = useCallback(async (text: string) => {
-    await navigator.clipboard.writeText(text);
-    setCopied(true);
-  }, []);
-  return { copied, copy, reset: useCallback(() => setCopied(false), []) };
+  }, [state]);
+  const copy = useCallback(
+    async (text: string) => {
+      try {
+        await navigator.clipboard.writeText(text);
+        setState('copied');
+      } catch {
+        field.current?.focus();
+        field.current?.select();
+        setState('failed');
+      }
+    },
+    [field],
+  );
+  return { state, copy, reset: useCallback(() => setState('idle'), []) };
 }
+
+/** What a copy button's neighbour announces (role="status"). */
+export const copyAnnouncement = (state: CopyState) =>
+  state === 'copied' ? 'Link copied.' : state === 'failed' ? 'This page may not use the clipboard: the link is selected, press Ctrl+C (⌘C on a Mac) to copy it.' : '';

@@ -39,7 +39,7 @@ input[aria-invalid=true]{border-color:var(--danger)}
 button{font:inherit;font-weight:600;border:1px solid var(--accent);background:var(--accent);color:#fff;padding:11px 18px;border-radius:10px;cursor:pointer}
 button:hover{background:var(--accent-strong);border-color:var(--accent-strong)}
 a{color:var(--accent-strong)}
-:focus-visible{outline:3px solid color-mix(in srgb,var(--accent) 45%,transparent);outline-offset:2px}
+:focus-visible{outline:2px solid var(--accent-strong);outline-offset:2px}
 .fine{margin:18px 0 0;color:var(--muted);font-size:.82rem}
 .status{width:48px;height:48px;border-radius:50%;display:grid;place-items:center;font-size:1.5rem;font-weight:700;margin-bottom:14px;background:#eef0ff;color:var(--accent)}
 .status--gone{background:var(--danger-soft);color:var(--danger)}

@@ -157,6 +157,29 @@ test('a big file chosen before the page has its settings still goes up in parts'
   expect([...partsSent].sort()).toEqual(['1', '2', '3']);
 });
 
+test('while a failed part is sent again the row says so instead of a speed, then the upload lands', async ({ page }) => {
+  const name = 'bumpy.bin';
+  const file = await bigFile(name, 24 * MiB);
+  let broken = 0;
+  await page.route(
+    (url) => url.searchParams.get('partNumber') === '2' && url.searchParams.get('x-id') === 'UploadPart',
+    async (route) => {
+      if (route.request().method() === 'PUT' && broken < 3) {
+        broken += 1;
+        return route.abort('connectionreset');
+      }
+      await route.continue();
+    },
+  );
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  const upload = page.getByTestId('upload').filter({ hasText: name });
+  await expect(upload).toContainText(/connection trouble: sending a part again \(attempt [2-4] of 6\)/);
+  await expect(upload).not.toContainText('left');
+  await expect(upload).toContainText('Uploaded · 24 MiB', { timeout: 60_000 });
+  expect(broken).toBe(3);
+});
+
 test('a Complete whose answer is lost is asked again, and the upload lands', async ({ page }) => {
   const name = 'lost-answer.bin';
   const file = await bigFile(name, 24 * MiB);

@@ -18,6 +18,8 @@ export interface MultipartProgress {
   /** Bytes storage has (finished parts) plus bytes of parts in flight. */
   loaded: number;
   total: number;
+  /** While a part that failed waits to be or is being sent again: its attempt (2 to MAX_ATTEMPTS). */
+  retryAttempt?: number;
 }
 
 export interface MultipartOptions {
@@ -38,7 +40,7 @@ interface ResumeRecord extends MultipartRef {
 const RECORD_PREFIX = 'postbox:multipart:';
 /** Records older than this are dropped: the stale-upload cleanup has removed such uploads by then. */
 const RECORD_MAX_AGE_MS = 7 * 24 * 3600_000;
-const MAX_ATTEMPTS = 6;
+export const MAX_ATTEMPTS = 6;
 /** Each Complete may wait minutes for storage to join the parts; retries cover a join of about an hour. */
 const MAX_COMPLETE_ATTEMPTS = 12;
 /** Ask for fresh part URLs when they have less than this left. */
@@ -218,10 +220,12 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
     for (const n of kept.keys()) doneBytes += sizeOf(n);
     options.onStart?.(doneBytes);
     const inFlight = new Map<number, number>();
+    /** Parts sent again after a failure, by their attempt. */
+    const retrying = new Map<number, number>();
     const report = () => {
       let loaded = doneBytes;
       for (const bytes of inFlight.values()) loaded += bytes;
-      options.onProgress({ loaded, total: file.size });
+      options.onProgress({ loaded, total: file.size, ...(retrying.size && { retryAttempt: Math.max(...retrying.values()) }) });
     };
     report();
 
@@ -289,6 +293,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
           if (!answer.etag) throw new ApiError('etag_hidden', 'Storage did not expose the ETag of a part.');
           done.set(n, answer.etag);
           doneBytes += sizeOf(n);
+          retrying.delete(n);
           report();
           return;
         }
@@ -303,7 +308,11 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
             ? new ApiError('upload_failed', 'The connection to storage broke during the upload.')
             : new ApiError('upload_rejected', `Storage answered ${answer.status}${answer.code ? ` ${answer.code}` : ''}`, answer.code);
         }
-        if (!(answer.status === 403 && attempt === 1)) await sleep(backoffMs(attempt), stop.signal);
+        if (!(answer.status === 403 && attempt === 1)) {
+          retrying.set(n, attempt + 1);
+          report();
+          await sleep(backoffMs(attempt), stop.signal);
+        }
       }
     };
 

@@ -1,4 +1,5 @@
 import type { StaleUploads } from '../../server/http/contract.ts';
+import { resumableUploads } from '../api/multipart-upload.ts';
 import { useUnfinishedUploads } from '../hooks/multipart-uploads.ts';
 import { DiscardableUploadRow } from './DiscardableUploadRow.tsx';
 import { dateTime } from './dates.ts';
@@ -44,11 +45,13 @@ function UnfinishedRow({ upload }: { upload: StaleUpload }) {
 /**
  * Big uploads left unfinished (a closed tab, a lost connection): their parts take space in storage
  * until they are aborted. Shows nothing when there are none, or when the list cannot be read (the
- * file list already says why).
+ * file list already says why). Those this browser can go on with are listed under Interrupted
+ * uploads instead, not twice.
  */
 export function UnfinishedUploads() {
   const unfinished = useUnfinishedUploads();
-  const uploads = unfinished.data?.uploads ?? [];
+  const resumable = new Set(resumableUploads().map((r) => `${r.key}\n${r.uploadId}`));
+  const uploads = (unfinished.data?.uploads ?? []).filter((u) => !resumable.has(`${u.key}\n${u.uploadId}`));
   if (uploads.length === 0) return null;
 
   return (

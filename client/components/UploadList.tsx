@@ -1,5 +1,6 @@
 import { formatBytes } from '../../server/http/format-bytes.ts';
-import { describeError } from '../api/errors.ts';
+import { ApiError, describeError } from '../api/errors.ts';
+import { MAX_ATTEMPTS } from '../api/multipart-upload.ts';
 import type { Upload } from '../hooks/use-uploads.ts';
 import { PresignedPostForm } from './PresignedPostForm.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
@@ -29,24 +30,43 @@ function formatDuration(seconds: number): string {
   return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
+const percentOf = (upload: Upload) => (upload.file.size ? Math.floor((upload.loaded / upload.file.size) * 100) : 100);
+
+/** A big upload that failed keeps its parts on storage (unless storage lost the upload): Retry goes on. */
+function failedText(upload: Upload): string {
+  const error = upload.error;
+  const kept =
+    upload.multipart &&
+    upload.loaded > 0 &&
+    error instanceof ApiError &&
+    error.storageCode !== 'NoSuchUpload' &&
+    !['not_found', 'cancelled', 'file_too_large', 'unsupported_type'].includes(error.code);
+  if (!kept) return describeError(error);
+  const reason = ['upload_failed', 'network_error'].includes(error.code) ? 'The connection broke during the upload.' : describeError(error);
+  return `${reason} ${percentOf(upload)}% is kept on storage: Retry goes on from there.`;
+}
+
 function statusText(upload: Upload): string {
   switch (upload.phase) {
     case 'signing':
-      return 'Preparing…';
+      return upload.multipart && upload.loaded > 0 ? `Resuming at ${percentOf(upload)}%…` : 'Preparing…';
     case 'uploading': {
-      const percent = upload.file.size ? Math.floor((upload.loaded / upload.file.size) * 100) : 100;
+      const percent = percentOf(upload);
       const text = `${percent}% · ${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}`;
+      if (upload.retryAttempt) return `${text} · connection trouble: sending a part again (attempt ${upload.retryAttempt} of ${MAX_ATTEMPTS})…`;
       const speed = speedOf(upload);
       if (!speed) return text;
       return `${text} · ${formatBytes(speed)}/s · ${formatDuration((upload.file.size - upload.loaded) / speed)} left`;
     }
     case 'paused': {
       // Parts on their way when Pause was pressed are dropped, so this can be less than the bar showed.
-      const percent = upload.file.size ? Math.floor((upload.loaded / upload.file.size) * 100) : 100;
+      const percent = percentOf(upload);
       return `Paused · ${percent}% kept (${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}); parts that were on their way start again on Resume`;
     }
     case 'done':
       return `Uploaded · ${formatBytes(upload.file.size)}`;
+    case 'failed':
+      return failedText(upload);
     default:
       return describeError(upload.error);
   }

@@ -25,6 +25,8 @@ export interface Upload {
   startLoaded?: number;
   /** Set once signed: the page renders the presigned form from it. */
   policy?: UploadPolicy;
+  /** Multipart: a part failed and is sent again, this attempt. */
+  retryAttempt?: number;
   error?: unknown;
 }
 
@@ -34,7 +36,7 @@ type Action =
   | { type: 'signing'; id: string; multipart: boolean }
   | { type: 'signed'; id: string; policy: UploadPolicy }
   | { type: 'started'; id: string; loaded: number }
-  | { type: 'progress'; id: string; loaded: number }
+  | { type: 'progress'; id: string; loaded: number; retryAttempt?: number }
   | { type: 'done'; id: string }
   | { type: 'failed'; id: string; error: unknown }
   | { type: 'dismissed'; ids: string[] };
@@ -48,18 +50,19 @@ function reducer(uploads: Upload[], action: Action): Upload[] {
       case 'rejected':
         return { ...u, phase: 'rejected', error: action.error };
       case 'signing':
-        return { ...u, phase: 'signing', multipart: action.multipart, loaded: 0, policy: undefined, error: undefined };
+        // A big upload going on keeps showing what storage had; its start says exactly.
+        return { ...u, phase: 'signing', multipart: action.multipart, loaded: action.multipart ? u.loaded : 0, policy: undefined, error: undefined, retryAttempt: undefined };
       case 'signed':
         return { ...u, phase: 'uploading', policy: action.policy, startedAt: Date.now(), startLoaded: 0 };
       case 'started':
         return { ...u, phase: 'uploading', loaded: action.loaded, startedAt: Date.now(), startLoaded: action.loaded };
       case 'progress':
-        return { ...u, loaded: action.loaded };
+        return { ...u, loaded: action.loaded, retryAttempt: action.retryAttempt };
       case 'done':
-        return { ...u, phase: 'done', loaded: u.file.size };
+        return { ...u, phase: 'done', loaded: u.file.size, retryAttempt: undefined };
       case 'failed': {
         const code = action.error instanceof ApiError ? action.error.code : undefined;
-        return { ...u, phase: code === 'cancelled' ? 'cancelled' : code === 'paused' ? 'paused' : 'failed', error: action.error };
+        return { ...u, phase: code === 'cancelled' ? 'cancelled' : code === 'paused' ? 'paused' : 'failed', error: action.error, retryAttempt: undefined };
       }
     }
   });
@@ -111,7 +114,7 @@ export function useUploads() {
           partBytes: settings.multipartPartBytes,
           signal: controller.signal,
           onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
-          onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }),
+          onProgress: ({ loaded, retryAttempt }) => dispatch({ type: 'progress', id, loaded, retryAttempt }),
         });
         return;
       }

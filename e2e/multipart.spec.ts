@@ -281,6 +281,7 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
 
   await upload.getByRole('button', { name: `Pause ${name}` }).click();
   await expect(upload.getByRole('status')).toContainText(/Paused · \d+% kept/);
+  await expect(upload.getByRole('button', { name: `Resume ${name}` })).toBeFocused();
   await snap(page, testInfo, '01-paused');
   const paused = await percentOf(page, name);
   expect(await staleUploads(page.request)).toHaveLength(1);
@@ -288,7 +289,14 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   await upload.getByRole('button', { name: `Resume ${name}` }).click();
   await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThan(paused);
   await upload.getByRole('button', { name: `Cancel ${name}` }).click();
+  // What was sent would be deleted: asked first, and 'Keep uploading' is where focus starts.
+  const dialog = page.getByRole('dialog', { name: 'Cancel this upload?' });
+  await expect(dialog.getByRole('button', { name: 'Keep uploading' })).toBeFocused();
+  await snap(page, testInfo, '02-cancel-asked');
+  await dialog.getByRole('button', { name: 'Cancel upload' }).click();
   await expect(upload).toContainText('Upload cancelled.');
+  // Focus goes to what replaced the button pressed, not to the page.
+  await expect(upload.getByRole('button', { name: `Retry ${name}` })).toBeFocused();
   await unthrottle();
   await expect.poll(() => staleUploads(page.request), { timeout: 10_000 }).toEqual([]);
   const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());

@@ -8,6 +8,8 @@ export function ConfirmDialog(props: {
   busy?: boolean;
   /** Shown on the confirm button while `busy`. */
   busyLabel?: string;
+  /** The button that closes it without doing anything. */
+  dismissLabel?: string;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -39,7 +41,7 @@ export function ConfirmDialog(props: {
       <div className="dialog__body">{props.children}</div>
       <div className="dialog__actions">
         <button type="button" className="button" onClick={props.onCancel} autoFocus>
-          Cancel
+          {props.dismissLabel ?? 'Cancel'}
         </button>
         <button type="button" className="button button--danger" onClick={props.onConfirm} disabled={props.busy}>
           {props.busy ? (props.busyLabel ?? 'Deleting…') : props.confirmLabel}

@@ -1,7 +1,9 @@
+import { useEffect, useRef, useState } from 'react';
 import { formatBytes } from '../../server/http/format-bytes.ts';
 import { ApiError, describeError } from '../api/errors.ts';
 import { MAX_ATTEMPTS } from '../api/multipart-upload.ts';
 import type { Upload } from '../hooks/use-uploads.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { PresignedPostForm } from './PresignedPostForm.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
 
@@ -78,7 +80,101 @@ function statusRole(upload: Upload): 'alert' | 'status' | undefined {
   return upload.phase === 'done' || upload.phase === 'paused' ? 'status' : undefined;
 }
 
-export function UploadList({ uploads, onCancel, onPause, onRetry, onDismiss, registerForm }: UploadListProps) {
+type RowAction = 'pause' | 'resume' | 'cancel' | 'retry';
+/** Which button takes focus when the one pressed goes away with the phase it belonged to. */
+const FOCUS_AFTER: Record<RowAction, string> = { pause: 'resume', resume: 'pause', cancel: 'retry', retry: 'cancel' };
+
+function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, registerForm }: Omit<UploadListProps, 'uploads'> & { upload: Upload }) {
+  const [confirmingCancel, setConfirmingCancel] = useState(false);
+  const actions = useRef<HTMLDivElement>(null);
+  const pressed = useRef<RowAction | undefined>(undefined);
+  const name = upload.file.name;
+
+  // The button pressed is gone once the phase changes: focus its counterpart, not the page.
+  useEffect(() => {
+    const action = pressed.current;
+    if (!action) return;
+    const next = actions.current?.querySelector<HTMLButtonElement>(`[data-action="${FOCUS_AFTER[action]}"]`);
+    if (next && document.activeElement === document.body) {
+      next.focus();
+      pressed.current = undefined;
+    }
+  }, [upload.phase]);
+  const press = (action: RowAction, run: () => void) => () => {
+    pressed.current = action;
+    run();
+  };
+  const cancel = press('cancel', () => {
+    setConfirmingCancel(false);
+    onCancel(upload.id);
+  });
+
+  return (
+    <li className={`upload upload--${upload.phase}`} data-testid="upload">
+      <div className="upload__main">
+        <span className="upload__name" dir="auto">
+          {name}
+        </span>
+        <span className="upload__status" role={statusRole(upload)}>
+          {statusText(upload)}
+        </span>
+      </div>
+      {upload.phase !== 'rejected' && (
+        <ProgressBar
+          value={upload.phase === 'done' ? upload.file.size : upload.loaded}
+          max={upload.file.size || 1}
+          label={`Upload of ${name}`}
+          tone={upload.phase === 'done' ? 'success' : upload.phase === 'uploading' || upload.phase === 'signing' ? 'active' : 'muted'}
+        />
+      )}
+      <div className="upload__actions" ref={actions}>
+        {upload.multipart && upload.phase === 'uploading' && (
+          <button type="button" className="button button--quiet" data-action="pause" aria-label={`Pause ${name}`} onClick={press('pause', () => onPause(upload.id))}>
+            Pause
+          </button>
+        )}
+        {upload.phase === 'paused' && (
+          <button type="button" className="button" data-action="resume" aria-label={`Resume ${name}`} onClick={press('resume', () => onRetry(upload))}>
+            Resume
+          </button>
+        )}
+        {!finished(upload) && (
+          <button
+            type="button"
+            className="button button--quiet button--cancel"
+            data-action="cancel"
+            aria-label={`Cancel ${name}`}
+            // What a big upload has sent is deleted from storage on Cancel: ask first.
+            onClick={upload.multipart && upload.loaded > 0 ? () => setConfirmingCancel(true) : cancel}
+          >
+            Cancel
+          </button>
+        )}
+        {(upload.phase === 'failed' || upload.phase === 'cancelled') && (
+          <button type="button" className="button" data-action="retry" aria-label={`Retry ${name}`} onClick={press('retry', () => onRetry(upload))}>
+            Retry
+          </button>
+        )}
+        {finished(upload) && (
+          <button type="button" className="button button--quiet" aria-label={`Dismiss ${name}`} onClick={() => onDismiss([upload.id])}>
+            Dismiss
+          </button>
+        )}
+      </div>
+      {confirmingCancel && !finished(upload) && (
+        <ConfirmDialog title="Cancel this upload?" confirmLabel="Cancel upload" dismissLabel="Keep uploading" onCancel={() => setConfirmingCancel(false)} onConfirm={cancel}>
+          <p>
+            What was sent of <bdi className="dialog__filename">{name}</bdi> ({formatBytes(upload.loaded)}) is deleted from storage: it
+            would start over from the beginning. {upload.phase === 'uploading' ? 'To stop for now and go on later, use Pause.' : ''}
+          </p>
+        </ConfirmDialog>
+      )}
+      {upload.policy && upload.phase === 'uploading' && <PresignedPostForm policy={upload.policy} file={upload.file} formRef={registerForm(upload.id)} />}
+    </li>
+  );
+}
+
+export function UploadList({ uploads, ...actions }: UploadListProps) {
   if (uploads.length === 0) return null;
   const finishedIds = uploads.filter(finished).map((u) => u.id);
   return (
@@ -86,61 +182,14 @@ export function UploadList({ uploads, onCancel, onPause, onRetry, onDismiss, reg
       <div className="uploads__header">
         <h2 className="section-title">Uploads</h2>
         {finishedIds.length > 0 && (
-          <button type="button" className="button button--quiet" onClick={() => onDismiss(finishedIds)}>
+          <button type="button" className="button button--quiet" onClick={() => actions.onDismiss(finishedIds)}>
             Clear finished
           </button>
         )}
       </div>
       <ul className="uploads__list">
         {uploads.map((upload) => (
-          <li key={upload.id} className={`upload upload--${upload.phase}`} data-testid="upload">
-            <div className="upload__main">
-              <span className="upload__name" dir="auto">
-                {upload.file.name}
-              </span>
-              <span className="upload__status" role={statusRole(upload)}>
-                {statusText(upload)}
-              </span>
-            </div>
-            {upload.phase !== 'rejected' && (
-              <ProgressBar
-                value={upload.phase === 'done' ? upload.file.size : upload.loaded}
-                max={upload.file.size || 1}
-                label={`Upload of ${upload.file.name}`}
-                tone={upload.phase === 'done' ? 'success' : upload.phase === 'uploading' || upload.phase === 'signing' ? 'active' : 'muted'}
-              />
-            )}
-            <div className="upload__actions">
-              {upload.multipart && upload.phase === 'uploading' && (
-                <button type="button" className="button button--quiet" aria-label={`Pause ${upload.file.name}`} onClick={() => onPause(upload.id)}>
-                  Pause
-                </button>
-              )}
-              {upload.phase === 'paused' && (
-                <button type="button" className="button" aria-label={`Resume ${upload.file.name}`} onClick={() => onRetry(upload)}>
-                  Resume
-                </button>
-              )}
-              {!finished(upload) && (
-                <button type="button" className="button button--quiet" aria-label={`Cancel ${upload.file.name}`} onClick={() => onCancel(upload.id)}>
-                  Cancel
-                </button>
-              )}
-              {(upload.phase === 'failed' || upload.phase === 'cancelled') && (
-                <button type="button" className="button" aria-label={`Retry ${upload.file.name}`} onClick={() => onRetry(upload)}>
-                  Retry
-                </button>
-              )}
-              {finished(upload) && (
-                <button type="button" className="button button--quiet" aria-label={`Dismiss ${upload.file.name}`} onClick={() => onDismiss([upload.id])}>
-                  Dismiss
-                </button>
-              )}
-            </div>
-            {upload.policy && upload.phase === 'uploading' && (
-              <PresignedPostForm policy={upload.policy} file={upload.file} formRef={registerForm(upload.id)} />
-            )}
-          </li>
+          <UploadRow key={upload.id} upload={upload} {...actions} />
         ))}
       </ul>
     </section>

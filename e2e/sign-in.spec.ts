@@ -27,5 +27,26 @@ test('a locked Postbox asks for the password, then works, and signs out', async 
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByLabel('Password')).toBeVisible();
+  await expect(page.getByText('Your session has ended')).toHaveCount(0); // signed out on purpose
   expect((await page.request.get('/api/files')).status()).toBe(401);
+});
+
+test('when the session ends by itself, the page says so and keeps the uploads to retry after signing in', async ({ page }, testInfo) => {
+  await page.goto('/');
+  await page.getByLabel('Password').fill(LOCKED_PASSWORD);
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Drop files here to upload')).toBeVisible();
+
+  // The session ends (it expired, or the password was changed); the next upload meets a 401.
+  await page.context().clearCookies();
+  await page.getByTestId('file-input').setInputFiles(makeFile('after-expiry.txt', 100, 'text/plain'));
+  await expect(page.getByRole('status').filter({ hasText: 'Your session has ended.' })).toBeVisible();
+  await snap(page, testInfo, '14-session-ended');
+
+  await page.getByLabel('Password').fill(LOCKED_PASSWORD);
+  await page.keyboard.press('Enter');
+  const upload = page.getByTestId('upload').filter({ hasText: 'after-expiry.txt' });
+  await upload.getByRole('button', { name: 'Retry after-expiry.txt' }).click();
+  await expect(upload).toContainText('Uploaded · 100 bytes');
+  await expect(page.getByTestId('file-row').filter({ hasText: 'after-expiry.txt' })).toBeVisible();
 });

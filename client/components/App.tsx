@@ -1,3 +1,4 @@
+import { useRef } from 'react';
 import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useUploadSettings } from '../hooks/status.ts';
@@ -29,19 +30,26 @@ function StorageStatus() {
   );
 }
 
-function SignOut() {
+function SignOut({ onSignOut }: { onSignOut: () => void }) {
   const signOut = useSignOut();
   return (
-    <button type="button" className="button button--quiet" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+    <button
+      type="button"
+      className="button button--quiet"
+      onClick={() => {
+        onSignOut();
+        signOut.mutate();
+      }}
+      disabled={signOut.isPending}
+    >
       Sign out
     </button>
   );
 }
 
-function Workspace() {
+function Workspace({ uploads: { uploads, add, cancel, pause, retry, dismiss, registerForm } }: { uploads: ReturnType<typeof useUploads> }) {
   const settings = useUploadSettings();
   const health = useHealth();
-  const { uploads, add, cancel, pause, retry, dismiss, registerForm } = useUploads();
   const interrupted = useInterruptedUploads(uploads);
   return (
     <>
@@ -63,6 +71,12 @@ function Workspace() {
 export function App() {
   const session = useSession();
   const locked = session.data?.authRequired === true;
+  // Up here, so that the list of uploads outlives a session that ends: after signing in again, a
+  // stopped upload is still there to retry (big ones go on from what storage has).
+  const uploads = useUploads();
+  // Signed in on this page before, and not signed out on purpose: the session ended by itself.
+  const wasSignedIn = useRef(false);
+  if (session.data?.signedIn && locked) wasSignedIn.current = true;
 
   return (
     <div className="page">
@@ -73,7 +87,7 @@ export function App() {
         </div>
         <div className="topbar__side">
           <StorageStatus />
-          {locked && session.data?.signedIn && <SignOut />}
+          {locked && session.data?.signedIn && <SignOut onSignOut={() => (wasSignedIn.current = false)} />}
         </div>
       </header>
       <main className="content">
@@ -82,9 +96,9 @@ export function App() {
         ) : session.isError ? (
           <ErrorNotice error={session.error} onRetry={() => session.refetch()} />
         ) : locked && !session.data.signedIn ? (
-          <SignIn passwordEnabled={session.data.signInEnabled} />
+          <SignIn passwordEnabled={session.data.signInEnabled} sessionEnded={wasSignedIn.current} />
         ) : (
-          <Workspace />
+          <Workspace uploads={uploads} />
         )}
       </main>
     </div>

@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import { useSignIn } from '../hooks/session.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 
-export function SignIn({ passwordEnabled }: { passwordEnabled: boolean }) {
+export function SignIn({ passwordEnabled, sessionEnded }: { passwordEnabled: boolean; sessionEnded: boolean }) {
   const [password, setPassword] = useState('');
   const signIn = useSignIn();
   const inputId = useId();
@@ -10,6 +10,11 @@ export function SignIn({ passwordEnabled }: { passwordEnabled: boolean }) {
   return (
     <section className="card signin">
       <h1 className="card__title">Sign in to Postbox</h1>
+      {sessionEnded && (
+        <p className="signin__ended" role="status">
+          Your session has ended. Sign in again: uploads that were stopped are kept on this page, ready to retry.
+        </p>
+      )}
       {passwordEnabled ? (
         <form
           className="signin__form"

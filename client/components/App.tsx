@@ -25,7 +25,8 @@ function StorageStatus() {
   const reachable = health.data.storage.reachable;
   return (
     <span className={`status ${reachable ? 'status--ok' : 'status--down'}`} role="status">
-      {reachable ? `Storage online${health.data.storage.mode === 'embedded' ? ' (embedded)' : ''}` : 'Storage unreachable'}
+      {reachable ? 'Storage online' : 'Storage unreachable'}
+      {reachable && health.data.storage.mode === 'embedded' && <span className="status__detail"> (embedded)</span>}
     </span>
   );
 }

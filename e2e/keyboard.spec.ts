@@ -36,3 +36,22 @@ test('everything works from the keyboard', async ({ page }, testInfo) => {
   // Focus is back where the keyboard user left it.
   await expect(row.getByRole('button', { name: 'Delete keyboard.txt' })).toBeFocused();
 });
+
+test('after a file is deleted from the keyboard, focus moves to the next file, not the page', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles([makeFile('older.txt', 10, 'text/plain')]);
+  await expect(page.getByTestId('file-row').filter({ hasText: 'older.txt' })).toBeVisible();
+  await page.getByTestId('file-input').setInputFiles([makeFile('newer.txt', 10, 'text/plain')]);
+  const newer = page.getByTestId('file-row').filter({ hasText: 'newer.txt' });
+  await expect(newer).toBeVisible();
+
+  await newer.getByRole('button', { name: 'Delete newer.txt' }).focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Delete this file?' });
+  await dialog.getByRole('button', { name: 'Delete' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(newer).toHaveCount(0);
+  // The list is newest first: the row that took its place is the next older file.
+  const next = page.getByTestId('file-row').first();
+  await expect(next.getByRole('button', { name: /^Share / })).toBeFocused();
+});

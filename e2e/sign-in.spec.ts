@@ -18,6 +18,8 @@ test('a locked Postbox asks for the password, then works, and signs out', async 
   await password.fill(LOCKED_PASSWORD);
   await page.keyboard.press('Enter');
   await expect(page.getByText('Drop files here to upload')).toBeVisible();
+  // The form is gone: focus goes to the page's first heading, not to nowhere.
+  await expect(page.getByRole('heading', { name: 'Send files' })).toBeFocused();
   const cookie = (await page.context().cookies()).find((c) => c.name === 'postbox_session')!;
   expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: true, path: '/' });
 

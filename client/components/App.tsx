@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useUploadSettings } from '../hooks/status.ts';
@@ -48,14 +48,27 @@ function SignOut({ onSignOut }: { onSignOut: () => void }) {
   );
 }
 
-function Workspace({ uploads: { uploads, add, cancel, pause, retry, dismiss, registerForm } }: { uploads: ReturnType<typeof useUploads> }) {
+function Workspace({
+  uploads: { uploads, add, cancel, pause, retry, dismiss, registerForm },
+  focusTitle,
+}: {
+  uploads: ReturnType<typeof useUploads>;
+  /** Just signed in: the form and its button are gone, so focus goes to the page's first heading. */
+  focusTitle: boolean;
+}) {
   const settings = useUploadSettings();
   const health = useHealth();
+  const title = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (focusTitle) title.current?.focus();
+  }, [focusTitle]);
   const interrupted = useInterruptedUploads(uploads);
   return (
     <>
       <section className="card">
-        <h1 className="card__title">Send files</h1>
+        <h1 className="card__title" ref={title} tabIndex={-1}>
+          Send files
+        </h1>
         <DropZone onFiles={add} settings={settings.data} storageDown={health.data?.storage.reachable === false} />
         <InterruptedUploads uploads={interrupted} />
         <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
@@ -77,6 +90,7 @@ export function App() {
   const uploads = useUploads();
   // Signed in on this page before, and not signed out on purpose: the session ended by itself.
   const wasSignedIn = useRef(false);
+  const [signedInHere, setSignedInHere] = useState(false);
   if (session.data?.signedIn && locked) wasSignedIn.current = true;
 
   return (
@@ -97,9 +111,9 @@ export function App() {
         ) : session.isError ? (
           <ErrorNotice error={session.error} onRetry={() => session.refetch()} />
         ) : locked && !session.data.signedIn ? (
-          <SignIn passwordEnabled={session.data.signInEnabled} sessionEnded={wasSignedIn.current} />
+          <SignIn passwordEnabled={session.data.signInEnabled} sessionEnded={wasSignedIn.current} onSignedIn={() => setSignedInHere(true)} />
         ) : (
-          <Workspace uploads={uploads} />
+          <Workspace uploads={uploads} focusTitle={signedInHere} />
         )}
       </main>
     </div>

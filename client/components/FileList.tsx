@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { StoredFile } from '../../server/http/contract.ts';
 import { formatBytes } from '../../server/http/format-bytes.ts';
 import { useDeleteFile, useFiles } from '../hooks/files.ts';
@@ -7,7 +7,7 @@ import { ErrorNotice } from './ErrorNotice.tsx';
 import { SharePanel } from './SharePanel.tsx';
 import { dateTime } from './dates.ts';
 
-function FileRow({ file }: { file: StoredFile }) {
+function FileRow({ file, onDeleted }: { file: StoredFile; onDeleted: () => void }) {
   const [sharing, setSharing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const deleteFile = useDeleteFile();
@@ -38,7 +38,12 @@ function FileRow({ file }: { file: StoredFile }) {
           confirmLabel="Delete"
           busy={deleteFile.isPending}
           onCancel={() => setConfirming(false)}
-          onConfirm={() => deleteFile.mutate(file.key, { onSettled: () => setConfirming(false) })}
+          onConfirm={() =>
+            deleteFile.mutate(file.key, {
+              onSuccess: onDeleted,
+              onSettled: () => setConfirming(false),
+            })
+          }
         >
           <p>
             <bdi className="dialog__filename">{file.name}</bdi> will be removed from storage. Links already shared stop working.
@@ -51,6 +56,19 @@ function FileRow({ file }: { file: StoredFile }) {
 
 export function FileList() {
   const files = useFiles();
+  const list = useRef<HTMLUListElement>(null);
+  // The row whose Share button gets focus once the list has changed: after a delete, the row that
+  // took the deleted one's place; after "Show older files", the first older one (the buttons
+  // pressed are gone, and focus would fall to the page).
+  const focusRow = useRef<number | undefined>(undefined);
+  const rowCount = files.data?.pages.reduce((count, page) => count + page.files.length, 0) ?? 0;
+  useEffect(() => {
+    const index = focusRow.current;
+    const rows = list.current?.children;
+    if (index === undefined || !rows?.length) return;
+    focusRow.current = undefined;
+    rows[Math.min(index, rows.length - 1)]?.querySelector('button')?.focus();
+  }, [rowCount]);
 
   if (files.isPending) {
     return (
@@ -72,14 +90,22 @@ export function FileList() {
   }
   return (
     <>
-      <ul className="files" aria-label="Uploaded files">
-        {all.map((file) => (
-          <FileRow key={file.key} file={file} />
+      <ul className="files" aria-label="Uploaded files" ref={list}>
+        {all.map((file, index) => (
+          <FileRow key={file.key} file={file} onDeleted={() => (focusRow.current = index)} />
         ))}
       </ul>
       {files.isRefetchError && <ErrorNotice error={files.error} onRetry={() => files.refetch()} />}
       {files.hasNextPage && (
-        <button type="button" className="button files__more" onClick={() => files.fetchNextPage()} disabled={files.isFetchingNextPage}>
+        <button
+          type="button"
+          className="button files__more"
+          onClick={() => {
+            focusRow.current = all.length;
+            void files.fetchNextPage();
+          }}
+          disabled={files.isFetchingNextPage}
+        >
           {files.isFetchingNextPage ? 'Loading…' : 'Show older files'}
         </button>
       )}

@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import { useSignIn } from '../hooks/session.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 
-export function SignIn({ passwordEnabled, sessionEnded }: { passwordEnabled: boolean; sessionEnded: boolean }) {
+export function SignIn({ passwordEnabled, sessionEnded, onSignedIn }: { passwordEnabled: boolean; sessionEnded: boolean; onSignedIn: () => void }) {
   const [password, setPassword] = useState('');
   const signIn = useSignIn();
   const inputId = useId();
@@ -20,7 +20,7 @@ export function SignIn({ passwordEnabled, sessionEnded }: { passwordEnabled: boo
           className="signin__form"
           onSubmit={(event) => {
             event.preventDefault();
-            signIn.mutate(password);
+            signIn.mutate(password, { onSuccess: onSignedIn });
           }}
         >
           <label htmlFor={inputId}>Password</label>

@@ -136,6 +136,7 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
     if (confirming) confirmButton.current?.focus();
   }, [confirming]);
 
+  const active = link.state === 'active';
   const downloads =
     link.maxDownloads === null
       ? count(link.downloads, 'download', 'downloads')
@@ -172,8 +173,12 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
       </div>
       {link.note && <p className="link__note">{link.note}</p>}
       {confirming ? (
-        <div className="link__confirm" role="group" aria-label="Revoke this link?">
-          <p>Revoke this link? Anyone who opens it will see that it was turned off. This cannot be undone.</p>
+        <div className="link__confirm" role="group" aria-label={active ? 'Revoke this link?' : 'Remove this link?'}>
+          <p>
+            {active
+              ? 'Revoke this link? Anyone who opens it will see that it was turned off. This cannot be undone.'
+              : 'Remove this link from the list? It no longer works either way; anyone who opens it will see that it was turned off.'}
+          </p>
           <div className="link__confirm-actions">
             <button
               ref={confirmButton}
@@ -182,7 +187,7 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
               disabled={revoke.isPending}
               onClick={() => revoke.mutate(link.id)}
             >
-              {revoke.isPending ? 'Revoking…' : 'Revoke link'}
+              {revoke.isPending ? (active ? 'Revoking…' : 'Removing…') : active ? 'Revoke link' : 'Remove link'}
             </button>
             <button
               type="button"
@@ -199,7 +204,7 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
         </div>
       ) : (
         <button ref={revokeButton} type="button" className="button button--quiet link__revoke" onClick={() => setConfirming(true)}>
-          {link.state === 'active' ? 'Revoke' : 'Remove'}
+          {active ? 'Revoke' : 'Remove'}
         </button>
       )}
     </li>

@@ -191,3 +191,14 @@ test('where the page may not use the clipboard, Copy selects the link and says t
   await expect(linkField).toBeFocused();
   expect(await linkField.evaluate((input: HTMLInputElement) => input.selectionEnd! - input.selectionStart!)).toBe((await linkField.inputValue()).length);
 });
+
+test('past five uploaded files the list of uploads folds them into one line, which opens again', async ({ page }) => {
+  await page.goto('/');
+  const names = Array.from({ length: 7 }, (_, i) => `batch-${i + 1}.txt`);
+  await page.getByTestId('file-input').setInputFiles(names.map((name) => makeFile(name, 10, 'text/plain')));
+  await expect(page.getByText('7 files uploaded.')).toBeVisible();
+  await expect(page.getByTestId('upload')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Show them' }).click();
+  await expect(page.getByTestId('upload')).toHaveCount(7);
+  for (const name of names) await expect(page.getByTestId('file-row').filter({ hasText: name })).toHaveCount(1);
+});

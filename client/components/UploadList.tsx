@@ -174,9 +174,16 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, registerForm
   );
 }
 
+/** Past this many uploaded files, they fold into one line: the list of files below is where they are. */
+const UPLOADED_SHOWN = 5;
+
 export function UploadList({ uploads, ...actions }: UploadListProps) {
+  const [showAllUploaded, setShowAllUploaded] = useState(false);
   if (uploads.length === 0) return null;
   const finishedIds = uploads.filter(finished).map((u) => u.id);
+  const uploaded = uploads.filter((u) => u.phase === 'done');
+  const folded = !showAllUploaded && uploaded.length > UPLOADED_SHOWN;
+  const shown = folded ? uploads.filter((u) => u.phase !== 'done') : uploads;
   return (
     <section className="uploads" aria-label="Uploads">
       <div className="uploads__header">
@@ -188,10 +195,18 @@ export function UploadList({ uploads, ...actions }: UploadListProps) {
         )}
       </div>
       <ul className="uploads__list">
-        {uploads.map((upload) => (
+        {shown.map((upload) => (
           <UploadRow key={upload.id} upload={upload} {...actions} />
         ))}
       </ul>
+      {uploaded.length > UPLOADED_SHOWN && (
+        <p className="uploads__folded">
+          {folded ? `${uploaded.length} files uploaded.` : null}{' '}
+          <button type="button" className="button button--quiet" aria-expanded={!folded} onClick={() => setShowAllUploaded(folded)}>
+            {folded ? 'Show them' : `Fold the ${uploaded.length} uploaded files`}
+          </button>
+        </p>
+      )}
     </section>
   );
 }

@@ -63,9 +63,9 @@ export function createApp(deps: AppDeps) {
   // Routers under their own prefix, so that other requests skip their routes (share routes span
   // /files/:key/shares and /shares, so they come last).
   apiRouter.use('/uploads', uploadRoutes(config, storage));
-  apiRouter.use('/multipart-uploads', multipartRoutes(config, storage));
+  apiRouter.use('/multipart-uploads', multipartRoutes(config, storage, signingLimit));
   apiRouter.use('/files', fileRoutes(storage, store, shares));
-  apiRouter.use(shareApiRoutes(shares, config.publicUrl));
+  apiRouter.use(shareApiRoutes(shares, config.publicUrl, signingLimit));
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   // Share links (/s/:id) are public pages: the link is the permission.

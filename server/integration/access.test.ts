@@ -202,8 +202,10 @@ describe('open Postbox (nothing configured)', () => {
     expect(statuses.filter((s) => s === 201).length).toBeLessThanOrEqual(5);
     expect(last!.body.error.code).toBe('rate_limited');
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Reading is not limited.
+    // Reading the file list is not limited; reads that cost storage a request per item are.
     expect((await app.call('GET', api.files)).status).toBe(200);
+    expect((await app.call('GET', api.fileShares(someKey))).status).toBe(429);
+    expect((await app.call('GET', `${api.multipartUploads}?olderThanSeconds=0`)).status).toBe(429);
   });
 
   it("lets exactly this app's page reach the embedded bucket (CORS), though its port was chosen at start", async () => {

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { servedContentType } from '../../signing/content-types.ts';
@@ -46,7 +46,8 @@ const unquote = (etag: string) => etag.replace(/"/g, '');
  * for a POST), signs UploadPart URLs in batches, lists the parts storage has (to resume), completes
  * and aborts. The bytes go from the browser to S3; S3 ties each upload id to its key.
  */
-export function multipartRoutes(config: Config, storage: Storage): Router {
+/** `costlyRead` limits reads that cost storage a request per item (the stale uploads' listing pages), as signing is limited. */
+export function multipartRoutes(config: Config, storage: Storage, costlyRead: RequestHandler): Router {
   const { maxBytes } = config.uploads;
   const partUrlSeconds = Math.min(config.uploads.expiresSeconds, PART_URL_MAX_SECONDS);
   const store = new MultipartStore(storage);
@@ -158,7 +159,7 @@ export function multipartRoutes(config: Config, storage: Storage): Router {
     res.json(answer);
   });
 
-  router.get('/', async (req, res) => {
+  router.get('/', costlyRead, async (req, res) => {
     const { olderThanSeconds } = StaleUploadsQuery.parse(req.query);
     const answer: StaleUploads = { uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000)) };
     res.json(answer);

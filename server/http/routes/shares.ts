@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../errors/app-error.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
 import { S3ShareStore } from '../../shares/s3-share-store.ts';
@@ -34,7 +34,8 @@ export function createShareService(storage: Storage): ShareService {
 export const PASSWORD_TRIES = { perClient: 10, perLink: 30, windowMs: 15 * 60_000 };
 
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). Links point at `publicUrl`, or at the request's own origin. */
-export function shareApiRoutes(service: ShareService, publicUrl: string | undefined): Router {
+/** `costlyRead` limits reads that cost storage a request per item, as signing is limited. */
+export function shareApiRoutes(service: ShareService, publicUrl: string | undefined, costlyRead: RequestHandler): Router {
   const router = Router();
   const origin = (req: Request) => {
     const found = publicUrl ?? requestOrigin(req);
@@ -51,7 +52,7 @@ export function shareApiRoutes(service: ShareService, publicUrl: string | undefi
     res.status(201).json(link);
   });
 
-  router.get('/files/:key/shares', async (req, res) => {
+  router.get<{ key: string }>('/files/:key/shares', costlyRead, async (req, res) => {
     requireUploadKey(req.params.key);
     const shares = await service.list(req.params.key);
     const list: ShareList = { shares: shares.map((share) => service.toLink(share, origin(req))) };

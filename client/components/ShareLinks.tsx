@@ -9,7 +9,7 @@ import {
   type StoredFile,
 } from '../../server/http/contract.ts';
 import { useCreateShare, useRevokeShare, useShares } from '../hooks/shares.ts';
-import { copyAnnouncement, useCopy } from '../hooks/use-copy.ts';
+import { CopyableUrl } from './CopyableUrl.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { dateTime } from './dates.ts';
 
@@ -125,7 +125,6 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
   const [confirming, setConfirming] = useState(false);
   const revoke = useRevokeShare(file.key);
   const urlField = useRef<HTMLInputElement>(null);
-  const { state: copyState, copy } = useCopy(urlField);
   const revokeButton = useRef<HTMLButtonElement>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
 
@@ -149,21 +148,14 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
   return (
     <li className={`link${isNew ? ' link--new' : ''}${link.state === 'active' ? '' : ' link--off'}`} data-testid="share-link">
       <div className="link__row">
-        <input
-          ref={urlField}
-          className="share__url"
-          readOnly
-          value={link.url}
-          aria-label={`Share link for ${file.name}`}
-          onFocus={(event) => event.target.select()}
+        <CopyableUrl
+          url={link.url}
+          label={`Share link for ${file.name}`}
+          copyText="Copy"
+          buttonLabels={{ copy: 'Copy share link', copied: 'Share link copied' }}
+          fieldRef={urlField}
         />
-        <button type="button" className="button" onClick={() => copy(link.url)} aria-label={copyState === 'copied' ? 'Share link copied' : 'Copy share link'}>
-          {copyState === 'copied' ? 'Copied' : 'Copy'}
-        </button>
       </div>
-      <p className={`share__copied${copyState === 'failed' ? ' share__copied--failed' : ''}`} role="status">
-        {copyAnnouncement(copyState)}
-      </p>
       <div className="link__meta">
         {stateBadge(link)}
         <span>Created {dateTime.format(new Date(link.createdAt))}</span>

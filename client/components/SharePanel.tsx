@@ -1,7 +1,7 @@
-import { useId, useRef, useState } from 'react';
+import { useId, useState } from 'react';
 import type { StoredFile } from '../../server/http/contract.ts';
 import { useCreateLink } from '../hooks/files.ts';
-import { copyAnnouncement, useCopy } from '../hooks/use-copy.ts';
+import { CopyableUrl } from './CopyableUrl.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { ShareLinks } from './ShareLinks.tsx';
 import { dateTime } from './dates.ts';
@@ -16,8 +16,6 @@ const EXPIRY_CHOICES = [
 /** A presigned download link with the chosen lifetime, shown with a one-click copy. */
 export function SharePanel({ file }: { file: StoredFile }) {
   const [expiresIn, setExpiresIn] = useState(3600);
-  const urlField = useRef<HTMLInputElement>(null);
-  const { state: copyState, copy, reset: resetCopied } = useCopy(urlField);
   const createLink = useCreateLink();
   const selectId = useId();
   const link = createLink.data;
@@ -31,7 +29,6 @@ export function SharePanel({ file }: { file: StoredFile }) {
         className="share__form"
         onSubmit={(event) => {
           event.preventDefault();
-          resetCopied();
           createLink.mutate({ key: file.key, expiresIn });
         }}
       >
@@ -50,20 +47,7 @@ export function SharePanel({ file }: { file: StoredFile }) {
       {createLink.isError && <ErrorNotice error={createLink.error} />}
       {link && (
         <div className="share__result">
-          <input
-            ref={urlField}
-            className="share__url"
-            readOnly
-            value={link.url}
-            aria-label={`Download link for ${file.name}`}
-            onFocus={(event) => event.target.select()}
-          />
-          <button type="button" className="button" onClick={() => copy(link.url)}>
-            {copyState === 'copied' ? 'Copied' : 'Copy link'}
-          </button>
-          <p className={`share__copied${copyState === 'failed' ? ' share__copied--failed' : ''}`} role="status">
-            {copyAnnouncement(copyState)}
-          </p>
+          <CopyableUrl key={link.url} url={link.url} label={`Download link for ${file.name}`} copyText="Copy link" />
           <p className="share__note">
             Anyone with this link can download the file until {dateTime.format(new Date(link.expiresAt))}.
           </p>

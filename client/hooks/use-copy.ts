@@ -27,7 +27,7 @@ export function useCopy(field: RefObject<HTMLInputElement | null>) {
     },
     [field],
   );
-  return { state, copy, reset: useCallback(() => setState('idle'), []) };
+  return { state, copy };
 }
 
 /** What a copy button's neighbour announces (role="status"). */

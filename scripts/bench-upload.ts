@@ -21,6 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium } from '@playwright/test';
+import { api } from '../server/http/contract.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { createSigningClient } from '../server/storage/s3-client.ts';
@@ -173,8 +174,12 @@ async function main() {
   })();
   let spaSeconds: number;
   let partsSeconds: number;
+  let partSize = 0;
   try {
     const page = await browser.newPage();
+    page.on('response', async (response) => {
+      if (response.request().method() === 'POST' && new URL(response.url()).pathname === api.multipartUploads) partSize = (await response.json()).partSize;
+    });
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.getByText('Storage online').waitFor();
     const started = performance.now();
@@ -215,7 +220,7 @@ async function main() {
   const put = size / putSeconds;
   console.log('');
   console.log(`storage: ${storage.name}`);
-  console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${settings.multipartPartBytes / MiB} MiB, ${settings.multipartConcurrency} at a time`);
+  console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${partSize / MiB} MiB, ${settings.multipartConcurrency} at a time`);
   console.log(`(a) SPA in headless Chromium, multipart: ${spaSeconds.toFixed(1)} s, ${fmt(spa)}`);
   console.log(`    of which sending the parts: ${partsSeconds.toFixed(1)} s (${fmt(size / partsSeconds)}); completing (storage joins the parts): ${(spaSeconds - partsSeconds).toFixed(1)} s`);
   console.log(`(b) one presigned PUT from Node:             ${putSeconds.toFixed(1)} s, ${fmt(put)}`);

@@ -1,5 +1,5 @@
 import { md5 } from 'hash-wasm';
-import { MULTIPART_SIGN_BATCH, multipartPartSize, partCountOf, partLengthOf, type CompleteRequest, type MultipartRef } from '../../server/http/contract.ts';
+import { MULTIPART_SIGN_BATCH, partCountOf, partLengthOf, type CompleteRequest, type MultipartRef } from '../../server/http/contract.ts';
 import { ApiError, isRetryable } from './errors.ts';
 import { postboxApi } from './postbox.ts';
 
@@ -24,8 +24,6 @@ export interface MultipartProgress {
 
 export interface MultipartOptions {
   concurrency: number;
-  /** The server's part size setting (the server decides; this must agree). */
-  partBytes: number;
   signal: AbortSignal;
   onProgress: (progress: MultipartProgress) => void;
   /** Once storage's parts are known: how many bytes were already there (resumed), 0 for a new upload. */
@@ -173,9 +171,6 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   const { signal } = options;
   const type = file.type || 'application/octet-stream';
   const fingerprint = await fileFingerprint(file);
-  const partSize = multipartPartSize(file.size, options.partBytes);
-  const partCount = partCountOf(file.size, partSize);
-  const sizeOf = (n: number) => partLengthOf(file.size, partSize, n);
 
   // Resume when storage still has this file's upload. Its parts are kept only once their ETag is
   // found to be the MD5 of this file's bytes (each is hashed in turn, as a part to send would be):
@@ -183,26 +178,31 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   const done = new Map<number, string>();
   const kept = new Map<number, string>();
   let record = loadRecord(fingerprint);
-  if (record && record.partSize === partSize) {
+  if (record) {
+    const { partSize } = record;
     try {
       for (const part of (await postboxApi.listParts({ key: record.key, uploadId: record.uploadId }, signal)).parts) {
-        if (part.partNumber <= partCount && part.size === sizeOf(part.partNumber)) kept.set(part.partNumber, part.etag);
+        if (part.partNumber <= partCountOf(file.size, partSize) && part.size === partLengthOf(file.size, partSize, part.partNumber)) {
+          kept.set(part.partNumber, part.etag);
+        }
       }
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 'not_found')) throw err;
       forgetRecord(fingerprint);
       record = undefined;
     }
-  } else {
-    record = undefined;
   }
   if (!record) {
     const created = await postboxApi.createMultipart({ name: file.name, size: file.size, type }, signal);
     record = { key: created.key, uploadId: created.uploadId, partSize: created.partSize, createdAt: Date.now() };
-    if (created.partSize !== partSize) throw new ApiError('unexpected_response', 'The server chose another part size.');
     saveRecord(fingerprint, record);
   }
   const ref: MultipartRef = { key: record.key, uploadId: record.uploadId };
+  // The upload keeps the part size it was created with, whatever the setting says now; part URLs
+  // are asked for with it.
+  const { partSize } = record;
+  const partCount = partCountOf(file.size, partSize);
+  const sizeOf = (n: number) => partLengthOf(file.size, partSize, n);
 
   const cancel = async () => {
     if (signal.reason === 'pause') throw new ApiError('paused', 'Upload paused.');
@@ -247,7 +247,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
             if (m !== n && !done.has(m) && !kept.has(m) && (!url || url.expiresAt - Date.now() <= URL_MARGIN_MS)) batch.push(m);
           }
           signing = postboxApi
-            .signParts({ ...ref, size: file.size, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
+            .signParts({ ...ref, size: file.size, partSize, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
             .then((answer) => {
               const expiresAt = Date.parse(answer.expiresAt);
               for (const { partNumber, url } of answer.urls) urls.set(partNumber, { url, expiresAt });

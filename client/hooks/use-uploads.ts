@@ -111,7 +111,6 @@ export function useUploads() {
       if (multipart) {
         await uploadMultipart(file, {
           concurrency: settings.multipartConcurrency,
-          partBytes: settings.multipartPartBytes,
           signal: controller.signal,
           onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
           onProgress: ({ loaded, retryAttempt }) => dispatch({ type: 'progress', id, loaded, retryAttempt }),

@@ -89,8 +89,6 @@ export const UploadSettings = z.object({
   multipartThresholdBytes: z.number(),
   /** Parts the browser sends at once. */
   multipartConcurrency: z.number(),
-  /** Parts are this big, or bigger for files that would need more than 10,000. */
-  multipartPartBytes: z.number(),
   allowedTypes: z.array(z.string()),
   deniedTypes: z.array(z.string()),
 });
@@ -155,6 +153,10 @@ export const api = {
  * with presigned UploadPart URLs the server signs in batches; the server creates, completes and aborts.
  */
 export const MULTIPART_MAX_PARTS = 10_000;
+const MiB = 1024 * 1024;
+/** S3's smallest part (but the last) and largest part. */
+const S3_MIN_PART_BYTES = 5 * MiB;
+const S3_MAX_PART_BYTES = 5 * 1024 * MiB;
 /** Part URLs one signing request may ask for. */
 export const MULTIPART_SIGN_BATCH = 100;
 
@@ -184,8 +186,18 @@ export type MultipartUpload = z.infer<typeof MultipartUpload>;
 export const PartUrlsRequest = z.strictObject({
   key: z.string().min(1).max(2048),
   uploadId,
-  /** The file's size, as when the upload was created: it decides each part's length, which each URL is signed for. */
+  /** The file's size, as when the upload was created: with `partSize`, it decides each part's length, which each URL is signed for. */
   size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /**
+   * The upload's part size, as its creation answered: a URL is signed for its part's length whatever
+   * this server's own setting now says (another instance, or a setting changed since).
+   */
+  partSize: z
+    .number()
+    .int()
+    .min(S3_MIN_PART_BYTES)
+    .max(S3_MAX_PART_BYTES)
+    .refine((bytes) => bytes % MiB === 0, { error: 'partSize must be a whole number of MiB' }),
   partNumbers: z.array(partNumber).min(1).max(MULTIPART_SIGN_BATCH),
 });
 export type PartUrlsRequest = z.infer<typeof PartUrlsRequest>;

@@ -78,7 +78,7 @@ it('a multipart upload whose Complete answer is lost on the way back, to Postbox
   const upload = created.body as MultipartUpload;
   expect(upload.partCount).toBe(2);
 
-  const signed = await app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size: bytes.length, partNumbers: [1, 2] });
+  const signed = await app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size: bytes.length, partSize: upload.partSize, partNumbers: [1, 2] });
   expect(signed.status).toBe(200);
   const parts = await Promise.all(
     (signed.body as PartUrls).urls.map(async ({ partNumber, url }) => {

@@ -42,20 +42,21 @@ const create = async (size: number, name = 'big.bin', type = 'application/octet-
   return { ...(response.body as MultipartUpload), size };
 };
 type Upload = Awaited<ReturnType<typeof create>>;
-const sign = async (upload: { key: string; uploadId: string; size: number }, partNumbers: number[]) => {
-  const response = await app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size: upload.size, partNumbers });
+const sign = async (upload: { key: string; uploadId: string; size: number; partSize: number }, partNumbers: number[]) => {
+  const response = await app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size: upload.size, partSize: upload.partSize, partNumbers });
   expect(response.status).toBe(200);
   return (response.body as PartUrls).urls;
 };
 const put = (url: string, bytes: Uint8Array, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'PUT', body: Buffer.from(bytes), headers });
 /** Sends the given parts of `bytes` through presigned URLs, with Content-MD5; returns their ETags. */
-const sendParts = async (upload: Upload, bytes: Uint8Array, partNumbers: number[]) => {
+/** Sends parts cut `sliceSize` long (the upload's part size unless a test sends longer ones). */
+const sendParts = async (upload: Upload, bytes: Uint8Array, partNumbers: number[], sliceSize = upload.partSize) => {
   const urls = await sign(upload, partNumbers);
   const etags = new Map<number, string>();
   await Promise.all(
     urls.map(async ({ partNumber, url }) => {
-      const part = bytes.subarray((partNumber - 1) * upload.partSize, partNumber * upload.partSize);
+      const part = bytes.subarray((partNumber - 1) * sliceSize, partNumber * sliceSize);
       const response = await put(url, part, { 'content-md5': md5(part) });
       expect(response.status).toBe(200);
       etags.set(partNumber, response.headers.get('etag')!);
@@ -220,7 +221,7 @@ describe('multipart uploads through the API', () => {
     it('refuses keys the server did not make, for signing, listing, completing and aborting', async () => {
       for (const key of ['shares/links/abc.json', 'notes.txt', 'uploads/../shares/x']) {
         const ref = { key, uploadId: 'x'.repeat(32) };
-        expect((await app.call('POST', api.multipartSign, { ...ref, size: 9 * MiB, partNumbers: [1] })).status).toBe(400);
+        expect((await app.call('POST', api.multipartSign, { ...ref, size: 9 * MiB, partSize: 8 * MiB, partNumbers: [1] })).status).toBe(400);
         expect((await listParts(ref)).status).toBe(400);
         expect((await complete(ref, [{ partNumber: 1, etag: '"x"' }])).status).toBe(400);
         expect((await app.call('DELETE', api.multipartUpload(key, ref.uploadId))).status).toBe(400);
@@ -230,7 +231,7 @@ describe('multipart uploads through the API', () => {
     it('refuses an upload id that belongs to another key (404, as S3 does)', async () => {
       const a = await create(9 * MiB, 'a.bin');
       const b = await create(9 * MiB, 'b.bin');
-      const crossed = { key: b.key, uploadId: a.uploadId, size: b.size };
+      const crossed = { key: b.key, uploadId: a.uploadId, size: b.size, partSize: b.partSize };
       expect((await listParts(crossed)).status).toBe(404);
       expect((await app.call('DELETE', api.multipartUpload(crossed.key, crossed.uploadId))).status).toBe(404);
       const { url } = (await sign(crossed, [1]))[0]!;
@@ -271,15 +272,49 @@ describe('multipart uploads through the API', () => {
 
     it('refuses bad part numbers, parts past the end of the file, sizes over the limit and too many parts in one signing request', async () => {
       const upload = await create(9 * MiB);
-      const signing = (partNumbers: unknown[], size: unknown = upload.size) =>
-        app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size, partNumbers });
+      const signing = (partNumbers: unknown[], size: unknown = upload.size, partSize: unknown = upload.partSize) =>
+        app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size, partSize, partNumbers });
       for (const partNumbers of [[0], [10_001], [1.5], [], [3], [1, 2, 3], Array.from({ length: 101 }, (_, i) => i + 1)]) {
         expect((await signing(partNumbers)).status, JSON.stringify(partNumbers)).toBe(400);
       }
       expect(await signing([1, 2, 3])).toMatchObject({ body: { error: { message: 'A file of 9437184 bytes has 2 parts of 8388608 bytes: there is no part 3.' } } });
       for (const size of [0, 1.5, -1, '9']) expect((await signing([1], size)).status, String(size)).toBe(400);
       expect(await signing([1], MAX + 1)).toMatchObject({ status: 413, body: { error: { code: 'file_too_large' } } });
+      // Part sizes S3 would refuse, or that cut the file into more than 10,000 parts.
+      for (const partSize of [4 * MiB, 8 * MiB + 1, 6 * 1024 * MiB, null, '8388608']) {
+        expect((await signing([1], upload.size, partSize)).status, String(partSize)).toBe(400);
+      }
       expect((await signing([1])).status).toBe(200);
+    });
+
+    it('refuses a part size that would cut the file into more than 10,000 parts', async () => {
+      const roomy = await startTestPostbox({ MAX_UPLOAD_BYTES: String(1024 ** 4) });
+      try {
+        const key = 'uploads/0000000000a-0123456789abcdef/application/octet-stream/a.bin';
+        const signing = (partSize: number) => roomy.call('POST', api.multipartSign, { key, uploadId: 'x', size: 100 * 1024 ** 3, partSize, partNumbers: [1] });
+        expect(await signing(5 * MiB)).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+        expect((await signing(11 * MiB)).status).toBe(200);
+      } finally {
+        await roomy.stop();
+      }
+    });
+
+    it("signs parts for the upload's own part size, whatever this server's setting now is (another instance, a changed setting)", async () => {
+      const bytes = randomBytes(20 * MiB + 7);
+      const upload = await create(bytes.length); // this server makes parts of 8 MiB
+      expect(upload.partSize).toBe(8 * MiB);
+      const asCreatedElsewhere = { ...upload, partSize: 16 * MiB }; // as an instance set to 16 MiB would have answered
+      const urls = await sign(asCreatedElsewhere, [1, 2]);
+      const etags = [];
+      for (const { partNumber, url } of urls) {
+        const part = bytes.subarray((partNumber - 1) * 16 * MiB, partNumber * 16 * MiB);
+        const response = await put(url, part);
+        expect(response.status).toBe(200);
+        etags.push({ partNumber, etag: response.headers.get('etag')! });
+      }
+      expect(await complete(upload, etags)).toMatchObject({ status: 200, body: { size: bytes.length } });
+      const object = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: upload.key }));
+      expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));
     });
 
     it('signs each part URL for its part\'s length: Content-Length is a signed header', async () => {
@@ -311,7 +346,7 @@ describe('multipart uploads through the API', () => {
       const upload = await create(MAX);
       const bytes = randomBytes(MAX + MiB);
       const partNumbers = [1, 2, 3, 4, 5];
-      const etags = await sendParts({ ...upload, partSize: Math.ceil(bytes.length / partNumbers.length) }, bytes, partNumbers);
+      const etags = await sendParts(upload, bytes, partNumbers, Math.ceil(bytes.length / partNumbers.length));
       const done = await complete(upload, partNumbers.map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
       expect(done).toMatchObject({ status: 413, body: { error: { code: 'file_too_large' } } });
       expect((await listParts(upload)).status).toBe(404);

@@ -81,13 +81,15 @@ export function multipartRoutes(config: Config, storage: Storage, costlyRead: Re
   // (at most MAX_UPLOAD_BYTES), whatever part numbers or bodies a client tries. The embedded store
   // checks no signatures, so there this holds only for clients that play fair.
   router.post('/sign', async (req, res) => {
-    const { key, uploadId, size, partNumbers } = PartUrlsRequest.parse(req.body);
+    const { key, uploadId, size, partSize, partNumbers } = PartUrlsRequest.parse(req.body);
     requireUploadKey(key);
     if (size > maxBytes) {
       throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
     }
-    const partSize = multipartPartSize(size, config.uploads.multipartPartBytes);
     const partCount = partCountOf(size, partSize);
+    if (partCount > MULTIPART_MAX_PARTS) {
+      throw new AppError('invalid_request', `Parts of ${partSize} bytes would cut a file of ${size} bytes into more than ${MULTIPART_MAX_PARTS} parts.`);
+    }
     const unique = [...new Set(partNumbers)];
     const past = unique.find((partNumber) => partNumber > partCount);
     if (past !== undefined) {

@@ -10,7 +10,6 @@ export function statusRoutes(config: Config, storage: Storage, store: UploadsSto
     maxUploadBytes: config.uploads.maxBytes,
     multipartThresholdBytes: config.uploads.multipartThresholdBytes,
     multipartConcurrency: config.uploads.multipartConcurrency,
-    multipartPartBytes: config.uploads.multipartPartBytes,
     allowedTypes: config.uploads.allowedTypes,
     deniedTypes: config.uploads.deniedTypes,
   };

@@ -54,7 +54,7 @@ const envSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected comma-separated http(s) origins' })))
     .optional(),
   ALLOWED_HOSTS: list()
-    .pipe(z.array(z.string().regex(/^(\*|[a-z0-9-]+(\.[a-z0-9-]+)*)$/i, { error: 'expected comma-separated host names (no port), or *' })))
+    .pipe(z.array(z.string().regex(/^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i, { error: 'expected comma-separated host names (no port), or *' })))
     .optional(),
 
   S3_BUCKET: text()

@@ -34,16 +34,20 @@ export function securityHeaders(storageOrigin: string): RequestHandler {
 
 /**
  * DNS rebinding: a page on a name its owner points at this server's address is same-origin with
- * the API, so it could list, upload, share and delete. Browsers send that name as the Host (or a
- * trusted proxy passes it on as X-Forwarded-Host), so the API answers only under known names and
- * IP addresses.
+ * the API, so it could list, upload, share and delete. Browsers send that name as the Host, so the
+ * API answers only under known names and IP addresses. A trusted proxy's X-Forwarded-Host must be
+ * known too, but never stands in for the Host: a page can send that header itself.
  */
 export function knownHostsOnly(allowedHosts: '*' | readonly string[]): RequestHandler {
   if (allowedHosts === '*') return (_req, _res, next) => next();
   const allowed = new Set(allowedHosts);
+  const known = (host: string | undefined) => {
+    const name = (host ?? '').trim().toLowerCase().replace(/:\d+$/, '');
+    return allowed.has(name) || isIP(name.replace(/^\[(.*)\]$/, '$1')) !== 0;
+  };
   return (req, _res, next) => {
-    const hostname = req.hostname?.toLowerCase() ?? '';
-    if (allowed.has(hostname) || isIP(hostname.replace(/^\[(.*)\]$/, '$1'))) return next();
+    // req.host is X-Forwarded-Host when TRUST_PROXY believes the sender, else the Host header.
+    if (known(req.headers.host) && (req.host === req.headers.host || known(req.host))) return next();
     next(new AppError('unknown_host', 'Postbox does not answer under this host name; set PUBLIC_URL or ALLOWED_HOSTS to serve it there.'));
   };
 }

@@ -191,6 +191,21 @@ describe('open Postbox (nothing configured)', () => {
     expect((await withHost(app.url, 'GET', '/s/AAAAAAAAAAAAAAAAAAAAAA', rebound)).status).toBe(404);
   });
 
+  it('checks the Host itself behind a trusted proxy too: a page cannot pass as localhost with X-Forwarded-Host', async () => {
+    const proxied = await startTestPostbox({ TRUST_PROXY: 'loopback', ALLOWED_HOSTS: 'postbox_app' });
+    try {
+      const port = new URL(proxied.url).port;
+      const asPage = { 'sec-fetch-site': 'same-origin', 'x-forwarded-host': 'localhost' };
+      const forged = await withHost(proxied.url, 'POST', api.uploads, `rebind.attacker.example:${port}`, asPage, { name: 'a.txt', size: 1, type: 'text/plain' });
+      expect([forged.status, forged.body.error?.code]).toEqual([421, 'unknown_host']);
+      // A proxy that sends its upstream's name (listed) and the name people use (known) gets through.
+      expect((await withHost(proxied.url, 'GET', api.files, 'postbox_app:8080', { 'x-forwarded-host': 'localhost' })).status).toBe(200);
+      expect((await withHost(proxied.url, 'GET', api.files, 'postbox_app:8080', { 'x-forwarded-host': 'elsewhere.example' })).status).toBe(421);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   it('limits signing per client: 429 rate_limited with Retry-After', async () => {
     const statuses: number[] = [];
     let last;

@@ -20,6 +20,8 @@ let proxy: Server;
 let app: TestPostbox;
 /** CompleteMultipartUpload requests the proxy saw, and whether their answer reached Postbox. */
 const completes: Array<{ status: number; answered: boolean }> = [];
+/** While set, the proxy answers every HEAD with 503, as storage having a bad moment. */
+let failHeads = false;
 
 /**
  * Between Postbox and a real (embedded) S3: passes everything through, except that the answer to the
@@ -28,6 +30,10 @@ const completes: Array<{ status: number; answered: boolean }> = [];
  */
 function startLossyProxy(upstreamPort: number, port: number): Promise<Server> {
   const server = createServer((req, res) => {
+    if (failHeads && req.method === 'HEAD') {
+      res.writeHead(503).end();
+      return;
+    }
     const isComplete = req.method === 'POST' && /[?&]uploadId=/.test(req.url ?? '');
     const upstream = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       if (isComplete && completes.length === 0) {
@@ -97,6 +103,11 @@ it('a multipart upload whose Complete answer is lost on the way back, to Postbox
   // The browser's answer can be lost too: it asks again, and the upload counts as done again.
   const again = await app.call('POST', api.multipartComplete, { key: upload.key, uploadId: upload.uploadId, parts });
   expect([again.status, again.body]).toEqual([200, { key: upload.key, size: bytes.length }]);
+  // If storage cannot say whether the object is there, that is a 503 to retry, never "it is gone".
+  failHeads = true;
+  const unsure = await app.call('POST', api.multipartComplete, { key: upload.key, uploadId: upload.uploadId, parts });
+  failHeads = false;
+  expect([unsure.status, unsure.body.error.code]).toEqual([503, 'storage_unavailable']);
 
   const object = await app.storage.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: upload.key }));
   expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));

@@ -10,7 +10,7 @@ import { AppError } from '../errors/app-error.ts';
 import type { StaleUploads, UploadedPart } from '../http/contract.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import type { Storage } from './storage.ts';
-import { storageUnavailable } from './storage-errors.ts';
+import { isNotFound, storageUnavailable } from './storage-errors.ts';
 
 /** S3 answers NoSuchUpload when the id is unknown, already completed or aborted, or belongs to another key. */
 function isNoSuchUpload(err: unknown): boolean {
@@ -100,8 +100,15 @@ export class MultipartStore {
    * object under an upload's key is that upload, completed.
    */
   async objectSize(key: string): Promise<number | undefined> {
-    const head = await this.storage.client.send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch(() => undefined);
-    return head?.ContentLength;
+    try {
+      const head = await this.storage.client.send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: key }));
+      return head.ContentLength;
+    } catch (err) {
+      // Only "no such object" means no object: storage failing to say is a 503 the browser retries,
+      // not "that file no longer exists" (after which it would send the whole file again).
+      if (isNotFound(err)) return undefined;
+      throw storageUnavailable(err);
+    }
   }
 
   async abort(key: string, uploadId: string): Promise<void> {

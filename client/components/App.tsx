@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useUploadSettings } from '../hooks/status.ts';
@@ -90,8 +90,12 @@ export function App() {
   const uploads = useUploads();
   // Signed in on this page before, and not signed out on purpose: the session ended by itself.
   const wasSignedIn = useRef(false);
-  const [signedInHere, setSignedInHere] = useState(false);
+  // Set when the user signs out, so that the sign-in form then says nothing about a session ending
+  // (renders while signing out still see signedIn true); cleared by signing in.
+  const signedOutOnPurpose = useRef(false);
   if (session.data?.signedIn && locked) wasSignedIn.current = true;
+  // The sign-in form was shown: once the workspace replaces it, focus goes to its first heading.
+  const showedSignIn = useRef(false);
 
   return (
     <div className="page">
@@ -102,7 +106,7 @@ export function App() {
         </div>
         <div className="topbar__side">
           <StorageStatus />
-          {locked && session.data?.signedIn && <SignOut onSignOut={() => (wasSignedIn.current = false)} />}
+          {locked && session.data?.signedIn && <SignOut onSignOut={() => (signedOutOnPurpose.current = true)} />}
         </div>
       </header>
       <main className="content">
@@ -111,9 +115,16 @@ export function App() {
         ) : session.isError ? (
           <ErrorNotice error={session.error} onRetry={() => session.refetch()} />
         ) : locked && !session.data.signedIn ? (
-          <SignIn passwordEnabled={session.data.signInEnabled} sessionEnded={wasSignedIn.current} onSignedIn={() => setSignedInHere(true)} />
+          <SignIn
+            passwordEnabled={session.data.signInEnabled}
+            sessionEnded={wasSignedIn.current && !signedOutOnPurpose.current}
+            onSubmit={() => {
+              showedSignIn.current = true;
+              signedOutOnPurpose.current = false;
+            }}
+          />
         ) : (
-          <Workspace uploads={uploads} focusTitle={signedInHere} />
+          <Workspace uploads={uploads} focusTitle={showedSignIn.current} />
         )}
       </main>
     </div>

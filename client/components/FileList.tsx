@@ -64,9 +64,10 @@ export function FileList() {
   const rowCount = files.data?.pages.reduce((count, page) => count + page.files.length, 0) ?? 0;
   useEffect(() => {
     const index = focusRow.current;
-    const rows = list.current?.children;
-    if (index === undefined || !rows?.length) return;
     focusRow.current = undefined;
+    const rows = list.current?.children;
+    // Only when focus was lost: never pull it away from wherever the user has gone since.
+    if (index === undefined || !rows?.length || document.activeElement !== document.body) return;
     rows[Math.min(index, rows.length - 1)]?.querySelector('button')?.focus();
   }, [rowCount]);
 
@@ -102,7 +103,9 @@ export function FileList() {
           className="button files__more"
           onClick={() => {
             focusRow.current = all.length;
-            void files.fetchNextPage();
+            void files.fetchNextPage().then((result) => {
+              if (result.isError) focusRow.current = undefined;
+            });
           }}
           disabled={files.isFetchingNextPage}
         >

@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import { useSignIn } from '../hooks/session.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 
-export function SignIn({ passwordEnabled, sessionEnded, onSignedIn }: { passwordEnabled: boolean; sessionEnded: boolean; onSignedIn: () => void }) {
+export function SignIn({ passwordEnabled, sessionEnded, onSubmit }: { passwordEnabled: boolean; sessionEnded: boolean; onSubmit: () => void }) {
   const [password, setPassword] = useState('');
   const signIn = useSignIn();
   const inputId = useId();
@@ -20,7 +20,8 @@ export function SignIn({ passwordEnabled, sessionEnded, onSignedIn }: { password
           className="signin__form"
           onSubmit={(event) => {
             event.preventDefault();
-            signIn.mutate(password, { onSuccess: onSignedIn });
+            onSubmit();
+            signIn.mutate(password);
           }}
         >
           <label htmlFor={inputId}>Password</label>

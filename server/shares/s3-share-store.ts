@@ -148,7 +148,7 @@ export class S3ShareStore implements ShareStore {
     } catch (err) {
       throw new AppError('internal_error', 'The record of a share link is damaged.', { cause: err });
     }
-    if (parsed.id !== id) throw new AppError('internal_error', `The record of share link ${id} names another link.`);
+    if (parsed.id !== id) throw new AppError('internal_error', 'The record of a share link names another link.');
     return { share: parsed, etag };
   }
 

@@ -14,7 +14,6 @@ import {
   unavailablePage,
 } from '../../shares/share-pages.ts';
 import { ShareService, type Downloaded, type Opened } from '../../shares/share-service.ts';
-import { isRevoked, isShareId, type LiveShare } from '../../shares/share-record.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ShareRequest, type ShareLink, type ShareList } from '../contract.ts';
@@ -127,29 +126,9 @@ export function sharePageRoutes(
     }
   };
 
-  /**
-   * Whether `url` is a presigned GET of this link's file on the storage: the only address the
-   * "download is starting" page goes on to, so that its query cannot send people anywhere else.
-   */
-  const isDownloadOf = (url: string, share: LiveShare) => {
-    const parsed = URL.canParse(url) ? new URL(url) : undefined;
-    if (parsed?.origin !== options.storageOrigin || !parsed.searchParams.has('X-Amz-Signature')) return false;
-    try {
-      return decodeURIComponent(parsed.pathname).endsWith(`/${share.fileKey}`);
-    } catch {
-      return false; // a malformed escape: not a URL the Download button made
-    }
-  };
-
   router.get(
     '/s/:id',
     guarded(async (req, res) => {
-      // After the Download button (POST, then 303 here): reloading this page never counts again.
-      const started = typeof req.query.started === 'string' ? req.query.started : undefined;
-      if (started !== undefined && req.method === 'GET') {
-        const share = isShareId(String(req.params.id)) ? await service.store.get(String(req.params.id)) : undefined;
-        if (share && !isRevoked(share) && isDownloadOf(started, share)) return void html(res, 200, downloadStartedPage({ share, url: started }));
-      }
       const opened = await service.open(String(req.params.id));
       if (answer(res, opened, 302) || opened.kind !== 'open') return;
       const askPassword = opened.share.password !== null;
@@ -189,7 +168,7 @@ export function sharePageRoutes(
         attempts.succeeded(client, share.id);
       }
       const downloaded = await service.download(share.id, opened);
-      if (downloaded.kind === 'download') res.redirect(303, `/s/${share.id}?started=${encodeURIComponent(downloaded.url)}`);
+      if (downloaded.kind === 'download') html(res, 200, downloadStartedPage(downloaded));
       else answer(res, downloaded, 303);
     }),
   );

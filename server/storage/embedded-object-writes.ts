@@ -30,7 +30,8 @@ interface FilesystemStore {
  * (same disk, emptied at start) and renamed into place once whole; and a read opens the object's
  * file once and takes its length from that file (s3rver took the length from the path, then opened
  * it again: a rename in between gave the new object cut to the old one's length). So a read gets
- * the old object or the new one, whole.
+ * the old object or the new one, whole; its ETag and Content-Type, read beside it, can be the other
+ * version's while a write is under way (s3rver ignores If-Match anyway).
  */
 export function writeObjectsWhole(server: S3rver, options: { incomingDir: string }): void {
   const store = (server as unknown as { store: FilesystemStore }).store;

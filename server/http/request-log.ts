@@ -22,10 +22,7 @@ const childLogger = Symbol('childLogger');
 type LoggingRequest = Request & { [childLogger]?: Logger };
 
 /** Share link ids work like passwords: a log line shows where they were, not what they are. */
-const redactShareIds = (url: string) =>
-  url
-    .replace(/^(\/s|\/api\/shares)\/[^/?#]+/i, '$1/<id>') // Express routes in any case
-    .replace(/([?&]started=)[^&#]*/i, '$1<token>'); // a download's signature: see ShareService.startedToken
+const redactShareIds = (url: string) => url.replace(/^(\/s|\/api\/shares)\/[^/?#]+/i, '$1/<id>'); // Express routes in any case
 const describe = (req: Request): LoggedRequest => ({ id: req.id, method: req.method, url: redactShareIds(req.originalUrl) });
 
 /**

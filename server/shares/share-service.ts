@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
 import { SHARE_LINKS_PER_FILE, type ShareLink, type ShareRequest } from '../http/contract.ts';
@@ -25,8 +24,8 @@ export interface ShareServiceDeps {
   store: ShareStore;
   /** For HeadObject on the shared file. */
   storage: { client: S3Client; bucket: string };
-  /** A presigned GET for the file, as an attachment under its name (signed at `signedAt`, default now). */
-  signDownload(input: { key: string; filename: string; contentType: string; expiresSeconds: number; signedAt?: Date }): Promise<{ url: string }>;
+  /** A presigned GET for the file, as an attachment under its name. */
+  signDownload(input: { key: string; filename: string; contentType: string; expiresSeconds: number }): Promise<{ url: string }>;
   now?: () => number;
 }
 
@@ -139,41 +138,6 @@ export class ShareService {
       return { kind: 'gone', reason: state === 'active' ? 'exhausted' : state };
     }
     return { kind: 'download', url, share: counted.share as LiveShare };
-  }
-
-  /**
-   * What the page after a download carries instead of the download's URL: the URL's signing time
-   * and signature. Only this storage's credentials make a signature that `started` accepts, for
-   * this file (every link of one file signs the same URL at the same second), and it is good for as
-   * long as the URL (DOWNLOAD_URL_SECONDS).
-   */
-  startedToken(url: string): string {
-    const query = new URL(url).searchParams;
-    return `${query.get('X-Amz-Date')}.${query.get('X-Amz-Signature')}`;
-  }
-
-  /**
-   * The download a `startedToken` stands for, signed again for the same time (signing is
-   * deterministic), when the signatures match and it has not expired; counts nothing. Undefined
-   * for anything else (a forged, expired or malformed token, a revoked or missing link).
-   */
-  async started(id: string, token: string): Promise<{ share: LiveShare; url: string } | undefined> {
-    const match = /^(\d{8}T\d{6}Z)\.([0-9a-f]{64})$/.exec(token);
-    if (!match || !isShareId(id)) return undefined;
-    const [, amzDate, signature] = match as unknown as [string, string, string];
-    const signedAt = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-    const age = this.now() - signedAt.getTime();
-    if (!(age >= -60_000 && age < DOWNLOAD_URL_SECONDS * 1000)) return undefined;
-    const share = await this.deps.store.get(id);
-    if (!share || isRevoked(share)) return undefined;
-    const { url } = await this.deps
-      .signDownload({ key: share.fileKey, filename: share.fileName, contentType: share.contentType, expiresSeconds: DOWNLOAD_URL_SECONDS, signedAt })
-      .catch((err) => {
-        throw storageUnavailable(err);
-      });
-    const resigned = new URL(url).searchParams.get('X-Amz-Signature') ?? '';
-    const same = resigned.length === signature.length && timingSafeEqual(Buffer.from(resigned), Buffer.from(signature));
-    return same ? { share, url } : undefined;
   }
 
   /** The API's view of a link; `origin` is where this Postbox is reached, e.g. https://postbox.example.com. */

@@ -9,9 +9,9 @@ import type { Signer } from './signer.ts';
  */
 export async function signDownloadLink(
   signer: Signer,
-  input: { bucket: string; key: string; filename: string; contentType: string; expiresSeconds: number; signedAt?: Date },
+  input: { bucket: string; key: string; filename: string; contentType: string; expiresSeconds: number },
 ): Promise<DownloadLink> {
-  const signedAt = input.signedAt ?? new Date();
+  const signedAt = new Date();
   const url = await signer.presignGetObject({
     bucket: input.bucket,
     key: input.key,

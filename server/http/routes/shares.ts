@@ -129,12 +129,6 @@ export function sharePageRoutes(
   router.get(
     '/s/:id',
     guarded(async (req, res) => {
-      // After the Download button (a POST, then 303 here): this page counts nothing, so a reload
-      // does not use up a download; past the download's minute it is the link's page again.
-      if (typeof req.query.started === 'string' && req.method === 'GET') {
-        const started = await service.started(String(req.params.id), req.query.started);
-        if (started) return void html(res, 200, downloadStartedPage(started));
-      }
       const opened = await service.open(String(req.params.id));
       if (answer(res, opened, 302) || opened.kind !== 'open') return;
       const askPassword = opened.share.password !== null;
@@ -174,7 +168,7 @@ export function sharePageRoutes(
         attempts.succeeded(client, share.id);
       }
       const downloaded = await service.download(share.id, opened);
-      if (downloaded.kind === 'download') res.redirect(303, `/s/${share.id}?started=${service.startedToken(downloaded.url)}`);
+      if (downloaded.kind === 'download') html(res, 200, downloadStartedPage(downloaded));
       else answer(res, downloaded, 303);
     }),
   );

@@ -1,5 +1,5 @@
 import { md5 } from 'hash-wasm';
-import { MULTIPART_SIGN_BATCH, partCountOf, partLengthOf, type CompleteRequest, type MultipartRef } from '../../server/http/contract.ts';
+import { MULTIPART_SIGN_BATCH, partCountOf, partLengthOf, type CompleteRequest, type MultipartRef, type UploadedPart } from '../../server/http/contract.ts';
 import { ApiError, isRetryable } from './errors.ts';
 import { postboxApi } from './postbox.ts';
 
@@ -172,20 +172,12 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   const type = file.type || 'application/octet-stream';
   const fingerprint = await fileFingerprint(file);
 
-  // Resume when storage still has this file's upload. Its parts are kept only once their ETag is
-  // found to be the MD5 of this file's bytes (each is hashed in turn, as a part to send would be):
-  // anyone who can sign parts could have put other bytes of the same length there.
-  const done = new Map<number, string>();
-  const kept = new Map<number, string>();
+  // Resume when storage still has this file's upload.
+  let stored: UploadedPart[] = [];
   let record = loadRecord(fingerprint);
   if (record) {
-    const { partSize } = record;
     try {
-      for (const part of (await postboxApi.listParts({ key: record.key, uploadId: record.uploadId }, signal)).parts) {
-        if (part.partNumber <= partCountOf(file.size, partSize) && part.size === partLengthOf(file.size, partSize, part.partNumber)) {
-          kept.set(part.partNumber, part.etag);
-        }
-      }
+      stored = (await postboxApi.listParts({ key: record.key, uploadId: record.uploadId }, signal)).parts;
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 'not_found')) throw err;
       forgetRecord(fingerprint);
@@ -203,6 +195,12 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   const { partSize } = record;
   const partCount = partCountOf(file.size, partSize);
   const sizeOf = (n: number) => partLengthOf(file.size, partSize, n);
+  const done = new Map<number, string>();
+  // Parts storage has are kept only once their ETag is found to be the MD5 of this file's bytes
+  // (each is hashed in turn, as a part to send would be): anyone who can sign parts could have put
+  // other bytes of the same length there.
+  const kept = new Map<number, string>();
+  for (const part of stored) if (part.partNumber <= partCount && part.size === sizeOf(part.partNumber)) kept.set(part.partNumber, part.etag);
 
   const cancel = async () => {
     if (signal.reason === 'pause') throw new ApiError('paused', 'Upload paused.');

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
-import { useHealth, useUploadSettings } from '../hooks/status.ts';
+import { useHealth, useRefetchFailedWhenStorageIsBack, useUploadSettings } from '../hooks/status.ts';
 import { useUploads } from '../hooks/use-uploads.ts';
 import { DropZone } from './DropZone.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
@@ -13,6 +13,7 @@ import { UploadList } from './UploadList.tsx';
 
 function StorageStatus() {
   const health = useHealth();
+  useRefetchFailedWhenStorageIsBack(health);
   // A failed check keeps the last good answer in `data`: the server itself is gone, say so.
   if (health.isError) {
     return (

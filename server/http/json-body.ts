@@ -51,7 +51,8 @@ export function jsonBody(limitBytes: number): RequestHandler {
       if (settled) return;
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks, received).toString('utf8').replace(/^\uFEFF/, ''));
+        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString('utf8');
+        body = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
       } catch {
         return settle(invalidJson());
       }
@@ -70,6 +71,7 @@ const tooLarge = () => new AppError('body_too_large', 'The request body is too l
 /** `application/json`, with no charset or a UTF-8 one (what express.json accepted: only `utf-*` charsets, of which browsers send utf-8). */
 function isUtf8Json(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
+  if (contentType === 'application/json') return true;
   const [essence = '', ...params] = contentType.split(';');
   if (essence.trim().toLowerCase() !== 'application/json') return false;
   return params.every((param) => {

@@ -46,8 +46,10 @@ export function knownHostsOnly(allowedHosts: '*' | readonly string[]): RequestHa
     return allowed.has(name) || isIP(name.replace(/^\[(.*)\]$/, '$1')) !== 0;
   };
   return (req, _res, next) => {
+    const host = req.headers.host;
     // req.host is X-Forwarded-Host when TRUST_PROXY believes the sender, else the Host header.
-    if (known(req.headers.host) && (req.host === req.headers.host || known(req.host))) return next();
+    const forwardedHost = req.headers['x-forwarded-host'] === undefined ? host : req.host;
+    if (known(host) && (forwardedHost === host || known(forwardedHost))) return next();
     next(new AppError('unknown_host', 'Postbox does not answer under this host name; set PUBLIC_URL or ALLOWED_HOSTS to serve it there.'));
   };
 }
@@ -82,7 +84,8 @@ export function perClientLimit(perMinute: number, message: string): RequestHandl
   if (perMinute === 0) return (_req, _res, next) => next();
   const limiter = new FixedWindowLimiter({ limit: perMinute, windowMs: 60_000 });
   return (req, res, next) => {
-    const client = clientKey(req.ip);
+    // req.ip walks X-Forwarded-For with proxy-addr; without that header it is the socket's address.
+    const client = clientKey(req.headers['x-forwarded-for'] === undefined ? req.socket.remoteAddress : req.ip);
     const wait = limiter.retryAfter(client);
     if (wait > 0) {
       res.setHeader('Retry-After', String(wait));

@@ -21,7 +21,6 @@ export function jsonBody(limitBytes: number): RequestHandler {
     if (!isUtf8Json(headers['content-type']) || (encoding && encoding !== 'identity')) {
       return next(new AppError('json_required', 'Send the request body as UTF-8 application/json.'));
     }
-    if (req.destroyed) return next(new AppError('invalid_request', 'The request could not be read.'));
     // Past the limit the connection closes after the answer: Node would otherwise read and discard
     // whatever the client still sends, up to its request timeout.
     if (declared !== undefined && declared > limitBytes) {
@@ -29,40 +28,65 @@ export function jsonBody(limitBytes: number): RequestHandler {
       return next(tooLarge());
     }
 
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let settled = false;
-    const settle = (error?: AppError) => {
-      if (settled) return;
-      settled = true;
-      next(error);
-    };
-    req.on('data', (chunk: Buffer) => {
-      if (settled) return; // past the limit: the rest is ignored until the connection closes
-      received += chunk.length;
-      if (received > limitBytes) {
-        res.setHeader('Connection', 'close');
-        settle(tooLarge());
-      } else {
-        chunks.push(chunk);
-      }
-    });
-    req.on('end', () => {
-      if (settled) return;
-      let body: unknown;
-      try {
-        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString('utf8');
-        body = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-      } catch {
-        return settle(invalidJson());
-      }
-      if (typeof body !== 'object' || body === null) return settle(invalidJson());
-      req.body = body;
-      settle();
-    });
-    // An aborted request is destroyed with an error ('aborted').
-    req.on('error', () => settle(new AppError('invalid_request', 'The request could not be read.')));
+    // A small body usually comes in the same packet as the headers (browsers, curl and autocannon
+    // send it so), and Node parses it right after this middleware returns, before the check phase:
+    // then one read() takes it whole, without flowing mode's listeners, resume() and ticks. That
+    // took a signing request from 165 to 143 µs of CPU under npm run bench's load (A/B of two
+    // servers). A body still on its way is read as it comes. (On the next tick it would be too
+    // early: Node runs the tick queue after the headers' callback, before parsing the body.)
+    setImmediate(readBody, req, res, next, limitBytes);
   };
+}
+
+type BodyHandler = Parameters<RequestHandler>;
+
+function readBody(req: BodyHandler[0], res: BodyHandler[1], next: BodyHandler[2], limitBytes: number) {
+  if (req.destroyed) return next(new AppError('invalid_request', 'The request could not be read.'));
+  if (!req.complete || req.readableFlowing) return streamBody(req, res, next, limitBytes);
+  if (req.readableLength > limitBytes) {
+    res.setHeader('Connection', 'close');
+    return next(tooLarge());
+  }
+  const whole: Buffer | null = req.read();
+  next(parseInto(req, whole ?? Buffer.alloc(0)));
+}
+
+function streamBody(req: BodyHandler[0], res: BodyHandler[1], next: BodyHandler[2], limitBytes: number) {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let settled = false;
+  const settle = (error?: AppError) => {
+    if (settled) return;
+    settled = true;
+    next(error);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (settled) return; // past the limit: the rest is ignored until the connection closes
+    received += chunk.length;
+    if (received > limitBytes) {
+      res.setHeader('Connection', 'close');
+      settle(tooLarge());
+    } else {
+      chunks.push(chunk);
+    }
+  });
+  req.on('end', () => settle(parseInto(req, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received))));
+  // An aborted request is destroyed with an error ('aborted').
+  req.on('error', () => settle(new AppError('invalid_request', 'The request could not be read.')));
+}
+
+/** Sets req.body to the JSON in `bytes`; the error for anything but an object or an array. */
+function parseInto(req: BodyHandler[0], bytes: Buffer): AppError | undefined {
+  let body: unknown;
+  try {
+    const text = bytes.toString('utf8');
+    body = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    return invalidJson();
+  }
+  if (typeof body !== 'object' || body === null) return invalidJson();
+  req.body = body;
+  return undefined;
 }
 
 const invalidJson = () => new AppError('invalid_json', 'The request body is not valid JSON (an object or an array).');

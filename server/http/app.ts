@@ -16,7 +16,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
-import { knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
+import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 
 /** The built SPA (`npm run build`); absent in API-only test runs. */
 export const CLIENT_DIR = path.resolve(import.meta.dirname, '../../dist/client');
@@ -45,9 +45,9 @@ export function createApp(deps: AppDeps) {
   // A request id and req.log for every request, one line per API request; never headers (cookies,
   // tokens) and never bodies; API URLs carry keys, not signatures.
   app.use(requestLogging(app, logger, (url) => url.startsWith('/api/')));
-  app.use(securityHeaders(deps.storageOrigin));
 
   const apiRouter = express.Router();
+  apiRouter.use(apiHeaders());
   apiRouter.use(knownHostsOnly(config.allowedHosts));
   apiRouter.use(sameOriginOnly(config.publicUrl ? [config.publicUrl] : []));
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
@@ -68,6 +68,7 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(shareApiRoutes(shares, config.publicUrl, signingLimit));
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
+  app.use(securityHeaders(deps.storageOrigin));
   // Share links (/s/:id) are public pages: the link is the permission.
   app.use(sharePageRoutes(shares, { storageOrigin: deps.storageOrigin, opensPerMinute: config.rateLimitPerMinute }));
 

@@ -237,8 +237,19 @@ describe('open Postbox (nothing configured)', () => {
     expect([other.status, other.headers.get('access-control-allow-origin')]).toEqual([403, null]);
   });
 
-  it('sends security headers with a CSP that allows exactly the storage origin', async () => {
+  it("sends API answers OWASP's headers for JSON: no sniffing, no framing, no caching, no cross-origin reads", async () => {
     const response = await fetch(`${app.url}${api.settings}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    const refused = await fetch(`${app.url}/api/no-such-route`);
+    expect([refused.status, refused.headers.get('cache-control')]).toEqual([404, 'no-store']);
+  });
+
+  it('sends pages security headers with a CSP that allows exactly the storage origin', async () => {
+    const response = await fetch(`${app.url}/`);
     const csp = response.headers.get('content-security-policy')!;
     const storageOrigin = new URL(app.storage.endpoint!).origin;
     expect(csp).toContain(`connect-src 'self' ${storageOrigin}`);

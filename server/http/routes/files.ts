@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { signDownloadLink } from '../../signing/download-links.ts';
 import type { ShareService } from '../../shares/share-service.ts';
 import type { Storage } from '../../storage/storage.ts';
@@ -7,17 +7,15 @@ import type { UploadsStore } from '../../storage/uploads-store.ts';
 import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../contract.ts';
 import { requireUploadKey } from '../upload-key.ts';
 
-/** Mounted at /files. */
-export function fileRoutes(storage: Storage, store: UploadsStore, shares: ShareService): Router {
-  const router = Router();
+export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService): void {
 
-  router.get('/', async (req, res) => {
+  router.get('/files', async (req, res) => {
     const query = FileListQuery.parse(req.query);
     const page: FilePage = await store.list(query);
     res.json(page);
   });
 
-  router.delete('/:key', async (req, res) => {
+  router.delete('/files/:key', async (req, res) => {
     requireUploadKey(req.params.key);
     // Its share links go first: if deleting the file then fails, the links are gone already, as the
     // owner asked for the file to stop being shared.
@@ -26,7 +24,7 @@ export function fileRoutes(storage: Storage, store: UploadsStore, shares: ShareS
     res.status(204).end();
   });
 
-  router.post('/:key/link', async (req, res) => {
+  router.post('/files/:key/link', async (req, res) => {
     const { name, contentType } = requireUploadKey(req.params.key);
     const { expiresIn } = LinkRequest.parse(req.body);
     // No HeadObject first: signing needs no storage round trip, and a link to a missing object
@@ -43,5 +41,4 @@ export function fileRoutes(storage: Storage, store: UploadsStore, shares: ShareS
     res.status(201).json(link);
   });
 
-  return router;
 }

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { servedContentType } from '../../signing/content-types.ts';
@@ -47,13 +47,12 @@ const unquote = (etag: string) => etag.replace(/"/g, '');
  * and aborts. The bytes go from the browser to S3; S3 ties each upload id to its key.
  */
 /** `costlyRead` limits reads that cost storage a request per item (the stale uploads' listing pages), as signing is limited. */
-export function multipartRoutes(config: Config, storage: Storage, costlyRead: RequestHandler): Router {
+export function multipartRoutes(router: Router, config: Config, storage: Storage, costlyRead: RequestHandler): void {
   const { maxBytes } = config.uploads;
   const partUrlSeconds = Math.min(config.uploads.expiresSeconds, PART_URL_MAX_SECONDS);
   const store = new MultipartStore(storage);
-  const router = Router();
 
-  router.post('/', async (req, res) => {
+  router.post('/multipart-uploads', async (req, res) => {
     const request = UploadRequest.parse(req.body);
     const contentType = normalizeContentType(request.type || 'application/octet-stream');
     if (!contentType) throw new AppError('invalid_request', 'type must be a content type such as image/png.');
@@ -80,7 +79,7 @@ export function multipartRoutes(config: Config, storage: Storage, costlyRead: Re
   // Each URL takes a body of exactly its part's length, so that an upload holds no more than its file
   // (at most MAX_UPLOAD_BYTES), whatever part numbers or bodies a client tries. The embedded store
   // checks no signatures, so there this holds only for clients that play fair.
-  router.post('/sign', async (req, res) => {
+  router.post('/multipart-uploads/sign', async (req, res) => {
     const { key, uploadId, size, partSize, partNumbers } = PartUrlsRequest.parse(req.body);
     requireUploadKey(key);
     if (size > maxBytes) {
@@ -115,14 +114,14 @@ export function multipartRoutes(config: Config, storage: Storage, costlyRead: Re
     res.json(answer);
   });
 
-  router.get('/parts', async (req, res) => {
+  router.get('/multipart-uploads/parts', async (req, res) => {
     const { key, uploadId } = MultipartRef.parse(req.query);
     requireUploadKey(key);
     const answer: UploadedParts = { parts: await store.listParts(key, uploadId) };
     res.json(answer);
   });
 
-  router.post('/complete', jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
+  router.post('/multipart-uploads/complete', jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
     const { key, uploadId, parts } = CompleteRequest.parse(req.body);
     requireUploadKey(key);
     for (let i = 1; i < parts.length; i++) {
@@ -161,18 +160,17 @@ export function multipartRoutes(config: Config, storage: Storage, costlyRead: Re
     res.json(answer);
   });
 
-  router.get('/', costlyRead, async (req, res) => {
+  router.get('/multipart-uploads', costlyRead, async (req, res) => {
     const { olderThanSeconds } = StaleUploadsQuery.parse(req.query);
     const answer: StaleUploads = { uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000)) };
     res.json(answer);
   });
 
-  router.delete('/:key', async (req, res) => {
+  router.delete('/multipart-uploads/:key', async (req, res) => {
     const { key, uploadId } = MultipartRef.parse({ key: req.params.key, uploadId: req.query.uploadId });
     requireUploadKey(key);
     await store.abort(key, uploadId);
     res.status(204).end();
   });
 
-  return router;
 }

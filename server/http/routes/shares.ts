@@ -35,8 +35,7 @@ export const PASSWORD_TRIES = { perClient: 10, perLink: 30, windowMs: 15 * 60_00
 
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). Links point at `publicUrl`, or at the request's own origin. */
 /** `costlyRead` limits reads that cost storage a request per item, as signing is limited. */
-export function shareApiRoutes(service: ShareService, publicUrl: string | undefined, costlyRead: RequestHandler): Router {
-  const router = Router();
+export function shareApiRoutes(router: Router, service: ShareService, publicUrl: string | undefined, costlyRead: RequestHandler): void {
   const origin = (req: Request) => {
     const found = publicUrl ?? requestOrigin(req);
     if (!found) throw new AppError('invalid_request', 'The request does not say a valid host to build the link on (set PUBLIC_URL).');
@@ -64,7 +63,6 @@ export function shareApiRoutes(service: ShareService, publicUrl: string | undefi
     res.status(204).end();
   });
 
-  return router;
 }
 
 /**

@@ -1,11 +1,10 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
 import type { Health, UploadSettings } from '../contract.ts';
 
-export function statusRoutes(config: Config, storage: Storage, store: UploadsStore): Router {
-  const router = Router();
+export function statusRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore): void {
   const settings: UploadSettings = {
     maxUploadBytes: config.uploads.maxBytes,
     multipartThresholdBytes: config.uploads.multipartThresholdBytes,
@@ -47,5 +46,4 @@ export function statusRoutes(config: Config, storage: Storage, store: UploadsSto
     res.status(ping.reachable ? 200 : 503).json(health);
   });
 
-  return router;
 }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { servedContentType } from '../../signing/content-types.ts';
@@ -10,12 +10,10 @@ import { storageUnavailable } from '../../storage/storage-errors.ts';
 import { isTypeAccepted, UploadRequest, type UploadPolicy } from '../contract.ts';
 import { formatBytes } from '../format-bytes.ts';
 
-/** Mounted at /uploads. */
-export function uploadRoutes(config: Config, storage: Storage): Router {
+export function uploadRoutes(router: Router, config: Config, storage: Storage): void {
   const { maxBytes, expiresSeconds } = config.uploads;
-  const router = Router();
 
-  router.post('/', async (req, res) => {
+  router.post('/uploads', async (req, res) => {
     const request = UploadRequest.parse(req.body);
     const contentType = normalizeContentType(request.type || 'application/octet-stream');
     if (!contentType) {
@@ -42,5 +40,4 @@ export function uploadRoutes(config: Config, storage: Storage): Router {
     res.status(201).json(policy);
   });
 
-  return router;
 }

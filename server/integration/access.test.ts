@@ -1,6 +1,9 @@
 import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api } from '../http/contract.ts';
+import { securityHeaders } from '../http/security.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -249,14 +252,27 @@ describe('open Postbox (nothing configured)', () => {
   });
 
   it('sends pages security headers with a CSP that allows exactly the storage origin', async () => {
-    const response = await fetch(`${app.url}/`);
-    const csp = response.headers.get('content-security-policy')!;
+    // The SPA's page is served only from a build (dist/client), so its headers are checked on the
+    // page middleware itself, and their wiring on a share page.
     const storageOrigin = new URL(app.storage.endpoint!).origin;
+    const pages = express().use(securityHeaders(storageOrigin));
+    pages.get('/', (_req, res) => {
+      res.send('<!doctype html>');
+    });
+    const server = pages.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`).finally(() => server.close());
+    const csp = response.headers.get('content-security-policy')!;
     expect(csp).toContain(`connect-src 'self' ${storageOrigin}`);
     expect(csp).toContain(`form-action 'self' ${storageOrigin}`);
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const sharePage = await fetch(`${app.url}/s/no-such-link`);
+    expect(sharePage.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(sharePage.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(sharePage.headers.get('x-frame-options')).toBe('SAMEORIGIN');
   });
 });

@@ -19,6 +19,8 @@ beforeAll(async () => {
   });
   app.use(jsonBody(LIMIT));
   app.post('/echo', (req, res) => {
+    // null: taken whole by read(); true: streamed as it arrived.
+    res.setHeader('X-Read', String(req.readableFlowing));
     res.json({ body: req.body ?? null });
   });
   app.use(errorHandler);
@@ -35,6 +37,11 @@ afterAll(() => close?.());
  * from the buffer whole), several make the body come after the headers (read as it arrives).
  */
 async function send(pieces: (string | Buffer)[]): Promise<[number, unknown]> {
+  return (await sendReading(pieces)).slice(0, 2) as [number, unknown];
+}
+
+/** send(), and how the body was read (the X-Read header of a 200). */
+async function sendReading(pieces: (string | Buffer)[]): Promise<[number, unknown, string | undefined]> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
   const received: Buffer[] = [];
@@ -47,7 +54,8 @@ async function send(pieces: (string | Buffer)[]): Promise<[number, unknown]> {
   await ended;
   const text = Buffer.concat(received).toString('utf8');
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-  return [status, JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))];
+  const reading = /\r\nX-Read: (\w+)\r\n/i.exec(text)?.[1];
+  return [status, JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), reading];
 }
 
 const head = (headers: Record<string, string | number>) =>
@@ -61,15 +69,15 @@ const CHUNKED = head({ 'Content-Type': 'application/json', 'Transfer-Encoding': 
 const value = { name: 'Überweisung – März 2026.pdf', size: 42, list: [1, 2] };
 const text = JSON.stringify(value);
 
-// Every case runs with the body in the headers' packet and with the body arriving later.
+// Every case runs with the body in the headers' packet (read whole) and with the body arriving later (streamed).
 const deliveries = {
-  'in the same packet as the headers': (headers: string, body: string) => [headers + body],
-  'after the headers, in two pieces': (headers: string, body: string) => [headers, body.slice(0, 10), body.slice(10)],
+  'in the same packet as the headers': { deliver: (headers: string, body: string) => [headers + body], reading: 'null' },
+  'after the headers, in two pieces': { deliver: (headers: string, body: string) => [headers, body.slice(0, 10), body.slice(10)], reading: 'true' },
 };
 
-describe.each(Object.entries(deliveries))('jsonBody, body %s', (_, deliver) => {
+describe.each(Object.entries(deliveries))('jsonBody, body %s', (_, { deliver, reading }) => {
   it('puts a JSON object or array in req.body', async () => {
-    expect(await send(deliver(json(text), text))).toEqual([200, { body: value }]);
+    expect(await sendReading(deliver(json(text), text))).toEqual([200, { body: value }, reading]);
     expect(await send(deliver(json('[1,2,3] '), '[1,2,3] '))).toEqual([200, { body: [1, 2, 3] }]);
   });
 

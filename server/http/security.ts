@@ -34,13 +34,15 @@ export function securityHeaders(storageOrigin: string): RequestHandler {
 
 /**
  * The API's JSON answers get the headers OWASP's REST cheat sheet lists instead of the page set:
- * never sniffed as a document, never framed, never stored by a cache (answers carry signed URLs),
- * not readable by another origin's no-cors request. Helmet's eleven page headers, most of them about
- * documents, cost 3.5 µs of CPU per API request (A/B of two servers under npm run bench's load).
+ * never sniffed as a document, never framed, never stored by a cache (answers carry signed URLs);
+ * and, as for pages, not readable by another origin's no-cors request. Helmet's eleven page headers,
+ * most of them about documents, cost 5–7 µs of CPU per API request (A/B of two servers under npm
+ * run bench's load).
  */
 export function apiHeaders(): RequestHandler {
   return (_req, res, next) => {
     res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');

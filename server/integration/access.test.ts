@@ -247,6 +247,7 @@ describe('open Postbox (nothing configured)', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
     const refused = await fetch(`${app.url}/api/no-such-route`);
     expect([refused.status, refused.headers.get('cache-control')]).toEqual([404, 'no-store']);
   });

@@ -8,7 +8,6 @@ import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '..
 import { requireUploadKey } from '../upload-key.ts';
 
 export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService): void {
-
   router.get('/files', async (req, res) => {
     const query = FileListQuery.parse(req.query);
     const page: FilePage = await store.list(query);
@@ -40,5 +39,4 @@ export function fileRoutes(router: Router, storage: Storage, store: UploadsStore
     });
     res.status(201).json(link);
   });
-
 }

@@ -172,5 +172,4 @@ export function multipartRoutes(router: Router, config: Config, storage: Storage
     await store.abort(key, uploadId);
     res.status(204).end();
   });
-
 }

@@ -26,5 +26,4 @@ export function sessionRoutes(router: Router, access: Access): void {
     res.clearCookie(SESSION_COOKIE, access.cookieOptions(req));
     res.status(204).end();
   });
-
 }

@@ -62,7 +62,6 @@ export function shareApiRoutes(router: Router, service: ShareService, publicUrl:
     if (!(await service.revoke(req.params.id))) throw new AppError('not_found', 'There is no such share link.');
     res.status(204).end();
   });
-
 }
 
 /**

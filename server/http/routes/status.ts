@@ -45,5 +45,4 @@ export function statusRoutes(router: Router, config: Config, storage: Storage, s
     };
     res.status(ping.reachable ? 200 : 503).json(health);
   });
-
 }

@@ -39,5 +39,4 @@ export function uploadRoutes(router: Router, config: Config, storage: Storage): 
     });
     res.status(201).json(policy);
   });
-
 }

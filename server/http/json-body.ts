@@ -22,12 +22,7 @@ export function jsonBody(limitBytes: number): RequestHandler {
     if (!isUtf8Json(headers['content-type']) || (encoding && encoding !== 'identity')) {
       return next(new AppError('json_required', 'Send the request body as UTF-8 application/json.'));
     }
-    // Past the limit the connection closes after the answer: Node would otherwise read and discard
-    // whatever the client still sends, up to its request timeout.
-    if (declared !== undefined && declared > limitBytes) {
-      res.setHeader('Connection', 'close');
-      return next(tooLarge());
-    }
+    if (declared !== undefined && declared > limitBytes) return next(tooLarge(res));
 
     // A small body usually comes in the same packet as the headers (browsers, curl and autocannon
     // send it so), and Node parses it right after this middleware returns, before the check phase:
@@ -42,11 +37,10 @@ export function jsonBody(limitBytes: number): RequestHandler {
 type BodyHandler = Parameters<RequestHandler>;
 
 function readBody(req: BodyHandler[0], res: BodyHandler[1], next: BodyHandler[2], limitBytes: number) {
-  if (req.destroyed) return next(new AppError('invalid_request', 'The request could not be read.'));
+  if (req.destroyed) return next(unreadable());
   if (!req.complete || req.readableFlowing) return streamBody(req, res, next, limitBytes);
   if (req.readableLength > limitBytes) {
-    res.setHeader('Connection', 'close');
-    return next(tooLarge());
+    return next(tooLarge(res));
   }
   const whole: Buffer | null = req.read();
   next(parseInto(req, whole ?? Buffer.alloc(0)));
@@ -65,15 +59,14 @@ function streamBody(req: BodyHandler[0], res: BodyHandler[1], next: BodyHandler[
     if (settled) return; // past the limit: the rest is ignored until the connection closes
     received += chunk.length;
     if (received > limitBytes) {
-      res.setHeader('Connection', 'close');
-      settle(tooLarge());
+      settle(tooLarge(res));
     } else {
       chunks.push(chunk);
     }
   });
   req.on('end', () => settle(parseInto(req, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received))));
   // An aborted request is destroyed with an error ('aborted').
-  req.on('error', () => settle(new AppError('invalid_request', 'The request could not be read.')));
+  req.on('error', () => settle(unreadable()));
 }
 
 /** Sets req.body to the JSON in `bytes`; the error for anything but an object or an array. */
@@ -91,7 +84,15 @@ function parseInto(req: BodyHandler[0], bytes: Buffer): AppError | undefined {
 }
 
 const invalidJson = () => new AppError('invalid_json', 'The request body is not valid JSON (an object or an array).');
-const tooLarge = () => new AppError('body_too_large', 'The request body is too large.');
+const unreadable = () => new AppError('invalid_request', 'The request could not be read.');
+/**
+ * The error for a body past the limit. The connection closes after the answer: Node would otherwise
+ * read and discard whatever the client still sends, up to its request timeout.
+ */
+function tooLarge(res: BodyHandler[1]): AppError {
+  res.setHeader('Connection', 'close');
+  return new AppError('body_too_large', 'The request body is too large.');
+}
 
 /** `application/json`, with no charset or a UTF-8 one (what express.json accepted: only `utf-*` charsets, of which browsers send utf-8). */
 function isUtf8Json(contentType: string | undefined): boolean {

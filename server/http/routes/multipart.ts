@@ -121,7 +121,7 @@ export function multipartRoutes(router: Router, config: Config, storage: Storage
     res.json(answer);
   });
 
-  router.post('/multipart-uploads/complete', jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
+  router.post(COMPLETE_PATH, jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
     const { key, uploadId, parts } = CompleteRequest.parse(req.body);
     requireUploadKey(key);
     for (let i = 1; i < parts.length; i++) {

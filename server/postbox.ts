@@ -4,6 +4,7 @@ import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { createApp } from './http/app.ts';
+import { createAppServer } from './http/http-server.ts';
 import { corsRule } from './storage/cors.ts';
 import { openStorage, type Storage } from './storage/storage.ts';
 import { storageOrigin } from './storage/storage-origin.ts';
@@ -20,7 +21,7 @@ export interface RunningPostbox {
 export async function startPostbox(config: Config, logger: Logger): Promise<RunningPostbox> {
   const storage = await openStorage(config);
   const app = createApp({ config, storage, logger, storageOrigin: await storageOrigin(storage.signingClient, storage.bucket) });
-  const server = app.listen(config.port, config.host);
+  const server = createAppServer(app).listen(config.port, config.host);
   let port: number;
   try {
     await once(server, 'listening');

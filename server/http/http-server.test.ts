@@ -1,0 +1,50 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAppServer } from './http-server.ts';
+
+const app = express();
+app.use(express.json());
+app.post('/echo/:name', (req, res) => {
+  res.status(201).set('X-Name', req.params.name).json({ body: req.body, host: req.hostname, isRequest: req instanceof IncomingMessage });
+});
+const born: Array<{ request: boolean; response: boolean }> = [];
+let base: string;
+let close: () => void;
+
+beforeAll(async () => {
+  const server = createAppServer(app);
+  // Runs before Express's own listener: sees the objects as Node made them.
+  server.prependListener('request', (req, res) => {
+    born.push({ request: Object.getPrototypeOf(req) === app.request, response: Object.getPrototypeOf(res) === app.response });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  close = () => server.close();
+});
+afterAll(() => close?.());
+
+describe('createAppServer', () => {
+  it("makes each request and response with the app's prototypes, so Express has none to change", async () => {
+    born.length = 0;
+    await fetch(`${base}/echo/a`, { method: 'POST' });
+    await fetch(`${base}/nowhere`);
+    expect(born).toEqual([
+      { request: true, response: true },
+      { request: true, response: true },
+    ]);
+  });
+
+  it('serves the app as Node and Express would: routes, params, bodies, headers and errors', async () => {
+    const res = await fetch(`${base}/echo/r%C3%A9sum%C3%A9`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2]}' });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-name')).toBe('résumé');
+    expect(await res.json()).toEqual({ body: { a: [1, 2] }, host: '127.0.0.1', isRequest: true });
+
+    const missing = await fetch(`${base}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(ServerResponse.prototype.isPrototypeOf(app.response)).toBe(true);
+  });
+});

@@ -1,4 +1,3 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,13 @@ import { createAppServer } from './http-server.ts';
 const app = express();
 app.use(express.json());
 app.post('/echo/:name', (req, res) => {
-  res.status(201).set('X-Name', req.params.name).json({ body: req.body, host: req.hostname, isRequest: req instanceof IncomingMessage });
+  res.status(201).set('X-Name', req.params.name).json({ body: req.body, host: req.hostname });
+});
+app.get('/hello', (_req, res) => {
+  res.json({ hello: 'world' });
+});
+app.get('/fails', () => {
+  throw new Error('boom');
 });
 const born: Array<{ request: boolean; response: boolean }> = [];
 let base: string;
@@ -37,14 +42,19 @@ describe('createAppServer', () => {
     ]);
   });
 
-  it('serves the app as Node and Express would: routes, params, bodies, headers and errors', async () => {
+  it('serves the app as Node and Express would: routes, params, bodies, headers, HEAD, 404 and 500', async () => {
     const res = await fetch(`${base}/echo/r%C3%A9sum%C3%A9`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2]}' });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-name')).toBe('résumé');
-    expect(await res.json()).toEqual({ body: { a: [1, 2] }, host: '127.0.0.1', isRequest: true });
+    expect(await res.json()).toEqual({ body: { a: [1, 2] }, host: '127.0.0.1' });
 
-    const missing = await fetch(`${base}/nowhere`);
-    expect(missing.status).toBe(404);
-    expect(ServerResponse.prototype.isPrototypeOf(app.response)).toBe(true);
+    // A response knows a HEAD request only from the request Node passes to its constructor.
+    const head = await fetch(`${base}/hello`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    expect((await fetch(`${base}/fails`)).status).toBe(500);
   });
 });

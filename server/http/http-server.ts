@@ -2,8 +2,8 @@ import { createServer, IncomingMessage, ServerResponse, type Server } from 'node
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
 
-type RequestInit = (this: IncomingMessage, socket: Socket) => void;
-type ResponseInit = (this: ServerResponse, req: IncomingMessage, options?: object) => void;
+type IncomingMessageCall = (this: IncomingMessage, socket: Socket) => void;
+type ServerResponseCall = (this: ServerResponse, req: IncomingMessage, options?: object) => void;
 
 /**
  * The app's HTTP server, whose requests and responses are born with the app's prototypes.
@@ -21,11 +21,11 @@ type ResponseInit = (this: ServerResponse, req: IncomingMessage, options?: objec
  */
 export function createAppServer(app: Express): Server {
   function AppRequest(this: IncomingMessage, socket: Socket) {
-    (IncomingMessage as unknown as RequestInit).call(this, socket);
+    (IncomingMessage as unknown as IncomingMessageCall).call(this, socket);
   }
   AppRequest.prototype = app.request;
   function AppResponse(this: ServerResponse, req: IncomingMessage, options?: object) {
-    (ServerResponse as unknown as ResponseInit).call(this, req, options);
+    (ServerResponse as unknown as ServerResponseCall).call(this, req, options);
   }
   AppResponse.prototype = app.response;
   return createServer({ IncomingMessage: AppRequest as unknown as typeof IncomingMessage, ServerResponse: AppResponse as unknown as typeof ServerResponse }, app);

@@ -1,6 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../integration/loopback.ts';
 import { createAppServer } from './http-server.ts';
 
 const app = express();
@@ -24,10 +24,7 @@ beforeAll(async () => {
   server.prependListener('request', (req, res) => {
     born.push({ request: Object.getPrototypeOf(req) === app.request, response: Object.getPrototypeOf(res) === app.response });
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => server.close();
+  ({ base, close } = await listenOnLoopback(server));
 });
 afterAll(() => close?.());
 

@@ -1,9 +1,11 @@
-import net, { type AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../errors/error-handler.ts';
+import { listenOnLoopback } from '../integration/loopback.ts';
 import { jsonBody } from './json-body.ts';
 
 const LIMIT = 1024;
@@ -24,10 +26,7 @@ beforeAll(async () => {
     res.json({ body: req.body ?? null });
   });
   app.use(errorHandler);
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  port = (server.address() as AddressInfo).port;
-  close = () => server.close();
+  ({ port, close } = await listenOnLoopback(createServer(app)));
 });
 afterAll(() => close?.());
 

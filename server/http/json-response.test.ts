@@ -1,6 +1,7 @@
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../integration/loopback.ts';
 import { jsonInOneWrite } from './json-response.ts';
 
 const big = { name: 'Überweisung – März 2026.pdf', text: 'ä'.repeat(1500), list: [1, 2, 3] };
@@ -16,10 +17,7 @@ beforeAll(async () => {
   app.get('/typed', (_req, res) => {
     res.type('application/problem+json').json({ ok: true });
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => server.close();
+  ({ base, close } = await listenOnLoopback(createServer(app)));
 });
 afterAll(() => close?.());
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
@@ -32,9 +33,25 @@ interface FilesystemStore {
  * it again: a rename in between gave the new object cut to the old one's length). So a read gets
  * the old object or the new one, whole; its ETag and Content-Type, read beside it, can be the other
  * version's while a write is under way (s3rver ignores If-Match anyway).
+ *
+ * s3rver also opens an object before deciding the answer, and answers 304 (If-None-Match,
+ * If-Modified-Since) without reading or closing it: the file stayed open until garbage collection
+ * (with Node's DEP0137 warning; a later Node throws there). Each request's object streams that its
+ * answer does not send are closed when s3rver is done with it.
  */
 export function writeObjectsWhole(server: S3rver, options: { incomingDir: string }): void {
   const store = (server as unknown as { store: FilesystemStore }).store;
+  const openedByRequest = new AsyncLocalStorage<Readable[]>();
+  // s3rver is a Koa app: its router is the last middleware.
+  const middleware = (server as unknown as { middleware: unknown[] }).middleware;
+  middleware.splice(middleware.length - 1, 0, async (ctx: { body: unknown }, next: () => Promise<void>) => {
+    const opened: Readable[] = [];
+    try {
+      await openedByRequest.run(opened, next);
+    } finally {
+      for (const stream of opened) if (ctx.body !== stream) stream.destroy();
+    }
+  });
   const tempFile = () => path.join(options.incomingDir, `object-${randomUUID()}`);
   const writeWhole = async (file: string, data: string) => {
     const temp = tempFile();
@@ -99,8 +116,10 @@ export function writeObjectsWhole(server: S3rver, options: { incomingDir: string
       const ranged = options !== undefined && (options.start !== undefined || Boolean(options.end));
       const satisfiable = range.start >= 0 && range.start <= range.end;
       // As s3rver: an unsatisfiable range gets an object without content (its 416).
-      const object = new S3Object(bucket, key, satisfiable ? handle.createReadStream(range) : null, metadata);
-      if (!satisfiable) await handle.close();
+      const content = satisfiable ? handle.createReadStream(range) : null;
+      if (content) openedByRequest.getStore()?.push(content);
+      else await handle.close();
+      const object = new S3Object(bucket, key, content, metadata);
       if (ranged) object.range = range;
       return object;
     } catch (err) {

@@ -1,37 +1,22 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { presignOperation } from '../signing/presign-operations.ts';
-import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
-import { createS3Client } from '../storage/s3-client.ts';
+import { EMBEDDED_CREDENTIALS } from '../storage/embedded-s3.ts';
+import { startThrowawayS3, type ThrowawayS3 } from './throwaway-s3.ts';
 
 const run = promisify(execFile);
 const BUCKET = 'presign-test';
-let dir: string;
-let s3: EmbeddedS3;
-let client: ReturnType<typeof createS3Client>;
+let s3: ThrowawayS3;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'postbox-presign-'));
-  s3 = await startEmbeddedS3({ dataDir: dir, port: 0, bucket: BUCKET, corsOrigins: ['*'] });
-  client = createS3Client(
-    { region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS },
-    { maxAttempts: 1, retryMode: 'standard', timeoutMs: 5000 },
-  );
-  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'notes/hello.txt', Body: 'hello', ContentType: 'text/plain' }));
+  s3 = await startThrowawayS3(BUCKET);
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'notes/hello.txt', Body: 'hello', ContentType: 'text/plain' }));
 });
+afterAll(() => s3?.stop());
 
-afterAll(async () => {
-  client?.destroy();
-  await s3?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const sign = (request: Omit<Parameters<typeof presignOperation>[1], 'bucket'>) => presignOperation(client, { bucket: BUCKET, ...request });
+const sign = (request: Omit<Parameters<typeof presignOperation>[1], 'bucket'>) => presignOperation(s3.client, { bucket: BUCKET, ...request });
 
 describe('presignOperation', () => {
   it('signs GetObject with response overrides that S3 honours', async () => {

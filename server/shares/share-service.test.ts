@@ -1,34 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SHARE_LINKS_PER_FILE } from '../http/contract.ts';
 import { newUploadKey, parseUploadKey } from '../signing/object-keys.ts';
-import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
-import { createS3Client } from '../storage/s3-client.ts';
+import { startThrowawayS3, type ThrowawayS3 } from '../integration/throwaway-s3.ts';
 import { isRevoked, type LiveShare, type StoredShare } from './share-record.ts';
 import { ShareService } from './share-service.ts';
 import type { ShareStore } from './share-store.ts';
 
 const BUCKET = 'share-service';
-let dir: string;
-let s3: EmbeddedS3;
-let client: S3Client;
+let s3: ThrowawayS3;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'postbox-share-service-'));
-  s3 = await startEmbeddedS3({ dataDir: dir, port: 0, bucket: BUCKET, corsOrigins: ['*'] });
-  client = createS3Client(
-    { region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS },
-    { maxAttempts: 1, retryMode: 'standard', timeoutMs: 5000 },
-  );
+  s3 = await startThrowawayS3(BUCKET);
 });
-afterAll(async () => {
-  client?.destroy();
-  await s3?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => s3?.stop());
 
 /** Records in memory, each call a little later, as storage answers: room for calls to interleave. */
 class SlowMemoryStore implements ShareStore {
@@ -58,10 +43,10 @@ class SlowMemoryStore implements ShareStore {
 
 it(`makes at most ${SHARE_LINKS_PER_FILE} links per file, however many are asked for at once`, async () => {
   const key = newUploadKey('popular.txt', 'text/plain');
-  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'popular' }));
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'popular' }));
   const service = new ShareService({
     store: new SlowMemoryStore(),
-    storage: { client, bucket: BUCKET },
+    storage: { client: s3.client, bucket: BUCKET },
     signDownload: async () => ({ url: 'unused' }),
   });
   const results = await Promise.allSettled(

@@ -1,20 +1,12 @@
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdir, readlink } from 'node:fs/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, expect, it } from 'vitest';
-import { EMBEDDED_CREDENTIALS, startEmbeddedS3 } from './embedded-s3.ts';
-import { createSigningClient } from './s3-client.ts';
+import { startThrowawayS3 } from '../integration/throwaway-s3.ts';
 
-const dir = await mkdtemp(path.join(tmpdir(), 'postbox-embedded-reads-'));
-const s3 = await startEmbeddedS3({ dataDir: dir, port: 0, bucket: 'reads', corsOrigins: ['*'] });
-const client = createSigningClient({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS });
-afterAll(async () => {
-  client.destroy();
-  await s3.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const s3 = await startThrowawayS3('reads');
+const { client, dir } = s3;
+afterAll(() => s3.stop());
 
 /** This process's open files under the store's directory (the embedded S3 runs in it). */
 async function openStoreFiles(): Promise<string[]> {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUploadKey } from '../signing/object-keys.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
 import { createS3Client } from '../storage/s3-client.ts';
+import { liveShare } from './live-share.fixture.ts';
 import { S3ShareStore } from './s3-share-store.ts';
 import {
   fileIndexPrefix,
@@ -22,22 +23,7 @@ import {
 
 const clientSettings = { maxAttempts: 3, retryMode: 'standard' as const, timeoutMs: 10_000 };
 
-const newShare = (fileKey: string, overrides: Partial<LiveShare> = {}): LiveShare => ({
-  version: 1,
-  id: newShareId(),
-  fileKey,
-  fileName: 'a.txt',
-  fileSize: 1,
-  contentType: 'text/plain',
-  createdAt: new Date().toISOString(),
-  expiresAt: null,
-  maxDownloads: null,
-  downloads: 0,
-  lastDownloadAt: null,
-  note: null,
-  password: null,
-  ...overrides,
-});
+const newShare = (fileKey: string) => liveShare({ fileKey });
 
 const revoke = (id: string) => (): StoredShare => ({ version: 1, id, revokedAt: new Date().toISOString() });
 const increment = (current: StoredShare) => (isRevoked(current) ? undefined : { ...current, downloads: current.downloads + 1 });

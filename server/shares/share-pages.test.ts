@@ -1,23 +1,19 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { downloadStartedPage, escapeHtml, gonePage, pageCsp, sharePage, tooManyTriesPage } from './share-pages.ts';
-import type { LiveShare } from './share-record.ts';
+import { liveShare } from './live-share.fixture.ts';
 
-const share: LiveShare = {
-  version: 1,
+const share = liveShare({
   id: 'AAAAAAAAAAAAAAAAAAAAAA',
   fileKey: 'uploads/x',
   fileName: `"><script>alert(1)</script>.txt`,
   fileSize: 10,
-  contentType: 'text/plain',
   createdAt: '2026-11-23T09:30:00.000Z',
   expiresAt: '2026-12-24T18:00:00.000Z',
   maxDownloads: 3,
   downloads: 1,
-  lastDownloadAt: null,
   note: `Hi & <b>bye</b> 'x'`,
-  password: null,
-};
+});
 
 describe('share pages', () => {
   it('escapes the five characters that matter in HTML text and attributes', () => {

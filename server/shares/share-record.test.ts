@@ -12,25 +12,12 @@ import {
   SHARES_PREFIX,
   type LiveShare,
 } from './share-record.ts';
+import { liveShare } from './live-share.fixture.ts';
 
 const NOW = new Date('2026-11-23T09:30:00.000Z');
 
-const live = (overrides: Partial<LiveShare> = {}): LiveShare => ({
-  version: 1,
-  id: newShareId(),
-  fileKey: newUploadKey('a.txt', 'text/plain', NOW.getTime()),
-  fileName: 'a.txt',
-  fileSize: 1,
-  contentType: 'text/plain',
-  createdAt: NOW.toISOString(),
-  expiresAt: new Date(NOW.getTime() + 3600_000).toISOString(),
-  maxDownloads: null,
-  downloads: 0,
-  lastDownloadAt: null,
-  note: null,
-  password: null,
-  ...overrides,
-});
+const live = (overrides: Partial<LiveShare> = {}) =>
+  liveShare({ createdAt: NOW.toISOString(), expiresAt: new Date(NOW.getTime() + 3600_000).toISOString(), ...overrides });
 
 describe('share ids', () => {
   it('are 22 base64url characters from 16 random bytes, never repeated', () => {

@@ -4,7 +4,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page, type Request, type Route } from '@playwright/test';
-import { api, DownloadLink, FilePage, StaleUploads } from '../server/http/contract.ts';
+import { api, DownloadLink, FilePage, StaleUploads } from '../contract/api.ts';
 import { MULTIPART_PORT } from '../playwright.config.ts';
 import { holdSettings, snap, throttleUploads } from './support.ts';
 

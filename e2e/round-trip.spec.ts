@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
-import { api, FilePage } from '../server/http/contract.ts';
+import { api, FilePage } from '../contract/api.ts';
 import { downloadThroughBrowser, holdSettings, makeFile, sha256, snap, throttleUploads } from './support.ts';
 
 /** Other tests share this server: start from an empty bucket, through the API. */

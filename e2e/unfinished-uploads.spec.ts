@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
-import { api, MultipartUpload, StaleUploads } from '../server/http/contract.ts';
+import { api, MultipartUpload, StaleUploads } from '../contract/api.ts';
 import { E2E_MULTIPART_THRESHOLD_BYTES, MULTIPART_PORT } from '../playwright.config.ts';
 import { snap } from './support.ts';
 

@@ -23,12 +23,12 @@ import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium } from '@playwright/test';
-import { api } from '../server/http/contract.ts';
+import { api, MiB } from '../contract/api.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { createSigningClient } from '../server/storage/s3-client.ts';
 
-const MiB = 1024 * 1024;
+
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
 const port = Number(process.env.BENCH_PORT ?? 38190);
 const s3Port = port + 1;

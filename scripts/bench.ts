@@ -23,7 +23,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import autocannon, { type Result } from 'autocannon';
-import { api } from '../server/http/contract.ts';
+import { api } from '../contract/api.ts';
 import { freePort } from '../server/integration/free-port.ts';
 import { attachmentDisposition, sanitizeFilename } from '../server/signing/filenames.ts';
 import { newUploadKey } from '../server/signing/object-keys.ts';

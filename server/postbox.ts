@@ -4,6 +4,7 @@ import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { createApp } from './http/app.ts';
+import { InstallSecret } from './secrets/install-secret.ts';
 import { createAppServer } from './http/http-server.ts';
 import { corsRule } from './storage/cors.ts';
 import { openStorage, type Storage } from './storage/storage.ts';
@@ -14,13 +15,15 @@ const isPortZero = (origin: string) => origin.endsWith(':0');
 export interface RunningPostbox {
   url: string;
   storage: Storage;
+  installSecret: InstallSecret;
   close(): Promise<void>;
 }
 
 /** Opens storage, then serves the API and the SPA. Used by `main.ts` and by the integration tests. */
 export async function startPostbox(config: Config, logger: Logger): Promise<RunningPostbox> {
   const storage = await openStorage(config);
-  const app = createApp({ config, storage, logger, storageOrigin: await storageOrigin(storage.signingClient, storage.bucket) });
+  const installSecret = new InstallSecret(storage.client, storage.bucket);
+  const app = createApp({ config, storage, installSecret, logger, storageOrigin: await storageOrigin(storage.signingClient, storage.bucket) });
   const server = createAppServer(app).listen(config.port, config.host);
   let port: number;
   try {
@@ -41,6 +44,7 @@ export async function startPostbox(config: Config, logger: Logger): Promise<Runn
   return {
     url: `http://${host}:${port}`,
     storage,
+    installSecret,
     async close() {
       // Stop accepting, let in-flight requests finish, then close the storage they use.
       await new Promise<void>((resolve) => {

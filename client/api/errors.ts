@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../server/http/contract.ts';
+import type { ErrorCode } from '../../contract/api.ts';
 
 /** The server's codes plus the failures only the browser sees. */
 export type ClientErrorCode =

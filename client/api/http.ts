@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ErrorBody } from '../../server/http/contract.ts';
+import { ErrorBody } from '../../contract/api.ts';
 import { ApiError } from './errors.ts';
 
 interface RequestOptions {

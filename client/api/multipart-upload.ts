@@ -1,5 +1,5 @@
 import { md5 } from 'hash-wasm';
-import { MULTIPART_SIGN_BATCH, partCountOf, partLengthOf, type CompleteRequest, type MultipartRef, type UploadedPart } from '../../server/http/contract.ts';
+import { MiB, MULTIPART_SIGN_BATCH, partCountOf, partLengthOf, type CompleteRequest, type MultipartRef, type UploadedPart } from '../../contract/api.ts';
 import { ApiError, isRetryable } from './errors.ts';
 import { postboxApi } from './postbox.ts';
 
@@ -43,7 +43,7 @@ export const MAX_ATTEMPTS = 6;
 const MAX_COMPLETE_ATTEMPTS = 12;
 /** Ask for fresh part URLs when they have less than this left. */
 const URL_MARGIN_MS = 60_000;
-const MiB = 1024 * 1024;
+
 
 const base64OfHex = (hex: string) => btoa(String.fromCharCode(...hex.match(/../g)!.map((h) => parseInt(h, 16))));
 

@@ -19,7 +19,7 @@ import {
   type PartUrlsRequest,
   type ShareRequest,
   type UploadRequest,
-} from '../../server/http/contract.ts';
+} from '../../contract/api.ts';
 import { requestJson, requestNoContent } from './http.ts';
 
 /** The Postbox HTTP API, typed by the contract the server validates with. */

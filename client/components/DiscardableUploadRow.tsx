@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import type { MultipartRef } from '../../server/http/contract.ts';
+import type { MultipartRef } from '../../contract/api.ts';
 import { useDiscardUpload } from '../hooks/multipart-uploads.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';

@@ -1,6 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react';
-import type { UploadSettings } from '../../server/http/contract.ts';
-import { formatBytes } from '../../server/http/format-bytes.ts';
+import { type UploadSettings, formatBytes } from '../../contract/api.ts';
 import { acceptAttribute, acceptedTypesText } from './accepted-types.ts';
 
 export function DropZone({ onFiles, settings, storageDown }: { onFiles: (files: File[]) => void; settings?: UploadSettings; storageDown: boolean }) {

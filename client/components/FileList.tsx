@@ -1,6 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { StoredFile } from '../../server/http/contract.ts';
-import { formatBytes } from '../../server/http/format-bytes.ts';
+import { type StoredFile, formatBytes } from '../../contract/api.ts';
 import { useDeleteFile, useFiles } from '../hooks/files.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';

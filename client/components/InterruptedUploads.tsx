@@ -1,4 +1,4 @@
-import { formatBytes } from '../../server/http/format-bytes.ts';
+import { formatBytes } from '../../contract/api.ts';
 import type { ResumableUpload } from '../api/multipart-upload.ts';
 import { DiscardableUploadRow } from './DiscardableUploadRow.tsx';
 import { dateTime } from './dates.ts';

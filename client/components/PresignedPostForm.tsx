@@ -1,5 +1,5 @@
 import type { Ref } from 'react';
-import type { UploadPolicy } from '../../server/http/contract.ts';
+import type { UploadPolicy } from '../../contract/api.ts';
 
 /**
  * The boto3 guide's static HTML upload form, made dynamic: one hidden input per signed field,

@@ -7,7 +7,7 @@ import {
   type ShareLink,
   type ShareRequest,
   type StoredFile,
-} from '../../server/http/contract.ts';
+} from '../../contract/api.ts';
 import { useCreateShare, useRevokeShare, useShares } from '../hooks/shares.ts';
 import { CopyableUrl } from './CopyableUrl.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';

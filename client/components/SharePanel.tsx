@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import type { StoredFile } from '../../server/http/contract.ts';
+import type { StoredFile } from '../../contract/api.ts';
 import { useCreateLink } from '../hooks/files.ts';
 import { CopyableUrl } from './CopyableUrl.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';

@@ -1,4 +1,4 @@
-import type { StaleUploads } from '../../server/http/contract.ts';
+import type { StaleUploads } from '../../contract/api.ts';
 import { resumableUploads } from '../api/multipart-upload.ts';
 import { useUnfinishedUploads } from '../hooks/multipart-uploads.ts';
 import { DiscardableUploadRow } from './DiscardableUploadRow.tsx';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { formatBytes } from '../../server/http/format-bytes.ts';
+import { formatBytes } from '../../contract/api.ts';
 import { ApiError, describeError } from '../api/errors.ts';
 import { MAX_ATTEMPTS } from '../api/multipart-upload.ts';
 import type { Upload } from '../hooks/use-uploads.ts';

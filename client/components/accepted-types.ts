@@ -1,4 +1,4 @@
-import type { UploadSettings } from '../../server/http/contract.ts';
+import type { UploadSettings } from '../../contract/api.ts';
 
 const FAMILIES: Record<string, string> = {
   'image/*': 'images',

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { MultipartRef, StaleUploads } from '../../server/http/contract.ts';
+import type { MultipartRef, StaleUploads } from '../../contract/api.ts';
 import { ApiError } from '../api/errors.ts';
 import { forgetResumable } from '../api/multipart-upload.ts';
 import { postboxApi } from '../api/postbox.ts';

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ShareLink, ShareList, ShareRequest } from '../../server/http/contract.ts';
+import type { ShareLink, ShareList, ShareRequest } from '../../contract/api.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
 

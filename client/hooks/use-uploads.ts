@@ -1,8 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { flushSync } from 'react-dom';
-import { isTypeAccepted, type UploadPolicy, type UploadSettings } from '../../server/http/contract.ts';
-import { formatBytes } from '../../server/http/format-bytes.ts';
+import { isTypeAccepted, type UploadPolicy, type UploadSettings, formatBytes } from '../../contract/api.ts';
 import { ApiError } from '../api/errors.ts';
 import { abandonMultipart, uploadMultipart } from '../api/multipart-upload.ts';
 import { postForm } from '../api/post-form.ts';

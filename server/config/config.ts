@@ -1,14 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { S3_MIN_PART_BYTES, S3_OBJECT_MAX_BYTES, S3_SINGLE_UPLOAD_MAX_BYTES } from '../../contract/api.ts';
 
-/** SigV4 presigned URLs cannot live longer than 7 days. */
-export const SIGV4_MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
-/** The largest object a single POST (or PUT) may carry on S3. */
-export const S3_SINGLE_UPLOAD_MAX_BYTES = 5 * 1024 ** 3;
-/** The largest object S3 holds (a multipart upload of at most 10,000 parts). */
-export const S3_OBJECT_MAX_BYTES = 5 * 1024 ** 4;
-/** S3's smallest part (except the last one). */
-export const S3_MIN_PART_BYTES = 5 * 1024 ** 2;
 
 const EMBEDDED_BUCKET = 'postbox';
 

@@ -16,7 +16,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { parse as parseDisposition } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api, type MultipartUpload, type PartUrls, type UploadPolicy } from '../http/contract.ts';
+import { api, type MultipartUpload, type PartUrls, type UploadPolicy } from '../../contract/api.ts';
 import { createS3Client } from '../storage/s3-client.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from '../integration/harness.ts';
 

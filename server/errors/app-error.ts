@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../http/contract.ts';
+import type { ErrorCode } from '../../contract/api.ts';
 
 const statusByCode: Record<ErrorCode, number> = {
   invalid_request: 400,

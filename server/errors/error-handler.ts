@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import type { ErrorBody } from '../http/contract.ts';
+import type { ErrorBody } from '../../contract/api.ts';
 import { AppError } from './app-error.ts';
 
 /**

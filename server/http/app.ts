@@ -4,6 +4,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { errorHandler, notFoundHandler } from '../errors/error-handler.ts';
+import type { InstallSecret } from '../secrets/install-secret.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
 import { Access } from './access.ts';
@@ -24,6 +25,8 @@ export const CLIENT_DIR = path.resolve(import.meta.dirname, '../../dist/client')
 export interface AppDeps {
   config: Config;
   storage: Storage;
+  /** The per-install secret kept in the bucket: keys for session cookies and multipart upload tokens derive from it. */
+  installSecret: InstallSecret;
   /** The origin browsers upload to and download from: the only other origin the page may reach. */
   storageOrigin: string;
   logger: Logger;

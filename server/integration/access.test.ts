@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api } from '../http/contract.ts';
+import { api } from '../../contract/api.ts';
 import { securityHeaders } from '../http/security.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 

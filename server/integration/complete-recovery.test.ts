@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, type MultipartUpload, type PartUrls } from '../http/contract.ts';
+import { api, type MultipartUpload, type PartUrls } from '../../contract/api.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
 import { freePort } from './free-port.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';

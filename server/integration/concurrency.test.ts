@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, type StoredFile } from '../http/contract.ts';
+import { api, type StoredFile } from '../../contract/api.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
 const CLIENTS = 8;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type UploadPolicy } from '../http/contract.ts';
+import { api, type UploadPolicy } from '../../contract/api.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
 /**

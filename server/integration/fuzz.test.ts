@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, ErrorBody } from '../http/contract.ts';
+import { api, ErrorBody } from '../../contract/api.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
 /**

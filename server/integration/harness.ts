@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../config/config.ts';
-import type { UploadPolicy } from '../http/contract.ts';
+import type { UploadPolicy } from '../../contract/api.ts';
 import { startPostbox, type RunningPostbox } from '../postbox.ts';
 
 export interface TestPostbox extends RunningPostbox {

@@ -1,6 +1,6 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, type UploadPolicy } from '../http/contract.ts';
+import { api, type UploadPolicy } from '../../contract/api.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
 let app: TestPostbox;

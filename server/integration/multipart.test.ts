@@ -10,7 +10,7 @@ import {
   HeadObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, multipartPartSize, type MultipartUpload, type PartUrls } from '../http/contract.ts';
+import { api, multipartPartSize, type MultipartUpload, type PartUrls } from '../../contract/api.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
 const MiB = 1024 * 1024;

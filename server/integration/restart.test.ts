@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api } from '../http/contract.ts';
+import { api } from '../../contract/api.ts';
 import { postThroughPolicy } from './harness.ts';
 
 /** The real process (`server/main.ts`), as `npm start` runs it: stops cleanly on SIGTERM, keeps its files. */

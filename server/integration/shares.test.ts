@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { parse as parseDisposition } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type ShareLink, type UploadPolicy } from '../http/contract.ts';
+import { api, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
 import { PASSWORD_TRIES } from '../http/routes/shares.ts';
 import { S3ShareStore } from '../shares/s3-share-store.ts';
 import { fileIndexPrefix, recordKey, revokedIndexPrefix, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';

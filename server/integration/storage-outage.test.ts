@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api } from '../http/contract.ts';
+import { api } from '../../contract/api.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
 import { freePort } from './free-port.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';

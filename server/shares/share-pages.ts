@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { formatBytes } from '../http/format-bytes.ts';
+import { formatBytes } from '../../contract/api.ts';
 import type { LiveShare } from './share-record.ts';
 import type { GoneReason } from './share-service.ts';
 

@@ -1,6 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SHARE_LINKS_PER_FILE } from '../http/contract.ts';
+import { SHARE_LINKS_PER_FILE } from '../../contract/api.ts';
 import { newUploadKey, parseUploadKey } from '../signing/object-keys.ts';
 import { startThrowawayS3, type ThrowawayS3 } from '../integration/throwaway-s3.ts';
 import { isRevoked, type LiveShare, type StoredShare } from './share-record.ts';

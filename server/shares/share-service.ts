@@ -1,6 +1,6 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
-import { SHARE_LINKS_PER_FILE, type ShareLink, type ShareRequest } from '../http/contract.ts';
+import { SHARE_LINKS_PER_FILE, type ShareLink, type ShareRequest } from '../../contract/api.ts';
 import type { UploadKeyParts } from '../signing/object-keys.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import { hashPassword } from './passwords.ts';

@@ -1,4 +1,4 @@
-import type { DownloadLink } from '../http/contract.ts';
+import type { DownloadLink } from '../../contract/api.ts';
 import { isBrowserRenderable } from './content-types.ts';
 import { attachmentDisposition } from './filenames.ts';
 import type { Signer } from './signer.ts';

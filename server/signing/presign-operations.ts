@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { SIGV4_MAX_EXPIRES_SECONDS } from '../config/config.ts';
+import { SIGV4_MAX_EXPIRES_SECONDS } from '../../contract/api.ts';
 
 type SignableCommand = Parameters<typeof getSignedUrl>[1];
 // The SDK's command classes differ in their input types; the allowlist only needs to construct them.

@@ -1,4 +1,4 @@
-import type { UploadPolicy } from '../http/contract.ts';
+import type { UploadPolicy } from '../../contract/api.ts';
 import { attachmentDisposition } from './filenames.ts';
 import type { Signer } from './signer.ts';
 

@@ -1,3 +1,4 @@
+import { S3_MIN_PART_BYTES } from '../../contract/api.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -38,7 +39,7 @@ interface KoaContext {
 const refuse = (code: string, message: string): never => {
   throw new S3Error(code, message);
 };
-const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MIN_PART_BYTES = S3_MIN_PART_BYTES;
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const queryString = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 

@@ -7,7 +7,7 @@ import {
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
-import type { StaleUploads, UploadedPart } from '../http/contract.ts';
+import type { StaleUploads, UploadedPart } from '../../contract/api.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import type { Storage } from './storage.ts';
 import { isNotFound, storageUnavailable } from './storage-errors.ts';

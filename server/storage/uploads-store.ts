@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
-import type { FilePage } from '../http/contract.ts';
+import type { FilePage } from '../../contract/api.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import type { Storage } from './storage.ts';
 import { isNotFound, storageUnavailable } from './storage-errors.ts';

@@ -4,7 +4,7 @@ import type { ShareService } from '../../shares/share-service.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
-import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../contract.ts';
+import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../../../contract/api.ts';
 import { requireUploadKey } from '../upload-key.ts';
 
 export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService): void {

@@ -7,25 +7,7 @@ import { newUploadKey, normalizeContentType } from '../../signing/object-keys.ts
 import { MultipartStore } from '../../storage/multipart-store.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
-import {
-  CompleteRequest,
-  isTypeAccepted,
-  MULTIPART_MAX_PARTS,
-  MultipartRef,
-  multipartPartSize,
-  partCountOf,
-  partLengthOf,
-  PartUrlsRequest,
-  StaleUploadsQuery,
-  UploadRequest,
-  type CompletedUpload,
-  type MultipartUpload,
-  type PartUrls,
-  type StaleUploads,
-  type UploadedPart,
-  type UploadedParts,
-} from '../contract.ts';
-import { formatBytes } from '../format-bytes.ts';
+import { CompleteRequest, isTypeAccepted, MULTIPART_MAX_PARTS, MultipartRef, multipartPartSize, partCountOf, partLengthOf, PartUrlsRequest, StaleUploadsQuery, UploadRequest, type CompletedUpload, type MultipartUpload, type PartUrls, type StaleUploads, type UploadedPart, type UploadedParts, formatBytes } from '../../../contract/api.ts';
 import { jsonBody } from '../json-body.ts';
 import { requireUploadKey } from '../upload-key.ts';
 

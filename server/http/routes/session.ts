@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { AppError } from '../../errors/app-error.ts';
 import type { Access } from '../access.ts';
 import { SESSION_COOKIE } from '../access.ts';
-import { SignInRequest, type SessionState } from '../contract.ts';
+import { SignInRequest, type SessionState } from '../../../contract/api.ts';
 import { perClientLimit } from '../security.ts';
 
 export function sessionRoutes(router: Router, access: Access): void {

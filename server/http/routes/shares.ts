@@ -16,7 +16,7 @@ import {
 import { ShareService, type Downloaded, type Opened } from '../../shares/share-service.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
 import type { Storage } from '../../storage/storage.ts';
-import { ShareRequest, type ShareLink, type ShareList } from '../contract.ts';
+import { ShareRequest, type ShareLink, type ShareList } from '../../../contract/api.ts';
 import { clientKey, FixedWindowLimiter, PasswordAttempts } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
 import { requireUploadKey } from '../upload-key.ts';

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
-import type { Health, UploadSettings } from '../contract.ts';
+import type { Health, UploadSettings } from '../../../contract/api.ts';
 
 export function statusRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore): void {
   const settings: UploadSettings = {

@@ -7,8 +7,7 @@ import { newUploadKey, normalizeContentType } from '../../signing/object-keys.ts
 import { signUploadPolicy } from '../../signing/upload-policy.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
-import { isTypeAccepted, UploadRequest, type UploadPolicy } from '../contract.ts';
-import { formatBytes } from '../format-bytes.ts';
+import { isTypeAccepted, UploadRequest, type UploadPolicy, formatBytes } from '../../../contract/api.ts';
 
 export function uploadRoutes(router: Router, config: Config, storage: Storage): void {
   const { maxBytes, expiresSeconds } = config.uploads;

@@ -5,6 +5,31 @@
  */
 import { z } from 'zod';
 
+export const MiB = 1024 * 1024;
+/** SigV4 presigned URLs and POST policies cannot live longer than 7 days. */
+export const SIGV4_MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
+/** The largest object a single POST (or PUT) may carry on S3. */
+export const S3_SINGLE_UPLOAD_MAX_BYTES = 5 * 1024 * MiB;
+/** S3's smallest part (but the last) and largest part. */
+export const S3_MIN_PART_BYTES = 5 * MiB;
+export const S3_MAX_PART_BYTES = 5 * 1024 * MiB;
+/** The largest object S3 holds (a multipart upload of at most 10,000 parts). */
+export const S3_OBJECT_MAX_BYTES = 5 * 1024 ** 4;
+
+const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 1536 → "1.5 KiB". Shared by the server's messages and the browser's. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  return `${value >= 100 ? Math.round(value) : Number(value.toFixed(1))} ${UNITS[unit]}`;
+}
+
 export const errorCodes = [
   'invalid_request',
   'invalid_json',
@@ -69,7 +94,7 @@ export const FilePage = z.object({
 export type FilePage = z.infer<typeof FilePage>;
 
 export const LINK_EXPIRY_MIN_SECONDS = 60;
-export const LINK_EXPIRY_MAX_SECONDS = 7 * 24 * 3600;
+export const LINK_EXPIRY_MAX_SECONDS = SIGV4_MAX_EXPIRES_SECONDS;
 
 export const LinkRequest = z.strictObject({
   expiresIn: z.number().int().min(LINK_EXPIRY_MIN_SECONDS).max(LINK_EXPIRY_MAX_SECONDS),
@@ -153,16 +178,11 @@ export const api = {
  * with presigned UploadPart URLs the server signs in batches; the server creates, completes and aborts.
  */
 export const MULTIPART_MAX_PARTS = 10_000;
-const MiB = 1024 * 1024;
-/** S3's smallest part (but the last) and largest part. */
-const S3_MIN_PART_BYTES = 5 * MiB;
-const S3_MAX_PART_BYTES = 5 * 1024 * MiB;
 /** Part URLs one signing request may ask for. */
 export const MULTIPART_SIGN_BATCH = 100;
 
 /** The part size for a file: `minPartBytes` (the server's setting), or more, in whole MiB, so that no file needs more than 10,000 parts. */
 export function multipartPartSize(size: number, minPartBytes: number): number {
-  const MiB = 1024 * 1024;
   return Math.max(minPartBytes, Math.ceil(Math.ceil(size / MULTIPART_MAX_PARTS) / MiB) * MiB);
 }
 

@@ -7,6 +7,8 @@ import { downloadThroughBrowser, makeFile, sha256, snap } from './support.ts';
 // used to be advertised) or localhost is cut off, so nothing can pass by falling back to them.
 const origin = `http://${OTHER_MACHINE_HOST}:${OTHER_MACHINE_PORT}`;
 test.use({ baseURL: origin });
+// Two uploads, one of three parts, and two downloads: more than the default minute on a busy machine.
+test.setTimeout(180_000);
 
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

@@ -104,6 +104,24 @@ describe('the embedded store under the app origin', () => {
     expect(JSON.parse(viaLocalhost.body.toString()).url).toBe(`http://localhost:${port}/storage/postbox`);
   });
 
+  it("share pages redirect downloads to the store under the origin the link was opened at", async () => {
+    const bytes = randomBytes(500);
+    const policy = await uploadSmall(bytes, 'shared.bin');
+    const created = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });
+    expect(created.status).toBe(201);
+    const sharePath = `/s/${created.body.id}?dl=1`;
+    const port = new URL(app.url).port;
+    for (const host of [`127.0.0.1:${port}`, `nas.lan:${port}`]) {
+      const opened = await raw(app.url, 'GET', sharePath, { host });
+      expect(opened.status, host).toBe(302);
+      const location = new URL(String(opened.headers.location));
+      expect(location.origin).toBe(`http://${host}`);
+      expect(location.pathname.startsWith('/storage/postbox/uploads/')).toBe(true);
+      const download = await raw(app.url, 'GET', location.pathname + location.search, { host });
+      expect(download.body.equals(bytes), host).toBe(true);
+    }
+  });
+
   it('the presign CLI signs for the running app (http://HOST:PORT/storage)', async () => {
     const policy = await uploadSmall(Buffer.from('from the cli'));
     const { port } = new URL(app.url);

@@ -18,16 +18,23 @@ export const E2E_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024;
 /** 8 MiB parts (the default is 32 MiB): the specs count parts of files of a few dozen MiB. */
 const E2E_MULTIPART_PART_BYTES = 8 * 1024 * 1024;
 export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+/**
+ * The app listening on 127.0.0.2 only, a second loopback address standing in for another machine
+ * on the LAN (e2e/other-machine.spec.ts): its page must never need 127.0.0.1.
+ */
+export const OTHER_MACHINE_HOST = '127.0.0.2';
+export const OTHER_MACHINE_PORT = appPort + 5;
+export const OTHER_MACHINE_MULTIPART_BYTES = 5 * 1024 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 
 const freshDataDir = () => mkdtempSync(path.join(tmpdir(), 'postbox-e2e-'));
 
-/** The real server (`server/main.ts`) on `port`; /api/settings answers even when storage is down. */
-function postbox(port: number, env: Record<string, string>) {
+/** The real server (`server/main.ts`) on `host:port`; /api/settings answers even when storage is down. */
+function postbox(port: number, env: Record<string, string>, host = '127.0.0.1') {
   return {
     command: 'node_modules/.bin/tsx server/main.ts',
-    url: `http://127.0.0.1:${port}/api/settings`,
-    env: { PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    url: `http://${host}:${port}/api/settings`,
+    env: { HOST: host, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     reuseExistingServer: false,
     timeout: 60_000,
   };
@@ -57,7 +64,6 @@ export default defineConfig({
   ],
   webServer: [
     postbox(appPort, {
-      EMBEDDED_S3_PORT: '0',
       POSTBOX_DATA_DIR: freshDataDir(),
       MAX_UPLOAD_BYTES: String(E2E_MAX_UPLOAD_BYTES),
     }),
@@ -71,13 +77,21 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'outage',
       LOG_LEVEL: 'fatal',
     }),
-    postbox(LOCKED_PORT, { EMBEDDED_S3_PORT: '0', POSTBOX_DATA_DIR: freshDataDir(), POSTBOX_PASSWORD: LOCKED_PASSWORD }),
+    postbox(LOCKED_PORT, { POSTBOX_DATA_DIR: freshDataDir(), POSTBOX_PASSWORD: LOCKED_PASSWORD }),
     postbox(MULTIPART_PORT, {
-      EMBEDDED_S3_PORT: '0',
       POSTBOX_DATA_DIR: freshDataDir(),
       MULTIPART_THRESHOLD_BYTES: String(E2E_MULTIPART_THRESHOLD_BYTES),
       MULTIPART_PART_BYTES: String(E2E_MULTIPART_PART_BYTES),
     }),
+    postbox(
+      OTHER_MACHINE_PORT,
+      {
+        POSTBOX_DATA_DIR: freshDataDir(),
+        MULTIPART_THRESHOLD_BYTES: String(OTHER_MACHINE_MULTIPART_BYTES),
+        MULTIPART_PART_BYTES: String(OTHER_MACHINE_MULTIPART_BYTES),
+      },
+      OTHER_MACHINE_HOST,
+    ),
     ...(rgwEndpoint
       ? [
           postbox(REAL_S3_PORT, {

@@ -31,7 +31,6 @@ import { createSigningClient } from '../server/storage/s3-client.ts';
 
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
 const port = Number(process.env.BENCH_PORT ?? 38190);
-const s3Port = port + 1;
 const root = path.resolve(import.meta.dirname, '..');
 const target = process.env.BENCH_S3 ?? 'embedded';
 /** Measured rounds of (a) then (b), after one warm-up upload of each. */
@@ -65,8 +64,9 @@ interface Storage {
 function embeddedStorage(dataDir: string): Storage {
   return {
     name: 'the embedded S3 (s3rver, in the server process)',
-    env: { EMBEDDED_S3_PORT: String(s3Port), POSTBOX_DATA_DIR: dataDir },
-    endpoint: `http://127.0.0.1:${s3Port}`,
+    env: { POSTBOX_DATA_DIR: dataDir },
+    // Browsers reach the embedded store through the app (/storage): the plain PUT goes the same way.
+    endpoint: `http://127.0.0.1:${port}/storage`,
     credentials: EMBEDDED_CREDENTIALS,
     bucket: 'postbox',
   };

@@ -20,7 +20,7 @@ try {
   logger.info(`Postbox is serving on ${postbox.url}`);
   logger.info(
     storage.mode === 'embedded'
-      ? `Storage: embedded S3 at ${storage.endpoint}, bucket "${storage.bucket}", data in ${config.storage.mode === 'embedded' ? config.storage.dataDir : ''} (for one machine and trying things out; point S3_BUCKET at a real S3 for deployments)`
+      ? `Storage: embedded S3, served to browsers under ${postbox.url}/storage/, bucket "${storage.bucket}", data in ${config.storage.mode === 'embedded' ? config.storage.dataDir : ''} (for one machine, a LAN or trying things out; point S3_BUCKET at a real S3 for deployments)`
       : `Storage: bucket "${storage.bucket}" at ${storage.endpoint ?? `AWS S3 (${config.storage.region})`}`,
   );
 

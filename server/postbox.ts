@@ -1,16 +1,11 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { InstallSecret } from './secrets/install-secret.ts';
 import { createAppServer } from './http/http-server.ts';
-import { corsRule } from './storage/cors.ts';
 import { openStorage, type Storage } from './storage/storage.ts';
-import { storageOrigin } from './storage/storage-origin.ts';
-
-const isPortZero = (origin: string) => origin.endsWith(':0');
 
 export interface RunningPostbox {
   url: string;
@@ -23,17 +18,12 @@ export interface RunningPostbox {
 export async function startPostbox(config: Config, logger: Logger): Promise<RunningPostbox> {
   const storage = await openStorage(config);
   const installSecret = new InstallSecret(storage.client, storage.bucket);
-  const app = createApp({ config, storage, installSecret, logger, storageOrigin: await storageOrigin(storage.signingClient, storage.bucket) });
+  const app = createApp({ config, storage, installSecret, logger });
   const server = createAppServer(app).listen(config.port, config.host);
   let port: number;
   try {
     await once(server, 'listening');
     port = (server.address() as AddressInfo).port;
-    if (config.storage.mode === 'embedded' && config.storage.corsOrigins.some(isPortZero)) {
-      // Listening on a free port: the embedded bucket lets exactly this port's page in, no other local one.
-      const origins = config.storage.corsOrigins.map((origin) => (isPortZero(origin) ? `${origin.slice(0, -2)}:${port}` : origin));
-      await storage.client.send(new PutBucketCorsCommand({ Bucket: storage.bucket, CORSConfiguration: { CORSRules: [corsRule(origins)] } }));
-    }
   } catch (err) {
     server.close();
     await storage.close();

@@ -3,12 +3,14 @@
  *   npm run presign -- get-object --key uploads/… --expires 3600
  *   npm run presign -- list-objects-v2 --param Prefix=uploads/ --param MaxKeys=10
  *   npm run presign -- put-object --key notes/todo.txt --param ContentType=text/plain
- * It reads the same settings as the server. With the embedded store, the app must be running.
+ * It reads the same settings as the server. With the embedded store, the app must be running: the
+ * URL points at it (PUBLIC_URL, else http://HOST:PORT, 127.0.0.1 for a wildcard HOST) under /storage.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { EMBEDDED_CREDENTIALS } from '../storage/embedded-s3.ts';
 import { createS3Client } from '../storage/s3-client.ts';
+import { STORAGE_PATH } from '../storage/storage-origin.ts';
 import { presignableOperations, presignOperation, PresignRequestError } from '../signing/presign-operations.ts';
 
 const usage = `Usage: npm run presign -- <operation> [--key KEY] [--expires SECONDS] [--method METHOD] [--param Name=Value]...
@@ -17,6 +19,14 @@ Operations: ${Object.keys(presignableOperations).join(', ')}`;
 function fail(message: string): never {
   console.error(`${message}\n\n${usage}`);
   process.exit(2);
+}
+
+/** Where the running app serves the embedded store: PUBLIC_URL, else its own address (loopback for a wildcard HOST). */
+function appOrigin(config: Config): string {
+  if (config.publicUrl) return config.publicUrl;
+  if (config.port === 0) fail('PORT is 0 (any free port): set PUBLIC_URL or the port the running app uses.');
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.host) ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.port}`;
 }
 
 function main(): Promise<string> {
@@ -53,12 +63,9 @@ function main(): Promise<string> {
   const { storage } = config;
   let client;
   if (storage.mode === 'embedded') {
-    if (storage.port === 0) fail('EMBEDDED_S3_PORT is 0 (any free port): set the port the running app uses.');
-    console.error(`Signing for the embedded S3 at http://127.0.0.1:${storage.port}; the app must be running (npm start).`);
-    client = createS3Client(
-      { region: storage.region, endpoint: `http://127.0.0.1:${storage.port}`, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS },
-      config.s3Client,
-    );
+    const endpoint = `${appOrigin(config)}${STORAGE_PATH}`;
+    console.error(`Signing for the embedded S3 at ${endpoint}; the app must be running (npm start).`);
+    client = createS3Client({ region: storage.region, endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS }, config.s3Client);
   } else {
     client = createS3Client(
       { region: storage.region, endpoint: storage.publicEndpoint ?? storage.endpoint, forcePathStyle: storage.forcePathStyle },

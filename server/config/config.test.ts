@@ -21,9 +21,7 @@ describe('loadConfig', () => {
       mode: 'embedded',
       bucket: 'postbox',
       region: 'us-east-1',
-      port: 8081,
       dataDir: path.resolve('./data'),
-      corsOrigins: ['http://127.0.0.1:8080', 'http://localhost:8080'],
     });
     expect(config.s3Client).toEqual({ maxAttempts: 3, retryMode: 'standard', proxy: undefined, timeoutMs: 5000 });
     expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4, multipartPartBytes: 32 * 1024 ** 2 });
@@ -67,9 +65,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '', S3_BUCKET: '' }).storage.mode).toBe('embedded');
   });
 
-  it('names port 0 in the app origins when the port is chosen at start (startPostbox puts the real one in)', () => {
-    const config = loadConfig({ PORT: '0' });
-    expect(config.storage.mode === 'embedded' && config.storage.corsOrigins).toEqual(['http://127.0.0.1:0', 'http://localhost:0']);
+  it('has no setting for a port of the embedded store: browsers reach it under the app (EMBEDDED_S3_PORT is ignored)', () => {
+    expect(loadConfig({ EMBEDDED_S3_PORT: '8081' }).storage).toEqual(loadConfig({}).storage);
   });
 
   it('sends files above 64 MiB through multipart upload, 4 parts at a time, up to 1 GiB by default and 5 TiB at most', () => {
@@ -84,15 +81,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MULTIPART_PART_BYTES: String(4 * 1024 ** 2) })).toThrow(/MULTIPART_PART_BYTES/);
   });
 
-  it('reads PUBLIC_URL as an origin, which the embedded bucket also lets upload', () => {
+  it('reads PUBLIC_URL as an origin', () => {
     const config = loadConfig({ PUBLIC_URL: 'https://Postbox.Example.com/' });
     expect(config.publicUrl).toBe('https://postbox.example.com');
-    expect(config.storage.mode === 'embedded' && config.storage.corsOrigins).toEqual(['http://127.0.0.1:8080', 'http://localhost:8080', 'https://postbox.example.com']);
     expect(loadConfig({ PUBLIC_URL: 'http://files.example:8443' }).publicUrl).toBe('http://files.example:8443');
     expect(loadConfig({}).publicUrl).toBeUndefined();
-    // With APP_ORIGINS too, the bucket lets both upload.
-    const both = loadConfig({ PUBLIC_URL: 'https://postbox.example.com', APP_ORIGINS: 'http://127.0.0.1:5173' });
-    expect(both.storage.mode === 'embedded' && both.storage.corsOrigins).toEqual(['http://127.0.0.1:5173', 'https://postbox.example.com']);
     for (const bad of [
       'https://postbox.example.com/app',
       'https://postbox.example.com\\app',

@@ -35,7 +35,6 @@ const envSchema = z.object({
   HOST: text().default('127.0.0.1'),
   PORT: int(0, 65535).default(8080),
   POSTBOX_DATA_DIR: text().default('./data'),
-  EMBEDDED_S3_PORT: int(0, 65535).default(8081),
   PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     .refine((u) => PLAIN_HOST.test(/^https?:\/\/([^/]*)\/?$/i.exec(u)?.[1] ?? ''), {
@@ -43,6 +42,9 @@ const envSchema = z.object({
     })
     .transform((u) => new URL(u).origin)
     .optional(),
+  // The embedded store needs no CORS rule (browsers reach it under the app's own origin, /storage):
+  // these origins only add their host names to the ones served. EMBEDDED_S3_PORT is gone (ignored):
+  // the store's own listener takes a free loopback port that nothing outside the process is told.
   APP_ORIGINS: list()
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected comma-separated http(s) origins' })))
     .optional(),
@@ -96,9 +98,7 @@ export type StorageConfig =
       mode: 'embedded';
       bucket: string;
       region: string;
-      port: number;
       dataDir: string;
-      corsOrigins: string[];
     }
   | {
       mode: 'external';
@@ -165,17 +165,6 @@ export class ConfigError extends Error {
   }
 }
 
-/**
- * Browsers treat localhost and 127.0.0.1 as different origins; allow both for a loopback host.
- * Port 0 means "any free port", unknown until the server listens: those origins say port 0 (no
- * browser's origin) until startPostbox puts the real port in.
- */
-function defaultAppOrigins(host: string, port: number): string[] {
-  const loopback = ['127.0.0.1', 'localhost', '::1'];
-  const hosts = loopback.includes(host) ? ['127.0.0.1', 'localhost'] : [host];
-  return hosts.map((h) => `http://${h}:${port}`);
-}
-
 /** localhost, HOST, and the hosts of PUBLIC_URL and APP_ORIGINS, with ALLOWED_HOSTS (IP addresses are always fine). */
 function allowedHosts(e: { HOST: string; PUBLIC_URL?: string; APP_ORIGINS?: string[]; ALLOWED_HOSTS?: string[] }): string[] {
   const origins = [...(e.PUBLIC_URL ? [e.PUBLIC_URL] : []), ...(e.APP_ORIGINS ?? [])];
@@ -219,9 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         mode: 'embedded',
         bucket: EMBEDDED_BUCKET,
         region: e.S3_REGION,
-        port: e.EMBEDDED_S3_PORT,
         dataDir: path.resolve(e.POSTBOX_DATA_DIR),
-        corsOrigins: [...new Set([...(e.APP_ORIGINS ?? defaultAppOrigins(e.HOST, e.PORT)), ...(e.PUBLIC_URL ? [e.PUBLIC_URL] : [])])],
       };
 
   const trustProxy = /^(true|false)$/i.test(e.TRUST_PROXY)

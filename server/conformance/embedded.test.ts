@@ -6,7 +6,7 @@ import { EMBEDDED_CREDENTIALS, startEmbeddedS3 } from '../storage/embedded-s3.ts
 import { conformanceSuite } from './suite.ts';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'postbox-conformance-'));
-const s3 = await startEmbeddedS3({ dataDir: dir, port: 0, bucket: 'conformance', corsOrigins: ['*'] });
+const s3 = await startEmbeddedS3({ dataDir: dir, port: 0, bucket: 'conformance' });
 afterAll(async () => {
   await s3.stop();
   await rm(dir, { recursive: true, force: true });

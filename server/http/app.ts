@@ -18,6 +18,8 @@ import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/sh
 import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
+import { storageRoute } from './storage-route.ts';
+import { STORAGE_PATH } from '../storage/storage-origin.ts';
 
 /** The built SPA (`npm run build`); absent in API-only test runs. */
 export const CLIENT_DIR = path.resolve(import.meta.dirname, '../../dist/client');
@@ -27,8 +29,6 @@ export interface AppDeps {
   storage: Storage;
   /** The per-install secret kept in the bucket: keys for session cookies and multipart upload tokens derive from it. */
   installSecret: InstallSecret;
-  /** The origin browsers upload to and download from: the only other origin the page may reach. */
-  storageOrigin: string;
   logger: Logger;
   clientDir?: string;
 }
@@ -48,6 +48,11 @@ export function createApp(deps: AppDeps) {
   // A request id and req.log for every request, one line per API request; never headers (cookies,
   // tokens) and never bodies; API URLs carry keys, not signatures.
   app.use(requestLogging(app, logger, (url) => url.startsWith('/api/')));
+
+  // The embedded store, for browsers: same origin and port as the page (see storage-route.ts).
+  if (storage.handleStorageRequest) {
+    app.use(STORAGE_PATH, storageRoute({ bucket: storage.bucket, allowedHosts: config.allowedHosts, handle: storage.handleStorageRequest }));
+  }
 
   const apiRouter = express.Router();
   apiRouter.use(apiHeaders());
@@ -71,9 +76,9 @@ export function createApp(deps: AppDeps) {
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
-  app.use(securityHeaders(deps.storageOrigin));
+  app.use(securityHeaders(storage.cspSource));
   // Share links (/s/:id) are public pages: the link is the permission.
-  app.use(sharePageRoutes(shares, { storageOrigin: deps.storageOrigin, opensPerMinute: config.rateLimitPerMinute }));
+  app.use(sharePageRoutes(shares, { storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute }));
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));

@@ -6,10 +6,12 @@ import { clientKey, FixedWindowLimiter } from './rate-limiter.ts';
 import { requestOrigin } from './request-origin.ts';
 
 /**
- * Security headers of pages. The Content-Security-Policy lets the page talk to exactly one other origin,
- * the storage's: form posts and XHR uploads go there, nothing else does.
+ * Security headers of pages. The Content-Security-Policy lets the page talk to itself and the storage
+ * (`storageSource`: 'self' for the embedded store under /storage, else the public endpoint's origin):
+ * form posts and XHR uploads go there, nothing else does.
  */
-export function securityHeaders(storageOrigin: string): RequestHandler {
+export function securityHeaders(storageSource: string): RequestHandler {
+  const reachable = [...new Set(["'self'", storageSource])];
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -20,14 +22,14 @@ export function securityHeaders(storageOrigin: string): RequestHandler {
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         fontSrc: ["'self'"],
-        connectSrc: ["'self'", storageOrigin],
-        formAction: ["'self'", storageOrigin],
+        connectSrc: reachable,
+        formAction: reachable,
         frameAncestors: ["'none'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
       },
     },
-    // The embedded store is plain HTTP on loopback: upgrading its URLs to HTTPS would break uploads.
+    // An external store may be plain HTTP on this host name (MinIO on another port): HSTS would upgrade it.
     strictTransportSecurity: false,
   });
 }

@@ -55,7 +55,7 @@ function startLossyProxy(upstreamPort: number, port: number): Promise<Server> {
 beforeAll(async () => {
   s3Dir = await mkdtemp(path.join(tmpdir(), 'postbox-complete-'));
   const s3Port = await freePort();
-  s3 = await startEmbeddedS3({ dataDir: s3Dir, port: s3Port, bucket: BUCKET, corsOrigins: ['*'] });
+  s3 = await startEmbeddedS3({ dataDir: s3Dir, port: s3Port, bucket: BUCKET });
   const proxyPort = await freePort();
   proxy = await startLossyProxy(s3Port, proxyPort);
   process.env.AWS_ACCESS_KEY_ID = EMBEDDED_CREDENTIALS.accessKeyId;

@@ -15,7 +15,7 @@ export interface TestPostbox extends RunningPostbox {
 /** The real app on a random port, with its own embedded S3 (or the storage `env` names) and data folder. */
 export async function startTestPostbox(env: Record<string, string> = {}): Promise<TestPostbox> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'postbox-test-'));
-  const config = loadConfig({ PORT: '0', EMBEDDED_S3_PORT: '0', POSTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ PORT: '0', POSTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const postbox = await startPostbox(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
 
   return {

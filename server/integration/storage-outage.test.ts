@@ -14,7 +14,7 @@ let port: number;
 let s3: EmbeddedS3 | undefined;
 let app: TestPostbox;
 const startS3 = async () => {
-  s3 = await startEmbeddedS3({ dataDir: s3Dir, port, bucket: 'outage-test', corsOrigins: ['*'] });
+  s3 = await startEmbeddedS3({ dataDir: s3Dir, port, bucket: 'outage-test' });
 };
 
 beforeAll(async () => {

@@ -17,7 +17,7 @@ export interface ThrowawayS3 {
 /** The embedded S3 on a free loopback port, its data in a temporary folder, for tests that need storage but not the app. */
 export async function startThrowawayS3(bucket: string): Promise<ThrowawayS3> {
   const dir = await mkdtemp(path.join(tmpdir(), `postbox-${bucket}-`));
-  const s3 = await startEmbeddedS3({ dataDir: dir, port: 0, bucket, corsOrigins: ['*'] });
+  const s3 = await startEmbeddedS3({ dataDir: dir, port: 0, bucket });
   const client = createS3Client(
     { region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS },
     { maxAttempts: 1, retryMode: 'standard', timeoutMs: 5000 },

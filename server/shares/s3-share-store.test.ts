@@ -135,7 +135,7 @@ let dataDir = '';
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'postbox-shares-'));
-  embedded = await startEmbeddedS3({ dataDir, port: 0, bucket: 'postbox', corsOrigins: ['http://127.0.0.1:1'] });
+  embedded = await startEmbeddedS3({ dataDir, port: 0, bucket: 'postbox' });
   embeddedClient = createS3Client({ region: 'us-east-1', endpoint: embedded.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS }, clientSettings);
 });
 afterAll(async () => {

@@ -24,8 +24,8 @@ export interface ShareServiceDeps {
   store: ShareStore;
   /** For HeadObject on the shared file. */
   storage: { client: S3Client; bucket: string };
-  /** A presigned GET for the file, as an attachment under its name. */
-  signDownload(input: { key: string; filename: string; contentType: string; expiresSeconds: number }): Promise<{ url: string }>;
+  /** A presigned GET for the file, as an attachment under its name; `origin` is where the browser reached the app. */
+  signDownload(input: { key: string; filename: string; contentType: string; expiresSeconds: number; origin: string | undefined }): Promise<{ url: string }>;
   now?: () => number;
 }
 
@@ -116,13 +116,14 @@ export class ShareService {
    * One download: checks the link, counts it (a conditional read-modify-write where the store
    * supports it) and returns a presigned GET that lives DOWNLOAD_URL_SECONDS. The password, if
    * any, must have been checked by the caller; pass what `open` answered to save its two requests.
+   * `origin`: where the browser reached the app (requestOrigin), which the embedded store's links point at.
    */
-  async download(id: string, alreadyOpened?: Opened): Promise<Downloaded> {
+  async download(id: string, origin: string | undefined, alreadyOpened?: Opened): Promise<Downloaded> {
     const opened = alreadyOpened ?? (await this.open(id));
     if (opened.kind !== 'open') return opened;
     const { share } = opened;
     const { url } = await this.deps
-      .signDownload({ key: share.fileKey, filename: share.fileName, contentType: share.contentType, expiresSeconds: DOWNLOAD_URL_SECONDS })
+      .signDownload({ key: share.fileKey, filename: share.fileName, contentType: share.contentType, expiresSeconds: DOWNLOAD_URL_SECONDS, origin })
       .catch((err) => {
         throw storageUnavailable(err); // signing fails only when credentials cannot be resolved
       });

@@ -6,6 +6,7 @@ import { storageUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
 import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../../../contract/api.ts';
 import { requireUploadKey } from '../upload-key.ts';
+import { requestOrigin } from '../request-origin.ts';
 
 export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService): void {
   router.get('/files', async (req, res) => {
@@ -28,7 +29,7 @@ export function fileRoutes(router: Router, storage: Storage, store: UploadsStore
     const { expiresIn } = LinkRequest.parse(req.body);
     // No HeadObject first: signing needs no storage round trip, and a link to a missing object
     // gets S3's own 404 NoSuchKey when it is used (as it would if the file were deleted later).
-    const link: DownloadLink = await signDownloadLink(storage.signer, {
+    const link: DownloadLink = await signDownloadLink(storage.signerFor(requestOrigin(req)), {
       bucket: storage.bucket,
       key: req.params.key,
       filename: name,

@@ -10,6 +10,7 @@ import { storageUnavailable } from '../../storage/storage-errors.ts';
 import { CompleteRequest, isTypeAccepted, MULTIPART_MAX_PARTS, MultipartRef, multipartPartSize, partCountOf, partLengthOf, PartUrlsRequest, StaleUploadsQuery, UploadRequest, type CompletedUpload, type MultipartUpload, type PartUrls, type StaleUploads, type UploadedPart, type UploadedParts, formatBytes } from '../../../contract/api.ts';
 import { jsonBody } from '../json-body.ts';
 import { requireUploadKey } from '../upload-key.ts';
+import { requestOrigin } from '../request-origin.ts';
 
 /** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. */
 const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256;
@@ -76,11 +77,12 @@ export function multipartRoutes(router: Router, config: Config, storage: Storage
     if (past !== undefined) {
       throw new AppError('invalid_request', `A file of ${size} bytes has ${partCount} parts of ${partSize} bytes: there is no part ${past}.`);
     }
+    const signer = storage.signerFor(requestOrigin(req));
     const expiresAt = new Date(Date.now() + partUrlSeconds * 1000);
     const urls = await Promise.all(
       unique.map(async (partNumber) => ({
         partNumber,
-        url: await storage.signer.presignUploadPart({
+        url: await signer.presignUploadPart({
           bucket: storage.bucket,
           key,
           uploadId,

@@ -26,7 +26,7 @@ export function createShareService(storage: Storage): ShareService {
   return new ShareService({
     store: new S3ShareStore(storage),
     storage,
-    signDownload: (input) => signDownloadLink(storage.signer, { bucket: storage.bucket, ...input }),
+    signDownload: ({ origin, ...input }) => signDownloadLink(storage.signerFor(origin), { bucket: storage.bucket, ...input }),
   });
 }
 
@@ -118,6 +118,7 @@ export function sharePageRoutes(
         req.log.warn({ err: err.cause ?? err }, 'share link: storage unavailable');
         return void html(res, 503, unavailablePage());
       }
+      if (err instanceof AppError && err.status < 500) return void html(res, err.status, errorPage()); // e.g. a Host not to sign for
       req.log.error({ err }, 'share link failed');
       html(res, 500, errorPage());
     }
@@ -131,7 +132,7 @@ export function sharePageRoutes(
       const askPassword = opened.share.password !== null;
       // HEAD never counts a download (link previewers send it).
       if (req.query.dl === '1' && !askPassword && req.method === 'GET') {
-        answer(res, await service.download(opened.share.id, opened), 302);
+        answer(res, await service.download(opened.share.id, requestOrigin(req), opened), 302);
         return;
       }
       html(res, 200, sharePage({ share: opened.share, size: opened.size, askPassword }));
@@ -164,7 +165,7 @@ export function sharePageRoutes(
         }
         attempts.succeeded(client, share.id);
       }
-      const downloaded = await service.download(share.id, opened);
+      const downloaded = await service.download(share.id, requestOrigin(req), opened);
       if (downloaded.kind === 'download') html(res, 200, downloadStartedPage(downloaded));
       else answer(res, downloaded, 303);
     }),

@@ -8,6 +8,7 @@ import { signUploadPolicy } from '../../signing/upload-policy.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
 import { isTypeAccepted, UploadRequest, type UploadPolicy, formatBytes } from '../../../contract/api.ts';
+import { requestOrigin } from '../request-origin.ts';
 
 export function uploadRoutes(router: Router, config: Config, storage: Storage): void {
   const { maxBytes, expiresSeconds } = config.uploads;
@@ -25,7 +26,7 @@ export function uploadRoutes(router: Router, config: Config, storage: Storage): 
       throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
     }
     const filename = sanitizeFilename(request.name);
-    const policy: UploadPolicy = await signUploadPolicy(storage.signer, {
+    const policy: UploadPolicy = await signUploadPolicy(storage.signerFor(requestOrigin(req)), {
       bucket: storage.bucket,
       // The key keeps the declared type (the listing shows it); storage keeps a safe one.
       key: newUploadKey(filename, contentType),

@@ -72,7 +72,7 @@ describe('locked Postbox (password and API token)', () => {
 
   it('signs in with the password: a secure, HttpOnly, SameSite=Strict session cookie', async () => {
     const cookie = await signIn();
-    expect(cookie).toMatch(/^postbox_session=v1\.\d+\.[0-9a-f]{64};/);
+    expect(cookie).toMatch(/^postbox_session=v2\.[A-Za-z0-9_-]{22}\.\d+\.\d+\.[0-9a-f]{64};/);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
     expect(cookie).toContain('Secure');

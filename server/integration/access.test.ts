@@ -388,6 +388,7 @@ describe('sessions on two instances sharing one bucket', () => {
     expect([answer.status, answer.body.error.code]).toEqual([503, 'storage_unavailable']);
     const out = await first.call('DELETE', api.session, undefined, { cookie });
     expect([out.status, out.body.error.code]).toEqual([503, 'storage_unavailable']);
+    expect(out.headers.get('set-cookie')).toMatch(/^postbox_session=;/); // this browser is signed out all the same
   });
 });
 

@@ -24,13 +24,15 @@ export class Budget {
     windowMs: number,
     store: Store = new MemoryStore(),
   ) {
+    // Without get() a store could count but never refuse.
+    if (typeof store.get !== 'function') throw new TypeError('The rate limit store must implement get().');
     this.store = store;
     void this.store.init?.({ windowMs } as Options);
   }
 
   /** Seconds until `key` may try again; 0 when it may try now. */
   async retryAfter(key: string): Promise<number> {
-    const info = await this.store.get?.(key);
+    const info = await this.store.get!(key);
     if (!info || info.totalHits < this.limit) return 0;
     return secondsUntil((info.resetTime?.getTime() ?? Date.now() + 60_000) - Date.now());
   }

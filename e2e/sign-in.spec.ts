@@ -31,6 +31,9 @@ test('a locked Postbox asks for the password, then works, and signs out', async 
   await expect(page.getByLabel('Password')).toBeVisible();
   await expect(page.getByText('Your session has ended')).toHaveCount(0); // signed out on purpose
   expect((await page.request.get('/api/files')).status()).toBe(401);
+  // Someone who copied the cookie before sign-out cannot use it afterwards: sign-out ended the session itself.
+  const replayed = await page.request.get('/api/files', { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+  expect(replayed.status()).toBe(401);
 });
 
 test('when the session ends by itself, the page says so and keeps the uploads to retry after signing in', async ({ page }, testInfo) => {

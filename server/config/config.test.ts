@@ -25,7 +25,11 @@ describe('loadConfig', () => {
     });
     expect(config.s3Client).toEqual({ maxAttempts: 3, retryMode: 'standard', proxy: undefined, timeoutMs: 5000 });
     expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4, multipartPartBytes: 32 * 1024 ** 2 });
-    expect(config.access).toEqual({ password: undefined, apiTokens: [], sessionSecret: undefined, sessionMaxAgeSeconds: 604800 });
+    expect(config.access).toEqual({ password: undefined, apiTokens: [], sessionSecret: undefined,
+      sessionMaxAgeSeconds: 604800,
+      sessionIdleSeconds: 43200,
+      failedSignInsPerMinute: 60,
+    });
     expect(config.rateLimitPerMinute).toBe(600);
     expect(config.trustProxy).toBe(false);
     expect(config.allowedHosts).toEqual(['localhost', '127.0.0.1']);
@@ -138,6 +142,15 @@ describe('loadConfig', () => {
     expect(config.access).toMatchObject({ password: 'correct horse', apiTokens: ['a'.repeat(16), 'b'.repeat(20)] });
     expect(config.trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+  });
+
+  it('reads the session ends and the failed sign-in budget, within bounds', () => {
+    const config = loadConfig({ SESSION_IDLE_SECONDS: '900', SESSION_MAX_AGE_SECONDS: '86400', SIGN_IN_FAILURES_PER_MINUTE: '20' });
+    expect(config.access).toMatchObject({ sessionIdleSeconds: 900, sessionMaxAgeSeconds: 86400, failedSignInsPerMinute: 20 });
+    expect(problemsOf({ SESSION_IDLE_SECONDS: '59' })).toEqual(['SESSION_IDLE_SECONDS: expected a whole number from 60 to 7776000 (got "59")']);
+    expect(problemsOf({ SIGN_IN_FAILURES_PER_MINUTE: '0' })).toEqual([
+      'SIGN_IN_FAILURES_PER_MINUTE: expected a whole number from 1 to 100000 (got "0")',
+    ]);
   });
 
   it('reports every bad variable at once', () => {

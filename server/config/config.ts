@@ -83,6 +83,8 @@ const envSchema = z.object({
   POSTBOX_API_TOKENS: list().pipe(z.array(z.string().min(16, { error: 'expected comma-separated tokens of at least 16 characters' }))).optional(),
   SESSION_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SESSION_MAX_AGE_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
+  SESSION_IDLE_SECONDS: int(60, 90 * 24 * 3600).default(12 * 3600),
+  SIGN_IN_FAILURES_PER_MINUTE: int(1, 100_000).default(60),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
   TRUST_PROXY: z
     .string()
@@ -149,7 +151,12 @@ export interface Config {
     password?: string;
     apiTokens: string[];
     sessionSecret?: string;
+    /** The absolute end of a session after sign-in. */
     sessionMaxAgeSeconds: number;
+    /** A session unused this long ends (its cookie is re-issued on use). */
+    sessionIdleSeconds: number;
+    /** Wrong passwords and API tokens across all clients before everyone's sign-in pauses (per instance). */
+    failedSignInsPerMinute: number;
   };
   /** Requests per minute per client on the signing endpoints; 0 turns the limit off. */
   rateLimitPerMinute: number;
@@ -245,6 +252,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiTokens: e.POSTBOX_API_TOKENS ?? [],
       sessionSecret: e.SESSION_SECRET,
       sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+      sessionIdleSeconds: e.SESSION_IDLE_SECONDS,
+      failedSignInsPerMinute: e.SIGN_IN_FAILURES_PER_MINUTE,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
   };

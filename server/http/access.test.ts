@@ -1,30 +1,126 @@
 import type { Request } from 'express';
-import { describe, expect, it } from 'vitest';
-import { Access, SESSION_COOKIE } from './access.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../config/config.ts';
+import { startThrowawayS3, type ThrowawayS3 } from '../integration/throwaway-s3.ts';
+import { InstallSecret } from '../secrets/install-secret.ts';
+import { Access, REVOCATION_CACHE_MS, SESSION_COOKIE, type Verdict } from './access.ts';
 
 const SECRET = 's'.repeat(32);
-const access = (password: string, sessionSecret?: string) => new Access({ password, apiTokens: [], sessionSecret, sessionMaxAgeSeconds: 3600 });
+const BUCKET = 'access-unit';
 const withCookie = (value: string) => ({ headers: { cookie: `${SESSION_COOKIE}=${value}` } }) as unknown as Request;
+const signedIn = (verdict: Verdict) => verdict.signedIn;
+
+let s3: ThrowawayS3;
+let now = Date.now();
+beforeAll(async () => {
+  s3 = await startThrowawayS3(BUCKET);
+});
+afterAll(() => s3?.stop());
+
+function access(password: string, options: { sessionSecret?: string; idle?: number; installSecret?: InstallSecret } = {}) {
+  const config: Config['access'] = {
+    password,
+    apiTokens: [],
+    sessionSecret: options.sessionSecret,
+    sessionMaxAgeSeconds: 3600,
+    sessionIdleSeconds: options.idle ?? 3600,
+    failedSignInsPerMinute: 60,
+  };
+  const installSecret = options.installSecret ?? new InstallSecret(s3.client, BUCKET);
+  return new Access(config, { installSecret, storage: { client: s3.client, bucket: BUCKET }, now: () => now });
+}
 
 describe('sessions', () => {
-  it('are accepted by every instance with the same password and SESSION_SECRET', () => {
-    const session = access('first password', SECRET).issueSession().value;
-    expect(access('first password', SECRET).check(withCookie(session)).signedIn).toBe(true);
-    const derived = access('first password').issueSession().value;
-    expect(access('first password').check(withCookie(derived)).signedIn).toBe(true);
+  it('are accepted by every instance with the same password and SESSION_SECRET, or the same install', async () => {
+    const session = (await access('first password', { sessionSecret: SECRET }).issueSession()).value;
+    expect(signedIn(await access('first password', { sessionSecret: SECRET }).check(withCookie(session)))).toBe(true);
+    const derived = (await access('first password').issueSession()).value;
+    expect(signedIn(await access('first password').check(withCookie(derived)))).toBe(true);
   });
 
-  it('end when the password changes, with or without SESSION_SECRET', () => {
-    const session = access('first password', SECRET).issueSession().value;
-    expect(access('second password', SECRET).check(withCookie(session)).signedIn).toBe(false);
-    const derived = access('first password').issueSession().value;
-    expect(access('second password').check(withCookie(derived)).signedIn).toBe(false);
+  it('are not accepted by another install with the same password (the key is random per install)', async () => {
+    const other = await startThrowawayS3('access-other');
+    try {
+      const derived = (await access('first password').issueSession()).value;
+      const elsewhere = access('first password', { installSecret: new InstallSecret(other.client, 'access-other') });
+      expect(signedIn(await elsewhere.check(withCookie(derived)))).toBe(false);
+    } finally {
+      await other.stop();
+    }
   });
 
-  it('end when SESSION_SECRET changes, and when they expire', () => {
-    const session = access('first password', SECRET).issueSession().value;
-    expect(access('first password', 't'.repeat(32)).check(withCookie(session)).signedIn).toBe(false);
-    const old = access('first password', SECRET).issueSession(Date.now() - 3601_000).value;
-    expect(access('first password', SECRET).check(withCookie(old)).signedIn).toBe(false);
+  it('end when the password changes, with or without SESSION_SECRET', async () => {
+    const session = (await access('first password', { sessionSecret: SECRET }).issueSession()).value;
+    expect(signedIn(await access('second password', { sessionSecret: SECRET }).check(withCookie(session)))).toBe(false);
+    const derived = (await access('first password').issueSession()).value;
+    expect(signedIn(await access('second password').check(withCookie(derived)))).toBe(false);
+  });
+
+  it('end when SESSION_SECRET changes, and when they expire', async () => {
+    const session = (await access('first password', { sessionSecret: SECRET }).issueSession()).value;
+    expect(signedIn(await access('first password', { sessionSecret: 't'.repeat(32) }).check(withCookie(session)))).toBe(false);
+    const start = now;
+    const old = (await access('first password', { sessionSecret: SECRET }).issueSession()).value;
+    now = start + 3601_000;
+    try {
+      expect(signedIn(await access('first password', { sessionSecret: SECRET }).check(withCookie(old)))).toBe(false);
+    } finally {
+      now = start;
+    }
+  });
+
+  it('end after SESSION_IDLE_SECONDS unused; used, their cookie is re-issued with a later idle end, never past the absolute end', async () => {
+    const start = now;
+    const instance = access('first password', { idle: 600 });
+    try {
+      const first = (await instance.issueSession()).value;
+      now = start + 30_000; // used within the minute: nothing to re-issue yet
+      expect(await instance.check(withCookie(first))).toEqual({ signedIn: true });
+      now = start + 500_000;
+      const used = await instance.check(withCookie(first));
+      expect(used.signedIn && used.renewed?.maxAgeMs).toBe(3600_000 - 500_000);
+      const renewed = (used as { renewed: { value: string } }).renewed.value;
+      now = start + 601_000; // the first cookie is idle past its end; the re-issued one is not
+      expect(signedIn(await instance.check(withCookie(first)))).toBe(false);
+      expect(signedIn(await instance.check(withCookie(renewed)))).toBe(true);
+      now = start + 1200_000; // unused for 700 s
+      expect(signedIn(await instance.check(withCookie(renewed)))).toBe(false);
+    } finally {
+      now = start;
+    }
+  });
+
+  it('end on sign-out: at once here, and on another instance once its cache of the answer has run out', async () => {
+    const start = now;
+    const here = access('first password');
+    const there = access('first password');
+    try {
+      const cookie = withCookie((await here.issueSession()).value);
+      expect(signedIn(await there.check(cookie))).toBe(true); // remembered for REVOCATION_CACHE_MS
+      await here.endSession(cookie);
+      expect(signedIn(await here.check(cookie))).toBe(false);
+      now = start + REVOCATION_CACHE_MS + 1;
+      expect(signedIn(await there.check(cookie))).toBe(false);
+      expect(signedIn(await access('first password').check(cookie))).toBe(false); // a fresh instance too
+    } finally {
+      now = start;
+    }
+  });
+
+  it('answer 503 storage_unavailable, not "signed out" nor a crash, when storage is down during the check', async () => {
+    const store = await startThrowawayS3('access-down');
+    const installSecret = new InstallSecret(store.client, 'access-down');
+    const config: Config['access'] = {
+      password: 'first password',
+      apiTokens: [],
+      sessionMaxAgeSeconds: 3600,
+      sessionIdleSeconds: 3600,
+      failedSignInsPerMinute: 60,
+    };
+    const instance = new Access(config, { installSecret, storage: { client: store.client, bucket: 'access-down' } });
+    const cookie = withCookie((await instance.issueSession()).value);
+    await store.stop();
+    await expect(instance.check(cookie)).rejects.toMatchObject({ code: 'storage_unavailable', status: 503 });
+    await expect(instance.endSession(cookie)).rejects.toMatchObject({ code: 'storage_unavailable', status: 503 });
   });
 });

@@ -1,107 +1,214 @@
-import { createHash, createHmac, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { parse as parseCookies } from 'cookie';
-import type { CookieOptions, Request, RequestHandler } from 'express';
+import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../errors/app-error.ts';
-import { clientKey, FixedWindowLimiter } from './rate-limiter.ts';
+import type { InstallSecret } from '../secrets/install-secret.ts';
+import { SessionRevocations } from '../sessions/revocations.ts';
+import { isLive, looksLikeSession, newSessionId, readSession, signSession, type SessionClaims } from '../sessions/session-token.ts';
+import { Budget, clientOf, FailedSignIns } from './rate-limiter.ts';
 
 export const SESSION_COOKIE = 'postbox_session';
 
 const WRONG_TOKENS_PER_MINUTE = 10;
+/** How long another instance may still accept a signed-out cookie (its cache of "not revoked"). */
+export const REVOCATION_CACHE_MS = 2000;
 
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 const digest = (value: string) => createHash('sha256').update(value).digest();
 const bearerToken = (req: Request) => /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
 const sameSecret = (given: string, expected: Buffer) => timingSafeEqual(digest(given), expected);
 
+export interface IssuedSession {
+  value: string;
+  maxAgeMs: number;
+}
+
+/** Signed in (maybe with a re-issued cookie to send), or not (maybe told to wait `retryAfter` seconds first). */
+export type Verdict = { signedIn: true; renewed?: IssuedSession } | { signedIn: false; retryAfter?: number; why?: string };
+
+export interface AccessDeps {
+  /** Keys the session cookies when SESSION_SECRET is not set. */
+  installSecret: Pick<InstallSecret, 'key'>;
+  /** Where revocation records are kept. */
+  storage: { client: S3Client; bucket: string };
+  /** https: session cookies are Secure even when the TLS proxy in front is not trusted (TRUST_PROXY). */
+  publicUrl?: string;
+  now?: () => number;
+}
+
+const PAUSED = 'Too many failed sign-ins on this Postbox: sign-in is paused for everyone. Wait and try again.';
+const WRONG_TOKENS = 'Too many wrong API tokens from this client. Wait a minute and try again.';
+
 /**
  * Who may upload, list and delete. Open when no password and no API token is configured; otherwise
  * a request needs a session cookie (from signing in with the password) or `Authorization: Bearer`.
- * Sessions are stateless signed tokens, so every instance behind a load balancer accepts them.
+ * Session cookies are signed (every instance with the same key accepts them) and end at the first
+ * of: their absolute end, their idle end (re-issued on use), sign-out (a revocation record in the
+ * bucket), a changed password or key.
  */
 export class Access {
   readonly required: boolean;
   private readonly password?: Buffer;
   private readonly tokens: Buffer[];
-  private readonly sessionKey?: Buffer;
-  private readonly maxAgeSeconds: number;
-  private readonly wrongTokens = new FixedWindowLimiter({ limit: WRONG_TOKENS_PER_MINUTE, windowMs: 60_000 });
+  private keyLoading?: Promise<Buffer>;
+  private readonly revocations: SessionRevocations;
+  private readonly wrongTokens = new Budget(WRONG_TOKENS_PER_MINUTE, 60_000);
+  private readonly failures: FailedSignIns;
 
-  constructor(config: Config['access']) {
+  constructor(
+    private readonly config: Config['access'],
+    private readonly deps: AccessDeps,
+  ) {
     this.required = Boolean(config.password) || config.apiTokens.length > 0;
     this.password = config.password ? digest(config.password) : undefined;
     this.tokens = config.apiTokens.map(digest);
-    this.maxAgeSeconds = config.sessionMaxAgeSeconds;
-    // Without SESSION_SECRET the key comes from the password through a slow KDF: instances sharing
-    // the password accept each other's sessions, changing it signs everyone out, and a stolen
-    // cookie is no cheap oracle for guessing the password. With it, the password is mixed in, so
-    // that changing the password still signs everyone out.
-    if (config.sessionSecret) this.sessionKey = createHmac('sha256', config.sessionSecret).update(config.password ?? '').digest();
-    else if (config.password) this.sessionKey = scryptSync(config.password, 'postbox-session-v1', 32);
+    this.failures = new FailedSignIns({ perMinute: config.failedSignInsPerMinute, now: deps.now });
+    this.revocations = new SessionRevocations(deps.storage.client, deps.storage.bucket, {
+      cacheMs: REVOCATION_CACHE_MS,
+      maxAgeSeconds: config.sessionMaxAgeSeconds,
+      now: deps.now,
+    });
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
   }
 
   get signInEnabled(): boolean {
-    return this.sessionKey !== undefined && this.password !== undefined;
-  }
-
-  checkPassword(password: string): boolean {
-    return this.password !== undefined && sameSecret(password, this.password);
-  }
-
-  issueSession(now = Date.now()): { value: string; maxAgeMs: number } {
-    const expires = Math.floor(now / 1000) + this.maxAgeSeconds;
-    return { value: `v1.${expires}.${this.mac(`v1.${expires}`)}`, maxAgeMs: this.maxAgeSeconds * 1000 };
+    return this.password !== undefined;
   }
 
   /**
-   * Whether the request is signed in. A wrong API token counts against its client: one that sent
-   * 10 in a minute has its tokens refused uncompared until the minute is over (`retryAfter` says
-   * how long), so that a weak token cannot be guessed at the speed of the API. Session cookies are
-   * not limited (they are HMACs: nothing to guess), so one client guessing tokens does not lock
-   * out people signed in behind the same address.
+   * Compares the password unless sign-in is paused for everyone (too many failures across all
+   * clients: `retryAfter`, nothing compared). A wrong one counts against that budget.
    */
-  check(req: Request): { signedIn: boolean; retryAfter?: number } {
+  async checkPassword(password: string): Promise<{ ok: boolean; retryAfter?: number }> {
+    if (!this.password) return { ok: false };
+    const paused = this.failures.retryAfter();
+    if (paused > 0) return { ok: false, retryAfter: paused };
+    const ok = sameSecret(password, this.password);
+    if (!ok) await this.failures.fail();
+    return { ok };
+  }
+
+  async issueSession(): Promise<IssuedSession> {
+    const now = Math.floor(this.now() / 1000);
+    const expiresAt = now + this.config.sessionMaxAgeSeconds;
+    const claims = { id: newSessionId(), expiresAt, idleUntil: Math.min(now + this.config.sessionIdleSeconds, expiresAt) };
+    return { value: signSession(await this.sessionKey(), claims), maxAgeMs: this.config.sessionMaxAgeSeconds * 1000 };
+  }
+
+  /** Whether the request is signed in: by bearer token when it sends one, else by session cookie. */
+  async check(req: Request): Promise<Verdict> {
     if (!this.required) return { signedIn: true };
     const bearer = bearerToken(req);
-    if (bearer === undefined) return { signedIn: this.validSession(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]) };
-    const client = clientKey(req.ip);
-    const wait = this.wrongTokens.retryAfter(client);
-    if (wait > 0) return { signedIn: false, retryAfter: wait };
-    const signedIn = this.tokens.some((token) => sameSecret(bearer, token));
-    if (!signedIn) this.wrongTokens.hit(client);
-    return { signedIn };
+    return bearer === undefined ? this.checkCookie(req) : this.checkToken(req, bearer);
+  }
+
+  /**
+   * A wrong API token counts against its client: one that sent 10 in a minute has its tokens
+   * refused uncompared until the minute is over, so that a weak token cannot be guessed at the
+   * speed of the API; and against everyone's failed sign-in budget. Session cookies are not limited
+   * (they are HMACs: nothing to guess), so guessing does not lock out people already signed in.
+   */
+  private async checkToken(req: Request, bearer: string): Promise<Verdict> {
+    const client = clientOf(req);
+    const wait = await this.wrongTokens.retryAfter(client);
+    if (wait > 0) return { signedIn: false, retryAfter: wait, why: WRONG_TOKENS };
+    const paused = this.failures.retryAfter();
+    if (paused > 0) return { signedIn: false, retryAfter: paused, why: PAUSED };
+    if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true };
+    await Promise.all([this.wrongTokens.fail(client), this.failures.fail()]);
+    return { signedIn: false };
+  }
+
+  private async checkCookie(req: Request): Promise<Verdict> {
+    const claims = await this.liveSession(req);
+    if (!claims || (await this.revocations.isRevoked(claims.id))) return { signedIn: false };
+    return { signedIn: true, renewed: await this.renewal(claims) };
+  }
+
+  /** The request's session cookie, when its MAC is right and it has not ended by time. */
+  private async liveSession(req: Request): Promise<SessionClaims | undefined> {
+    const value = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+    if (!this.signInEnabled || !looksLikeSession(value)) return undefined;
+    const claims = readSession(await this.sessionKey(), value);
+    return claims && isLive(claims, this.now()) ? claims : undefined;
+  }
+
+  /**
+   * The cookie again with its idle end pushed forward, at most once a minute (not on every request);
+   * it keeps its id and absolute end.
+   */
+  private async renewal(claims: SessionClaims): Promise<IssuedSession | undefined> {
+    const idle = this.config.sessionIdleSeconds;
+    const now = Math.floor(this.now() / 1000);
+    if (claims.idleUntil >= claims.expiresAt || claims.idleUntil - now > idle - Math.min(60, idle / 2)) return undefined;
+    const renewed = { ...claims, idleUntil: Math.min(now + idle, claims.expiresAt) };
+    return { value: signSession(await this.sessionKey(), renewed), maxAgeMs: (claims.expiresAt - now) * 1000 };
+  }
+
+  /** Sign-out: the session is recorded as ended in the bucket, for every instance. */
+  async endSession(req: Request): Promise<void> {
+    const claims = await this.liveSession(req);
+    if (claims) await this.revocations.revoke(claims.id);
+  }
+
+  /**
+   * With SESSION_SECRET: HMAC of the password under it. Without: scrypt of the password salted with
+   * the per-install key from the bucket, so that every instance of this install shares it, another
+   * install does not, and a stolen cookie is no cheap oracle for the password. Either way the
+   * password is in it: changing the password ends every session.
+   */
+  private sessionKey(): Promise<Buffer> {
+    this.keyLoading ??= this.deriveSessionKey().catch((err: unknown) => {
+      this.keyLoading = undefined; // storage down: the next request tries again
+      throw err;
+    });
+    return this.keyLoading;
+  }
+
+  private async deriveSessionKey(): Promise<Buffer> {
+    const password = this.config.password ?? '';
+    if (this.config.sessionSecret) return createHmac('sha256', this.config.sessionSecret).update(password).digest();
+    return scryptAsync(password, await this.deps.installSecret.key('session'), 32);
   }
 
   cookieOptions(req: Request): CookieOptions {
     return {
       httpOnly: true,
       sameSite: 'strict',
-      // Browsers keep Secure cookies on http://localhost and 127.0.0.1 too; elsewhere plain HTTP needs TLS in front.
-      secure: req.secure || ['127.0.0.1', 'localhost', '[::1]'].includes(req.hostname),
+      // Secure when the page is https (the request, or PUBLIC_URL behind a TLS proxy that is not
+      // trusted); browsers keep Secure cookies on http://localhost and 127.0.0.1 too.
+      secure: req.secure || this.deps.publicUrl?.startsWith('https:') || ['127.0.0.1', 'localhost', '[::1]'].includes(req.hostname),
       path: '/',
     };
   }
 
-  private validSession(value: string | undefined): boolean {
-    if (!value || !this.sessionKey) return false;
-    const match = /^v1\.(\d+)\.([0-9a-f]{64})$/.exec(value);
-    if (!match) return false;
-    const expected = Buffer.from(this.mac(`v1.${match[1]}`), 'hex');
-    return timingSafeEqual(Buffer.from(match[2]!, 'hex'), expected) && Number(match[1]) * 1000 > Date.now();
+  setSessionCookie(req: Request, res: Response, session: IssuedSession): void {
+    res.cookie(SESSION_COOKIE, session.value, { ...this.cookieOptions(req), maxAge: session.maxAgeMs });
   }
 
-  private mac(payload: string): string {
-    return createHmac('sha256', this.sessionKey!).update(payload).digest('hex');
-  }
-
-  /** Middleware: 401 unless signed in (or access is open); 429 for a client past its wrong API tokens. */
-  readonly requireSignIn: RequestHandler = (req, res, next) => {
-    const { signedIn, retryAfter } = this.check(req);
-    if (signedIn) return next();
-    if (retryAfter !== undefined) {
-      res.setHeader('Retry-After', String(retryAfter));
-      return next(new AppError('rate_limited', 'Too many wrong API tokens from this client. Wait a minute and try again.'));
+  /** Middleware: 401 unless signed in (or access is open); 429 while tokens are refused uncompared. */
+  readonly requireSignIn: RequestHandler = async (req, res, next) => {
+    const verdict = await this.check(req);
+    if (verdict.signedIn) {
+      if (verdict.renewed) this.setSessionCookie(req, res, verdict.renewed);
+      return next();
     }
+    if (verdict.retryAfter !== undefined) return next(rateLimited(res, verdict.retryAfter, verdict.why ?? PAUSED));
     res.setHeader('WWW-Authenticate', 'Bearer realm="postbox"');
     next(new AppError('unauthorized', 'Sign in to use Postbox.'));
   };
 }
+
+/** A 429 with its Retry-After. */
+export function rateLimited(res: Response, retryAfterSeconds: number, message: string): AppError {
+  res.setHeader('Retry-After', String(retryAfterSeconds));
+  return new AppError('rate_limited', message);
+}
+
+export const SIGN_IN_PAUSED = PAUSED;

@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps) {
   const { config, storage, logger, clientDir = CLIENT_DIR } = deps;
   const store = new UploadsStore(storage);
   const shares = createShareService(storage);
-  const access = new Access(config.access);
+  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
   app.disable('x-powered-by');

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
+import { type AugmentedRequest, rateLimit, type Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import { AppError } from '../errors/app-error.ts';
-import { clientKey, FixedWindowLimiter } from './rate-limiter.ts';
+import { clientOf } from './rate-limiter.ts';
 import { requestOrigin } from './request-origin.ts';
 
 /**
@@ -95,23 +96,25 @@ export function sameOriginOnly(extraOrigins: readonly string[] = []): RequestHan
 }
 
 /**
- * Requests per minute per client (by IP, see TRUST_PROXY; IPv6 by /64); 429 with Retry-After past it.
- * It sits on every signing request, so it is a counter in a map: express-rate-limit cost ~70 µs of
- * CPU per request here (async hops, a second proxy-addr walk, per-request validations; measured by
- * switching between the two per request in one server under npm run bench's load).
+ * Requests per minute per client (by IP, see TRUST_PROXY; IPv6 by /64); 429 rate_limited with
+ * Retry-After past it. express-rate-limit counts, in its MemoryStore (this instance's memory) unless
+ * a shared `store` is passed. It costs more CPU per request than a counter in a map (~70 µs measured
+ * under npm run bench's load), the price of a store that instances can later share.
  */
-export function perClientLimit(perMinute: number, message: string): RequestHandler {
+export function perClientLimit(perMinute: number, message: string, store?: Store): RequestHandler {
   if (perMinute === 0) return (_req, _res, next) => next();
-  const limiter = new FixedWindowLimiter({ limit: perMinute, windowMs: 60_000 });
-  return (req, res, next) => {
-    // req.ip walks X-Forwarded-For with proxy-addr; without that header it is the socket's address.
-    const client = clientKey(req.headers['x-forwarded-for'] === undefined ? req.socket.remoteAddress : req.ip);
-    const wait = limiter.retryAfter(client);
-    if (wait > 0) {
-      res.setHeader('Retry-After', String(wait));
-      return next(new AppError('rate_limited', message));
-    }
-    limiter.hit(client);
-    next();
-  };
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    // Our own answer: Retry-After and the JSON error, no RateLimit-* headers.
+    standardHeaders: false,
+    legacyHeaders: false,
+    keyGenerator: clientOf,
+    store,
+    handler: (req, res, next) => {
+      const resetAt = (req as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + 60_000;
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))));
+      next(new AppError('rate_limited', message));
+    },
+  });
 }

@@ -1,29 +1,37 @@
 import type { Router } from 'express';
 import { AppError } from '../../errors/app-error.ts';
 import type { Access } from '../access.ts';
-import { SESSION_COOKIE } from '../access.ts';
+import { rateLimited, SESSION_COOKIE, SIGN_IN_PAUSED } from '../access.ts';
 import { SignInRequest, type SessionState } from '../../../contract/api.ts';
 import { perClientLimit } from '../security.ts';
 
-export function sessionRoutes(router: Router, access: Access): void {
-  const signInAttempts = perClientLimit(10, 'Too many sign-in attempts. Wait a minute and try again.');
+export const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
 
-  router.get('/session', (req, res) => {
-    const state: SessionState = { authRequired: access.required, signInEnabled: access.signInEnabled, signedIn: access.check(req).signedIn };
+export function sessionRoutes(router: Router, access: Access): void {
+  // Every attempt counts per client; failures count against everyone's budget too (Access).
+  const signInAttempts = perClientLimit(SIGN_IN_ATTEMPTS_PER_MINUTE, 'Too many sign-in attempts. Wait a minute and try again.');
+
+  router.get('/session', async (req, res) => {
+    const verdict = await access.check(req);
+    if (verdict.signedIn && verdict.renewed) access.setSessionCookie(req, res, verdict.renewed);
+    const state: SessionState = { authRequired: access.required, signInEnabled: access.signInEnabled, signedIn: verdict.signedIn };
     res.json(state);
   });
 
-  router.post('/session', signInAttempts, (req, res) => {
+  router.post('/session', signInAttempts, async (req, res) => {
     const { password } = SignInRequest.parse(req.body);
     if (!access.signInEnabled) throw new AppError('invalid_request', 'Sign-in with a password is not configured here.');
-    if (!access.checkPassword(password)) throw new AppError('invalid_credentials', 'That password is not right.');
-    const session = access.issueSession();
-    res.cookie(SESSION_COOKIE, session.value, { ...access.cookieOptions(req), maxAge: session.maxAgeMs });
+    const { ok, retryAfter } = await access.checkPassword(password);
+    if (retryAfter !== undefined) throw rateLimited(res, retryAfter, SIGN_IN_PAUSED);
+    if (!ok) throw new AppError('invalid_credentials', 'That password is not right.');
+    access.setSessionCookie(req, res, await access.issueSession());
     res.status(204).end();
   });
 
-  router.delete('/session', (req, res) => {
+  // Ends the session for every instance (a revocation record in the bucket), not only in this browser.
+  router.delete('/session', async (req, res) => {
     res.clearCookie(SESSION_COOKIE, access.cookieOptions(req));
+    await access.endSession(req);
     res.status(204).end();
   });
 }

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { isLive, looksLikeSession, newSessionId, readSession, signSession } from './session-token.ts';
+
+const key = randomBytes(32);
+const claims = { id: newSessionId(), expiresAt: 2_000_000_000, idleUntil: 1_900_000_000 };
+
+describe('session cookies', () => {
+  it('read back what was signed', () => {
+    const value = signSession(key, claims);
+    expect(looksLikeSession(value)).toBe(true);
+    expect(readSession(key, value)).toEqual(claims);
+  });
+
+  it('are refused with any part edited, or under another key', () => {
+    const value = signSession(key, claims);
+    const [v, id, expires, idle, mac] = value.split('.');
+    for (const edited of [
+      [v, id, Number(expires) + 3600, idle, mac],
+      [v, id, expires, Number(idle) + 3600, mac],
+      [v, newSessionId(), expires, idle, mac],
+      [v, id, expires, idle, mac!.replace(/^./, (c) => (c === '0' ? '1' : '0'))],
+    ]) {
+      expect(readSession(key, edited.join('.'))).toBeUndefined();
+    }
+    expect(readSession(randomBytes(32), value)).toBeUndefined();
+  });
+
+  it('have one shape: anything else is not even looked at', () => {
+    for (const value of [undefined, '', 'v1.123.' + 'a'.repeat(64), `${signSession(key, claims)}x`, 'script-token-0123456789abcdef']) {
+      expect(looksLikeSession(value)).toBe(false);
+    }
+  });
+
+  it('are live until the first of their idle and absolute ends', () => {
+    expect(isLive(claims, 1_899_999_999_000)).toBe(true);
+    expect(isLive(claims, 1_900_000_000_000)).toBe(false);
+    expect(isLive({ ...claims, idleUntil: 2_100_000_000 }, 2_000_000_000_000)).toBe(false);
+  });
+});

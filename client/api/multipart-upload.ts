@@ -46,5 +46,6 @@ export async function abandonMultipart(file: File): Promise<void> {
   const fingerprint = await fileFingerprint(file);
   const record = records.load(fingerprint);
   records.forget(fingerprint);
+  window.dispatchEvent(new Event(RESUMABLE_CHANGED));
   if (record) await postboxMultipartApi.abort(record).catch(() => {});
 }

@@ -65,8 +65,9 @@ const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_t
 export function describeError(error: unknown): string {
   if (!(error instanceof ApiError)) return sentences.internal_error;
   if (error.storageCode && storageSentences[error.storageCode]) return storageSentences[error.storageCode]!;
-  if (detailedCodes.has(error.code)) return error.message;
-  return sentences[error.code];
+  if (detailedCodes.has(error.code) && error.message) return error.message;
+  // A code newer than this page (a server updated under it) reads like any answer it does not understand.
+  return sentences[error.code] ?? sentences.unexpected_response;
 }
 
 export function isRetryable(error: unknown): boolean {

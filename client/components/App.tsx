@@ -50,7 +50,7 @@ function SignOut({ onSignOut }: { onSignOut: () => void }) {
 }
 
 function Workspace({
-  uploads: { uploads, add, cancel, pause, retry, dismiss, registerForm },
+  uploads: { uploads, add, cancel, pause, retry, dismiss, sendForm },
   focusTitle,
 }: {
   uploads: ReturnType<typeof useUploads>;
@@ -72,7 +72,7 @@ function Workspace({
         </h1>
         <DropZone onFiles={add} settings={settings.data} storageDown={health.data?.storage.reachable === false} />
         <InterruptedUploads uploads={interrupted} />
-        <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} registerForm={registerForm} />
+        <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} onFormReady={sendForm} />
       </section>
       <section className="card">
         <h2 className="card__title">Files</h2>

@@ -1,6 +1,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { type UploadSettings, formatBytes } from '../../contract/api.ts';
-import { acceptAttribute, acceptedTypesText } from './accepted-types.ts';
+import { acceptAttribute, acceptedTypesText } from '../api/accepted-types.ts';
 
 export function DropZone({ onFiles, settings, storageDown }: { onFiles: (files: File[]) => void; settings?: UploadSettings; storageDown: boolean }) {
   const input = useRef<HTMLInputElement>(null);

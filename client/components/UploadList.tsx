@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { formatBytes } from '../../contract/api.ts';
 import { ApiError, describeError } from '../api/errors.ts';
 import { MAX_ATTEMPTS } from '../api/multipart-upload.ts';
@@ -13,7 +13,8 @@ interface UploadListProps {
   onPause: (id: string) => void;
   onRetry: (upload: Upload) => void;
   onDismiss: (ids: string[]) => void;
-  registerForm: (id: string) => (form: HTMLFormElement | null) => void;
+  /** An upload's presigned form is mounted: send it. */
+  onFormReady: (id: string, form: HTMLFormElement) => void;
 }
 
 const finished = (u: Upload) => u.phase !== 'signing' && u.phase !== 'uploading' && u.phase !== 'paused';
@@ -84,11 +85,13 @@ type RowAction = 'pause' | 'resume' | 'cancel' | 'retry';
 /** Which button takes focus when the one pressed goes away with the phase it belonged to. */
 const FOCUS_AFTER: Record<RowAction, string> = { pause: 'resume', resume: 'pause', cancel: 'retry', retry: 'cancel' };
 
-function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, registerForm }: Omit<UploadListProps, 'uploads'> & { upload: Upload }) {
+function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady }: Omit<UploadListProps, 'uploads'> & { upload: Upload }) {
   const [confirmingCancel, setConfirmingCancel] = useState(false);
   const actions = useRef<HTMLDivElement>(null);
   const pressed = useRef<RowAction | undefined>(undefined);
   const name = upload.file.name;
+  const id = upload.id;
+  const formReady = useCallback((form: HTMLFormElement) => onFormReady(id, form), [onFormReady, id]);
 
   // The button pressed is gone once the phase changes: focus its counterpart, not the page.
   useEffect(() => {
@@ -169,7 +172,7 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, registerForm
           </p>
         </ConfirmDialog>
       )}
-      {upload.policy && upload.phase === 'uploading' && <PresignedPostForm policy={upload.policy} file={upload.file} formRef={registerForm(upload.id)} />}
+      {upload.policy && upload.phase === 'uploading' && <PresignedPostForm policy={upload.policy} file={upload.file} onReady={formReady} />}
     </li>
   );
 }

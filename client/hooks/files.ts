@@ -16,6 +16,8 @@ export function useDeleteFile() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (key: string) => postboxApi.deleteFile(key),
+    // Its share links stop working with it: no cached list of them is worth keeping.
+    onSuccess: (_result, key) => queryClient.removeQueries({ queryKey: queryKeys.shares.forFile(key) }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.files.all() }),
   });
 }

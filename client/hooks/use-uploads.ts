@@ -1,13 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useReducer, useRef } from 'react';
-import { flushSync } from 'react-dom';
 import { isTypeAccepted, type UploadPolicy, type UploadSettings, formatBytes } from '../../contract/api.ts';
+import { acceptedTypesText } from '../api/accepted-types.ts';
 import { ApiError } from '../api/errors.ts';
 import { abandonMultipart, uploadMultipart } from '../api/multipart-upload.ts';
 import { postForm } from '../api/post-form.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
-import { acceptedTypesText } from '../components/accepted-types.ts';
 import { uploadSettingsQuery } from './status.ts';
 
 export type UploadPhase = 'rejected' | 'signing' | 'uploading' | 'done' | 'failed' | 'cancelled' | 'paused';
@@ -81,17 +80,23 @@ function checkLocally(file: File, settings: UploadSettings): ApiError | undefine
 let nextId = 0;
 
 /**
- * The upload queue: each file is signed (a presigned POST from the server), its form rendered,
- * then posted straight to storage with progress. Upload progress is page state, kept here;
- * the file list stays in TanStack Query and is invalidated when an upload lands.
+ * The upload queue. A small file is signed (a presigned POST from the server); its policy goes into
+ * the upload's state; the row renders the policy as a real <form> and, once React has mounted it,
+ * hands that form to `sendForm`, which posts its FormData to storage with progress. The form is the
+ * product's shape (the boto3 guide's HTML form), and a form exists only once React commits it: so
+ * the send starts from the form's mount, the one moment it certainly exists, instead of this hook
+ * forcing a render and reading the DOM back. Big files go up in parts (no form). Upload progress is
+ * page state, kept here; the file list stays in TanStack Query and is invalidated when an upload lands.
  */
 export function useUploads() {
   const [uploads, dispatch] = useReducer(reducer, []);
   const uploadsRef = useRef(uploads);
   uploadsRef.current = uploads;
   const queryClient = useQueryClient();
-  const forms = useRef(new Map<string, HTMLFormElement>());
+  /** One per upload from its start to its end: Cancel and Pause abort it. */
   const controllers = useRef(new Map<string, AbortController>());
+  /** Uploads whose form is being posted: a form mounted twice (React's StrictMode) is posted once. */
+  const posting = useRef(new Set<string>());
 
   // Leaving the page stops every upload: the browser asks first while any is running.
   const running = uploads.some((u) => u.phase === 'signing' || u.phase === 'uploading');
@@ -105,45 +110,58 @@ export function useUploads() {
     return () => window.removeEventListener('beforeunload', warn);
   }, [running]);
 
-  const { mutate: upload } = useMutation({
-    mutationFn: async ({ upload: { id, file, multipart }, settings, controller }: { upload: Upload; settings: UploadSettings; controller: AbortController }) => {
-      if (multipart) {
-        await uploadMultipart(file, {
-          concurrency: settings.multipartConcurrency,
-          signal: controller.signal,
-          onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
-          onProgress: ({ loaded, retryAttempt }) => dispatch({ type: 'progress', id, loaded, retryAttempt }),
-        });
-        return;
-      }
-      const policy = await postboxApi.signUpload(
-        { name: file.name, size: file.size, type: file.type || 'application/octet-stream' },
-        controller.signal,
-      );
-      // Render the form now, so the FormData below comes from the real <form> with its fields.
-      flushSync(() => dispatch({ type: 'signed', id, policy }));
-      const form = forms.current.get(id);
-      if (!form) throw new ApiError('cancelled', 'The upload was removed.');
-      await postForm(form, {
-        signal: controller.signal,
-        onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }),
-      });
-    },
-    onMutate: ({ upload: { id, multipart } }) => dispatch({ type: 'signing', id, multipart }),
-    onSuccess: async (_result, { upload: { id } }) => {
+  const landed = useCallback(
+    async (id: string) => {
+      controllers.current.delete(id);
       dispatch({ type: 'done', id });
       // A first listing still on its way may predate this file, and invalidating a query that has
       // no data yet only waits for that listing: cancel it so that the list is fetched again.
       await queryClient.cancelQueries({ queryKey: queryKeys.files.all() });
       await queryClient.invalidateQueries({ queryKey: queryKeys.files.all() });
     },
-    onError: (error, { upload: { id } }) => dispatch({ type: 'failed', id, error }),
-    onSettled: (_result, _error, { upload: { id, multipart } }) => {
-      controllers.current.delete(id);
-      // A big upload resumed and completed, or cancelled, may have been in the unfinished list.
-      if (multipart) void queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() });
-    },
+    [queryClient],
+  );
+  const failed = useCallback((id: string, error: unknown) => {
+    controllers.current.delete(id);
+    dispatch({ type: 'failed', id, error });
+  }, []);
+
+  // Mutations, so that a 401 on the way reaches the client's global handler (the session is read again).
+  const { mutate: sign } = useMutation({
+    mutationFn: ({ file, signal }: { id: string; file: File; signal: AbortSignal }) =>
+      postboxApi.signUpload({ name: file.name, size: file.size, type: file.type || 'application/octet-stream' }, signal),
+    onSuccess: (policy, { id }) => dispatch({ type: 'signed', id, policy }),
+    onError: (error, { id }) => failed(id, error),
   });
+  const { mutate: sendInParts } = useMutation({
+    mutationFn: ({ id, file, settings, signal }: { id: string; file: File; settings: UploadSettings; signal: AbortSignal }) =>
+      uploadMultipart(file, {
+        concurrency: settings.multipartConcurrency,
+        signal,
+        onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
+        onProgress: ({ loaded, retryAttempt }) => dispatch({ type: 'progress', id, loaded, retryAttempt }),
+      }),
+    onSuccess: (_result, { id }) => landed(id),
+    onError: (error, { id }) => failed(id, error),
+    // A big upload resumed and completed, or cancelled, may have been in the unfinished list.
+    onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() }),
+  });
+
+  /** Called by the upload's form once mounted: posts it straight to storage. */
+  const sendForm = useCallback(
+    (id: string, form: HTMLFormElement) => {
+      const controller = controllers.current.get(id);
+      if (!controller || posting.current.has(id)) return;
+      posting.current.add(id);
+      postForm(form, { signal: controller.signal, onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }) })
+        .then(
+          () => landed(id),
+          (error: unknown) => failed(id, error),
+        )
+        .finally(() => posting.current.delete(id));
+    },
+    [landed, failed],
+  );
 
   /**
    * The settings decide what is refused here and which files go up in parts, so each start waits
@@ -158,28 +176,29 @@ export function useUploads() {
         controllers.current.set(item.id, new AbortController());
         dispatch({ type: 'signing', id: item.id, multipart: item.multipart });
       }
-      /** Ends an upload that never reached storage. */
-      const settle = (id: string, action: Action) => {
-        controllers.current.delete(id);
-        dispatch(action);
-      };
       queryClient.query(uploadSettingsQuery).then(
         (settings) => {
-          for (const item of starting) {
-            const { id, file } = item;
-            const controller = controllers.current.get(id)!;
+          for (const { id, file } of starting) {
+            const { signal } = controllers.current.get(id)!;
             const rejection = checkLocally(file, settings);
-            if (controller.signal.aborted) settle(id, { type: 'failed', id, error: new ApiError('cancelled', 'Upload cancelled.') });
-            else if (rejection) settle(id, { type: 'rejected', id, error: rejection });
-            else upload({ upload: { ...item, multipart: file.size > settings.multipartThresholdBytes }, settings, controller });
+            const multipart = file.size > settings.multipartThresholdBytes;
+            if (signal.aborted) failed(id, new ApiError('cancelled', 'Upload cancelled.'));
+            else if (rejection) {
+              controllers.current.delete(id);
+              dispatch({ type: 'rejected', id, error: rejection });
+            } else {
+              dispatch({ type: 'signing', id, multipart });
+              if (multipart) sendInParts({ id, file, settings, signal });
+              else sign({ id, file, signal });
+            }
           }
         },
         (error: unknown) => {
-          for (const { id } of starting) settle(id, { type: 'failed', id, error });
+          for (const { id } of starting) failed(id, error);
         },
       );
     },
-    [queryClient, upload],
+    [queryClient, sign, sendInParts, failed],
   );
 
   const add = useCallback(
@@ -201,22 +220,14 @@ export function useUploads() {
     const item = uploadsRef.current.find((u) => u.id === id);
     if (item?.phase === 'paused') {
       dispatch({ type: 'failed', id, error: new ApiError('cancelled', 'Upload cancelled.') });
-      void abandonMultipart(item.file);
+      // It may be in the unfinished list: that list changes once it is aborted on storage.
+      void abandonMultipart(item.file).then(() => queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() }));
     }
-  }, []);
+  }, [queryClient]);
   /** Multipart only: stops sending and keeps what storage has; Resume (retry) continues from there. */
   const pause = useCallback((id: string) => controllers.current.get(id)?.abort('pause'), []);
   const retry = useCallback((item: Upload) => start([item]), [start]);
   const dismiss = useCallback((ids: string[]) => dispatch({ type: 'dismissed', ids }), []);
 
-  /** Ref callback for each upload's form, so the mutation can read its FormData. */
-  const registerForm = useCallback(
-    (id: string) => (form: HTMLFormElement | null) => {
-      if (form) forms.current.set(id, form);
-      else forms.current.delete(id);
-    },
-    [],
-  );
-
-  return { uploads, add, cancel, pause, retry, dismiss, registerForm };
+  return { uploads, add, cancel, pause, retry, dismiss, sendForm };
 }

@@ -1,0 +1,46 @@
+import type { UploadedPart, UploadRequest } from '../../../contract/api.ts';
+import { postboxApi } from '../postbox.ts';
+import type { ResumeRecord } from './resume-record.ts';
+
+/** An upload being sent: what its creation answered, and the file's size. */
+export type OpenUpload = Omit<ResumeRecord, 'createdAt'> & { size: number };
+
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/**
+ * The server calls the multipart orchestrator makes, in its own terms. The one place that knows
+ * the wire shapes: when the server identifies an upload by its `uploadToken` instead of key,
+ * upload id and sizes, only `postboxMultipartApi` below changes.
+ */
+export interface MultipartApi {
+  create(request: UploadRequest, signal: AbortSignal): Promise<Omit<OpenUpload, 'size'>>;
+  /** Throws ApiError `not_found` when storage no longer has the upload. */
+  listParts(upload: OpenUpload, signal: AbortSignal): Promise<UploadedPart[]>;
+  /** URLs for these parts, and when they expire (ms since the epoch). */
+  signParts(upload: OpenUpload, partNumbers: number[], signal: AbortSignal): Promise<{ urls: Map<number, string>; expiresAt: number }>;
+  complete(upload: OpenUpload, parts: CompletedPart[], signal: AbortSignal): Promise<void>;
+  abort(upload: Pick<OpenUpload, 'key' | 'uploadId' | 'uploadToken'>): Promise<void>;
+}
+
+const refOf = ({ key, uploadId }: Pick<OpenUpload, 'key' | 'uploadId'>) => ({ key, uploadId });
+
+export const postboxMultipartApi: MultipartApi = {
+  async create(request, signal) {
+    const created = await postboxApi.createMultipart(request, signal);
+    // Kept when the answer carries one (a server with token-identified uploads).
+    const uploadToken = (created as { uploadToken?: unknown }).uploadToken;
+    return { key: created.key, uploadId: created.uploadId, partSize: created.partSize, ...(typeof uploadToken === 'string' && { uploadToken }) };
+  },
+  listParts: async (upload, signal) => (await postboxApi.listParts(refOf(upload), signal)).parts,
+  async signParts(upload, partNumbers, signal) {
+    const answer = await postboxApi.signParts({ ...refOf(upload), size: upload.size, partSize: upload.partSize, partNumbers }, signal);
+    return { urls: new Map(answer.urls.map((u) => [u.partNumber, u.url])), expiresAt: Date.parse(answer.expiresAt) };
+  },
+  complete: async (upload, parts, signal) => {
+    await postboxApi.completeMultipart({ ...refOf(upload), parts }, signal);
+  },
+  abort: (upload) => postboxApi.abortMultipart(refOf(upload)),
+};

@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../errors.ts';
+import { FakeServer, PART, depsFor, fakeTransport, fileOf, md5Of } from './fakes.test-support.ts';
+import { MAX_ATTEMPTS, uploadMultipart, type MultipartProgress } from './orchestrator.ts';
+import { URL_MARGIN_MS } from './part-urls.ts';
+import { fileFingerprint } from './resume-record.ts';
+
+const run = (file: File, deps: ReturnType<typeof depsFor>['deps'], options: { concurrency?: number; signal?: AbortSignal } = {}) => {
+  const progress: MultipartProgress[] = [];
+  const started: number[] = [];
+  const result = uploadMultipart(
+    file,
+    {
+      concurrency: options.concurrency ?? 3,
+      signal: options.signal ?? new AbortController().signal,
+      onProgress: (p) => progress.push(p),
+      onStart: (bytes) => started.push(bytes),
+    },
+    deps,
+  );
+  return { result, progress, started };
+};
+
+const failureOf = (promise: Promise<unknown>) => promise.then(() => expect.fail('the upload should have failed'), (err: unknown) => err as ApiError);
+
+const expectedParts = async (file: File) =>
+  Promise.all(
+    Array.from({ length: Math.ceil(file.size / PART) }, async (_, i) => ({
+      partNumber: i + 1,
+      etag: `"${await md5Of(file.slice(i * PART, (i + 1) * PART))}"`,
+    })),
+  );
+
+describe('uploadMultipart', () => {
+  it('sends every part once with its Content-MD5, completes with the ETags in order, and forgets its record', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server);
+    const { deps } = depsFor(server, storage.transport);
+    const file = fileOf(5 * PART + 17);
+    const { result, progress, started } = run(file, deps);
+
+    await expect(result).resolves.toEqual({ key: 'files/big.bin' });
+    expect(storage.puts.map((p) => p.partNumber).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    const md5Base64 = Buffer.from(await md5Of(file.slice(0, PART)), 'hex').toString('base64');
+    expect(storage.puts.find((p) => p.partNumber === 1)?.contentMd5).toBe(md5Base64);
+    expect(server.completes).toEqual([await expectedParts(file)]);
+    expect(server.signed).toEqual([[1, 2, 3, 4, 5, 6]]);
+    expect(started).toEqual([0]);
+    expect(progress.at(-1)).toEqual({ loaded: file.size, total: file.size });
+    expect(deps.records.fingerprints()).toEqual([]);
+  });
+
+  it('never has more parts in flight than its concurrency', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server);
+    const { deps } = depsFor(server, storage.transport);
+    await run(fileOf(12 * PART), deps, { concurrency: 2 }).result;
+    expect(storage.puts).toHaveLength(12);
+    expect(storage.maxInFlight()).toBe(2);
+  });
+
+  it('sends a failed part again after a backoff, saying which attempt it is on', async () => {
+    const server = new FakeServer();
+    // Part 2's connection breaks twice, then it goes through.
+    const storage = fakeTransport(server, { script: (put, attempt) => (put.partNumber === 2 && attempt <= 2 ? { status: 0, etag: null, sentAnything: true } : undefined) });
+    const { deps, waits } = depsFor(server, storage.transport);
+    const file = fileOf(3 * PART);
+    const { result, progress } = run(file, deps, { concurrency: 1 });
+
+    await result;
+    expect(storage.puts.map((p) => p.partNumber)).toEqual([1, 2, 2, 2, 3]);
+    expect(waits).toHaveLength(2);
+    expect(waits[1]!).toBeGreaterThan(waits[0]!);
+    expect(progress.map((p) => p.retryAttempt).filter(Boolean)).toContain(3);
+    expect(progress.at(-1)).toEqual({ loaded: file.size, total: file.size });
+    expect(server.completes).toEqual([await expectedParts(file)]);
+  });
+
+  it(`gives up on a part after ${MAX_ATTEMPTS} attempts, keeping the upload (and its record) for Retry`, async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server, {
+      script: (put) => (put.partNumber === 1 ? { status: 500, etag: null, storageCode: 'InternalError', sentAnything: true } : undefined),
+    });
+    const { deps } = depsFor(server, storage.transport);
+    const file = fileOf(2 * PART);
+    const error = await failureOf(run(file, deps, { concurrency: 1 }).result);
+
+    expect(error).toMatchObject({ code: 'upload_rejected', storageCode: 'InternalError' });
+    expect(storage.puts.filter((p) => p.partNumber === 1)).toHaveLength(MAX_ATTEMPTS);
+    expect(storage.puts.filter((p) => p.partNumber === 2)).toHaveLength(0);
+    expect(server.aborted).toEqual([]);
+    expect(server.completes).toEqual([]);
+    expect(deps.records.load(await fileFingerprint(file))).toMatchObject({ uploadId: 'upload-1' });
+  });
+
+  it('asks for a fresh URL when storage refuses one (403), without counting it as a failure', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server, {
+      script: (put, attempt) => (put.partNumber === 1 && attempt === 1 ? { status: 403, etag: null, storageCode: 'AccessDenied', sentAnything: true } : undefined),
+    });
+    const { deps, waits } = depsFor(server, storage.transport);
+    await run(fileOf(3 * PART), deps, { concurrency: 1 }).result;
+
+    expect(server.signed).toEqual([[1, 2, 3], [1]]);
+    const partOne = storage.puts.filter((p) => p.partNumber === 1);
+    expect(partOne.map((p) => p.version)).toEqual([1, 2]);
+    expect(waits).toEqual([]);
+  });
+
+  it('signs part URLs again before they expire, with the parts still to send', async () => {
+    const server = new FakeServer();
+    server.urlLifetimeMs = URL_MARGIN_MS + 30_000;
+    // Each PUT takes 40 s of the fake clock: the URLs signed before it have less than the margin left after it.
+    const storage = fakeTransport(server, {
+      script: () => {
+        server.clock.now += 40_000;
+        return undefined;
+      },
+    });
+    const { deps } = depsFor(server, storage.transport);
+    await run(fileOf(3 * PART), deps, { concurrency: 1 }).result;
+
+    expect(server.signed).toEqual([[1, 2, 3], [2, 3], [3]]);
+    expect(storage.puts.map((p) => [p.partNumber, p.version])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+  });
+
+  it('resumes: keeps the parts whose ETag is the MD5 of the local bytes and sends a replaced part again', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server);
+    const { deps } = depsFor(server, storage.transport);
+    const file = fileOf(4 * PART);
+    await server.create();
+    deps.records.save(await fileFingerprint(file), { key: 'files/big.bin', uploadId: 'upload-1', partSize: PART, createdAt: server.clock.now });
+    const partOne = `"${await md5Of(file.slice(0, PART))}"`;
+    server.parts.set(1, { partNumber: 1, etag: partOne, size: PART });
+    // Same length, other bytes: someone who could sign parts put them there.
+    server.parts.set(2, { partNumber: 2, etag: `"${'0'.repeat(32)}"`, size: PART });
+    // A short part 3 is not even a candidate.
+    server.parts.set(3, { partNumber: 3, etag: `"${await md5Of(file.slice(2 * PART, 3 * PART))}"`, size: PART - 1 });
+
+    const { result, started, progress } = run(file, deps, { concurrency: 1 });
+    await result;
+
+    expect(server.created).toBe(1);
+    expect(started).toEqual([2 * PART]);
+    expect(storage.puts.map((p) => p.partNumber)).toEqual([2, 3, 4]);
+    expect(server.signed).toEqual([[2, 3, 4]]);
+    expect(server.completes).toEqual([await expectedParts(file)]);
+    expect(server.completes[0]![0]!.etag).toBe(partOne);
+    expect(progress.at(-1)).toEqual({ loaded: file.size, total: file.size });
+  });
+
+  it('starts a new upload when storage no longer has the recorded one', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server);
+    const { deps } = depsFor(server, storage.transport);
+    const file = fileOf(2 * PART);
+    deps.records.save(await fileFingerprint(file), { key: 'files/old.bin', uploadId: 'lost', partSize: PART, createdAt: server.clock.now });
+
+    await run(file, deps).result;
+    expect(server.created).toBe(1);
+    expect(storage.puts.map((p) => p.partNumber).sort()).toEqual([1, 2]);
+  });
+
+  it('keeps the uploadToken of the create answer in the resume record and hands it back', async () => {
+    const server = new FakeServer();
+    const created = server.create.bind(server);
+    server.create = async () => ({ ...(await created()), uploadToken: 'opaque.token' });
+    const seen: (string | undefined)[] = [];
+    const signParts = server.signParts.bind(server);
+    server.signParts = async (upload, numbers) => {
+      seen.push(upload.uploadToken);
+      return signParts(upload, numbers);
+    };
+    const pause = new AbortController();
+    const storage = fakeTransport(server, {
+      script: (put) => {
+        if (put.partNumber !== 2) return undefined;
+        queueMicrotask(() => pause.abort('pause'));
+        return 'hold';
+      },
+    });
+    const { deps } = depsFor(server, storage.transport);
+    const file = fileOf(2 * PART);
+    await failureOf(run(file, deps, { signal: pause.signal, concurrency: 2 }).result);
+
+    expect(deps.records.load(await fileFingerprint(file))).toMatchObject({ uploadToken: 'opaque.token' });
+    expect(seen).toEqual(['opaque.token']);
+  });
+
+  for (const reason of ['pause', 'cancel'] as const) {
+    it(`${reason}: sends nothing once the signal aborts${reason === 'cancel' ? ', aborts the upload on storage and forgets it' : ' and keeps the upload'}`, async () => {
+      const server = new FakeServer();
+      const controller = new AbortController();
+      // Part 3 never answers: it is in flight when the signal aborts.
+      const storage = fakeTransport(server, {
+        script: (put) => {
+          if (put.partNumber !== 3) return undefined;
+          queueMicrotask(() => controller.abort(reason));
+          return 'hold';
+        },
+      });
+      const { deps } = depsFor(server, storage.transport);
+      // The other worker is hashing part 4 when the signal aborts, and finishes after it.
+      let hashes = 0;
+      deps.md5Hex = async (blob) => {
+        const hex = await md5Of(blob);
+        if (++hashes === 4) await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
+        return hex;
+      };
+      const file = fileOf(8 * PART);
+      const error = await failureOf(run(file, deps, { signal: controller.signal, concurrency: 2 }).result);
+      const putsWhenStopped = storage.puts.length;
+
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error.code).toBe(reason === 'pause' ? 'paused' : 'cancelled');
+      expect(storage.puts.map((p) => p.partNumber)).toEqual([1, 2, 3]);
+      expect(storage.puts.filter((p) => p.afterAbort)).toEqual([]);
+      expect(server.completes).toEqual([]);
+      const record = deps.records.load(await fileFingerprint(file));
+      if (reason === 'pause') {
+        expect(server.aborted).toEqual([]);
+        expect(record).toMatchObject({ uploadId: 'upload-1' });
+      } else {
+        expect(server.aborted).toEqual(['files/big.bin']);
+        expect(record).toBeUndefined();
+      }
+      // The upload has returned only after every part stopped: nothing more goes out.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(storage.puts).toHaveLength(putsWhenStopped);
+    });
+  }
+
+  it('forgets the upload when storage answers NoSuchUpload', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server, { script: () => ({ status: 404, etag: null, storageCode: 'NoSuchUpload', sentAnything: true }) });
+    const { deps } = depsFor(server, storage.transport);
+    const file = fileOf(2 * PART);
+    const error = await failureOf(run(file, deps, { concurrency: 1 }).result);
+    expect(error).toMatchObject({ code: 'upload_rejected', storageCode: 'NoSuchUpload' });
+    expect(storage.puts).toHaveLength(1);
+    expect(deps.records.load(await fileFingerprint(file))).toBeUndefined();
+  });
+
+  it('says so when storage hides the ETag (a CORS rule without ExposeHeaders)', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server, { script: () => ({ status: 200, etag: null, sentAnything: true }) });
+    const { deps } = depsFor(server, storage.transport);
+    expect(await failureOf(run(fileOf(PART), deps).result)).toMatchObject({ code: 'etag_hidden' });
+  });
+
+  it('asks Complete again when its answer is lost, but not after a refusal', async () => {
+    const server = new FakeServer();
+    server.completeFailures = [new ApiError('storage_unavailable', 'Bad gateway.')];
+    const { deps, waits } = depsFor(server, fakeTransport(server).transport);
+    await run(fileOf(2 * PART), deps).result;
+    expect(server.completes).toHaveLength(2);
+    expect(waits).toHaveLength(1);
+
+    const refused = new FakeServer();
+    refused.completeFailures = [new ApiError('invalid_request', 'Parts do not match.')];
+    const second = depsFor(refused, fakeTransport(refused).transport);
+    expect(await failureOf(run(fileOf(2 * PART), second.deps).result)).toMatchObject({ code: 'invalid_request' });
+    expect(refused.completes).toHaveLength(1);
+  });
+});

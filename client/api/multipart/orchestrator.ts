@@ -1,0 +1,322 @@
+import { ApiError, isRetryable } from '../errors.ts';
+import { cancelled, type StorageAnswer } from '../xhr.ts';
+import type { CompletedPart, MultipartApi, OpenUpload } from './multipart-api.ts';
+import { candidatesToKeep, contentMd5Of, etagMatches, lengthOf, planParts, type PlannedPart } from './part-plan.ts';
+import { PartUrls } from './part-urls.ts';
+import type { RecordStore, ResumeRecord } from './resume-record.ts';
+
+/**
+ * Big files: S3 multipart upload straight from the browser. The server creates the upload, signs
+ * part URLs and completes it; the parts go from here to storage, a bounded number at once, each
+ * with a Content-MD5 storage verifies. A failed part is sent again with backoff; a refused or
+ * expiring URL is signed again. A resume record (file fingerprint → upload) lets the same file,
+ * chosen again after a reload or a lost connection, continue from the parts storage already has.
+ *
+ * Abort the signal with reason `'pause'` to stop and keep what was sent; any other abort cancels:
+ * the upload is aborted on storage and forgotten.
+ *
+ * Everything that talks to the outside world comes in `deps`, so that tests drive it with fakes.
+ */
+
+export interface MultipartProgress {
+  /** Bytes storage has (finished parts) plus bytes of parts in flight. */
+  loaded: number;
+  total: number;
+  /** While a part that failed waits to be or is being sent again: its attempt (2 to MAX_ATTEMPTS). */
+  retryAttempt?: number;
+}
+
+export interface MultipartOptions {
+  concurrency: number;
+  signal: AbortSignal;
+  onProgress: (progress: MultipartProgress) => void;
+  /** Once storage's parts are known: how many bytes were already there (resumed), 0 for a new upload. */
+  onStart?: (resumedBytes: number) => void;
+}
+
+/** PUTs one part to a presigned URL; rejects only when `signal` aborts it. */
+export type PartTransport = (
+  url: string,
+  body: Blob,
+  contentMd5: string,
+  signal: AbortSignal,
+  onProgress: (loaded: number) => void,
+) => Promise<StorageAnswer>;
+
+export interface MultipartDeps {
+  api: MultipartApi;
+  transport: PartTransport;
+  records: RecordStore;
+  fingerprint: (file: File) => Promise<string>;
+  md5Hex: (bytes: Blob) => Promise<string>;
+  /** Waits `ms` (backoff), rejecting when `signal` aborts. */
+  wait: (ms: number, signal: AbortSignal) => Promise<void>;
+  now: () => number;
+}
+
+export const MAX_ATTEMPTS = 6;
+/** Each Complete may wait minutes for storage to join the parts; retries cover a join of about an hour. */
+const MAX_COMPLETE_ATTEMPTS = 12;
+
+/** Backoff before attempt `attempt` + 1 (1-based): 0.5 s, 1 s, 2 s, … up to 15 s, with jitter. */
+export const backoffMs = (attempt: number) => Math.min(15_000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(cancelled());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelled());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Bytes storage has plus bytes in flight, and the highest retry attempt going on. */
+class ProgressReport {
+  private done = 0;
+  private readonly inFlight = new Map<number, number>();
+  private readonly retrying = new Map<number, number>();
+
+  constructor(
+    private readonly total: number,
+    private readonly emit: (progress: MultipartProgress) => void,
+  ) {}
+
+  get doneBytes() {
+    return this.done;
+  }
+  report() {
+    let loaded = this.done;
+    for (const bytes of this.inFlight.values()) loaded += bytes;
+    this.emit({ loaded, total: this.total, ...(this.retrying.size && { retryAttempt: Math.max(...this.retrying.values()) }) });
+  }
+  /** Resuming: what storage has before anything is sent. */
+  resumeFrom(bytes: number) {
+    this.done = bytes;
+  }
+  /** A part storage had turned out to hold other bytes: it is sent again. */
+  unkept(bytes: number) {
+    this.done -= bytes;
+    this.report();
+  }
+  sending(n: number, loaded: number) {
+    this.inFlight.set(n, loaded);
+    this.report();
+  }
+  /** A part in flight counts only once storage has it: a stopped or failed part starts again from 0. */
+  stopped(n: number) {
+    this.inFlight.delete(n);
+    this.report();
+  }
+  sent(n: number, bytes: number) {
+    this.retrying.delete(n);
+    this.done += bytes;
+    this.report();
+  }
+  retry(n: number, attempt: number) {
+    this.retrying.set(n, attempt);
+    this.report();
+  }
+}
+
+/** The upload a resume record points at. */
+function recordedUpload(record: ResumeRecord | undefined, size: number): OpenUpload | undefined {
+  if (!record) return undefined;
+  const { createdAt: _, ...upload } = record;
+  return { ...upload, size };
+}
+
+/** The upload this file continues (it has a record, and storage still has it) or a new one. */
+async function openUpload(file: File, fingerprint: string, recorded: OpenUpload | undefined, deps: MultipartDeps, signal: AbortSignal) {
+  if (recorded) {
+    try {
+      return { upload: recorded, stored: await deps.api.listParts(recorded, signal) };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'not_found')) throw err;
+      deps.records.forget(fingerprint);
+    }
+  }
+  const created = await deps.api.create({ name: file.name, size: file.size, type: file.type || 'application/octet-stream' }, signal);
+  deps.records.save(fingerprint, { ...created, createdAt: deps.now() });
+  return { upload: { ...created, size: file.size }, stored: [] };
+}
+
+function failureOf(answer: StorageAnswer): ApiError {
+  if (answer.status === 0) return new ApiError('upload_failed', 'The connection to storage broke during the upload.');
+  const code = answer.storageCode;
+  return new ApiError('upload_rejected', `Storage answered ${answer.status}${code ? ` ${code}` : ''}`, code);
+}
+
+/**
+ * Runs `work` on each item, at most `concurrency` at once. The first failure stops the others
+ * through `stop`, and this returns only once every worker has stopped: nothing is sent after it.
+ */
+async function runBounded<T>(items: readonly T[], concurrency: number, stop: AbortController, work: (item: T) => Promise<void>) {
+  const queue = [...items];
+  const failures: unknown[] = [];
+  const worker = async () => {
+    try {
+      for (let item = queue.shift(); item !== undefined && !stop.signal.aborted; item = queue.shift()) await work(item);
+    } catch (err) {
+      failures.push(err);
+      stop.abort('failed');
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+  if (failures.length) throw failures[0];
+  if (stop.signal.aborted) throw cancelled();
+}
+
+/** One upload in progress: its parts, what storage has, and what is left. */
+class PartSender {
+  /** ETags of the parts storage has, checked or sent by this page. */
+  readonly etags = new Map<number, string>();
+  /**
+   * Parts storage listed, kept only once their ETag is found to be the MD5 of this file's bytes
+   * (each is hashed in turn, as a part to send would be): anyone who can sign parts could have put
+   * other bytes of the same length there.
+   */
+  readonly unchecked: Map<number, string>;
+  readonly urls: PartUrls;
+
+  constructor(
+    private readonly ctx: {
+      file: File;
+      upload: OpenUpload;
+      plan: PlannedPart[];
+      deps: MultipartDeps;
+      progress: ProgressReport;
+      stop: AbortSignal;
+      /** Storage lost the upload: its record leads nowhere. */
+      forgetRecord: () => void;
+    },
+    stored: Parameters<typeof candidatesToKeep>[0],
+  ) {
+    this.unchecked = candidatesToKeep(stored, ctx.plan);
+    const { api } = ctx.deps;
+    this.urls = new PartUrls(
+      (numbers) => api.signParts(ctx.upload, numbers, ctx.stop),
+      () => ctx.plan.map((p) => p.number).filter((n) => !this.etags.has(n) && !this.unchecked.has(n)),
+      ctx.deps.now,
+    );
+  }
+  keptBytes(): number {
+    let bytes = 0;
+    for (const n of this.unchecked.keys()) bytes += lengthOf(this.ctx.plan[n - 1]!);
+    return bytes;
+  }
+
+  async send(part: PlannedPart): Promise<void> {
+    const body = this.ctx.file.slice(part.start, part.end);
+    const md5Hex = await this.ctx.deps.md5Hex(body);
+    const stored = this.unchecked.get(part.number);
+    if (stored !== undefined) {
+      this.unchecked.delete(part.number);
+      if (etagMatches(stored, md5Hex)) {
+        this.etags.set(part.number, stored);
+        return;
+      }
+      this.ctx.progress.unkept(lengthOf(part)); // storage has other bytes there: send this part again
+    }
+    this.etags.set(part.number, await this.put(part, body, contentMd5Of(md5Hex)));
+  }
+
+  private async put(part: PlannedPart, body: Blob, contentMd5: string): Promise<string> {
+    const { deps, progress, stop } = this.ctx;
+    const n = part.number;
+    for (let attempt = 1; ; attempt++) {
+      const url = await this.urls.urlFor(n);
+      if (stop.aborted) throw cancelled();
+      let answer: StorageAnswer;
+      try {
+        answer = await deps.transport(url, body, contentMd5, stop, (loaded) => progress.sending(n, loaded));
+      } finally {
+        progress.stopped(n);
+      }
+      if (answer.status >= 200 && answer.status < 300) {
+        if (!answer.etag) throw new ApiError('etag_hidden', 'Storage did not expose the ETag of a part.');
+        progress.sent(n, lengthOf(part));
+        return answer.etag;
+      }
+      if (answer.storageCode === 'NoSuchUpload') {
+        this.ctx.forgetRecord();
+        throw failureOf(answer);
+      }
+      // An expired or refused URL: sign this part again (and, the first time, without counting it as a failure).
+      if (answer.status === 403) this.urls.drop(n);
+      if (attempt >= MAX_ATTEMPTS) throw failureOf(answer);
+      if (!(answer.status === 403 && attempt === 1)) {
+        progress.retry(n, attempt + 1);
+        await deps.wait(backoffMs(attempt), stop);
+      }
+    }
+  }
+
+  completedParts(): CompletedPart[] {
+    return [...this.etags.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
+  }
+}
+
+/**
+ * Completing can outlast a request (storage joins the parts before it answers) or lose its answer.
+ * Asking again is safe: the server answers a Complete of an upload that has become its object with
+ * success, and one whose join is still running with that join's outcome.
+ */
+async function completeWithRetries(deps: MultipartDeps, upload: OpenUpload, parts: CompletedPart[], signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.api.complete(upload, parts, signal);
+    } catch (err) {
+      if (signal.aborted || !isRetryable(err) || attempt >= MAX_COMPLETE_ATTEMPTS) throw err;
+      await deps.wait(backoffMs(attempt), signal);
+    }
+  }
+}
+
+/** Paused: keep everything. Cancelled: abort the upload on storage and forget it. */
+async function stopped(signal: AbortSignal, fingerprint: string, upload: OpenUpload | undefined, deps: MultipartDeps): Promise<never> {
+  if (signal.reason === 'pause') throw new ApiError('paused', 'Upload paused.');
+  deps.records.forget(fingerprint);
+  if (upload) await deps.api.abort(upload).catch(() => {});
+  throw cancelled();
+}
+
+export async function uploadMultipart(file: File, options: MultipartOptions, deps: MultipartDeps): Promise<{ key: string }> {
+  const { signal } = options;
+  const fingerprint = await deps.fingerprint(file);
+  // One failed part stops the others: they all listen to `stop`, which follows `signal` too.
+  const stop = new AbortController();
+  const follow = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', follow, { once: true });
+  let upload: OpenUpload | undefined;
+  try {
+    if (signal.aborted) throw cancelled();
+    // Known before listing its parts, so that a Cancel meanwhile still aborts it on storage.
+    upload = recordedUpload(deps.records.load(fingerprint), file.size);
+    const opened = await openUpload(file, fingerprint, upload, deps, signal);
+    upload = opened.upload;
+    // The upload keeps the part size it was created with, whatever the setting says now.
+    const plan = planParts(file.size, upload.partSize);
+    const progress = new ProgressReport(file.size, options.onProgress);
+    const forgetRecord = () => deps.records.forget(fingerprint);
+    const parts = new PartSender({ file, upload, plan, deps, progress, stop: stop.signal, forgetRecord }, opened.stored);
+    progress.resumeFrom(parts.keptBytes());
+    options.onStart?.(progress.doneBytes);
+    progress.report();
+
+    await runBounded(plan, options.concurrency, stop, (part) => parts.send(part));
+    await completeWithRetries(deps, upload, parts.completedParts(), signal);
+    deps.records.forget(fingerprint);
+    return { key: upload.key };
+  } catch (err) {
+    if (signal.aborted) await stopped(signal, fingerprint, upload, deps);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', follow);
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { fileOf, memoryStorage } from './fakes.test-support.ts';
+import { RECORD_MAX_AGE_MS, fileFingerprint, parseRecord, resumableIn, webStorageRecords } from './resume-record.ts';
+
+const NOW = 1_800_000_000_000;
+const record = { key: 'k', uploadId: 'u', partSize: 5 * 1024 * 1024, createdAt: NOW - 1000 };
+
+describe('parseRecord', () => {
+  it('reads a record, with or without an uploadToken, and drops unknown fields', () => {
+    expect(parseRecord(JSON.stringify(record), NOW)).toEqual(record);
+    expect(parseRecord(JSON.stringify({ ...record, uploadToken: 't', extra: 1 }), NOW)).toEqual({ ...record, uploadToken: 't' });
+  });
+  it('refuses what is not a record, or one too old to point at a live upload', () => {
+    for (const bad of [null, '', '{', '"x"', '[]', JSON.stringify({ ...record, partSize: '5' }), JSON.stringify({ ...record, uploadToken: 3 })]) {
+      expect(parseRecord(bad, NOW)).toBeUndefined();
+    }
+    expect(parseRecord(JSON.stringify({ ...record, createdAt: NOW - RECORD_MAX_AGE_MS }), NOW)).toBeUndefined();
+  });
+});
+
+describe('webStorageRecords', () => {
+  it('saves, lists (newest first, name and size from the fingerprint) and forgets; drops unreadable items on load', async () => {
+    const storage = memoryStorage();
+    const records = webStorageRecords(() => storage, () => NOW);
+    const a = await fileFingerprint(fileOf(3000, 'a: b.bin'));
+    const b = await fileFingerprint(fileOf(10, 'b.bin'));
+    records.save(a, record);
+    records.save(b, { ...record, uploadId: 'u2', createdAt: NOW });
+    storage.setItem('unrelated', 'x');
+    expect(resumableIn(records)).toEqual([
+      { fingerprint: b, name: 'b.bin', size: 10, key: 'k', uploadId: 'u2', startedAt: NOW },
+      { fingerprint: a, name: 'a: b.bin', size: 3000, key: 'k', uploadId: 'u', startedAt: NOW - 1000 },
+    ]);
+    records.forget(b);
+    storage.setItem(`postbox:multipart:${a}`, '{broken');
+    expect(records.load(a)).toBeUndefined();
+    expect(records.fingerprints()).toEqual([]);
+    expect(storage.getItem('unrelated')).toBe('x');
+  });
+
+  it('works on without storage (disabled or full): nothing to resume, no throw', () => {
+    const records = webStorageRecords(() => {
+      throw new DOMException('denied', 'SecurityError');
+    });
+    records.save('f', record);
+    expect(records.load('f')).toBeUndefined();
+    expect(records.fingerprints()).toEqual([]);
+  });
+
+  it('fingerprints tell files apart by their ends, not only name and size', async () => {
+    const one = fileOf(3 * 1024 * 1024);
+    const bytes = new Uint8Array(await one.arrayBuffer());
+    bytes[bytes.length - 1]! ^= 1;
+    const other = new File([bytes], one.name, { lastModified: one.lastModified });
+    expect(await fileFingerprint(one)).not.toBe(await fileFingerprint(other));
+    expect(await fileFingerprint(one)).toBe(await fileFingerprint(fileOf(3 * 1024 * 1024)));
+  });
+});

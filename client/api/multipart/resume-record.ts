@@ -1,0 +1,113 @@
+import { md5 } from 'hash-wasm';
+import { MiB } from '../../../contract/api.ts';
+
+/**
+ * What this browser remembers of a big upload it started, by file fingerprint: enough to find the
+ * upload again on storage after a reload. `uploadToken`, when the server's create answer carries
+ * one, is kept as it came (opaque here) and handed back to the server with every later call.
+ */
+export interface ResumeRecord {
+  key: string;
+  uploadId: string;
+  partSize: number;
+  createdAt: number;
+  uploadToken?: string;
+}
+
+/** Records older than this are dropped: the stale-upload cleanup has removed such uploads by then. */
+export const RECORD_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+/** Where records live: localStorage in the page, a Map in tests. */
+export interface RecordStore {
+  load(fingerprint: string): ResumeRecord | undefined;
+  save(fingerprint: string, record: ResumeRecord): void;
+  forget(fingerprint: string): void;
+  fingerprints(): string[];
+}
+
+/** A big upload this browser started and did not finish: choosing the same file again continues it. */
+export interface ResumableUpload {
+  fingerprint: string;
+  key: string;
+  uploadId: string;
+  name: string;
+  size: number;
+  startedAt: number;
+}
+
+/** Name, size, last change, and the MD5 of the first and last MiB: the same file, chosen again, finds its upload. */
+export async function fileFingerprint(file: Blob & { name: string; lastModified: number }): Promise<string> {
+  const head = new Uint8Array(await file.slice(0, MiB).arrayBuffer());
+  const tail = new Uint8Array(await file.slice(Math.max(0, file.size - MiB)).arrayBuffer());
+  const sample = new Uint8Array(head.length + tail.length);
+  sample.set(head);
+  sample.set(tail, head.length);
+  return `${file.size}:${file.lastModified}:${await md5(sample)}:${file.name}`;
+}
+
+const FINGERPRINT = /^(\d+):\d+:[0-9a-f]{32}:(.*)$/s;
+
+/** A stored record, if it is one and still young enough to point at a live upload. */
+export function parseRecord(json: string | null, now: number): ResumeRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json ?? 'null');
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  const valid =
+    typeof r.key === 'string' &&
+    typeof r.uploadId === 'string' &&
+    typeof r.partSize === 'number' &&
+    typeof r.createdAt === 'number' &&
+    (r.uploadToken === undefined || typeof r.uploadToken === 'string');
+  if (!valid || now - (r.createdAt as number) >= RECORD_MAX_AGE_MS) return undefined;
+  const { key, uploadId, partSize, createdAt, uploadToken } = r as unknown as ResumeRecord;
+  return { key, uploadId, partSize, createdAt, ...(uploadToken !== undefined && { uploadToken }) };
+}
+
+/** This browser's unfinished big uploads, newest first. */
+export function resumableIn(store: RecordStore): ResumableUpload[] {
+  return store
+    .fingerprints()
+    .flatMap((fingerprint) => {
+      const fields = FINGERPRINT.exec(fingerprint);
+      const record = fields ? store.load(fingerprint) : undefined;
+      if (!fields || !record) return [];
+      return [{ fingerprint, name: fields[2]!, size: Number(fields[1]), key: record.key, uploadId: record.uploadId, startedAt: record.createdAt }];
+    })
+    .sort((a, b) => b.startedAt - a.startedAt);
+}
+
+const PREFIX = 'postbox:multipart:';
+
+/**
+ * Records in Web Storage, one item per file. Storage that is full or disabled only costs resuming
+ * after a reload: the upload itself goes on.
+ */
+export function webStorageRecords(storage: () => Storage, now: () => number = Date.now): RecordStore {
+  const attempt = <T>(run: (s: Storage) => T, fallback: T): T => {
+    try {
+      return run(storage());
+    } catch {
+      return fallback;
+    }
+  };
+  const forget = (fingerprint: string) => attempt((s) => s.removeItem(PREFIX + fingerprint), undefined);
+  return {
+    load(fingerprint) {
+      const record = parseRecord(attempt((s) => s.getItem(PREFIX + fingerprint), null), now());
+      if (!record) forget(fingerprint); // unreadable or too old: start over
+      return record;
+    },
+    save: (fingerprint, record) => attempt((s) => s.setItem(PREFIX + fingerprint, JSON.stringify(record)), undefined),
+    forget,
+    fingerprints: () =>
+      attempt(
+        (s) => Array.from({ length: s.length }, (_, i) => s.key(i) ?? '').filter((id) => id.startsWith(PREFIX)).map((id) => id.slice(PREFIX.length)),
+        [],
+      ),
+  };
+}

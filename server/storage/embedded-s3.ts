@@ -2,11 +2,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { corsConfigurationXml } from './cors.ts';
+import { loopbackHosts, requireSignatures } from './embedded-auth.ts';
 import { emulateMultipartApi } from './embedded-multipart.ts';
 import { writeObjectsWhole } from './embedded-object-writes.ts';
+import { checkKey } from './embedded-paths.ts';
 import { enforcePostPolicies } from './embedded-post-policy.ts';
+import { boundXmlBodies } from './embedded-xml.ts';
 
-/** s3rver accepts these fixed credentials. It does not reject anonymous requests; see embedded-post-policy for POSTs. */
+/** The embedded store's only credentials: every request must be signed with them (embedded-auth.ts), or be a form POST with a policy signed with them. */
 export const EMBEDDED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface EmbeddedS3 {
@@ -20,6 +23,8 @@ export async function startEmbeddedS3(options: {
   port: number;
   bucket: string;
   corsOrigins: string[];
+  /** The Host header values it answers (default: its own `127.0.0.1:<port>` and `localhost:<port>`). */
+  isServedHost?: (host: string) => boolean;
 }): Promise<EmbeddedS3> {
   const directory = path.join(options.dataDir, 's3');
   const incomingDir = path.join(options.dataDir, 'incoming');
@@ -31,14 +36,19 @@ export async function startEmbeddedS3(options: {
     port: options.port,
     directory,
     silent: true,
+    vhostBuckets: false, // path-style only: a Host header never names a bucket
     configureBuckets: [{ name: options.bucket, configs: [corsConfigurationXml(options.corsOrigins)] }],
   });
+  let port: number | undefined;
+  requireSignatures(server, { credentials: EMBEDDED_CREDENTIALS, isServedHost: options.isServedHost ?? loopbackHosts(() => port) });
+  boundXmlBodies(server, checkKey);
   enforcePostPolicies(server, { secretAccessKey: EMBEDDED_CREDENTIALS.secretAccessKey, incomingDir });
   emulateMultipartApi(server, { directory });
   writeObjectsWhole(server, { incomingDir });
   let address;
   try {
     address = await server.run();
+    port = address.port;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(

@@ -262,6 +262,22 @@ describe('keys', () => {
     expect(await filesUnder(outer)).toEqual(before);
   });
 
+  it('refuses a form POST whose policy leaves the key open (starts-with) to a key that leaves the bucket', async () => {
+    const own = new Signer(createSigningClient({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS }));
+    const policy = await own.presignPost({ bucket: BUCKET, key: 'uploads/${filename}', expiresIn: 600 });
+    const post = (key: string, extra: Record<string, string> = {}) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries({ ...policy.fields, key, ...extra })) form.append(name, value);
+      form.append('file', new Blob(['form traversal']), 'file');
+      return fetch(policy.url, { method: 'POST', body: form }).then(async (r) => ({ status: r.status, code: /<Code>([^<]+)</.exec(await r.text())?.[1] }));
+    };
+    const before = await filesUnder(outer);
+    expect(await post('uploads/../../../../../escaped-form')).toEqual({ status: 400, code: 'InvalidArgument' });
+    expect(await filesUnder(outer)).toEqual(before);
+    expect(await post('uploads/fine.txt', { 'x-ignore-padding': 'x'.repeat(30_000) })).toEqual({ status: 400, code: 'MaxPostPreDataLengthExceededError' });
+    expect(await post('uploads/fine.txt')).toEqual({ status: 204, code: undefined });
+  });
+
   it('refuses a DeleteObjects key that leaves the bucket', async () => {
     const body = `<Delete><Object><Key>../../escaped.txt</Key></Object></Delete>`;
     expect(await send(await signed({ method: 'POST', target: `/${BUCKET}?delete`, body }))).toMatchObject({ status: 400, code: 'InvalidArgument' });

@@ -47,8 +47,10 @@ async function receiveForm(req: IncomingMessage, file: string): Promise<{ fields
   let tooLarge = false;
   const parser = Busboy({ headers: req.headers, limits: FORM_LIMITS });
   parser.on('field', (name, value, info) => {
-    if (info.nameTruncated || info.valueTruncated) tooLarge = true; // busboy cuts a long value short; S3 refuses it
-    if (!saved) fields[name.toLowerCase()] = value; // S3 ignores fields after the file
+    if (saved) return; // S3 ignores fields after the file
+    // busboy cuts a long value short; S3 refuses it. (A `file` field is not kept: the file is the part with a filename.)
+    if ((info.nameTruncated || info.valueTruncated) && name.toLowerCase() !== 'file') tooLarge = true;
+    fields[name.toLowerCase()] = value;
   });
   parser.on('fieldsLimit', () => (tooLarge = true));
   parser.on('partsLimit', () => (tooLarge = true));

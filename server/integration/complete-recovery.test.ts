@@ -55,8 +55,9 @@ function startLossyProxy(upstreamPort: number, port: number): Promise<Server> {
 beforeAll(async () => {
   s3Dir = await mkdtemp(path.join(tmpdir(), 'postbox-complete-'));
   const s3Port = await freePort();
-  s3 = await startEmbeddedS3({ dataDir: s3Dir, port: s3Port, bucket: BUCKET });
   const proxyPort = await freePort();
+  // Postbox signs for the proxy's host, which the proxy passes on.
+  s3 = await startEmbeddedS3({ dataDir: s3Dir, port: s3Port, bucket: BUCKET, isServedHost: (host) => host === `127.0.0.1:${proxyPort}` });
   proxy = await startLossyProxy(s3Port, proxyPort);
   process.env.AWS_ACCESS_KEY_ID = EMBEDDED_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = EMBEDDED_CREDENTIALS.secretAccessKey;

@@ -9,6 +9,7 @@ import Busboy from 'busboy';
 import type S3rver from 's3rver';
 // s3rver's own error type: thrown from a middleware, it becomes a proper S3 XML error response.
 import S3Error from 's3rver/lib/models/error.js';
+import { checkKey } from './embedded-paths.ts';
 
 /**
  * s3rver 3.7 ignores POST policies: it stores whatever a form sends, even the truncated body of an
@@ -28,6 +29,9 @@ interface KoaContext {
   is(type: string): string | false | null;
 }
 
+/** A form's fields are small (S3 takes 20 KB before the file); busboy would otherwise hold up to 1 MB per field, unlimited fields. */
+const FORM_LIMITS = { fields: 100, fieldSize: 20 * 1024, fieldNameSize: 200, parts: 110, headerPairs: 20 };
+
 // Form fields S3 does not require a policy condition for.
 const UNCONDITIONED = new Set(['policy', 'x-amz-signature', 'file']);
 
@@ -40,10 +44,16 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
 async function receiveForm(req: IncomingMessage, file: string): Promise<{ fields: Fields; fileSize: number }> {
   const fields: Fields = {};
   let saved: Promise<number> | undefined;
-  const parser = Busboy({ headers: req.headers });
-  parser.on('field', (name, value) => {
-    if (!saved) fields[name.toLowerCase()] = value; // S3 ignores fields after the file
+  let tooLarge = false;
+  const parser = Busboy({ headers: req.headers, limits: FORM_LIMITS });
+  parser.on('field', (name, value, info) => {
+    if (saved) return; // S3 ignores fields after the file
+    // busboy cuts a long value short; S3 refuses it. (A `file` field is not kept: the file is the part with a filename.)
+    if ((info.nameTruncated || info.valueTruncated) && name.toLowerCase() !== 'file') tooLarge = true;
+    fields[name.toLowerCase()] = value;
   });
+  parser.on('fieldsLimit', () => (tooLarge = true));
+  parser.on('partsLimit', () => (tooLarge = true));
   parser.on('file', (name, stream) => {
     if (name !== 'file' || saved) {
       stream.resume();
@@ -60,6 +70,7 @@ async function receiveForm(req: IncomingMessage, file: string): Promise<{ fields
   const fileSize = await saved?.catch(() => undefined);
   if (outcome === 'cut off' || !req.complete) refuse('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
   if (outcome === 'malformed') refuse('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+  if (tooLarge) refuse('MaxPostPreDataLengthExceededError', 'Your POST request fields preceding the upload file were too large.');
   if (fileSize === undefined) refuse('InvalidArgument', 'POST requires exactly one file upload per request.');
   return { fields, fileSize: fileSize! };
 }
@@ -155,6 +166,8 @@ export function enforcePostPolicies(server: S3rver, options: { secretAccessKey: 
       const { fields, fileSize } = await receiveForm(req, file);
       checkSignature(fields, options.secretAccessKey);
       const range = checkPolicy(fields, decodeURIComponent(ctx.path.split('/')[1] ?? ''));
+      // A policy may leave the key open (`starts-with`); the file store must still keep it inside the bucket.
+      checkKey(fields.key ?? '');
       if (range && fileSize > range.max) refuse('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
       if (range && fileSize < range.min) refuse('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
       const form = checkedForm(fields, file);

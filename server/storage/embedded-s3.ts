@@ -2,11 +2,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { loopbackHosts, requireSignatures } from './embedded-auth.ts';
 import { emulateMultipartApi } from './embedded-multipart.ts';
 import { writeObjectsWhole } from './embedded-object-writes.ts';
+import { checkKey } from './embedded-paths.ts';
 import { enforcePostPolicies } from './embedded-post-policy.ts';
+import { boundXmlBodies } from './embedded-xml.ts';
 
-/** s3rver accepts these fixed credentials. It does not reject anonymous requests; see embedded-post-policy for POSTs. */
+/** The embedded store's only credentials: every request must be signed with them (embedded-auth.ts), or be a form POST with a policy signed with them. */
 export const EMBEDDED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface EmbeddedS3 {
@@ -23,7 +26,13 @@ export interface EmbeddedS3 {
  * on `port` (0: a free one): they then work before the app listens (the install secret is read at
  * start) and never pass through the app's host checks, logs or limits, whatever HOST and PUBLIC_URL say.
  */
-export async function startEmbeddedS3(options: { dataDir: string; port: number; bucket: string }): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(options: {
+  dataDir: string;
+  port: number;
+  bucket: string;
+  /** The Host header values the loopback listener answers (default: its own `127.0.0.1:<port>` and `localhost:<port>`). */
+  isServedHost?: (host: string) => boolean;
+}): Promise<EmbeddedS3> {
   const directory = path.join(options.dataDir, 's3');
   const incomingDir = path.join(options.dataDir, 'incoming');
   await mkdir(directory, { recursive: true });
@@ -39,12 +48,20 @@ export async function startEmbeddedS3(options: { dataDir: string; port: number; 
     vhostBuckets: false,
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
+  let port: number | undefined;
+  // Requests the app hands over (`handle`) passed its own known-hosts check; the loopback listener
+  // answers only its own address, so a DNS-rebinding page cannot reach it under another name.
+  const viaApp = new WeakSet<IncomingMessage>();
+  const ownHosts = options.isServedHost ?? loopbackHosts(() => port);
+  requireSignatures(server, { credentials: EMBEDDED_CREDENTIALS, isServedHost: (host, req) => viaApp.has(req) || ownHosts(host) });
+  boundXmlBodies(server, checkKey);
   enforcePostPolicies(server, { secretAccessKey: EMBEDDED_CREDENTIALS.secretAccessKey, incomingDir });
   emulateMultipartApi(server, { directory });
   writeObjectsWhole(server, { incomingDir });
   let address;
   try {
     address = await server.run();
+    port = address.port;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`The embedded S3 cannot listen on 127.0.0.1:${options.port}: the port is in use.`, { cause: err });
@@ -54,7 +71,14 @@ export async function startEmbeddedS3(options: { dataDir: string; port: number; 
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     // After the patches above: Koa composes its middleware when the handler is made.
-    handle: server.callback(),
+    handle: viaAppHandler(server.callback(), viaApp),
     stop: () => server.close(),
+  };
+}
+
+function viaAppHandler(callback: (req: IncomingMessage, res: ServerResponse) => unknown, viaApp: WeakSet<IncomingMessage>) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    viaApp.add(req);
+    void callback(req, res);
   };
 }

@@ -30,6 +30,14 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 ? Math.round(value) : Number(value.toFixed(1))} ${UNITS[unit]}`;
 }
 
+/**
+ * The code of an S3 error answer (`<Error><Code>EntityTooLarge</Code><Message>…</Message></Error>`), for the
+ * browser's POSTs and part uploads and for tests; undefined when the body is not one.
+ */
+export function storageErrorCode(xml: string): string | undefined {
+  return /<Error>[\s\S]*?<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+}
+
 export const errorCodes = [
   'invalid_request',
   'invalid_json',

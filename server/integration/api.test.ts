@@ -3,6 +3,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse as parseDisposition } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type FilePage, type UploadPolicy } from '../../contract/api.ts';
+import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -50,6 +51,21 @@ describe('upload through the presigned POST', () => {
     expect(withKey.status).toBe(400);
     expect(withKey.body.error.code).toBe('invalid_request');
   });
+
+  it.each(['${filename}', 'a${filename}', '$key', '${key}.txt', '$${filename}', 'x$\u0000{filename}'])(
+    'a name like %j cannot widen the policy: its key condition is exact, never a prefix',
+    async (name) => {
+      const signed = await app.call('POST', api.uploads, { name, size: 5, type: 'text/plain' });
+      expect(signed.status).toBe(201);
+      const policy = signed.body as UploadPolicy;
+      const conditions: unknown[] = JSON.parse(Buffer.from(policy.fields.Policy!, 'base64').toString('utf8')).conditions;
+      expect(conditions).toContainEqual({ key: policy.key });
+      expect(conditions.filter((c) => Array.isArray(c) && String(c[1]).toLowerCase() === '$key')).toEqual([]);
+      expect(policy.fields.key).toBe(policy.key);
+      expect(policy.key).not.toContain('${');
+      expect(parseUploadKey(policy.key)).toBeDefined();
+    },
+  );
 
   it('accepts an empty file', async () => {
     await upload('empty.txt', new Uint8Array(0), 'text/plain');

@@ -39,6 +39,8 @@ describe('parseUploadKey', () => {
     `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\u0000b.txt`,
     `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\u202eb.txt`,
     `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\\b.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/\${filename}`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\${x}.txt`,
     '',
   ])('refuses %j, which the server did not make', (key) => {
     expect(parseUploadKey(key)).toBeUndefined();

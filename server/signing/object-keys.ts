@@ -63,6 +63,7 @@ export function parseUploadKey(key: string): UploadKeyParts | undefined {
   const match = KEY.exec(key);
   if (!match) return undefined;
   const [, sortToken, contentType, name] = match as unknown as [string, string, string, string];
-  if (name === '.' || name === '..') return undefined;
+  // Names sanitizeFilename never makes: a `.`/`..` segment, and `${`, which S3 substitutes in a POST form's key.
+  if (name === '.' || name === '..' || name.includes('${')) return undefined;
   return { name, contentType, signedAt: new Date(MAX_DATE_MS - parseInt(sortToken, 36)) };
 }

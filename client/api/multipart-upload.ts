@@ -32,6 +32,8 @@ export interface MultipartOptions {
 
 interface ResumeRecord extends MultipartRef {
   partSize: number;
+  /** The server's binding of key, upload id, size and part size: signing and completing send it. */
+  uploadToken: string;
   createdAt: number;
 }
 
@@ -98,7 +100,7 @@ export function forgetResumable(ref: MultipartRef): void {
 function loadRecord(fingerprint: string): ResumeRecord | undefined {
   try {
     const record = JSON.parse(localStorage.getItem(RECORD_PREFIX + fingerprint) ?? 'null') as ResumeRecord | null;
-    if (record && Date.now() - record.createdAt < RECORD_MAX_AGE_MS) return record;
+    if (record && typeof record.uploadToken === 'string' && Date.now() - record.createdAt < RECORD_MAX_AGE_MS) return record;
   } catch {
     // unreadable: start over
   }
@@ -186,7 +188,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
   }
   if (!record) {
     const created = await postboxApi.createMultipart({ name: file.name, size: file.size, type }, signal);
-    record = { key: created.key, uploadId: created.uploadId, partSize: created.partSize, createdAt: Date.now() };
+    record = { key: created.key, uploadId: created.uploadId, partSize: created.partSize, uploadToken: created.uploadToken, createdAt: Date.now() };
     saveRecord(fingerprint, record);
   }
   const ref: MultipartRef = { key: record.key, uploadId: record.uploadId };
@@ -245,7 +247,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
             if (m !== n && !done.has(m) && !kept.has(m) && (!url || url.expiresAt - Date.now() <= URL_MARGIN_MS)) batch.push(m);
           }
           signing = postboxApi
-            .signParts({ ...ref, size: file.size, partSize, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
+            .signParts({ uploadToken: record.uploadToken, partNumbers: batch.sort((a, b) => a - b) }, stop.signal)
             .then((answer) => {
               const expiresAt = Date.parse(answer.expiresAt);
               for (const { partNumber, url } of answer.urls) urls.set(partNumber, { url, expiresAt });
@@ -325,7 +327,7 @@ export async function uploadMultipart(file: File, options: MultipartOptions): Pr
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, worker));
 
     const parts = [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
-    await completeWithRetries({ ...ref, parts }, signal);
+    await completeWithRetries({ uploadToken: record.uploadToken, parts }, signal);
     forgetRecord(fingerprint);
     return { key: ref.key };
   } catch (err) {

@@ -72,6 +72,36 @@ describe('upload through the presigned POST', () => {
   });
 });
 
+describe('only keys the server made reach a :key route', () => {
+  it.each([
+    ['a prefix before uploads/', (key: string) => `private/${key}`],
+    ['a tail after the name', (key: string) => `${key}/x`],
+    ['a climb after the name', (key: string) => `${key}/../..`],
+    ['an upper-case type', (key: string) => key.replace('/text/plain/', '/TEXT/plain/')],
+    ['a type without subtype', (key: string) => key.replace('/text/plain/', '/text/')],
+    ['a name of dots', (key: string) => key.replace(/[^/]+$/, '..')],
+  ])('refuses a key with %s: 400 on every route, whether or not it exists', async (_case, variant) => {
+    const policy = await upload('route.txt', randomBytes(10), 'text/plain');
+    const key = variant(policy.key);
+    // Put an object there, so that a route that let the key through could act on it.
+    await app.storage.client.send(new PutObjectCommand({ Bucket: app.storage.bucket, Key: key, Body: 'planted' }));
+    const calls: [string, string, unknown?][] = [
+      ['POST', api.fileLink(key), { expiresIn: 60 }],
+      ['POST', api.fileShares(key), { expiresIn: null }],
+      ['GET', api.fileShares(key)],
+      ['DELETE', api.file(key)],
+      ['GET', `${api.multipartParts}?${new URLSearchParams({ key, uploadId: 'x' })}`],
+      ['DELETE', api.multipartUpload(key, 'x')],
+    ];
+    for (const [method, path, body] of calls) {
+      const response = await app.call(method, path, body);
+      expect([response.status, response.body?.error?.code], `${method} ${path}`).toEqual([400, 'invalid_request']);
+    }
+    const planted = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
+    expect(await planted.Body!.transformToString()).toBe('planted');
+  });
+});
+
 describe('listing', () => {
   it('lists uploads newest first with name, size, type and time, a page at a time', async () => {
     const names = ['first.txt', 'second.txt', 'third.txt'];

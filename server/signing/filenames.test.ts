@@ -24,6 +24,7 @@ describe('sanitizeFilename', () => {
   it('removes control and bidirectional-override characters', () => {
     expect(sanitizeFilename('a\u0000b\u0007c.txt')).toBe('abc.txt');
     expect(sanitizeFilename('invoice\u202Efdp.exe')).toBe('invoicefdp.exe');
+    expect(sanitizeFilename('a\uFFFEb\uFFFFc\uFDD0\u{10FFFF}.txt')).toBe('abc.txt');
   });
 
   it('replaces lone surrogates, which JSON can carry but UTF-8 cannot', () => {

@@ -198,11 +198,13 @@ describe('bad input gets a clear 4xx JSON error', () => {
     ['not an object', [1, 2], 400, 'invalid_request'],
     ['too large', { name: 'big.bin', size: MAX + 1, type: 'application/octet-stream' }, 413, 'file_too_large'],
     ['type not allowed', { name: 'run.exe', size: 10, type: 'application/x-msdownload' }, 415, 'unsupported_type'],
-  ])('%s', async (_case, body, status, code) => {
+  ])('%s: the same answer for a POST policy and a multipart upload (one reading of the rules)', async (_case, body, status, code) => {
     const response = await app.call('POST', api.uploads, body);
     expect(response.status).toBe(status);
     expect(response.body.error.code).toBe(code);
     expect(response.body.error.message).toEqual(expect.any(String));
+    const multipart = await app.call('POST', api.multipartUploads, body);
+    expect([multipart.status, multipart.body.error]).toEqual([status, response.body.error]);
   });
 
   it('accepts exactly the size limit', async () => {

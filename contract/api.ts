@@ -30,6 +30,14 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 ? Math.round(value) : Number(value.toFixed(1))} ${UNITS[unit]}`;
 }
 
+/**
+ * The code of an S3 error answer (`<Error><Code>EntityTooLarge</Code><Message>…</Message></Error>`), for the
+ * browser's POSTs and part uploads and for tests; undefined when the body is not one.
+ */
+export function storageErrorCode(xml: string): string | undefined {
+  return /<Error>[\s\S]*?<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+}
+
 export const errorCodes = [
   'invalid_request',
   'invalid_json',
@@ -54,6 +62,9 @@ export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string() }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The one sentence for a file over MAX_UPLOAD_BYTES, from the server and the browser alike. */
+export const fileTooLargeMessage = (maxBytes: number) => `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`;
 
 /** What the browser says about a file it wants to upload. */
 export const UploadRequest = z.strictObject({
@@ -200,24 +211,19 @@ export const MultipartUpload = z.object({
   uploadId: z.string(),
   partSize: z.number(),
   partCount: z.number(),
+  /**
+   * What the server allowed for this upload (key, upload id, size, part size), signed by it: signing
+   * part URLs and completing take these from the token, never from the request. Keep it to resume.
+   */
+  uploadToken: z.string(),
 });
 export type MultipartUpload = z.infer<typeof MultipartUpload>;
 
+const uploadToken = z.string().min(1).max(8192);
+
+/** Part URLs for some parts of an upload; each URL is signed for its part's length (from the token's size and part size). */
 export const PartUrlsRequest = z.strictObject({
-  key: z.string().min(1).max(2048),
-  uploadId,
-  /** The file's size, as when the upload was created: with `partSize`, it decides each part's length, which each URL is signed for. */
-  size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  /**
-   * The upload's part size, as its creation answered: a URL is signed for its part's length whatever
-   * this server's own setting now says (another instance, or a setting changed since).
-   */
-  partSize: z
-    .number()
-    .int()
-    .min(S3_MIN_PART_BYTES)
-    .max(S3_MAX_PART_BYTES)
-    .refine((bytes) => bytes % MiB === 0, { error: 'partSize must be a whole number of MiB' }),
+  uploadToken,
   partNumbers: z.array(partNumber).min(1).max(MULTIPART_SIGN_BATCH),
 });
 export type PartUrlsRequest = z.infer<typeof PartUrlsRequest>;
@@ -239,8 +245,7 @@ export const UploadedParts = z.object({ parts: z.array(UploadedPart) });
 export type UploadedParts = z.infer<typeof UploadedParts>;
 
 export const CompleteRequest = z.strictObject({
-  key: z.string().min(1).max(2048),
-  uploadId,
+  uploadToken,
   parts: z
     .array(z.strictObject({ partNumber, etag: z.string().min(1).max(200) }))
     .min(1)

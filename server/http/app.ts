@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps) {
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   uploadRoutes(apiRouter, config, storage);
   fileRoutes(apiRouter, storage, store, shares);
-  multipartRoutes(apiRouter, config, storage, signingLimit);
+  multipartRoutes(apiRouter, config, storage, signingLimit, deps.installSecret);
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);

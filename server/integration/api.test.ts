@@ -3,6 +3,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse as parseDisposition } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type FilePage, type UploadPolicy } from '../../contract/api.ts';
+import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -51,8 +52,53 @@ describe('upload through the presigned POST', () => {
     expect(withKey.body.error.code).toBe('invalid_request');
   });
 
+  it.each(['${filename}', 'a${filename}', '$key', '${key}.txt', '$${filename}', 'x$\u0000{filename}'])(
+    'a name like %j cannot widen the policy: its key condition is exact, never a prefix',
+    async (name) => {
+      const signed = await app.call('POST', api.uploads, { name, size: 5, type: 'text/plain' });
+      expect(signed.status).toBe(201);
+      const policy = signed.body as UploadPolicy;
+      const conditions: unknown[] = JSON.parse(Buffer.from(policy.fields.Policy!, 'base64').toString('utf8')).conditions;
+      expect(conditions).toContainEqual({ key: policy.key });
+      expect(conditions.filter((c) => Array.isArray(c) && String(c[1]).toLowerCase() === '$key')).toEqual([]);
+      expect(policy.fields.key).toBe(policy.key);
+      expect(policy.key).not.toContain('${');
+      expect(parseUploadKey(policy.key)).toBeDefined();
+    },
+  );
+
   it('accepts an empty file', async () => {
     await upload('empty.txt', new Uint8Array(0), 'text/plain');
+  });
+});
+
+describe('only keys the server made reach a :key route', () => {
+  it.each([
+    ['a prefix before uploads/', (key: string) => `private/${key}`],
+    ['a tail after the name', (key: string) => `${key}/x`],
+    ['a climb after the name', (key: string) => `${key}/../..`],
+    ['an upper-case type', (key: string) => key.replace('/text/plain/', '/TEXT/plain/')],
+    ['a type without subtype', (key: string) => key.replace('/text/plain/', '/text/')],
+    ['a name of dots', (key: string) => key.replace(/[^/]+$/, '..')],
+  ])('refuses a key with %s: 400 on every route, whether or not it exists', async (_case, variant) => {
+    const policy = await upload('route.txt', randomBytes(10), 'text/plain');
+    const key = variant(policy.key);
+    // Put an object there, so that a route that let the key through could act on it.
+    await app.storage.client.send(new PutObjectCommand({ Bucket: app.storage.bucket, Key: key, Body: 'planted' }));
+    const calls: [string, string, unknown?][] = [
+      ['POST', api.fileLink(key), { expiresIn: 60 }],
+      ['POST', api.fileShares(key), { expiresIn: null }],
+      ['GET', api.fileShares(key)],
+      ['DELETE', api.file(key)],
+      ['GET', `${api.multipartParts}?${new URLSearchParams({ key, uploadId: 'x' })}`],
+      ['DELETE', api.multipartUpload(key, 'x')],
+    ];
+    for (const [method, path, body] of calls) {
+      const response = await app.call(method, path, body);
+      expect([response.status, response.body?.error?.code], `${method} ${path}`).toEqual([400, 'invalid_request']);
+    }
+    const planted = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
+    expect(await planted.Body!.transformToString()).toBe('planted');
   });
 });
 
@@ -152,11 +198,13 @@ describe('bad input gets a clear 4xx JSON error', () => {
     ['not an object', [1, 2], 400, 'invalid_request'],
     ['too large', { name: 'big.bin', size: MAX + 1, type: 'application/octet-stream' }, 413, 'file_too_large'],
     ['type not allowed', { name: 'run.exe', size: 10, type: 'application/x-msdownload' }, 415, 'unsupported_type'],
-  ])('%s', async (_case, body, status, code) => {
+  ])('%s: the same answer for a POST policy and a multipart upload (one reading of the rules)', async (_case, body, status, code) => {
     const response = await app.call('POST', api.uploads, body);
     expect(response.status).toBe(status);
     expect(response.body.error.code).toBe(code);
     expect(response.body.error.message).toEqual(expect.any(String));
+    const multipart = await app.call('POST', api.multipartUploads, body);
+    expect([multipart.status, multipart.body.error]).toEqual([status, response.body.error]);
   });
 
   it('accepts exactly the size limit', async () => {

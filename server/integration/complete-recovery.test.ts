@@ -85,7 +85,7 @@ it('a multipart upload whose Complete answer is lost on the way back, to Postbox
   const upload = created.body as MultipartUpload;
   expect(upload.partCount).toBe(2);
 
-  const signed = await app.call('POST', api.multipartSign, { key: upload.key, uploadId: upload.uploadId, size: bytes.length, partSize: upload.partSize, partNumbers: [1, 2] });
+  const signed = await app.call('POST', api.multipartSign, { uploadToken: upload.uploadToken, partNumbers: [1, 2] });
   expect(signed.status).toBe(200);
   const parts = await Promise.all(
     (signed.body as PartUrls).urls.map(async ({ partNumber, url }) => {
@@ -96,17 +96,17 @@ it('a multipart upload whose Complete answer is lost on the way back, to Postbox
     }),
   );
 
-  const completed = await app.call('POST', api.multipartComplete, { key: upload.key, uploadId: upload.uploadId, parts });
+  const completed = await app.call('POST', api.multipartComplete, { uploadToken: upload.uploadToken, parts });
   // Storage completed the first attempt and its answer was lost: any retry finds the upload id gone.
   expect(completes[0]).toEqual({ status: 200, answered: false });
   expect(completes.slice(1).every((c) => c.status === 404)).toBe(true);
   expect([completed.status, completed.body]).toEqual([200, { key: upload.key, size: bytes.length }]);
   // The browser's answer can be lost too: it asks again, and the upload counts as done again.
-  const again = await app.call('POST', api.multipartComplete, { key: upload.key, uploadId: upload.uploadId, parts });
+  const again = await app.call('POST', api.multipartComplete, { uploadToken: upload.uploadToken, parts });
   expect([again.status, again.body]).toEqual([200, { key: upload.key, size: bytes.length }]);
   // If storage cannot say whether the object is there, that is a 503 to retry, never "it is gone".
   failHeads = true;
-  const unsure = await app.call('POST', api.multipartComplete, { key: upload.key, uploadId: upload.uploadId, parts });
+  const unsure = await app.call('POST', api.multipartComplete, { uploadToken: upload.uploadToken, parts });
   failHeads = false;
   expect([unsure.status, unsure.body.error.code]).toEqual([503, 'storage_unavailable']);
 

@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, ErrorBody } from '../../contract/api.ts';
+import { api, ErrorBody, UploadPolicy } from '../../contract/api.ts';
+import { sanitizeFilename } from '../signing/filenames.ts';
+import { parseUploadKey } from '../signing/object-keys.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
 /**
  * Thousands of malformed bodies, headers, filenames and parameters at every endpoint: never a 5xx,
- * never a crash, always a JSON answer (an error body for every 4xx).
+ * never a crash, always a JSON answer (an error body for every 4xx), and every policy signed is for
+ * a key the server made, exactly, under a clean name.
  */
 const RUNS = 400;
 let app: TestPostbox;
@@ -35,13 +38,28 @@ async function send(method: string, path: string, init: { body?: string; headers
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   const json = JSON.parse(text);
   if (response.status >= 400) expect(ErrorBody.safeParse(json).success, text).toBe(true);
+  if (response.status === 201 && path === api.uploads) expectSoundPolicy(json, init.body);
+}
+
+/** A signed upload: its key is one the server made (it parses), the form posts exactly it, and its name is clean. */
+function expectSoundPolicy(json: unknown, body: string | undefined) {
+  const policy = UploadPolicy.parse(json);
+  const parts = parseUploadKey(policy.key);
+  expect(parts, `${policy.key} (from ${body?.slice(0, 200)})`).toBeDefined();
+  expect(policy.fields.key).toBe(policy.key);
+  const conditions: unknown[] = JSON.parse(Buffer.from(policy.fields.Policy!, 'base64').toString('utf8')).conditions;
+  expect(conditions).toContainEqual({ key: policy.key });
+  expect(conditions.filter((c) => Array.isArray(c) && c[0] !== 'content-length-range')).toEqual([]);
+  expect(parts!.name).not.toMatch(/[\p{Cc}\p{Cf}/\\]|\$\{/u);
+  expect(parts!.name).toBe(sanitizeFilename(parts!.name)); // already clean: sanitising again changes nothing
+  expect(parts!.name.trim()).not.toMatch(/^\.*$/);
 }
 
 // Strings with everything a filename can hold: any code point, lone surrogates, controls, separators.
 const nastyString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
-  fc.string({ unit: fc.constantFrom('/', '\\', '.', '\u0000', '\u202e', '\ud800', '\udfff', '%', '\n', '"', '<', '>', ' '), maxLength: 40 }),
-  fc.constantFrom('', '.', '..', '../../etc/passwd', 'CON', 'a'.repeat(5000), '\ud83d', 'é'.repeat(600)),
+  fc.string({ unit: fc.constantFrom('/', '\\', '.', '\u0000', '\u202e', '\ud800', '\udfff', '%', '\n', '"', '<', '>', ' ', '$', '{', '}', '\u200b'), maxLength: 40 }),
+  fc.constantFrom('', '.', '..', '../../etc/passwd', 'CON', 'a'.repeat(5000), '\ud83d', 'é'.repeat(600), '${filename}', '$key', '%2e%2e/x', '.env'),
 );
 const anyJson = fc.oneof(fc.jsonValue(), fc.anything().map((v) => JSON.parse(JSON.stringify(v ?? null))));
 const uploadLike = fc.record(
@@ -92,6 +110,20 @@ describe('malformed input never gets a 5xx', () => {
       nastyString,
       fc.oneof(nastyString, fc.constantFrom('text/plain', 'image/png', 'text/html')),
       fc.integer({ min: 0, max: 2 ** 40 }),
+    ));
+
+  it('POST /api/uploads: any name of an acceptable file gets a policy for exactly its own key, under a clean name', () =>
+    property(
+      async (name: string) => {
+        const response = await fetch(app.url + api.uploads, {
+          method: 'POST',
+          body: JSON.stringify({ name, size: 10, type: 'text/plain' }),
+          headers: { ...auth, 'content-type': 'application/json' },
+        });
+        expect(response.status, JSON.stringify(name)).toBe(name.length >= 1 && name.length <= 1024 ? 201 : 400);
+        if (response.status === 201) expectSoundPolicy(await response.json(), JSON.stringify(name));
+      },
+      nastyString,
     ));
 
   it('GET /api/files: query strings', () =>

@@ -1,5 +1,6 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse as parseDisposition } from 'content-disposition';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type UploadPolicy } from '../../contract/api.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -34,4 +35,41 @@ it.each([
 
   const listed = await app.call('GET', `${api.files}?limit=1000`);
   expect(listed.body.files.find((f: { key: string }) => f.key === policy.key)).toMatchObject({ name, type });
+});
+
+describe('hostile names go through the whole path: signed, posted, listed, downloaded under a clean name', () => {
+  it.each([
+    ['${filename}', '_{filename}'],
+    ['$key', '$key'],
+    ['../../shares/links/x.json', '.._.._shares_links_x.json'],
+    ['%2e%2e/%2e%2e/x', '%2e%2e_%2e%2e_x'],
+    ['a\u0000b.txt', 'ab.txt'],
+    ['invoice\u202Efdp.exe', 'invoicefdp.exe'],
+    ['CON', 'CON'],
+    ['.htaccess', '.htaccess'],
+    ['..', 'file'],
+  ])('%j is stored as %j, at exactly its own key', async (name, expected) => {
+    const signed = await app.call('POST', api.uploads, { name, size: 3, type: 'text/plain' });
+    expect(signed.status).toBe(201);
+    const policy = signed.body as UploadPolicy;
+    expect(policy.key.endsWith(`/text/plain/${expected}`)).toBe(true);
+    expect((await postThroughPolicy(policy, Buffer.from('abc'))).status).toBe(204);
+    const listed = await app.call('GET', `${api.files}?limit=1000`);
+    expect(listed.body.files.find((f: { key: string }) => f.key === policy.key)).toMatchObject({ name: expected, size: 3 });
+    const link = await app.call('POST', api.fileLink(policy.key), { expiresIn: 600 });
+    const download = await fetch(link.body.url);
+    expect(await download.text()).toBe('abc');
+    expect(parseDisposition(download.headers.get('content-disposition')!).parameters.filename).toBe(expected);
+  });
+
+  it('cuts 3,000 bytes of UTF-8 (1,000 characters) to 200 bytes of whole characters', async () => {
+    const signed = await app.call('POST', api.uploads, { name: '名'.repeat(1000), size: 3, type: 'text/plain' });
+    expect(signed.body.key.endsWith(`/text/plain/${'名'.repeat(66)}`)).toBe(true);
+    expect((await postThroughPolicy(signed.body, Buffer.from('abc'))).status).toBe(204);
+  });
+
+  it('refuses 10 kB of UTF-8 in a name (over 1,024 characters): 400', async () => {
+    const answer = await app.call('POST', api.uploads, { name: 'é'.repeat(5000), size: 3, type: 'text/plain' });
+    expect([answer.status, answer.body.error.code]).toEqual([400, 'invalid_request']);
+  });
 });

@@ -1,6 +1,8 @@
 import { parse } from 'content-disposition';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attachmentDisposition, MAX_FILENAME_BYTES, sanitizeFilename } from './filenames.ts';
+import { newUploadKey, parseUploadKey } from './object-keys.ts';
 
 describe('sanitizeFilename', () => {
   it('keeps ordinary and non-ASCII names as they are', () => {
@@ -22,6 +24,7 @@ describe('sanitizeFilename', () => {
   it('removes control and bidirectional-override characters', () => {
     expect(sanitizeFilename('a\u0000b\u0007c.txt')).toBe('abc.txt');
     expect(sanitizeFilename('invoice\u202Efdp.exe')).toBe('invoicefdp.exe');
+    expect(sanitizeFilename('a\uFFFEb\uFFFFc\uFDD0\u{10FFFF}.txt')).toBe('abc.txt');
   });
 
   it('replaces lone surrogates, which JSON can carry but UTF-8 cannot', () => {
@@ -48,6 +51,39 @@ describe('sanitizeFilename', () => {
     const emoji = sanitizeFilename('😀'.repeat(100));
     expect(Buffer.byteLength(emoji)).toBeLessThanOrEqual(MAX_FILENAME_BYTES);
     expect([...emoji].every((ch) => ch === '😀')).toBe(true);
+  });
+});
+
+describe('sanitizeFilename: what S3 and its POST forms treat specially', () => {
+  it.each([
+    ['${filename}', '_{filename}'],
+    ['a${filename}.txt', 'a_{filename}.txt'],
+    ['$${filename}', '$_{filename}'],
+    ['$\u0000{filename}', '_{filename}'], // a removed character cannot join `$` and `{`
+    ['$\u202e{x}', '_{x}'],
+    ['$\n{x}', '$ {x}'],
+    ['price $5 {net}.txt', 'price $5 {net}.txt'],
+    ['$key', '$key'],
+  ])('leaves no "${" in %j (%j)', (raw, expected) => {
+    expect(sanitizeFilename(raw)).toBe(expected);
+  });
+
+  it('leaves any name clean, and makes a key the server reads back with that very name', () => {
+    const name = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.string({ unit: fc.constantFrom('$', '{', '}', '/', '\\', '.', '\u0000', '\u202e', '\u200b', '\ud800', ' ', '%', 'a'), maxLength: 30 }),
+    );
+    fc.assert(
+      fc.property(name, (raw) => {
+        const clean = sanitizeFilename(raw);
+        expect(clean).not.toMatch(/[/\\\p{Cc}\p{Cf}]|\$\{/u);
+        expect(clean).not.toMatch(/^\.+$/);
+        expect(Buffer.byteLength(clean)).toBeLessThanOrEqual(MAX_FILENAME_BYTES);
+        expect(clean.length).toBeGreaterThan(0);
+        expect(parseUploadKey(newUploadKey(clean, 'text/plain'))?.name).toBe(clean);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

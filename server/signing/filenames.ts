@@ -17,8 +17,9 @@ function truncateUtf8(s: string, maxBytes: number): string {
 }
 
 /**
- * Makes a user-supplied filename safe to store and show: well-formed Unicode, NFC-normalised, without control or
- * bidirectional-override characters, without path separators, trimmed, and capped in length
+ * Makes a user-supplied filename safe to store and show: well-formed Unicode, NFC-normalised, without control,
+ * bidirectional-override or noncharacters, without path separators, without `${` (S3 replaces `${filename}` in a
+ * POST form's key, and a key ending in it becomes a prefix policy), trimmed, and capped in length
  * (keeping the extension when it can).
  */
 export function sanitizeFilename(raw: string): string {
@@ -26,8 +27,11 @@ export function sanitizeFilename(raw: string): string {
     .toWellFormed() // lone surrogates (possible in JSON) become U+FFFD
     .normalize('NFC')
     .replace(/\s+/gu, ' ')
-    .replace(/[\p{Cc}\p{Cf}]/gu, '')
+    // Noncharacters too: XML 1.0, which S3's listings are written in, forbids U+FFFE and U+FFFF.
+    .replace(/[\p{Cc}\p{Cf}\p{Noncharacter_Code_Point}]/gu, '')
     .replace(/[/\\]/g, '_')
+    // Last, so that no removal above can join a `$` and a `{`.
+    .replaceAll('${', '_{')
     .trim();
   if (cleaned === '' || /^\.+$/.test(cleaned)) return FALLBACK_NAME;
   if (utf8Length(cleaned) <= MAX_FILENAME_BYTES) return cleaned;

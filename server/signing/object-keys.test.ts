@@ -39,9 +39,49 @@ describe('parseUploadKey', () => {
     `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\u0000b.txt`,
     `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\u202eb.txt`,
     `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\\b.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/\${filename}`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a\${x}.txt`,
     '',
+    // Anchors: only a whole key from the start (a prefix before uploads/, or a tail after the name).
+    `private/${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a.txt`,
+    `x${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a.txt`,
+    `/${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a.txt/`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a.txt/..`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/a.txt\n`,
+    // The token: 11 base-36 digits, a dash, 16 hex digits.
+    `${UPLOAD_PREFIX}000000000a-0123456789abcdef/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}00000000000a-0123456789abcdef/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000A-0123456789abcdef/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcde/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef0/text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a_0123456789abcdef/text/plain/a.txt`,
+    // The type: lower-case type/subtype as normalizeContentType leaves it.
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/Text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/Plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/-text/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/.plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain;x/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/${'a'.repeat(128)}/plain/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/${'a'.repeat(128)}/a.txt`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef//plain/a.txt`,
+    // Names sanitizeFilename never makes.
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/.`,
+    `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/text/plain/...`,
   ])('refuses %j, which the server did not make', (key) => {
     expect(parseUploadKey(key)).toBeUndefined();
+  });
+});
+
+describe('parseUploadKey: the edges it accepts', () => {
+  it.each([
+    ['a type of 127 characters', `${'a'.repeat(127)}/plain`, 'a.txt'],
+    ['a name with dots inside', 'text/plain', '..a..'],
+    ['a leading dot', 'text/plain', '.htaccess'],
+    ['a Windows device name', 'application/vnd.ms-excel', 'CON'],
+  ])('reads %s', (_case, type, name) => {
+    const key = `${UPLOAD_PREFIX}0000000000a-0123456789abcdef/${type}/${name}`;
+    expect(parseUploadKey(key)).toMatchObject({ name, contentType: type });
   });
 });
 

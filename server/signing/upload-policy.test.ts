@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Signer } from './signer.ts';
+import { Signer, type PresignPostInput } from './signer.ts';
 import { signUploadPolicy } from './upload-policy.ts';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -51,6 +51,24 @@ describe('signUploadPolicy', () => {
     expect(decoded.conditions).toHaveLength(9);
     // No prefix ("starts-with") rule anywhere: the key is exact.
     expect(JSON.stringify(decoded.conditions)).not.toContain('starts-with');
+  });
+
+  it('asks for the exact key as a condition of its own, whatever the signer does with the key', async () => {
+    let asked: PresignPostInput | undefined;
+    const recording = {
+      presignPost: async (request: PresignPostInput) => {
+        asked = request;
+        return { url: 'http://s3.test/postbox', fields: {}, expiration: new Date() };
+      },
+    } as unknown as Signer;
+    await signUploadPolicy(recording, input);
+    expect(asked?.conditions).toContainEqual({ key: input.key });
+  });
+
+  it('refuses to sign a key with "${" (S3 substitutes ${filename} in a POST form, and the SDK makes such a key a prefix)', async () => {
+    for (const key of [`${input.key.slice(0, -9)}\${filename}`, 'uploads/x/text/plain/a${b}']) {
+      await expect(signUploadPolicy(signer(), { ...input, key })).rejects.toThrow(RangeError);
+    }
   });
 
   it('returns one form field for every exact-match condition, with the same values', async () => {

@@ -19,12 +19,17 @@ export interface UploadPolicyInput {
  * size, the content type, an attachment disposition under the original name, and a short expiry.
  * Every field below also becomes an exact-match condition (as createPresignedPost does; the signer's
  * output is identical to it, see signer.test.ts).
+ *
+ * The exact-key condition is added here, not left to the signer: createPresignedPost turns a key
+ * ending in `${filename}` into a `starts-with` prefix, and one such policy wrote any number of keys.
+ * Conditions all have to hold, so with this one a policy writes its key and nothing else.
  */
 export async function signUploadPolicy(signer: Signer, input: UploadPolicyInput): Promise<UploadPolicy> {
+  if (input.key.includes('${')) throw new RangeError(`An upload key must not contain "\${" (S3 substitutes it in a POST form): ${input.key}`);
   const { url, fields, expiration } = await signer.presignPost({
     bucket: input.bucket,
     key: input.key,
-    conditions: [['content-length-range', input.size, input.size]],
+    conditions: [['content-length-range', input.size, input.size], { key: input.key }],
     fields: {
       'Content-Type': input.contentType,
       'Content-Disposition': attachmentDisposition(input.filename),

@@ -10,13 +10,7 @@ import { AppError } from '../errors/app-error.ts';
 import type { StaleUploads, UploadedPart } from '../../contract/api.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import type { Storage } from './storage.ts';
-import { isNotFound, storageUnavailable } from './storage-errors.ts';
-
-/** S3 answers NoSuchUpload when the id is unknown, already completed or aborted, or belongs to another key. */
-function isNoSuchUpload(err: unknown): boolean {
-  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | null;
-  return e?.name === 'NoSuchUpload' || e?.Code === 'NoSuchUpload' || e?.$metadata?.httpStatusCode === 404;
-}
+import { isNoSuchUpload, isNotFound, orUnavailable, storageUnavailable } from './storage-errors.ts';
 
 const noSuchUpload = (err: unknown) =>
   isNoSuchUpload(err) ? new AppError('not_found', 'That upload does not exist (any more): it was completed, cancelled or cleaned up.', { cause: err }) : storageUnavailable(err);
@@ -34,8 +28,8 @@ export class MultipartStore {
   constructor(private readonly storage: Storage) {}
 
   async create(input: { key: string; contentType: string; contentDisposition: string; originalName: string }): Promise<string> {
-    const answer = await this.storage.client
-      .send(
+    const answer = await orUnavailable(
+      this.storage.client.send(
         new CreateMultipartUploadCommand({
           Bucket: this.storage.bucket,
           Key: input.key,
@@ -43,10 +37,8 @@ export class MultipartStore {
           ContentDisposition: input.contentDisposition,
           Metadata: { 'original-name': input.originalName },
         }),
-      )
-      .catch((err) => {
-        throw storageUnavailable(err);
-      });
+      ),
+    );
     if (!answer.UploadId) throw storageUnavailable(new Error('CreateMultipartUpload answered without an UploadId'));
     return answer.UploadId;
   }
@@ -123,8 +115,8 @@ export class MultipartStore {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (let page = 0; page < 100; page++) {
-      const answer = await this.storage.client
-        .send(
+      const answer = await orUnavailable(
+        this.storage.client.send(
           new ListMultipartUploadsCommand({
             Bucket: this.storage.bucket,
             Prefix: UPLOAD_PREFIX,
@@ -132,10 +124,8 @@ export class MultipartStore {
             UploadIdMarker: uploadIdMarker,
             MaxUploads: 1000,
           }),
-        )
-        .catch((err) => {
-          throw storageUnavailable(err);
-        });
+        ),
+      );
       for (const upload of answer.Uploads ?? []) {
         const parts = upload.Key ? parseUploadKey(upload.Key) : undefined;
         if (!parts || !upload.UploadId) continue;

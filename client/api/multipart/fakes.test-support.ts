@@ -52,7 +52,7 @@ export class FakeServer implements MultipartApi {
     this.created++;
     this.uploadId = `upload-${this.created}`;
     this.parts.clear();
-    return { key: 'files/big.bin', uploadId: this.uploadId, partSize: PART };
+    return { key: 'files/big.bin', uploadId: this.uploadId, partSize: PART, uploadToken: `token-${this.uploadId}` };
   }
   async listParts(upload: OpenUpload) {
     if (this.gone || upload.uploadId !== this.uploadId) throw new ApiError('not_found', 'No such upload.');

@@ -11,9 +11,9 @@ export interface CompletedPart {
 }
 
 /**
- * The server calls the multipart orchestrator makes, in its own terms. The one place that knows
- * the wire shapes: when the server identifies an upload by its `uploadToken` instead of key,
- * upload id and sizes, only `postboxMultipartApi` below changes.
+ * The server calls the multipart orchestrator makes, in its own terms: the one place that knows
+ * the wire shapes. Signing and completing name the upload by its `uploadToken` (the server takes
+ * key, upload id and sizes from it); listing parts and aborting by key and upload id.
  */
 export interface MultipartApi {
   create(request: UploadRequest, signal: AbortSignal): Promise<Omit<OpenUpload, 'size'>>;
@@ -29,18 +29,16 @@ const refOf = ({ key, uploadId }: Pick<OpenUpload, 'key' | 'uploadId'>) => ({ ke
 
 export const postboxMultipartApi: MultipartApi = {
   async create(request, signal) {
-    const created = await postboxApi.createMultipart(request, signal);
-    // Kept when the answer carries one (a server with token-identified uploads).
-    const uploadToken = (created as { uploadToken?: unknown }).uploadToken;
-    return { key: created.key, uploadId: created.uploadId, partSize: created.partSize, ...(typeof uploadToken === 'string' && { uploadToken }) };
+    const { key, uploadId, partSize, uploadToken } = await postboxApi.createMultipart(request, signal);
+    return { key, uploadId, partSize, uploadToken };
   },
   listParts: async (upload, signal) => (await postboxApi.listParts(refOf(upload), signal)).parts,
   async signParts(upload, partNumbers, signal) {
-    const answer = await postboxApi.signParts({ ...refOf(upload), size: upload.size, partSize: upload.partSize, partNumbers }, signal);
+    const answer = await postboxApi.signParts({ uploadToken: upload.uploadToken, partNumbers }, signal);
     return { urls: new Map(answer.urls.map((u) => [u.partNumber, u.url])), expiresAt: Date.parse(answer.expiresAt) };
   },
   complete: async (upload, parts, signal) => {
-    await postboxApi.completeMultipart({ ...refOf(upload), parts }, signal);
+    await postboxApi.completeMultipart({ uploadToken: upload.uploadToken, parts }, signal);
   },
   abort: (upload) => postboxApi.abortMultipart(refOf(upload)),
 };

@@ -134,7 +134,7 @@ describe('uploadMultipart', () => {
     const { deps } = depsFor(server, storage.transport);
     const file = fileOf(4 * PART);
     await server.create();
-    deps.records.save(await fileFingerprint(file), { key: 'files/big.bin', uploadId: 'upload-1', partSize: PART, createdAt: server.clock.now });
+    deps.records.save(await fileFingerprint(file), { key: 'files/big.bin', uploadId: 'upload-1', partSize: PART, createdAt: server.clock.now, uploadToken: 't' });
     const partOne = `"${await md5Of(file.slice(0, PART))}"`;
     server.parts.set(1, { partNumber: 1, etag: partOne, size: PART });
     // Same length, other bytes: someone who could sign parts put them there.
@@ -159,7 +159,7 @@ describe('uploadMultipart', () => {
     const storage = fakeTransport(server);
     const { deps } = depsFor(server, storage.transport);
     const file = fileOf(2 * PART);
-    deps.records.save(await fileFingerprint(file), { key: 'files/old.bin', uploadId: 'lost', partSize: PART, createdAt: server.clock.now });
+    deps.records.save(await fileFingerprint(file), { key: 'files/old.bin', uploadId: 'lost', partSize: PART, createdAt: server.clock.now, uploadToken: 't' });
 
     await run(file, deps).result;
     expect(server.created).toBe(1);

@@ -3,15 +3,15 @@ import { MiB } from '../../../contract/api.ts';
 
 /**
  * What this browser remembers of a big upload it started, by file fingerprint: enough to find the
- * upload again on storage after a reload. `uploadToken`, when the server's create answer carries
- * one, is kept as it came (opaque here) and handed back to the server with every later call.
+ * upload again on storage after a reload. `uploadToken` is the server's binding of key, upload id,
+ * size and part size: kept as it came (opaque here) and handed back with every sign and complete call.
  */
 export interface ResumeRecord {
   key: string;
   uploadId: string;
   partSize: number;
   createdAt: number;
-  uploadToken?: string;
+  uploadToken: string;
 }
 
 /** Records older than this are dropped: the stale-upload cleanup has removed such uploads by then. */
@@ -62,10 +62,10 @@ export function parseRecord(json: string | null, now: number): ResumeRecord | un
     typeof r.uploadId === 'string' &&
     typeof r.partSize === 'number' &&
     typeof r.createdAt === 'number' &&
-    (r.uploadToken === undefined || typeof r.uploadToken === 'string');
+    typeof r.uploadToken === 'string'; // records from before upload tokens cannot be signed for: dropped
   if (!valid || now - (r.createdAt as number) >= RECORD_MAX_AGE_MS) return undefined;
   const { key, uploadId, partSize, createdAt, uploadToken } = r as unknown as ResumeRecord;
-  return { key, uploadId, partSize, createdAt, ...(uploadToken !== undefined && { uploadToken }) };
+  return { key, uploadId, partSize, createdAt, uploadToken };
 }
 
 /** This browser's unfinished big uploads, newest first. */

@@ -1,19 +1,36 @@
 import type { RequestHandler, Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
-import { servedContentType } from '../../signing/content-types.ts';
-import { attachmentDisposition, sanitizeFilename } from '../../signing/filenames.ts';
-import { newUploadKey, normalizeContentType } from '../../signing/object-keys.ts';
+import type { InstallSecret } from '../../secrets/install-secret.ts';
+import { attachmentDisposition } from '../../signing/filenames.ts';
+import { acceptUpload, fileTooLarge } from '../../signing/upload-rules.ts';
+import { signUploadToken, UPLOAD_TOKEN_PURPOSE, verifyUploadToken, type UploadGrant } from '../../signing/upload-token.ts';
 import { MultipartStore } from '../../storage/multipart-store.ts';
 import type { Storage } from '../../storage/storage.ts';
-import { storageUnavailable } from '../../storage/storage-errors.ts';
-import { CompleteRequest, isTypeAccepted, MULTIPART_MAX_PARTS, MultipartRef, multipartPartSize, partCountOf, partLengthOf, PartUrlsRequest, StaleUploadsQuery, UploadRequest, type CompletedUpload, type MultipartUpload, type PartUrls, type StaleUploads, type UploadedPart, type UploadedParts, formatBytes } from '../../../contract/api.ts';
+import { orUnavailable } from '../../storage/storage-errors.ts';
+import {
+  CompleteRequest,
+  formatBytes,
+  MULTIPART_MAX_PARTS,
+  MultipartRef,
+  multipartPartSize,
+  partCountOf,
+  partLengthOf,
+  PartUrlsRequest,
+  StaleUploadsQuery,
+  type CompletedUpload,
+  type MultipartUpload,
+  type PartUrls,
+  type StaleUploads,
+  type UploadedPart,
+  type UploadedParts,
+} from '../../../contract/api.ts';
 import { jsonBody } from '../json-body.ts';
 import { requireUploadKey } from '../upload-key.ts';
 import { requestOrigin } from '../request-origin.ts';
 
-/** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. */
-const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256;
+/** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. Plus the token. */
+const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256 + 8192;
 /** Where the API router sees a Complete: its body is read here, after sign-in, not with the others. */
 const COMPLETE_PATH = '/multipart-uploads/complete';
 /** Whether an API path reaches the Complete route: Express matches paths in any case and with a trailing slash. */
@@ -24,76 +41,76 @@ const PART_URL_MAX_SECONDS = 3600;
 
 const unquote = (etag: string) => etag.replace(/"/g, '');
 
+/** 400 for a part number past the end of the upload's file. */
+function requireParts(grant: UploadGrant, partNumbers: number[]): void {
+  const partCount = partCountOf(grant.size, grant.partSize);
+  const past = partNumbers.find((partNumber) => partNumber > partCount);
+  if (past !== undefined) {
+    throw new AppError('invalid_request', `A file of ${grant.size} bytes has ${partCount} parts of ${grant.partSize} bytes: there is no part ${past}.`);
+  }
+}
+
 /**
  * Multipart uploads for big files: the server creates the upload (key and metadata decided here, as
- * for a POST), signs UploadPart URLs in batches, lists the parts storage has (to resume), completes
- * and aborts. The bytes go from the browser to S3; S3 ties each upload id to its key.
+ * for a POST) and hands back an upload token binding key, upload id, size and part size; with it, it
+ * signs UploadPart URLs in batches and completes. It lists the parts storage has (to resume) and
+ * aborts. The bytes go from the browser to S3; S3 ties each upload id to its key.
+ *
+ * `costlyRead` limits reads that cost storage a request per item (the stale uploads' listing pages), as signing is limited.
  */
-/** `costlyRead` limits reads that cost storage a request per item (the stale uploads' listing pages), as signing is limited. */
-export function multipartRoutes(router: Router, config: Config, storage: Storage, costlyRead: RequestHandler): void {
+export function multipartRoutes(router: Router, config: Config, storage: Storage, costlyRead: RequestHandler, installSecret: InstallSecret): void {
   const { maxBytes } = config.uploads;
   const partUrlSeconds = Math.min(config.uploads.expiresSeconds, PART_URL_MAX_SECONDS);
   const store = new MultipartStore(storage);
+  const tokenKey = () => installSecret.key(UPLOAD_TOKEN_PURPOSE);
+  /** The grant of a request's token; 413 when the limit has been lowered below its size since. */
+  const grantOf = async (token: string) => {
+    const grant = verifyUploadToken(await tokenKey(), token);
+    if (grant.size > maxBytes) throw fileTooLarge(maxBytes);
+    return grant;
+  };
 
   router.post('/multipart-uploads', async (req, res) => {
-    const request = UploadRequest.parse(req.body);
-    const contentType = normalizeContentType(request.type || 'application/octet-stream');
-    if (!contentType) throw new AppError('invalid_request', 'type must be a content type such as image/png.');
-    if (!isTypeAccepted(contentType, config.uploads)) {
-      throw new AppError('unsupported_type', `Files of type ${contentType} are not accepted here.`);
-    }
-    if (request.size > maxBytes) {
-      throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
-    }
-    if (request.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
-    const filename = sanitizeFilename(request.name);
-    const key = newUploadKey(filename, contentType);
+    const upload = acceptUpload(req.body, config.uploads);
+    if (upload.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
+    const secret = await tokenKey(); // before creating: an upload nobody can continue is litter
     const uploadId = await store.create({
-      key,
-      contentType: servedContentType(contentType),
-      contentDisposition: attachmentDisposition(filename),
-      originalName: encodeURIComponent(filename),
+      key: upload.key,
+      contentType: upload.storedType,
+      contentDisposition: attachmentDisposition(upload.filename),
+      originalName: encodeURIComponent(upload.filename),
     });
-    const partSize = multipartPartSize(request.size, config.uploads.multipartPartBytes);
-    const answer: MultipartUpload = { key, uploadId, partSize, partCount: partCountOf(request.size, partSize) };
+    const partSize = multipartPartSize(upload.size, config.uploads.multipartPartBytes);
+    const uploadToken = signUploadToken(secret, { key: upload.key, uploadId, size: upload.size, partSize });
+    const answer: MultipartUpload = { key: upload.key, uploadId, partSize, partCount: partCountOf(upload.size, partSize), uploadToken };
     res.status(201).json(answer);
   });
 
-  // Each URL takes a body of exactly its part's length, so that an upload holds no more than its file
-  // (at most MAX_UPLOAD_BYTES), whatever part numbers or bodies a client tries. The embedded store
-  // checks no signatures, so there this holds only for clients that play fair.
+  // Each URL takes a body of exactly its part's length, and only the token's parts are signed, so an
+  // upload holds no more than its declared size (at most MAX_UPLOAD_BYTES), whatever a client tries.
   router.post('/multipart-uploads/sign', async (req, res) => {
-    const { key, uploadId, size, partSize, partNumbers } = PartUrlsRequest.parse(req.body);
-    requireUploadKey(key);
-    if (size > maxBytes) {
-      throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
-    }
-    const partCount = partCountOf(size, partSize);
-    if (partCount > MULTIPART_MAX_PARTS) {
-      throw new AppError('invalid_request', `Parts of ${partSize} bytes would cut a file of ${size} bytes into more than ${MULTIPART_MAX_PARTS} parts.`);
-    }
+    const { uploadToken, partNumbers } = PartUrlsRequest.parse(req.body);
+    const { key, uploadId, size, partSize } = await grantOf(uploadToken);
     const unique = [...new Set(partNumbers)];
-    const past = unique.find((partNumber) => partNumber > partCount);
-    if (past !== undefined) {
-      throw new AppError('invalid_request', `A file of ${size} bytes has ${partCount} parts of ${partSize} bytes: there is no part ${past}.`);
-    }
+    requireParts({ key, uploadId, size, partSize }, unique);
     const signer = storage.signerFor(requestOrigin(req));
     const expiresAt = new Date(Date.now() + partUrlSeconds * 1000);
-    const urls = await Promise.all(
-      unique.map(async (partNumber) => ({
-        partNumber,
-        url: await signer.presignUploadPart({
-          bucket: storage.bucket,
-          key,
-          uploadId,
+    // Signing fails only when credentials cannot be resolved.
+    const urls = await orUnavailable(
+      Promise.all(
+        unique.map(async (partNumber) => ({
           partNumber,
-          contentLength: partLengthOf(size, partSize, partNumber),
-          expiresIn: partUrlSeconds,
-        }),
-      })),
-    ).catch((err) => {
-      throw storageUnavailable(err); // signing fails only when credentials cannot be resolved
-    });
+          url: await signer.presignUploadPart({
+            bucket: storage.bucket,
+            key,
+            uploadId,
+            partNumber,
+            contentLength: partLengthOf(size, partSize, partNumber),
+            expiresIn: partUrlSeconds,
+          }),
+        })),
+      ),
+    );
     const answer: PartUrls = { urls, expiresAt: expiresAt.toISOString() };
     res.json(answer);
   });
@@ -106,13 +123,15 @@ export function multipartRoutes(router: Router, config: Config, storage: Storage
   });
 
   router.post(COMPLETE_PATH, jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
-    const { key, uploadId, parts } = CompleteRequest.parse(req.body);
-    requireUploadKey(key);
+    const { uploadToken, parts } = CompleteRequest.parse(req.body);
+    const grant = await grantOf(uploadToken);
+    const { key, uploadId } = grant;
     for (let i = 1; i < parts.length; i++) {
       if (parts[i]!.partNumber <= parts[i - 1]!.partNumber) {
         throw new AppError('invalid_request', 'parts must be in ascending order of partNumber, each once.');
       }
     }
+    requireParts(grant, parts.map((part) => part.partNumber));
     let listed: UploadedPart[];
     try {
       listed = await store.listParts(key, uploadId);
@@ -125,7 +144,7 @@ export function multipartRoutes(router: Router, config: Config, storage: Storage
       res.json(answer);
       return;
     }
-    // What storage really has decides the size: the limit holds whatever the browser declared.
+    // What storage really has decides the size: it may not exceed what the upload was created for.
     const stored = new Map(listed.map((p) => [p.partNumber, p]));
     let size = 0;
     for (const part of parts) {
@@ -135,9 +154,10 @@ export function multipartRoutes(router: Router, config: Config, storage: Storage
       }
       size += have.size;
     }
-    if (size > maxBytes) {
+    if (size > grant.size || size > maxBytes) {
       await store.abort(key, uploadId).catch(() => {});
-      throw new AppError('file_too_large', `This file is too large: the limit is ${formatBytes(maxBytes)} per file.`);
+      if (size > maxBytes) throw fileTooLarge(maxBytes);
+      throw new AppError('file_too_large', `These parts hold ${formatBytes(size)}, more than the ${formatBytes(grant.size)} this upload was created for.`);
     }
     await store.complete(key, uploadId, parts, size);
     const answer: CompletedUpload = { key, size };

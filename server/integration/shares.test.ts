@@ -3,9 +3,9 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand } from '@aws-
 import { parse as parseDisposition } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
-import { PASSWORD_TRIES } from '../http/routes/shares.ts';
+import { PASSWORD_THROTTLE } from '../shares/password-throttle.ts';
 import { S3ShareStore } from '../shares/s3-share-store.ts';
-import { fileIndexPrefix, recordKey, revokedIndexPrefix, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
+import { fileIndexPrefix, legacyRevokedIndexPrefix, liveMarkerKey, recordKey, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
 import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -37,7 +37,19 @@ async function visit(url: string, init: RequestInit = {}) {
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
-const submit = (url: string, form: Record<string, string> = {}) =>
+/** What a browser sends when the share page's own form is submitted. */
+const BROWSER_FORM = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' };
+
+/** The share page's Download button (with the password field, when there is one). */
+const submit = (url: string, form: Record<string, string> = {}, headers: Record<string, string> = BROWSER_FORM) =>
+  visit(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin, ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
+
+/** A POST as `curl -d ''` sends it: a form body, Accept: *\/*, no Origin, no Sec-Fetch-*. */
+const scriptPost = (url: string, form: Record<string, string> = {}) =>
   visit(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
 
 /** The download a "Your download is starting" page goes on to (its refresh and its link name the same URL). */
@@ -92,7 +104,7 @@ describe('creating a share link', () => {
     const record = JSON.parse((await storedObject(recordKey(link.id)))!);
     expect(record).toMatchObject({ id: link.id, fileKey: policy.key, fileName: 'report.txt', fileSize: 17, downloads: 0, password: null });
     const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(policy.key) }));
-    expect(markers.Contents?.map((o) => o.Key)).toEqual([`${fileIndexPrefix(policy.key)}${link.id}`]);
+    expect(markers.Contents?.map((o) => o.Key)).toEqual([liveMarkerKey(policy.key, link.id, link.expiresAt)]);
   });
 
   it('makes links that never expire, up to a year, and lists them newest first', async () => {
@@ -180,14 +192,15 @@ describe('downloading through a share link', () => {
     expect(sha256(first.bytes)).toBe(sha256(bytes));
     expect(first.disposition).toMatchObject({ type: 'attachment', parameters: { filename: name } });
 
-    // ?dl=1 downloads directly.
-    const direct = await visit(`${link.url}?dl=1`);
-    expect(direct.status).toBe(302);
+    // A POST from a script (curl -L -d '') is sent on to the file with a 303.
+    const direct = await scriptPost(link.url);
+    expect(direct.status).toBe(303);
     expect(direct.headers.get('cache-control')).toBe('no-store');
     expect(sha256((await followDownload(direct.headers.get('location')!)).bytes)).toBe(sha256(bytes));
 
-    // Opening the page or a HEAD request does not count; each download does.
+    // Opening the page, ?dl=1 or a HEAD request does not count; each download does.
     await visit(link.url);
+    expect((await visit(`${link.url}?dl=1`)).status).toBe(200);
     await visit(`${link.url}?dl=1`, { method: 'HEAD' });
     const [listed] = await listShares(policy.key);
     expect(listed).toMatchObject({ id: link.id, downloads: 2 });
@@ -213,8 +226,8 @@ describe('downloading through a share link', () => {
   it('counts simultaneous downloads exactly on one instance: never more than the limit', async () => {
     const policy = await upload('popular.txt', Buffer.from('everyone wants this'));
     const link = await share(policy.key, { maxDownloads: 3 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => visit(`${link.url}?dl=1`)));
-    expect(results.filter((r) => r.status === 302)).toHaveLength(3);
+    const results = await Promise.all(Array.from({ length: 10 }, () => scriptPost(link.url)));
+    expect(results.filter((r) => r.status === 303)).toHaveLength(3);
     expect(results.filter((r) => r.status === 410)).toHaveLength(7);
     expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 3, state: 'exhausted' });
   });
@@ -241,7 +254,7 @@ describe('downloading through a share link', () => {
     const policy = await upload('vanished.txt', Buffer.from('poof'));
     const link = await share(policy.key);
     await app.storage.client.send(new DeleteObjectCommand({ Bucket: app.storage.bucket, Key: policy.key }));
-    const gone = await visit(`${link.url}?dl=1`);
+    const gone = await submit(link.url);
     expect(gone.status).toBe(410);
     expect(gone.body).toContain('This file is no longer available');
   });
@@ -287,8 +300,9 @@ describe('password-protected links', () => {
     const page = await visit(link.url);
     expect(page.status).toBe(200);
     expect(page.body).toContain('type="password"');
-    // ?dl=1 cannot skip the password: it shows the form.
+    // ?dl=1 shows the form; a POST without the password is asked for it.
     expect((await visit(`${link.url}?dl=1`)).status).toBe(200);
+    expect((await scriptPost(link.url)).status).toBe(400);
 
     const empty = await submit(link.url);
     expect(empty.status).toBe(400);
@@ -306,22 +320,22 @@ describe('password-protected links', () => {
     expect((await listShares(policy.key))[0]!.downloads).toBe(1);
   });
 
-  it('pauses password tries with 429 and Retry-After after too many wrong ones', async () => {
-    // Its own instance: the limit is per client address, and every test here comes from 127.0.0.1.
+  it('slows password tries down with 429 and a Retry-After of seconds after too many wrong ones', async () => {
+    // Its own instance: the limits are per client address and per link, and every test here comes from 127.0.0.1.
     const limited = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '0' });
     try {
       const policy = await upload('guarded.txt', Buffer.from('guarded'), 'text/plain', limited);
       const link = await share(policy.key, { password: 'the real password' }, limited);
-      for (let i = 0; i < PASSWORD_TRIES.perClient; i++) {
+      // The link's free wrong tries, and one more (that one makes the next wait).
+      for (let i = 0; i <= PASSWORD_THROTTLE.freePerLink; i++) {
         expect((await submit(link.url, { password: `guess number ${i}` })).status).toBe(403);
       }
       const paused = await submit(link.url, { password: 'guess again' });
       expect(paused.status).toBe(429);
       expect(Number(paused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(Number(paused.headers.get('retry-after'))).toBeLessThanOrEqual(PASSWORD_TRIES.windowMs / 1000);
+      expect(Number(paused.headers.get('retry-after'))).toBeLessThanOrEqual(PASSWORD_THROTTLE.maxDelayMs / 1000);
       expect(paused.body).toContain('Too many wrong passwords');
-      // Even the right password waits: nothing is checked while paused.
-      expect((await submit(link.url, { password: 'the real password' })).status).toBe(429);
+      expect(paused.body).toMatch(/Wait (a second|\d+ seconds)/);
       // Opening the page is not a password try.
       expect((await visit(link.url)).status).toBe(200);
     } finally {
@@ -472,10 +486,10 @@ describe('deleting a file', () => {
 
     for (const link of links) {
       expect((await visit(link.url)).status).toBe(404);
-      expect((await visit(`${link.url}?dl=1`)).status).toBe(404);
+      expect((await submit(link.url)).status).toBe(404);
       expect(await storedObject(recordKey(link.id))).toBeUndefined();
     }
-    for (const prefix of [fileIndexPrefix(policy.key), revokedIndexPrefix(policy.key)]) {
+    for (const prefix of [fileIndexPrefix(policy.key), legacyRevokedIndexPrefix(policy.key)]) {
       const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: prefix }));
       expect(markers.Contents ?? []).toHaveLength(0);
     }
@@ -503,8 +517,8 @@ describe('when Postbox requires sign-in', () => {
       expect((await locked.call('DELETE', api.share(created.body.id))).status).toBe(401);
 
       expect((await visit(created.body.url)).status).toBe(200);
-      const download = await visit(`${created.body.url}?dl=1`);
-      expect(download.status).toBe(302);
+      const download = await scriptPost(created.body.url);
+      expect(download.status).toBe(303);
       expect(Buffer.from((await followDownload(download.headers.get('location')!)).bytes).toString()).toBe('for the public');
     } finally {
       await locked.stop();

@@ -1,11 +1,21 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { parse as parseDisposition } from 'content-disposition';
+import express from 'express';
+import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
-import { PASSWORD_THROTTLE } from '../shares/password-throttle.ts';
+import { api, SHARE_LINKS_PER_FILE, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
+import { createShareService, sharePageRoutes } from '../http/routes/shares.ts';
+import { PASSWORD_THROTTLE, PasswordThrottle } from '../shares/password-throttle.ts';
 import { S3ShareStore } from '../shares/s3-share-store.ts';
 import { fileIndexPrefix, legacyRevokedIndexPrefix, liveMarkerKey, recordKey, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
+import { recordStorageCalls } from '../shares/storage-calls.fixture.ts';
 import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -524,4 +534,223 @@ describe('when Postbox requires sign-in', () => {
       await locked.stop();
     }
   });
+});
+
+describe('nothing but the recipient uses up a download (issue 18, finding 6)', () => {
+  it.each([
+    ['a cross-site form', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }],
+    ['a same-site page (another subdomain)', { 'sec-fetch-site': 'same-site', origin: 'https://other.postbox.example' }],
+    ['a sandboxed iframe (Origin: null)', { 'sec-fetch-site': 'cross-site', origin: 'null' }],
+    ['an old browser saying only Origin: null', { origin: 'null' }],
+    ['an old browser saying only another Origin', { origin: 'https://evil.example' }],
+  ])('refuses a POST from %s with a 403 page and counts nothing', async (_case, headers) => {
+    const policy = await upload('target.txt', Buffer.from('target'));
+    const link = await share(policy.key, { maxDownloads: 1 });
+    const refused = await visit(link.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
+      body: '',
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(refused.headers.get('location')).toBeNull();
+    expect(refused.body).toContain('Start the download from the link itself');
+    expect(refused.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 0, state: 'active' });
+    // The recipient's own press of Download still works.
+    startedDownload(await submit(link.url));
+  });
+
+  it('never counts a GET: a link previewer fetching the page, every URL on it, ?dl=1, HEAD and OPTIONS', async () => {
+    const policy = await upload('preview me.txt', Buffer.from('preview'));
+    const link = await share(policy.key, { maxDownloads: 1 });
+    const previewer = { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', accept: 'text/html,*/*' };
+    const page = await visit(link.url, { headers: previewer });
+    expect(page.status).toBe(200);
+    const urls = [...page.body.matchAll(/(?:href|src|action|url)=["']?([^"' >]+)/g)].map((m) => new URL(m[1]!.replaceAll('&amp;', '&'), link.url));
+    expect(urls.map(String)).toContain(link.url); // the form's action
+    for (const url of urls.filter((u) => u.protocol.startsWith('http'))) expect((await visit(String(url), { headers: previewer })).status).toBe(200);
+    for (const query of ['?dl=1', '?dl=1&password=x', '?download=true']) expect((await visit(link.url + query, { headers: previewer })).status).toBe(200);
+    const head = await visit(`${link.url}?dl=1`, { method: 'HEAD', headers: previewer });
+    expect(head.status).toBe(200);
+    const options = await visit(link.url, { method: 'OPTIONS', headers: previewer });
+    expect(options.status).toBeLessThan(400);
+    expect(options.headers.get('location')).toBeNull();
+
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 0, state: 'active' });
+    expect((await visit(link.url)).body).toContain('1 download left.');
+  });
+
+  it('refuses a password sent in the address, and counts nothing', async () => {
+    const policy = await upload('query.txt', Buffer.from('query'));
+    const link = await share(policy.key, { password: 'in the body only' });
+    const refused = await scriptPost(`${link.url}?password=${encodeURIComponent('in the body only')}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('The password does not go in the address');
+    expect((await listShares(policy.key))[0]!.downloads).toBe(0);
+  });
+
+  it('answers ids of another length, or with dots and slashes, with a 404 page on GET and POST', async () => {
+    for (const id of ['AAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAA', '..', '..%2F..%2Fshares%2Flinks', 'AAAAAAAAAAAAAAAAAAAA..', '%00']) {
+      for (const response of [await visit(`${app.url}/s/${id}`), await scriptPost(`${app.url}/s/${id}`)]) {
+        expect(response.status).toBe(404);
+        expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      }
+    }
+  });
+
+  it('lets exactly one of ten simultaneous downloads through on a limit of 1', async () => {
+    const policy = await upload('single.txt', Buffer.from('single'));
+    const link = await share(policy.key, { maxDownloads: 1 });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? scriptPost(link.url) : submit(link.url))));
+    expect(results.filter((r) => r.status === 303 || r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 410)).toHaveLength(9);
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 1, state: 'exhausted' });
+  });
+});
+
+describe('downloading a limited link with curl or wget (the commands in docs/shares.md)', () => {
+  const run = (command: string, args: string[]) =>
+    new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(command, args, { timeout: 20_000 }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+    });
+
+  it('curl -fL -d "" and --data-urlencode password=…, wget --post-data: the file, counted once each, then 410', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'postbox-curl-'));
+    try {
+      const bytes = randomBytes(5000);
+      const policy = await upload('report 2027.bin', bytes, 'application/octet-stream');
+      const plain = await share(policy.key, { maxDownloads: 2 });
+      const file = path.join(dir, 'out');
+
+      expect(await run('curl', ['-fsSL', '-d', '', '-o', file, plain.url])).toMatchObject({ code: 0 });
+      expect(sha256(await readFile(file))).toBe(sha256(bytes));
+      expect((await listShares(policy.key)).find((s) => s.id === plain.id)!.downloads).toBe(1);
+
+      expect(await run('wget', ['-q', '--post-data=', '-O', file, plain.url])).toMatchObject({ code: 0 });
+      expect(sha256(await readFile(file))).toBe(sha256(bytes));
+      expect((await listShares(policy.key)).find((s) => s.id === plain.id)!.downloads).toBe(2);
+
+      // Used up: curl -f fails on the 410 and writes nothing.
+      await rm(file, { force: true });
+      expect((await run('curl', ['-fsSL', '-d', '', '-o', file, plain.url])).code).toBe(22);
+
+      const guarded = await share(policy.key, { maxDownloads: 1, password: 'p@ss word & more' });
+      expect((await run('curl', ['-fsSL', '--data-urlencode', 'password=wrong password', '-o', file, guarded.url])).code).toBe(22);
+      expect(await run('curl', ['-fsSL', '--data-urlencode', 'password=p@ss word & more', '-o', file, guarded.url])).toMatchObject({ code: 0 });
+      expect(sha256(await readFile(file))).toBe(sha256(bytes));
+      expect((await listShares(policy.key)).find((s) => s.id === guarded.id)!.downloads).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('storage calls per request (issue 18, finding 8)', () => {
+  it(`decides the ${SHARE_LINKS_PER_FILE + 1}st link's 409 from one listing, without reading a record`, async () => {
+    const policy = await upload('shared a lot.txt', Buffer.from('x'));
+    for (let i = 0; i < SHARE_LINKS_PER_FILE; i += 10) await Promise.all(Array.from({ length: 10 }, () => share(policy.key)));
+    const recorder = recordStorageCalls(app.storage.client);
+    let refused;
+    try {
+      refused = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });
+    } finally {
+      recorder.stop();
+    }
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'too_many_share_links']);
+    expect(recorder.count('GetObjectCommand')).toBe(0);
+    expect(recorder.count('PutObjectCommand')).toBe(0);
+    expect(recorder.count('ListObjectsCommand')).toBe(1);
+    expect(recorder.calls.length).toBeLessThanOrEqual(2); // the file's HEAD, the listing
+
+    // A revoked link makes room, and its tombstone does not count.
+    const [first] = await listShares(policy.key);
+    expect((await app.call('DELETE', api.share(first!.id))).status).toBe(204);
+    await share(policy.key);
+    expect((await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 })).status).toBe(409);
+  }, 120_000);
+
+  it('deletes a file with a listing and two deletes per link, revoked ones included', async () => {
+    const policy = await upload('many links.txt', Buffer.from('x'));
+    const links = await Promise.all(Array.from({ length: 8 }, () => share(policy.key)));
+    for (const link of links.slice(0, 4)) expect((await app.call('DELETE', api.share(link.id))).status).toBe(204);
+    const recorder = recordStorageCalls(app.storage.client);
+    try {
+      expect((await app.call('DELETE', api.file(policy.key))).status).toBe(204);
+    } finally {
+      recorder.stop();
+    }
+    // The file's links: two listings (one for markers of older versions), then record + marker per link.
+    expect(recorder.count('ListObjectsCommand')).toBe(2);
+    expect(recorder.count('GetObjectCommand')).toBe(0);
+    // The file itself is deleted by the uploads store: at most a couple of calls more.
+    expect(recorder.count('DeleteObjectCommand')).toBeLessThanOrEqual(2 * links.length + 2);
+    expect(recorder.calls.length).toBeLessThanOrEqual(2 + 2 * links.length + 3);
+  });
+});
+
+describe('a wrong-password hammer does not lock the recipient out (issue 18, finding 9)', () => {
+  it('lets the recipient from another address through with the right password while an attacker hammers; the attacker stays slow', async () => {
+    // The real share pages and storage, with a clock the test moves (no sleeps), behind a "proxy" (loopback)
+    // so that X-Forwarded-For tells the attacker and the recipient apart.
+    let now = Date.now();
+    const pages = express();
+    pages.set('trust proxy', 'loopback');
+    pages.use((req, _res, next) => {
+      (req as unknown as { log: Logger }).log = pino({ level: 'silent' });
+      next();
+    });
+    pages.use(
+      sharePageRoutes(createShareService(app.storage), {
+        storageOrigin: new URL(app.storage.endpoint!).origin,
+        opensPerMinute: 0,
+        attempts: new PasswordThrottle({ now: () => now }),
+      }),
+    );
+    const server = pages.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const policy = await upload('payroll.csv', Buffer.from('name,salary'), 'text/csv');
+      const link = await share(policy.key, { password: 'the right password', maxDownloads: 5 });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/s/${link.id}`;
+      const from = (ip: string, password: string) => submit(url, { password }, { ...BROWSER_FORM, 'x-forwarded-for': ip });
+
+      // The attacker guesses from four networks in turn (its own limit per address would stop one): a burst
+      // of 40 guesses at once, then one every 20 s of a simulated 20 minutes, honouring no Retry-After.
+      const networks = ['2001:db8:1::7', '2001:db8:2::7', '2001:db8:3::7', '203.0.113.66'];
+      const attacker: { ip: string; status: number }[] = [];
+      const guess = async (i: number) => {
+        const ip = networks[i % networks.length]!;
+        attacker.push({ ip, status: (await from(ip, `guess ${i}`)).status });
+      };
+      await Promise.all(Array.from({ length: 40 }, (_, i) => guess(i)));
+      const recipient: { status: number; retryAfter: number }[] = [];
+      for (let second = 0; second < 20 * 60; second += 20) {
+        await guess(second / 20);
+        if (second === 100 || second === 600) {
+          // The recipient, from another address, with the right password; they wait what Retry-After says, once.
+          let answer = await from('198.51.100.20', 'the right password');
+          const retryAfter = Number(answer.headers.get('retry-after') ?? 0);
+          if (answer.status === 429) {
+            now += retryAfter * 1000;
+            answer = await from('198.51.100.20', 'the right password');
+          }
+          recipient.push({ status: answer.status, retryAfter });
+        }
+        now += 20_000;
+      }
+      // Through both times, after waiting seconds at most, never minutes.
+      for (const r of recipient) expect(r.retryAfter).toBeLessThanOrEqual(PASSWORD_THROTTLE.maxDelayMs / 1000);
+      expect(recipient.map((r) => r.status)).toEqual([200, 200]);
+      // The attacker stays slow: per address at most its limit per 15 minutes; all together about one
+      // check per maxDelay once the link has slowed down (plus its free tries and the ramp up to the cap).
+      expect(attacker.filter((a) => a.status !== 403 && a.status !== 429).map((a) => a.status)).toEqual([]);
+      const checked = attacker.filter((a) => a.status === 403);
+      for (const ip of networks) expect(checked.filter((a) => a.ip === ip).length).toBeLessThanOrEqual(2 * PASSWORD_THROTTLE.perClient);
+      const ramp = PASSWORD_THROTTLE.freePerLink + Math.ceil(Math.log2(PASSWORD_THROTTLE.maxDelayMs / 1000)) + 1;
+      expect(checked.length).toBeLessThanOrEqual(ramp + (20 * 60_000) / PASSWORD_THROTTLE.maxDelayMs + 1);
+    } finally {
+      server.close();
+    }
+  }, 120_000);
 });

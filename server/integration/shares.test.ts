@@ -599,6 +599,22 @@ describe('nothing but the recipient uses up a download (issue 18, finding 6)', (
     }
   });
 
+  it('answers a clear 503 page, never a 500, on GET and POST when storage cannot be reached', async () => {
+    const lonely = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '0' });
+    const policy = await upload('offline.txt', Buffer.from('offline'), 'text/plain', lonely);
+    const link = await share(policy.key, {}, lonely);
+    await lonely.storage.close();
+    try {
+      for (const answer of [await visit(link.url), await submit(link.url), await scriptPost(link.url)]) {
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(answer.body).toContain('Postbox cannot reach its storage right now');
+      }
+    } finally {
+      await lonely.stop().catch(() => {});
+    }
+  });
+
   it('lets exactly one of ten simultaneous downloads through on a limit of 1', async () => {
     const policy = await upload('single.txt', Buffer.from('single'));
     const link = await share(policy.key, { maxDownloads: 1 });

@@ -136,3 +136,31 @@ test('share links work from the keyboard, and a plain link downloads with one bu
   await expect(item.getByRole('button', { name: 'Revoke', exact: true })).toBeFocused();
   await expect(item.getByTestId('share-downloads')).toHaveText('1 download', { timeout: 15_000 });
 });
+
+test('a form on another page cannot use up a download; the link\'s own page can', async ({ page, browser }) => {
+  const file = makeFile('cross-site.txt', 1000, 'text/plain');
+  const row = await uploadAndOpenSharing(page, file);
+  await row.getByRole('button', { name: 'New share link' }).click();
+  await row.getByLabel('Download limit').fill('1');
+  await row.getByRole('button', { name: 'Create share link', exact: true }).click();
+  const item = row.getByTestId('share-link');
+  const url = await item.getByLabel(`Share link for ${file.name}`).inputValue();
+
+  // Another site's page (here: a document of no origin) auto-posting to the link, as CSRF would.
+  const other = await (await browser.newContext()).newPage();
+  await other.setContent(`<form method="post" action="${url}"><button>Claim your prize</button></form>`);
+  const [refused] = await Promise.all([other.waitForNavigation(), other.getByRole('button', { name: 'Claim your prize' }).click()]);
+  expect(refused!.status()).toBe(403);
+  await expect(other.getByRole('heading', { level: 1 })).toHaveText('Start the download from the link itself');
+  await other.close();
+
+  // Nothing was used up: the recipient's own page still downloads.
+  const visitor = await page.context().newPage();
+  await visitor.goto(url);
+  await expect(visitor.getByText('1 download left.')).toBeVisible();
+  const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('button', { name: 'Download' }).click()]);
+  expect(sha256(await readFile((await download.path())!))).toBe(sha256(file.buffer));
+  await visitor.close();
+  await page.bringToFront();
+  await expect(item.getByTestId('share-downloads')).toHaveText('1 of 1 download', { timeout: 15_000 });
+});

@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
   // Share links (/s/:id) are public pages: the link is the permission.
-  app.use(sharePageRoutes(shares, { storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute }));
+  app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute }));
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));

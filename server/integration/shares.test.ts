@@ -1,11 +1,21 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { parse as parseDisposition } from 'content-disposition';
+import express from 'express';
+import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
-import { PASSWORD_TRIES } from '../http/routes/shares.ts';
+import { api, SHARE_LINKS_PER_FILE, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
+import { createShareService, sharePageRoutes } from '../http/routes/shares.ts';
+import { PASSWORD_THROTTLE, PasswordThrottle } from '../shares/password-throttle.ts';
 import { S3ShareStore } from '../shares/s3-share-store.ts';
-import { fileIndexPrefix, recordKey, revokedIndexPrefix, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
+import { fileIndexPrefix, legacyRevokedIndexPrefix, liveMarkerKey, recordKey, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
+import { recordStorageCalls } from '../shares/storage-calls.fixture.ts';
 import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -37,7 +47,19 @@ async function visit(url: string, init: RequestInit = {}) {
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
-const submit = (url: string, form: Record<string, string> = {}) =>
+/** What a browser sends when the share page's own form is submitted. */
+const BROWSER_FORM = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' };
+
+/** The share page's Download button (with the password field, when there is one). */
+const submit = (url: string, form: Record<string, string> = {}, headers: Record<string, string> = BROWSER_FORM) =>
+  visit(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin, ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
+
+/** A POST as `curl -d ''` sends it: a form body, Accept: *\/*, no Origin, no Sec-Fetch-*. */
+const scriptPost = (url: string, form: Record<string, string> = {}) =>
   visit(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
 
 /** The download a "Your download is starting" page goes on to (its refresh and its link name the same URL). */
@@ -92,7 +114,7 @@ describe('creating a share link', () => {
     const record = JSON.parse((await storedObject(recordKey(link.id)))!);
     expect(record).toMatchObject({ id: link.id, fileKey: policy.key, fileName: 'report.txt', fileSize: 17, downloads: 0, password: null });
     const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(policy.key) }));
-    expect(markers.Contents?.map((o) => o.Key)).toEqual([`${fileIndexPrefix(policy.key)}${link.id}`]);
+    expect(markers.Contents?.map((o) => o.Key)).toEqual([liveMarkerKey(policy.key, link.id, link.expiresAt)]);
   });
 
   it('makes links that never expire, up to a year, and lists them newest first', async () => {
@@ -180,14 +202,15 @@ describe('downloading through a share link', () => {
     expect(sha256(first.bytes)).toBe(sha256(bytes));
     expect(first.disposition).toMatchObject({ type: 'attachment', parameters: { filename: name } });
 
-    // ?dl=1 downloads directly.
-    const direct = await visit(`${link.url}?dl=1`);
-    expect(direct.status).toBe(302);
+    // A POST from a script (curl -L -d '') is sent on to the file with a 303.
+    const direct = await scriptPost(link.url);
+    expect(direct.status).toBe(303);
     expect(direct.headers.get('cache-control')).toBe('no-store');
     expect(sha256((await followDownload(direct.headers.get('location')!)).bytes)).toBe(sha256(bytes));
 
-    // Opening the page or a HEAD request does not count; each download does.
+    // Opening the page, ?dl=1 or a HEAD request does not count; each download does.
     await visit(link.url);
+    expect((await visit(`${link.url}?dl=1`)).status).toBe(200);
     await visit(`${link.url}?dl=1`, { method: 'HEAD' });
     const [listed] = await listShares(policy.key);
     expect(listed).toMatchObject({ id: link.id, downloads: 2 });
@@ -213,8 +236,8 @@ describe('downloading through a share link', () => {
   it('counts simultaneous downloads exactly on one instance: never more than the limit', async () => {
     const policy = await upload('popular.txt', Buffer.from('everyone wants this'));
     const link = await share(policy.key, { maxDownloads: 3 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => visit(`${link.url}?dl=1`)));
-    expect(results.filter((r) => r.status === 302)).toHaveLength(3);
+    const results = await Promise.all(Array.from({ length: 10 }, () => scriptPost(link.url)));
+    expect(results.filter((r) => r.status === 303)).toHaveLength(3);
     expect(results.filter((r) => r.status === 410)).toHaveLength(7);
     expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 3, state: 'exhausted' });
   });
@@ -241,7 +264,7 @@ describe('downloading through a share link', () => {
     const policy = await upload('vanished.txt', Buffer.from('poof'));
     const link = await share(policy.key);
     await app.storage.client.send(new DeleteObjectCommand({ Bucket: app.storage.bucket, Key: policy.key }));
-    const gone = await visit(`${link.url}?dl=1`);
+    const gone = await submit(link.url);
     expect(gone.status).toBe(410);
     expect(gone.body).toContain('This file is no longer available');
   });
@@ -287,8 +310,9 @@ describe('password-protected links', () => {
     const page = await visit(link.url);
     expect(page.status).toBe(200);
     expect(page.body).toContain('type="password"');
-    // ?dl=1 cannot skip the password: it shows the form.
+    // ?dl=1 shows the form; a POST without the password is asked for it.
     expect((await visit(`${link.url}?dl=1`)).status).toBe(200);
+    expect((await scriptPost(link.url)).status).toBe(400);
 
     const empty = await submit(link.url);
     expect(empty.status).toBe(400);
@@ -306,22 +330,22 @@ describe('password-protected links', () => {
     expect((await listShares(policy.key))[0]!.downloads).toBe(1);
   });
 
-  it('pauses password tries with 429 and Retry-After after too many wrong ones', async () => {
-    // Its own instance: the limit is per client address, and every test here comes from 127.0.0.1.
+  it('slows password tries down with 429 and a Retry-After of seconds after too many wrong ones', async () => {
+    // Its own instance: the limits are per client address and per link, and every test here comes from 127.0.0.1.
     const limited = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '0' });
     try {
       const policy = await upload('guarded.txt', Buffer.from('guarded'), 'text/plain', limited);
       const link = await share(policy.key, { password: 'the real password' }, limited);
-      for (let i = 0; i < PASSWORD_TRIES.perClient; i++) {
+      // The link's free wrong tries, and one more (that one makes the next wait).
+      for (let i = 0; i <= PASSWORD_THROTTLE.freePerLink; i++) {
         expect((await submit(link.url, { password: `guess number ${i}` })).status).toBe(403);
       }
       const paused = await submit(link.url, { password: 'guess again' });
       expect(paused.status).toBe(429);
       expect(Number(paused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(Number(paused.headers.get('retry-after'))).toBeLessThanOrEqual(PASSWORD_TRIES.windowMs / 1000);
+      expect(Number(paused.headers.get('retry-after'))).toBeLessThanOrEqual(PASSWORD_THROTTLE.maxDelayMs / 1000);
       expect(paused.body).toContain('Too many wrong passwords');
-      // Even the right password waits: nothing is checked while paused.
-      expect((await submit(link.url, { password: 'the real password' })).status).toBe(429);
+      expect(paused.body).toMatch(/Wait (a second|\d+ seconds)/);
       // Opening the page is not a password try.
       expect((await visit(link.url)).status).toBe(200);
     } finally {
@@ -476,10 +500,10 @@ describe('deleting a file', () => {
 
     for (const link of links) {
       expect((await visit(link.url)).status).toBe(404);
-      expect((await visit(`${link.url}?dl=1`)).status).toBe(404);
+      expect((await submit(link.url)).status).toBe(404);
       expect(await storedObject(recordKey(link.id))).toBeUndefined();
     }
-    for (const prefix of [fileIndexPrefix(policy.key), revokedIndexPrefix(policy.key)]) {
+    for (const prefix of [fileIndexPrefix(policy.key), legacyRevokedIndexPrefix(policy.key)]) {
       const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: prefix }));
       expect(markers.Contents ?? []).toHaveLength(0);
     }
@@ -507,11 +531,246 @@ describe('when Postbox requires sign-in', () => {
       expect((await locked.call('DELETE', api.share(created.body.id))).status).toBe(401);
 
       expect((await visit(created.body.url)).status).toBe(200);
-      const download = await visit(`${created.body.url}?dl=1`);
-      expect(download.status).toBe(302);
+      const download = await scriptPost(created.body.url);
+      expect(download.status).toBe(303);
       expect(Buffer.from((await followDownload(download.headers.get('location')!)).bytes).toString()).toBe('for the public');
     } finally {
       await locked.stop();
     }
   });
+});
+
+describe('nothing but the recipient uses up a download (issue 18, finding 6)', () => {
+  it.each([
+    ['a cross-site form', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }],
+    ['a same-site page (another subdomain)', { 'sec-fetch-site': 'same-site', origin: 'https://other.postbox.example' }],
+    ['a sandboxed iframe (Origin: null)', { 'sec-fetch-site': 'cross-site', origin: 'null' }],
+    ['an old browser saying only Origin: null', { origin: 'null' }],
+    ['an old browser saying only another Origin', { origin: 'https://evil.example' }],
+  ])('refuses a POST from %s with a 403 page and counts nothing', async (_case, headers) => {
+    const policy = await upload('target.txt', Buffer.from('target'));
+    const link = await share(policy.key, { maxDownloads: 1 });
+    const refused = await visit(link.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
+      body: '',
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(refused.headers.get('location')).toBeNull();
+    expect(refused.body).toContain('Start the download from the link itself');
+    expect(refused.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 0, state: 'active' });
+    // The recipient's own press of Download still works.
+    startedDownload(await submit(link.url));
+  });
+
+  it('never counts a GET: a link previewer fetching the page, every URL on it, ?dl=1, HEAD and OPTIONS', async () => {
+    const policy = await upload('preview me.txt', Buffer.from('preview'));
+    const link = await share(policy.key, { maxDownloads: 1 });
+    const previewer = { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', accept: 'text/html,*/*' };
+    const page = await visit(link.url, { headers: previewer });
+    expect(page.status).toBe(200);
+    const urls = [...page.body.matchAll(/(?:href|src|action|url)=["']?([^"' >]+)/g)].map((m) => new URL(m[1]!.replaceAll('&amp;', '&'), link.url));
+    expect(urls.map(String)).toContain(link.url); // the form's action
+    for (const url of urls.filter((u) => u.protocol.startsWith('http'))) expect((await visit(String(url), { headers: previewer })).status).toBe(200);
+    for (const query of ['?dl=1', '?dl=1&password=x', '?download=true']) expect((await visit(link.url + query, { headers: previewer })).status).toBe(200);
+    const head = await visit(`${link.url}?dl=1`, { method: 'HEAD', headers: previewer });
+    expect(head.status).toBe(200);
+    const options = await visit(link.url, { method: 'OPTIONS', headers: previewer });
+    expect(options.status).toBeLessThan(400);
+    expect(options.headers.get('location')).toBeNull();
+
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 0, state: 'active' });
+    expect((await visit(link.url)).body).toContain('1 download left.');
+  });
+
+  it('refuses a password sent in the address, and counts nothing', async () => {
+    const policy = await upload('query.txt', Buffer.from('query'));
+    const link = await share(policy.key, { password: 'in the body only' });
+    const refused = await scriptPost(`${link.url}?password=${encodeURIComponent('in the body only')}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('The password does not go in the address');
+    expect((await listShares(policy.key))[0]!.downloads).toBe(0);
+  });
+
+  it('answers ids of another length, or with dots and slashes, with a 404 page on GET and POST', async () => {
+    for (const id of ['AAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAA', '..', '..%2F..%2Fshares%2Flinks', 'AAAAAAAAAAAAAAAAAAAA..', '%00']) {
+      for (const response of [await visit(`${app.url}/s/${id}`), await scriptPost(`${app.url}/s/${id}`)]) {
+        expect(response.status).toBe(404);
+        expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      }
+    }
+  });
+
+  it('answers a clear 503 page, never a 500, on GET and POST when storage cannot be reached', async () => {
+    const lonely = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '0' });
+    const policy = await upload('offline.txt', Buffer.from('offline'), 'text/plain', lonely);
+    const link = await share(policy.key, {}, lonely);
+    await lonely.storage.close();
+    try {
+      for (const answer of [await visit(link.url), await submit(link.url), await scriptPost(link.url)]) {
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(answer.body).toContain('Postbox cannot reach its storage right now');
+      }
+    } finally {
+      await lonely.stop().catch(() => {});
+    }
+  });
+
+  it('lets exactly one of ten simultaneous downloads through on a limit of 1', async () => {
+    const policy = await upload('single.txt', Buffer.from('single'));
+    const link = await share(policy.key, { maxDownloads: 1 });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? scriptPost(link.url) : submit(link.url))));
+    expect(results.filter((r) => r.status === 303 || r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 410)).toHaveLength(9);
+    expect((await listShares(policy.key))[0]).toMatchObject({ downloads: 1, state: 'exhausted' });
+  });
+});
+
+describe('downloading a limited link with curl or wget (the commands in docs/shares.md)', () => {
+  const run = (command: string, args: string[]) =>
+    new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(command, args, { timeout: 20_000 }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+    });
+
+  it('curl -fL -d "" and --data-urlencode password=…, wget --post-data: the file, counted once each, then 410', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'postbox-curl-'));
+    try {
+      const bytes = randomBytes(5000);
+      const policy = await upload('report 2027.bin', bytes, 'application/octet-stream');
+      const plain = await share(policy.key, { maxDownloads: 2 });
+      const file = path.join(dir, 'out');
+
+      expect(await run('curl', ['-fsSL', '-d', '', '-o', file, plain.url])).toMatchObject({ code: 0 });
+      expect(sha256(await readFile(file))).toBe(sha256(bytes));
+      expect((await listShares(policy.key)).find((s) => s.id === plain.id)!.downloads).toBe(1);
+
+      expect(await run('wget', ['-q', '--post-data=', '-O', file, plain.url])).toMatchObject({ code: 0 });
+      expect(sha256(await readFile(file))).toBe(sha256(bytes));
+      expect((await listShares(policy.key)).find((s) => s.id === plain.id)!.downloads).toBe(2);
+
+      // Used up: curl -f fails on the 410 and writes nothing.
+      await rm(file, { force: true });
+      expect((await run('curl', ['-fsSL', '-d', '', '-o', file, plain.url])).code).toBe(22);
+
+      const guarded = await share(policy.key, { maxDownloads: 1, password: 'p@ss word & more' });
+      expect((await run('curl', ['-fsSL', '--data-urlencode', 'password=wrong password', '-o', file, guarded.url])).code).toBe(22);
+      expect(await run('curl', ['-fsSL', '--data-urlencode', 'password=p@ss word & more', '-o', file, guarded.url])).toMatchObject({ code: 0 });
+      expect(sha256(await readFile(file))).toBe(sha256(bytes));
+      expect((await listShares(policy.key)).find((s) => s.id === guarded.id)!.downloads).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('storage calls per request (issue 18, finding 8)', () => {
+  it(`decides the ${SHARE_LINKS_PER_FILE + 1}st link's 409 from one listing, without reading a record`, async () => {
+    const policy = await upload('shared a lot.txt', Buffer.from('x'));
+    for (let i = 0; i < SHARE_LINKS_PER_FILE; i += 10) await Promise.all(Array.from({ length: 10 }, () => share(policy.key)));
+    const recorder = recordStorageCalls(app.storage.client);
+    let refused;
+    try {
+      refused = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });
+    } finally {
+      recorder.stop();
+    }
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'too_many_share_links']);
+    expect(recorder.count('GetObjectCommand')).toBe(0);
+    expect(recorder.count('PutObjectCommand')).toBe(0);
+    expect(recorder.count('ListObjectsCommand')).toBe(1);
+    expect(recorder.calls.length).toBeLessThanOrEqual(2); // the file's HEAD, the listing
+
+    // A revoked link makes room, and its tombstone does not count.
+    const [first] = await listShares(policy.key);
+    expect((await app.call('DELETE', api.share(first!.id))).status).toBe(204);
+    await share(policy.key);
+    expect((await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 })).status).toBe(409);
+  }, 120_000);
+
+  it('deletes a file with a listing and two deletes per link, revoked ones included', async () => {
+    const policy = await upload('many links.txt', Buffer.from('x'));
+    const links = await Promise.all(Array.from({ length: 8 }, () => share(policy.key)));
+    for (const link of links.slice(0, 4)) expect((await app.call('DELETE', api.share(link.id))).status).toBe(204);
+    const recorder = recordStorageCalls(app.storage.client);
+    try {
+      expect((await app.call('DELETE', api.file(policy.key))).status).toBe(204);
+    } finally {
+      recorder.stop();
+    }
+    // The file's links: two listings (one for markers of older versions), then record + marker per link.
+    expect(recorder.count('ListObjectsCommand')).toBe(2);
+    expect(recorder.count('GetObjectCommand')).toBe(0);
+    // The file itself is deleted by the uploads store: at most a couple of calls more.
+    expect(recorder.count('DeleteObjectCommand')).toBeLessThanOrEqual(2 * links.length + 2);
+    expect(recorder.calls.length).toBeLessThanOrEqual(2 + 2 * links.length + 3);
+  });
+});
+
+describe('a wrong-password hammer does not lock the recipient out (issue 18, finding 9)', () => {
+  it('lets the recipient from another address through with the right password while an attacker hammers; the attacker stays slow', async () => {
+    // The real share pages and storage, with a clock the test moves (no sleeps), behind a "proxy" (loopback)
+    // so that X-Forwarded-For tells the attacker and the recipient apart.
+    let now = Date.now();
+    const pages = express();
+    pages.set('trust proxy', 'loopback');
+    pages.use((req, _res, next) => {
+      (req as unknown as { log: Logger }).log = pino({ level: 'silent' });
+      next();
+    });
+    pages.use(
+      sharePageRoutes(createShareService(app.storage), {
+        storageOrigin: new URL(app.storage.endpoint!).origin,
+        opensPerMinute: 0,
+        attempts: new PasswordThrottle({ now: () => now }),
+      }),
+    );
+    const server = pages.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const policy = await upload('payroll.csv', Buffer.from('name,salary'), 'text/csv');
+      const link = await share(policy.key, { password: 'the right password', maxDownloads: 5 });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/s/${link.id}`;
+      const from = (ip: string, password: string) => submit(url, { password }, { ...BROWSER_FORM, 'x-forwarded-for': ip });
+
+      // The attacker guesses from four networks in turn (its own limit per address would stop one): a burst
+      // of 40 guesses at once, then one every 20 s of a simulated 20 minutes, honouring no Retry-After.
+      const networks = ['2001:db8:1::7', '2001:db8:2::7', '2001:db8:3::7', '203.0.113.66'];
+      const attacker: { ip: string; status: number }[] = [];
+      const guess = async (i: number) => {
+        const ip = networks[i % networks.length]!;
+        attacker.push({ ip, status: (await from(ip, `guess ${i}`)).status });
+      };
+      await Promise.all(Array.from({ length: 40 }, (_, i) => guess(i)));
+      const recipient: { status: number; retryAfter: number }[] = [];
+      for (let second = 0; second < 20 * 60; second += 20) {
+        await guess(second / 20);
+        if (second === 100 || second === 600) {
+          // The recipient, from another address, with the right password; they wait what Retry-After says, once.
+          let answer = await from('198.51.100.20', 'the right password');
+          const retryAfter = Number(answer.headers.get('retry-after') ?? 0);
+          if (answer.status === 429) {
+            now += retryAfter * 1000;
+            answer = await from('198.51.100.20', 'the right password');
+          }
+          recipient.push({ status: answer.status, retryAfter });
+        }
+        now += 20_000;
+      }
+      // Through both times, after waiting seconds at most, never minutes.
+      for (const r of recipient) expect(r.retryAfter).toBeLessThanOrEqual(PASSWORD_THROTTLE.maxDelayMs / 1000);
+      expect(recipient.map((r) => r.status)).toEqual([200, 200]);
+      // The attacker stays slow: per address at most its limit per 15 minutes; all together about one
+      // check per maxDelay once the link has slowed down (plus its free tries and the ramp up to the cap).
+      expect(attacker.filter((a) => a.status !== 403 && a.status !== 429).map((a) => a.status)).toEqual([]);
+      const checked = attacker.filter((a) => a.status === 403);
+      for (const ip of networks) expect(checked.filter((a) => a.ip === ip).length).toBeLessThanOrEqual(2 * PASSWORD_THROTTLE.perClient);
+      const ramp = PASSWORD_THROTTLE.freePerLink + Math.ceil(Math.log2(PASSWORD_THROTTLE.maxDelayMs / 1000)) + 1;
+      expect(checked.length).toBeLessThanOrEqual(ramp + (20 * 60_000) / PASSWORD_THROTTLE.maxDelayMs + 1);
+    } finally {
+      server.close();
+    }
+  }, 120_000);
 });

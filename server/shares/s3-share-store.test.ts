@@ -9,23 +9,28 @@ import { createS3Client } from '../storage/s3-client.ts';
 import { liveShare } from './live-share.fixture.ts';
 import { S3ShareStore } from './s3-share-store.ts';
 import {
+  DEAD_LINKS_PER_FILE,
   fileIndexPrefix,
-  indexKey,
   isRevoked,
+  legacyIndexKey,
+  legacyRevokedIndexPrefix,
+  liveMarkerKey,
   newShareId,
+  PRUNE_PER_REQUEST,
   recordKey,
-  revokedIndexKey,
-  revokedIndexPrefix,
+  revokedMarkerKey,
   SHARES_PREFIX,
   type LiveShare,
+  type RevokedShare,
   type StoredShare,
 } from './share-record.ts';
+import { recordStorageCalls } from './storage-calls.fixture.ts';
 
 const clientSettings = { maxAttempts: 3, retryMode: 'standard' as const, timeoutMs: 10_000 };
 
 const newShare = (fileKey: string) => liveShare({ fileKey });
 
-const revoke = (id: string) => (): StoredShare => ({ version: 1, id, revokedAt: new Date().toISOString() });
+const revoke = (id: string, revokedAt = new Date().toISOString()) => (): RevokedShare => ({ version: 1, id, revokedAt });
 const increment = (current: StoredShare) => (isRevoked(current) ? undefined : { ...current, downloads: current.downloads + 1 });
 
 /** The same tests on every store; `honoursIfMatch` says what the store was seen to do with a stale If-Match. */
@@ -46,7 +51,7 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
 
       expect(await store.get(a.id)).toEqual(a);
       expect(await store.get(newShareId())).toBeUndefined();
-      expect((await store.listForFile(fileKey)).map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
+      expect((await store.listForFile(fileKey, Date.now())).map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
 
       const updated = await store.update(a.id, increment);
       expect(updated).toEqual({ share: { ...a, downloads: 1 }, changed: true });
@@ -54,14 +59,16 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       expect(await store.update(newShareId(), increment)).toBeUndefined();
 
       // Revoking leaves a tombstone, takes the link out of its file's list and marks it as the file's revoked link.
-      await store.update(b.id, revoke(b.id));
+      const revokedAt = new Date().toISOString();
+      await store.update(b.id, revoke(b.id, revokedAt));
       expect(isRevoked((await store.get(b.id))!)).toBe(true);
-      expect((await store.listForFile(fileKey)).map((s) => s.id)).toEqual([a.id]);
-      expect(await keysUnder(fileIndexPrefix(fileKey))).toEqual([indexKey(fileKey, a.id)]);
-      expect(await keysUnder(revokedIndexPrefix(fileKey))).toEqual([revokedIndexKey(fileKey, b.id)]);
+      expect((await store.listForFile(fileKey, Date.now())).map((s) => s.id)).toEqual([a.id]);
+      expect((await keysUnder(fileIndexPrefix(fileKey))).sort()).toEqual(
+        [liveMarkerKey(fileKey, a.id, a.expiresAt), revokedMarkerKey(fileKey, b.id, revokedAt)].sort(),
+      );
     });
 
-    it('deletes every link of a file, revoked ones (tombstones) and markers without a record included', async () => {
+    it('deletes every link of a file, revoked ones (tombstones), older markers and markers without a record included', async () => {
       const { client, bucket } = target();
       const store = new S3ShareStore({ client, bucket });
       const fileKey = newUploadKey('b.txt', 'text/plain');
@@ -69,15 +76,70 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       for (const share of shares) await store.create(share);
       await store.update(shares[0]!.id, revoke(shares[0]!.id));
       const marker = (key: string) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(0) }));
-      await marker(indexKey(fileKey, newShareId()));
-      // More revoked markers than one listing page (1000) holds.
-      const strays = Array.from({ length: 1000 }, () => revokedIndexKey(fileKey, newShareId()));
+      await marker(liveMarkerKey(fileKey, newShareId(), null));
+      // Markers of an older version: a live one named by its id, and more revoked ones than one listing page (1000) holds.
+      const legacy = newShare(fileKey);
+      await marker(legacyIndexKey(fileKey, legacy.id));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: recordKey(legacy.id), Body: JSON.stringify(legacy) }));
+      const strays = Array.from({ length: 1000 }, () => `${legacyRevokedIndexPrefix(fileKey)}${newShareId()}`);
       for (let i = 0; i < strays.length; i += 50) await Promise.all(strays.slice(i, i + 50).map(marker));
 
-      expect(await store.deleteForFile(fileKey)).toBe(3 + 1 + 1000);
-      for (const share of shares) expect(await store.get(share.id)).toBeUndefined();
+      expect(await store.deleteForFile(fileKey)).toBe(3 + 1 + 1 + 1000);
+      for (const share of [...shares, legacy]) expect(await store.get(share.id)).toBeUndefined();
       expect(await keysUnder(fileIndexPrefix(fileKey))).toEqual([]);
-      expect(await keysUnder(revokedIndexPrefix(fileKey))).toEqual([]);
+      expect(await keysUnder(legacyRevokedIndexPrefix(fileKey))).toEqual([]);
+    }, 120_000); // 2,000 deletes on a shared 2-core machine
+
+    it('deletes a file\'s links with two storage calls per link and a listing, however many were ever revoked', async () => {
+      const { client, bucket } = target();
+      const store = new S3ShareStore({ client, bucket });
+      const fileKey = newUploadKey('counted.txt', 'text/plain');
+      const shares = Array.from({ length: 6 }, () => newShare(fileKey));
+      for (const share of shares) await store.create(share);
+      for (const share of shares.slice(0, 3)) await store.update(share.id, revoke(share.id));
+
+      const recorder = recordStorageCalls(client);
+      try {
+        expect(await store.deleteForFile(fileKey)).toBe(6);
+      } finally {
+        recorder.stop();
+      }
+      // One listing of the file's markers, one of the older revoked prefix; a record and a marker per link.
+      expect(recorder.count('ListObjectsCommand')).toBe(2);
+      expect(recorder.count('DeleteObjectCommand')).toBe(2 * 6);
+      expect(recorder.calls).toHaveLength(2 + 2 * 6);
+    });
+
+    it(`prunes revoked and expired links past ${DEAD_LINKS_PER_FILE} per file, ${PRUNE_PER_REQUEST} per request, record and marker`, async () => {
+      const { client, bucket } = target();
+      const store = new S3ShareStore({ client, bucket });
+      const fileKey = newUploadKey('busy.txt', 'text/plain');
+      const now = Date.now();
+      const working = newShare(fileKey);
+      await store.create(working);
+      // 130 tombstones revoked a second apart (markers and records), as 130 revocations would leave them.
+      const dead = Array.from({ length: DEAD_LINKS_PER_FILE + 30 }, (_, i) => ({ id: newShareId(), revokedAt: new Date(now - (i + 1) * 1000).toISOString() }));
+      for (let i = 0; i < dead.length; i += 20) {
+        await Promise.all(
+          dead.slice(i, i + 20).flatMap(({ id, revokedAt }) => [
+            client.send(new PutObjectCommand({ Bucket: bucket, Key: revokedMarkerKey(fileKey, id, revokedAt), Body: Buffer.alloc(0) })),
+            client.send(new PutObjectCommand({ Bucket: bucket, Key: recordKey(id), Body: JSON.stringify(revoke(id, revokedAt)()) })),
+          ]),
+        );
+      }
+
+      const first = await store.markers(fileKey, now);
+      expect(first).toHaveLength(1 + dead.length - PRUNE_PER_REQUEST);
+      const second = await store.markers(fileKey, now);
+      expect(second).toHaveLength(1 + DEAD_LINKS_PER_FILE);
+      expect((await store.markers(fileKey, now)).length).toBe(second.length);
+      // The oldest went, record and marker; the newest stay; the working link is untouched.
+      const oldest = dead.at(-1)!;
+      expect(await store.get(oldest.id)).toBeUndefined();
+      expect(await store.get(dead[0]!.id)).toMatchObject({ id: dead[0]!.id });
+      expect(await keysUnder(revokedMarkerKey(fileKey, oldest.id, oldest.revokedAt))).toEqual([]);
+      expect(second.map((m) => m.id)).toContain(working.id);
+      expect((await store.listForFile(fileKey, now)).map((s) => s.id)).toEqual([working.id]);
     });
 
     it('counts every one of many simultaneous updates in one process', async () => {

@@ -2,15 +2,18 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCom
 import { AppError } from '../errors/app-error.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import {
+  deadToPrune,
   fileIndexPrefix,
-  idFromIndexKey,
-  indexKey,
   isRevoked,
+  legacyIndexKey,
+  legacyRevokedIndexPrefix,
+  liveMarkerKey,
+  parseMarker,
   recordKey,
-  revokedIndexKey,
-  revokedIndexPrefix,
+  revokedMarkerKey,
   StoredShare,
   type LiveShare,
+  type ShareMarker,
 } from './share-record.ts';
 import { PerKeyQueue } from './per-key-queue.ts';
 import type { ShareStore, UpdateConsistency } from './share-store.ts';
@@ -54,7 +57,7 @@ export class S3ShareStore implements ShareStore {
 
   async create(share: LiveShare): Promise<void> {
     // Marker first: a record is never stored without the marker that lists it.
-    await this.put(indexKey(share.fileKey, share.id), '');
+    await this.put(liveMarkerKey(share.fileKey, share.id, share.expiresAt), '');
     await this.put(recordKey(share.id), JSON.stringify(share));
   }
 
@@ -62,8 +65,16 @@ export class S3ShareStore implements ShareStore {
     return (await this.read(id))?.share;
   }
 
-  async listForFile(fileKey: string): Promise<LiveShare[]> {
-    const ids = await this.markerIds(fileIndexPrefix(fileKey));
+  async markers(fileKey: string, now: number): Promise<ShareMarker[]> {
+    const markers = await this.listMarkers(fileIndexPrefix(fileKey));
+    const pruned = deadToPrune(markers, now);
+    await this.removeLinks(pruned);
+    const gone = new Set(pruned);
+    return markers.filter((marker) => !gone.has(marker));
+  }
+
+  async listForFile(fileKey: string, now: number): Promise<LiveShare[]> {
+    const ids = [...new Set((await this.markers(fileKey, now)).flatMap((m) => (m.state === 'live' ? [m.id] : [])))];
     const shares: LiveShare[] = [];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       const batch = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id)));
@@ -79,8 +90,8 @@ export class S3ShareStore implements ShareStore {
         if (!current) return undefined;
         const next = change(current.share);
         if (!next) return { share: current.share, changed: false };
-        const revokedFile = !isRevoked(current.share) && isRevoked(next) ? current.share.fileKey : undefined;
-        if (revokedFile !== undefined) await this.put(revokedIndexKey(revokedFile, id), '');
+        const revoking = !isRevoked(current.share) && isRevoked(next) ? { live: current.share, tombstone: next } : undefined;
+        if (revoking) await this.put(revokedMarkerKey(revoking.live.fileKey, id, revoking.tombstone.revokedAt), '');
         try {
           await this.put(recordKey(id), JSON.stringify(next), current.etag);
         } catch (err) {
@@ -88,33 +99,46 @@ export class S3ShareStore implements ShareStore {
           await this.learnEtagForm(id, current.etag);
           continue;
         }
-        if (revokedFile !== undefined) await this.remove(indexKey(revokedFile, id));
+        if (revoking) {
+          await this.remove(liveMarkerKey(revoking.live.fileKey, id, revoking.live.expiresAt));
+          await this.remove(legacyIndexKey(revoking.live.fileKey, id));
+        }
         return { share: next, changed: true };
       }
     });
   }
 
-  /** Deletes every link of a file, live and revoked (records and markers, also markers left without a record). */
+  /** Deletes every link of a file, live and revoked: one LIST (two with older markers), then two DELETEs per link. */
   async deleteForFile(fileKey: string): Promise<number> {
-    const [live, revoked] = await Promise.all([this.markerIds(fileIndexPrefix(fileKey)), this.markerIds(revokedIndexPrefix(fileKey))]);
-    const ids = [...new Set([...live, ...revoked])];
+    const [current, legacy] = await Promise.all([
+      this.listMarkers(fileIndexPrefix(fileKey)),
+      this.listMarkers(legacyRevokedIndexPrefix(fileKey)),
+    ]);
+    const markers = [...current, ...legacy];
+    await this.removeLinks(markers);
+    return new Set(markers.map((marker) => marker.id)).size;
+  }
+
+  /** Removes links, record first, then marker (a listing never finds a record without its marker). */
+  private async removeLinks(markers: readonly ShareMarker[]): Promise<void> {
+    const byId = new Map<string, string[]>();
+    for (const marker of markers) byId.set(marker.id, [...(byId.get(marker.id) ?? []), marker.key]);
+    const ids = [...byId.keys()];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       await Promise.all(
         ids.slice(i, i + LIST_CONCURRENCY).map((id) =>
           this.queue.run(id, async () => {
             await this.remove(recordKey(id));
-            await this.remove(indexKey(fileKey, id));
-            await this.remove(revokedIndexKey(fileKey, id));
+            for (const key of byId.get(id)!) await this.remove(key);
           }),
         ),
       );
     }
-    return ids.length;
   }
 
-  /** Ids of the markers under `prefix`, all pages (a file has at most 100 live links, but any number of revoked ones). */
-  private async markerIds(prefix: string): Promise<string[]> {
-    const ids: string[] = [];
+  /** The markers under `prefix`, all pages. */
+  private async listMarkers(prefix: string): Promise<ShareMarker[]> {
+    const markers: ShareMarker[] = [];
     for (let marker: string | undefined; ; ) {
       const listing = await this.storage.client
         .send(new ListObjectsCommand({ Bucket: this.storage.bucket, Prefix: prefix, Marker: marker, MaxKeys: 1000 }))
@@ -123,10 +147,10 @@ export class S3ShareStore implements ShareStore {
         });
       const keys = (listing.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
       for (const key of keys) {
-        const id = idFromIndexKey(key);
-        if (id) ids.push(id);
+        const parsed = parseMarker(key);
+        if (parsed) markers.push(parsed);
       }
-      if (!listing.IsTruncated || keys.length === 0) return ids;
+      if (!listing.IsTruncated || keys.length === 0) return markers;
       marker = keys.at(-1);
     }
   }

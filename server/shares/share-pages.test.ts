@@ -69,7 +69,9 @@ describe('share pages', () => {
   });
 
   it('tells how long to wait when tries are paused', () => {
-    expect(tooManyTriesPage(30)).toContain('Wait a minute');
+    expect(tooManyTriesPage(30)).toContain('Wait 30 seconds');
+    expect(tooManyTriesPage(1)).toContain('Wait a second');
+    expect(tooManyTriesPage(60)).toContain('Wait a minute');
     expect(tooManyTriesPage(14 * 60 + 1)).toContain('Wait 15 minutes');
   });
 });

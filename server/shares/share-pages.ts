@@ -204,11 +204,30 @@ export const gonePage = (reason: GoneReason) => message('gone', GONE[reason].tit
 export const missingPage = () =>
   message('gone', 'There is no such link', 'Check that you copied the whole address. If you did, the link may have been removed together with its file.');
 
-export function tooManyTriesPage(retryAfterSeconds: number): string {
-  const minutes = Math.ceil(retryAfterSeconds / 60);
-  const wait = minutes <= 1 ? 'a minute' : `${minutes} minutes`;
-  return message('info', 'Too many wrong passwords', `To protect this file, password tries are paused. Wait ${wait}, then try again.`);
+/** "a second", "20 seconds", "a minute", "15 minutes". */
+function waitFor(seconds: number): string {
+  if (seconds <= 1) return 'a second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes <= 1 ? 'a minute' : `${minutes} minutes`;
 }
+
+export function tooManyTriesPage(retryAfterSeconds: number): string {
+  return message('info', 'Too many wrong passwords', `To protect this file, password tries are paused. Wait ${waitFor(retryAfterSeconds)}, then try again.`);
+}
+
+export const crossSitePage = () =>
+  message(
+    'gone',
+    'Start the download from the link itself',
+    'Another website tried to download this file for you. Open the link you were sent and press Download there.',
+  );
+
+export const passwordInAddressPage = () =>
+  message('gone', 'The password does not go in the address', 'Send it in the form (the request body), never in the link: addresses end up in logs and histories.');
+
+export const unreadableFormPage = () =>
+  message('gone', 'That request could not be read', 'Open the link you were sent and press Download there.');
 
 export function tooManyOpensPage(retryAfterSeconds: number): string {
   const wait = retryAfterSeconds >= 60 ? 'a minute' : retryAfterSeconds <= 1 ? 'a second' : `${retryAfterSeconds} seconds`;

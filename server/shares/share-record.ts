@@ -6,15 +6,20 @@ import { z } from 'zod';
  * key is made by the server under `uploads/` (see signing/object-keys.ts) and `parseUploadKey`
  * refuses anything else, so neither a POST policy nor a link/delete call can reach `shares/`.
  *
- *   shares/links/<id>.json                          the record: one GET opens a link
- *   shares/by-file/<sha256(file key)>/<id>          an empty marker per live link: one LIST finds a file's links
- *   shares/revoked-by-file/<sha256(file key)>/<id>  an empty marker per revoked link
+ *   shares/links/<id>.json                                       the record: one GET opens a link
+ *   shares/by-file/<sha256(file key)>/live.<expiry ms|never>.<id>   an empty marker per live link
+ *   shares/by-file/<sha256(file key)>/revoked.<revoked ms>.<id>     an empty marker per revoked link
  *
- * The record is the truth; a marker only says where to look. Markers are written before their
- * record and removed after it, so a listing never misses a working link (a marker without a record
- * is skipped). A revoked link keeps a small tombstone record (no name, note or password) so its
- * page can say "revoked" (410) instead of "no such link"; its live marker gives way to a revoked
- * one, so that the tombstone goes when the file is deleted, with the file's other links.
+ * One LIST of a file's prefix tells, without reading a record, how many links it has that still
+ * work by the clock (the limit per file), which are revoked and since when, and which expired and
+ * since when (tombstones to prune). The record is the truth; a marker only says where to look.
+ * Markers are written before their record and removed after it, so a listing never misses a
+ * working link (a marker without a record is skipped). A revoked link keeps a small tombstone
+ * record (no name, note or password) so its page can say "revoked" (410) instead of "no such
+ * link", for DEAD_LINK_RETENTION_DAYS at most (see `deadToPrune`).
+ *
+ * Older versions wrote `shares/by-file/<hash>/<id>` (live, expiry not in the name) and
+ * `shares/revoked-by-file/<hash>/<id>`; both are still read, and removed with their file.
  */
 export const SHARES_PREFIX = 'shares/';
 const LINKS_PREFIX = `${SHARES_PREFIX}links/`;
@@ -43,22 +48,74 @@ export function fileIndexPrefix(fileKey: string): string {
   return `${BY_FILE_PREFIX}${fileHash(fileKey)}/`;
 }
 
-export function indexKey(fileKey: string, id: string): string {
+/** The marker of a live link: its expiry is in the name, so counting needs no record. */
+export function liveMarkerKey(fileKey: string, id: string, expiresAt: string | null): string {
+  return `${fileIndexPrefix(fileKey)}live.${expiresAt === null ? 'never' : Date.parse(expiresAt)}.${id}`;
+}
+
+/** The marker of a revoked link's tombstone, with the time it was revoked. */
+export function revokedMarkerKey(fileKey: string, id: string, revokedAt: string): string {
+  return `${fileIndexPrefix(fileKey)}revoked.${Date.parse(revokedAt)}.${id}`;
+}
+
+/** Where older versions kept the marker of a live link (no expiry in the name). */
+export function legacyIndexKey(fileKey: string, id: string): string {
   return `${fileIndexPrefix(fileKey)}${id}`;
 }
 
-export function revokedIndexPrefix(fileKey: string): string {
+/** Where older versions kept the markers of revoked links. */
+export function legacyRevokedIndexPrefix(fileKey: string): string {
   return `${REVOKED_BY_FILE_PREFIX}${fileHash(fileKey)}/`;
 }
 
-export function revokedIndexKey(fileKey: string, id: string): string {
-  return `${revokedIndexPrefix(fileKey)}${id}`;
+/** What a marker's name says about its link. `expiresAt`/`revokedAt` in ms; null: never expires. */
+export type ShareMarker =
+  | { key: string; id: string; state: 'live'; expiresAt: number | null }
+  | { key: string; id: string; state: 'revoked'; revokedAt: number };
+
+const MARKER = /^shares\/(by-file|revoked-by-file)\/[0-9a-f]{64}\/(?:(live|revoked)\.(never|\d{1,15})\.)?([A-Za-z0-9_-]{22})$/;
+
+/** The marker a listed key is, or undefined (not a marker). A legacy marker counts as live and never expiring. */
+export function parseMarker(key: string): ShareMarker | undefined {
+  const match = MARKER.exec(key);
+  if (!match) return undefined;
+  const [, folder, state, time, id] = match as unknown as [string, string, 'live' | 'revoked' | undefined, string | undefined, string];
+  if (folder === 'revoked-by-file') return state === undefined ? { key, id, state: 'revoked', revokedAt: 0 } : undefined;
+  if (state === undefined || state === 'live') return { key, id, state: 'live', expiresAt: time === undefined || time === 'never' ? null : Number(time) };
+  return time === 'never' ? undefined : { key, id, state, revokedAt: Number(time) };
 }
 
-/** The id a marker key names, or undefined. */
-export function idFromIndexKey(key: string): string | undefined {
-  const id = key.slice(key.lastIndexOf('/') + 1);
-  return isShareId(id) ? id : undefined;
+/** A link that still works by the clock: it counts against SHARE_LINKS_PER_FILE. */
+export const isUsable = (marker: ShareMarker, now: number) => marker.state === 'live' && (marker.expiresAt === null || marker.expiresAt > now);
+
+/** Revoked and expired links are kept this long (their pages say 410), then removed. */
+export const DEAD_LINK_RETENTION_DAYS = 30;
+/** At most this many revoked or expired links are kept per file; the oldest go first. */
+export const DEAD_LINKS_PER_FILE = 100;
+/** Links pruned by one request at most: the rest go with the next one. */
+export const PRUNE_PER_REQUEST = 25;
+
+/** When a link stopped working (revoked or expired), or undefined while it works. */
+const deadSince = (marker: ShareMarker, now: number) =>
+  marker.state === 'revoked' ? marker.revokedAt : marker.expiresAt !== null && marker.expiresAt <= now ? marker.expiresAt : undefined;
+
+/**
+ * The revoked and expired links to remove now: those dead longer than DEAD_LINK_RETENTION_DAYS,
+ * and the oldest beyond DEAD_LINKS_PER_FILE; at most PRUNE_PER_REQUEST, oldest first.
+ */
+export function deadToPrune(markers: readonly ShareMarker[], now: number): ShareMarker[] {
+  const dead = markers
+    .flatMap((marker) => {
+      const since = deadSince(marker, now);
+      return since === undefined ? [] : [{ marker, since }];
+    })
+    .sort((a, b) => a.since - b.since);
+  const cutoff = now - DEAD_LINK_RETENTION_DAYS * 24 * 3600_000;
+  const excess = Math.max(0, dead.length - DEAD_LINKS_PER_FILE);
+  return dead
+    .filter((entry, index) => index < excess || entry.since <= cutoff)
+    .slice(0, PRUNE_PER_REQUEST)
+    .map((entry) => entry.marker);
 }
 
 /** scrypt parameters are stored with each hash, so they can be raised later without breaking old links. */

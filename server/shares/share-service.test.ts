@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SHARE_LINKS_PER_FILE } from '../../contract/api.ts';
 import { newUploadKey, parseUploadKey } from '../signing/object-keys.ts';
 import { startThrowawayS3, type ThrowawayS3 } from '../integration/throwaway-s3.ts';
-import { isRevoked, type LiveShare, type StoredShare } from './share-record.ts';
+import { isRevoked, liveMarkerKey, type LiveShare, type ShareMarker, type StoredShare } from './share-record.ts';
 import { ShareService } from './share-service.ts';
 import type { ShareStore } from './share-store.ts';
 
@@ -28,6 +28,14 @@ class SlowMemoryStore implements ShareStore {
   async get(id: string) {
     await this.later();
     return this.records.get(id);
+  }
+  async markers(fileKey: string): Promise<ShareMarker[]> {
+    return (await this.listForFile(fileKey)).map((s) => ({
+      key: liveMarkerKey(s.fileKey, s.id, s.expiresAt),
+      id: s.id,
+      state: 'live',
+      expiresAt: s.expiresAt === null ? null : Date.parse(s.expiresAt),
+    }));
   }
   async listForFile(fileKey: string) {
     await this.later();

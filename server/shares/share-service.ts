@@ -4,7 +4,7 @@ import { SHARE_LINKS_PER_FILE, type ShareLink, type ShareRequest } from '../../c
 import type { UploadKeyParts } from '../signing/object-keys.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import { hashPassword } from './passwords.ts';
-import { cleanNote, isRevoked, isShareId, newShareId, shareState, type LiveShare } from './share-record.ts';
+import { cleanNote, isRevoked, isShareId, isUsable, newShareId, shareState, type LiveShare } from './share-record.ts';
 import { PerKeyQueue } from './per-key-queue.ts';
 import type { ShareStore } from './share-store.ts';
 
@@ -44,7 +44,8 @@ export class ShareService {
   }
 
   /**
-   * A new link, unless the file has SHARE_LINKS_PER_FILE already. The count holds within this
+   * A new link, unless the file has SHARE_LINKS_PER_FILE links that have not expired or been
+   * revoked (used-up links count until revoked: their markers cannot tell). The count holds within this
    * process; instances creating links of one file at the same moment can each add one past it.
    */
   create(fileKey: string, file: UploadKeyParts, request: ShareRequest): Promise<LiveShare> {
@@ -54,8 +55,9 @@ export class ShareService {
   private async createNow(fileKey: string, file: UploadKeyParts, request: ShareRequest): Promise<LiveShare> {
     const size = await this.fileSize(fileKey);
     if (size === undefined) throw new AppError('not_found', 'That file does not exist (any more).');
-    const existing = await this.deps.store.listForFile(fileKey);
-    if (existing.length >= SHARE_LINKS_PER_FILE) {
+    // Decided from the listing alone: a marker's name says whether its link still works by the clock.
+    const markers = await this.deps.store.markers(fileKey, this.now());
+    if (markers.filter((marker) => isUsable(marker, this.now())).length >= SHARE_LINKS_PER_FILE) {
       throw new AppError(
         'too_many_share_links',
         `This file already has ${SHARE_LINKS_PER_FILE} share links; revoke some before making another.`,
@@ -83,7 +85,7 @@ export class ShareService {
 
   /** A file's links, newest first. */
   async list(fileKey: string): Promise<LiveShare[]> {
-    const shares = await this.deps.store.listForFile(fileKey);
+    const shares = await this.deps.store.listForFile(fileKey, this.now());
     return shares.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
   }
 

@@ -1,4 +1,4 @@
-import type { LiveShare, StoredShare } from './share-record.ts';
+import type { LiveShare, ShareMarker, StoredShare } from './share-record.ts';
 
 /**
  * Where share records live. The default (S3ShareStore) keeps them in the bucket; another backend
@@ -9,8 +9,13 @@ export interface ShareStore {
   create(share: LiveShare): Promise<void>;
   /** The record, live or revoked; undefined when there is none. */
   get(id: string): Promise<StoredShare | undefined>;
-  /** Live (not revoked) links of one file, in no particular order. */
-  listForFile(fileKey: string): Promise<LiveShare[]>;
+  /**
+   * What the names of one file's markers say (one listing, no record read). Revoked and expired
+   * links past their retention (share-record.ts, `deadToPrune`) are removed on the way.
+   */
+  markers(fileKey: string, now: number): Promise<ShareMarker[]>;
+  /** Live (not revoked) links of one file, expired ones within their retention included, in no particular order. */
+  listForFile(fileKey: string, now: number): Promise<LiveShare[]>;
   /**
    * Read-modify-write of one record. `change` gets the current record and returns the new one, or
    * undefined to leave it as it is; it may be called again if another writer got there first.

@@ -2,22 +2,26 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { AppError } from '../../errors/app-error.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
 import { S3ShareStore } from '../../shares/s3-share-store.ts';
+import { PasswordThrottle } from '../../shares/password-throttle.ts';
 import {
+  crossSitePage,
   downloadStartedPage,
-  gonePage,
   errorPage,
+  gonePage,
   missingPage,
   pageCsp,
+  passwordInAddressPage,
   sharePage,
   tooManyOpensPage,
   tooManyTriesPage,
   unavailablePage,
+  unreadableFormPage,
 } from '../../shares/share-pages.ts';
 import { ShareService, type Downloaded, type Opened } from '../../shares/share-service.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ShareRequest, type ShareLink, type ShareList } from '../../../contract/api.ts';
-import { clientKey, FixedWindowLimiter, PasswordAttempts } from '../rate-limiter.ts';
+import { clientKey, FixedWindowLimiter } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
 import { requireUploadKey } from '../upload-key.ts';
 
@@ -29,9 +33,6 @@ export function createShareService(storage: Storage): ShareService {
     signDownload: ({ origin, ...input }) => signDownloadLink(storage.signerFor(origin), { bucket: storage.bucket, ...input }),
   });
 }
-
-/** Wrong passwords allowed per client address and per link in each window, before 429. */
-export const PASSWORD_TRIES = { perClient: 10, perLink: 30, windowMs: 15 * 60_000 };
 
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). Links point at `publicUrl`, or at the request's own origin. */
 /** `costlyRead` limits reads that cost storage a request per item, as signing is limited. */
@@ -65,20 +66,39 @@ export function shareApiRoutes(router: Router, service: ShareService, publicUrl:
 }
 
 /**
+ * Whether a POST to a share page comes from another site. Browsers say where a request comes from
+ * (Sec-Fetch-Site, else Origin); only the link's own page ('same-origin') or the user themselves
+ * ('none': typed, bookmarked) may use up a download. A request with neither header is not a
+ * browser's cross-site request: curl and wget send none.
+ */
+export function isCrossSitePost(req: Request, publicUrl?: string): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  return origin !== undefined && origin !== requestOrigin(req) && origin !== publicUrl;
+}
+
+/** A browser navigating (the page's form) gets a page; curl, wget and scripts get the redirect to the file. */
+const wantsPage = (req: Request) => req.headers['sec-fetch-dest'] === 'document' || /\btext\/html\b/.test(req.headers.accept ?? '');
+
+/**
  * The public pages at /s/:id, mounted on the app (no sign-in: the link is the permission).
- * GET shows the page (`?dl=1`: downloads at once when there is no password); POST downloads,
- * with `password` in a urlencoded body when the link has one. Downloads are redirects to a
- * presigned GET that lives 60 s; no file byte passes through Postbox.
+ * GET and HEAD only show the page (link previewers fetch every URL: nothing they fetch uses up a
+ * download; an old `?dl=1` shows the page too). POST downloads, with `password` in a urlencoded
+ * body when the link has one, and is refused from another site. A browser's form gets a page that
+ * goes on to the file; anything else gets a 303 to it (`curl -L -d '' URL`, see docs/shares.md).
+ * The file comes from a presigned GET that lives 60 s; no file byte passes through Postbox.
  */
 export function sharePageRoutes(
   service: ShareService,
-  options: { storageOrigin: string; opensPerMinute: number; attempts?: PasswordAttempts },
+  options: { storageOrigin: string; opensPerMinute: number; attempts?: PasswordThrottle; publicUrl?: string },
 ): Router {
-  const attempts = options.attempts ?? new PasswordAttempts(PASSWORD_TRIES);
+  const attempts = options.attempts ?? new PasswordThrottle();
   // Every open reads the link's record from storage: one client must not turn that into a flood
   // (or walk through guessed ids at storage's expense).
   const opens = options.opensPerMinute > 0 ? new FixedWindowLimiter({ limit: options.opensPerMinute, windowMs: 60_000 }) : undefined;
   const csp = pageCsp(options.storageOrigin);
+  const parseForm = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
   const router = Router();
 
   const html = (res: Response, status: number, body: string) => res.status(status).type('html').send(body);
@@ -100,11 +120,10 @@ export function sharePageRoutes(
     next();
   });
 
-  /** Answers a link that does not work, or the download; false when the caller should show the page. */
-  const answer = (res: Response, result: Opened | Downloaded, redirectStatus: 302 | 303): boolean => {
+  /** Answers a link that does not work; false when the link works. */
+  const answerGone = (res: Response, result: Opened | Downloaded): boolean => {
     if (result.kind === 'missing') html(res, 404, missingPage());
     else if (result.kind === 'gone') html(res, 410, gonePage(result.reason));
-    else if (result.kind === 'download') res.redirect(redirectStatus, result.url);
     else return false;
     return true;
   };
@@ -128,23 +147,26 @@ export function sharePageRoutes(
     '/s/:id',
     guarded(async (req, res) => {
       const opened = await service.open(String(req.params.id));
-      if (answer(res, opened, 302) || opened.kind !== 'open') return;
-      const askPassword = opened.share.password !== null;
-      // HEAD never counts a download (link previewers send it).
-      if (req.query.dl === '1' && !askPassword && req.method === 'GET') {
-        answer(res, await service.download(opened.share.id, requestOrigin(req), opened), 302);
-        return;
-      }
-      html(res, 200, sharePage({ share: opened.share, size: opened.size, askPassword }));
+      if (answerGone(res, opened) || opened.kind !== 'open') return;
+      html(res, 200, sharePage({ share: opened.share, size: opened.size, askPassword: opened.share.password !== null }));
     }),
   );
 
   router.post(
     '/s/:id',
-    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 }),
+    (req, res, next) => {
+      if (isCrossSitePost(req, options.publicUrl)) return void html(res, 403, crossSitePage());
+      // An address ends up in logs, histories and Referer headers: a password never belongs there.
+      if (req.url.includes('?') && new URL(req.url, 'http://x').searchParams.has('password')) return void html(res, 400, passwordInAddressPage());
+      parseForm(req, res, (err?: unknown) => {
+        if (err === undefined) return next();
+        const status = (err as { status?: number }).status;
+        html(res, status === 413 ? 413 : 400, unreadableFormPage());
+      });
+    },
     guarded(async (req, res) => {
       const opened = await service.open(String(req.params.id));
-      if (answer(res, opened, 303) || opened.kind !== 'open') return;
+      if (answerGone(res, opened) || opened.kind !== 'open') return;
       const { share, size } = opened;
       if (share.password) {
         const given: unknown = req.body?.password;
@@ -166,8 +188,9 @@ export function sharePageRoutes(
         attempts.succeeded(client, share.id);
       }
       const downloaded = await service.download(share.id, requestOrigin(req), opened);
-      if (downloaded.kind === 'download') html(res, 200, downloadStartedPage(downloaded));
-      else answer(res, downloaded, 303);
+      if (answerGone(res, downloaded) || downloaded.kind !== 'download') return;
+      if (wantsPage(req)) html(res, 200, downloadStartedPage(downloaded));
+      else res.redirect(303, downloaded.url);
     }),
   );
 

@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { InstallSecret } from './secrets/install-secret.ts';
-import { createAppServer } from './http/http-server.ts';
 import { corsRule } from './storage/cors.ts';
 import { openStorage, type Storage } from './storage/storage.ts';
 import { storageOrigin } from './storage/storage-origin.ts';
@@ -24,7 +23,7 @@ export async function startPostbox(config: Config, logger: Logger): Promise<Runn
   const storage = await openStorage(config);
   const installSecret = new InstallSecret(storage.client, storage.bucket);
   const app = createApp({ config, storage, installSecret, logger, storageOrigin: await storageOrigin(storage.signingClient, storage.bucket) });
-  const server = createAppServer(app).listen(config.port, config.host);
+  const server = app.listen(config.port, config.host);
   let port: number;
   try {
     await once(server, 'listening');

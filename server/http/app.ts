@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps) {
 
   // A request id and req.log for every request, one line per API request; never headers (cookies,
   // tokens) and never bodies; API URLs carry keys, not signatures.
-  app.use(requestLogging(app, logger, (url) => url.startsWith('/api/')));
+  app.use(requestLogging(logger, (url) => url.startsWith('/api/')));
 
   const apiRouter = express.Router();
   apiRouter.use(apiHeaders());

@@ -13,7 +13,7 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, config.logFormat);
 try {
   const postbox = await startPostbox(config, logger);
   const { storage } = postbox;

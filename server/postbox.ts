@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { createApp } from './http/app.ts';
 import { InstallSecret } from './secrets/install-secret.ts';
-import { createAppServer } from './http/http-server.ts';
 import { openStorage, type Storage } from './storage/storage.ts';
 
 export interface RunningPostbox {
@@ -19,7 +18,7 @@ export async function startPostbox(config: Config, logger: Logger): Promise<Runn
   const storage = await openStorage(config);
   const installSecret = new InstallSecret(storage.client, storage.bucket);
   const app = createApp({ config, storage, installSecret, logger });
-  const server = createAppServer(app).listen(config.port, config.host);
+  const server = app.listen(config.port, config.host);
   let port: number;
   try {
     await once(server, 'listening');

@@ -93,6 +93,7 @@ const envSchema = z.object({
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).default('json'),
 });
 
 export type StorageConfig =
@@ -127,6 +128,8 @@ export interface Config {
    */
   allowedHosts: '*' | string[];
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** JSON lines (the default, for log collectors), or `pretty`: readable lines for a terminal (pino-pretty, a dev dependency). */
+  logFormat: 'json' | 'pretty';
   storage: StorageConfig;
   s3Client: {
     maxAttempts: number;
@@ -231,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy,
     allowedHosts: e.ALLOWED_HOSTS?.includes('*') ? '*' : allowedHosts(e),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     storage,
     s3Client: {
       maxAttempts: e.S3_MAX_ATTEMPTS,

@@ -3,14 +3,23 @@ import { z } from 'zod';
 import type { ErrorBody } from '../../contract/api.ts';
 import { AppError } from './app-error.ts';
 
+/** body-parser's errors (express.json on the API, express.urlencoded on the share pages), by their `type`. */
+const bodyParserErrors: Record<string, () => AppError> = {
+  'entity.too.large': () => new AppError('body_too_large', 'The request body is too large.'),
+  'entity.parse.failed': () => new AppError('invalid_json', 'The request body is not valid JSON (an object or an array).'),
+  'charset.unsupported': () => new AppError('json_required', 'Send the request body as UTF-8 application/json.'),
+  'encoding.unsupported': () => new AppError('json_required', 'Send the request body as UTF-8 application/json.'),
+};
+
 /**
- * Errors from Express (a path that does not decode) and from body-parser on the share pages' form
- * (too large, too many fields, a charset or encoding it does not read) carry a 4xx `status`: the
- * client's fault, never a 500. The API's own body reader throws AppErrors.
+ * Errors from Express (a path that does not decode) and from body-parser carry a 4xx `status`: the
+ * client's fault, never a 500.
  */
 function fromHttpError(err: unknown): AppError | undefined {
-  const { status } = (err ?? {}) as { status?: unknown };
+  const { status, type } = (err ?? {}) as { status?: unknown; type?: unknown };
   if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const known = typeof type === 'string' && Object.hasOwn(bodyParserErrors, type) ? bodyParserErrors[type]!() : undefined;
+  if (known) return known;
   if (status === 413) return new AppError('body_too_large', 'The request body is too large.');
   if (status === 415) return new AppError('json_required', 'The request body is in a type, charset or encoding not read here.');
   return new AppError('invalid_request', 'The request could not be read.');
@@ -44,6 +53,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     res.end();
     return;
   }
+  // Whatever of a too-large body the client still sends is not read: the connection closes after the answer.
+  if (error.code === 'body_too_large') res.setHeader('Connection', 'close');
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   res.status(error.status).json(body);
 };

@@ -9,7 +9,6 @@ import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
 import { Access } from './access.ts';
 import { jsonBody } from './json-body.ts';
-import { jsonInOneWrite } from './json-response.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
 import { isCompletePath, multipartRoutes } from './routes/multipart.ts';
@@ -43,11 +42,10 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
-  app.response.json = jsonInOneWrite;
 
   // A request id and req.log for every request, one line per API request; never headers (cookies,
   // tokens) and never bodies; API URLs carry keys, not signatures.
-  app.use(requestLogging(app, logger, (url) => url.startsWith('/api/')));
+  app.use(requestLogging(logger, (url) => url.startsWith('/api/')));
 
   // The embedded store, for browsers: same origin and port as the page (see storage-route.ts).
   if (storage.handleStorageRequest) {
@@ -62,8 +60,6 @@ export function createApp(deps: AppDeps) {
   // ETags: that one is read after sign-in (routes/multipart.ts).
   const smallBody = jsonBody(16 * 1024);
   apiRouter.use((req, res, next) => (isCompletePath(req.path) ? next() : smallBody(req, res, next)));
-  // Routes are added to this one router with their whole paths: each nested router a request went
-  // through parsed its URL again and saved and restored its state: 4–6 µs of CPU per signing request (A/B of two servers).
   // Open to anyone: whether storage is up, the upload limits, signing in.
   statusRoutes(apiRouter, config, storage, store);
   sessionRoutes(apiRouter, access);

@@ -7,9 +7,10 @@ import { attachmentDisposition } from './filenames.ts';
 import { Signer } from './signer.ts';
 
 /**
- * The signer must produce exactly what the SDK's own `getSignedUrl` / `createPresignedPost`
- * produce on the same client, for the same inputs, credentials and clock: if the SDK (or the
- * signer) changes how a URL or policy is built, these tests fail instead of links breaking.
+ * The signer's URLs must be exactly what the SDK's own `getSignedUrl` produces on the same client,
+ * for the same inputs, credentials and clock (it builds requests itself and signs them with
+ * S3RequestPresigner): if the SDK or the signer changes how a URL is built, these tests fail instead
+ * of links breaking. POST policies are createPresignedPost's own, but for a key ending in ${filename}.
  */
 
 const NOW = new Date('2026-11-23T09:30:07.123Z');
@@ -27,6 +28,7 @@ const targets = {
   'AWS, path-style': { region: 'eu-west-3', forcePathStyle: true, credentials },
   'custom endpoint with port, path-style': { region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, credentials },
   'custom endpoint with a path, path-style': { region: 'us-east-1', endpoint: 'http://minio.internal:9000/s3', forcePathStyle: true, credentials },
+  'the embedded store under the app, <origin>/storage': { region: 'us-east-1', endpoint: 'http://127.0.0.1:8080/storage', forcePathStyle: true, credentials },
   'custom endpoint, virtual-hosted': { region: 'auto', endpoint: 'https://files.example.com', forcePathStyle: false, credentials },
   'temporary credentials (session token)': { region: 'eu-west-3', forcePathStyle: false, credentials: temporary },
 } as const;
@@ -44,6 +46,10 @@ const keys = [
 const buckets = ['postbox', 'my.dotted.bucket'];
 
 const cases = targetNames.flatMap((target) => buckets.flatMap((bucket) => keys.map((key) => ({ target, bucket, key }))));
+
+/** The policy's expiration: whole seconds. */
+const policyExpiration = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+const policyOf = (fields: Record<string, string>) => JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8'));
 
 const clients = new Map<TargetName, S3Client>();
 const signers = new Map<TargetName, Signer>();
@@ -174,16 +180,16 @@ describe('POST policies equal createPresignedPost', () => {
     const actual = await signer.presignPost({ bucket, key, conditions, fields, expiresIn: 900 });
     expect({ url: actual.url, fields: actual.fields }).toEqual(expected);
     expect(Object.keys(actual.fields)).toEqual(Object.keys(expected.fields));
-    expect(actual.expiration).toEqual(new Date(NOW.getTime() + 900_000));
+    expect(actual.expiration).toEqual(policyExpiration(NOW.getTime() + 900_000));
   });
 
-  it('with no conditions or fields, duplicate conditions, a ${filename} key and a clock offset', async () => {
+  it('with no conditions or fields, duplicate conditions and a clock offset', async () => {
     const { client, signer } = setup('temporary credentials (session token)');
     client.config.systemClockOffset = -90_000;
     try {
       for (const input of [
         { Bucket: 'postbox', Key: 'plain.txt' },
-        { Bucket: 'postbox', Key: 'uploads/${filename}', Conditions: [['starts-with', '$Content-Type', 'image/'], { acl: 'private' }], Fields: { acl: 'private' } },
+        { Bucket: 'postbox', Key: 'uploads/x', Conditions: [['starts-with', '$Content-Type', 'image/'], { acl: 'private' }], Fields: { acl: 'private' } },
         { Bucket: 'postbox', Key: 'k', Conditions: [['eq', '$x-amz-meta-n', '1'], ['eq', '$x-amz-meta-n', '1'], { bucket: 'postbox' }] },
         // Field names are copied as they are, even one that plain assignment would take for the prototype.
         { Bucket: 'postbox', Key: 'k', Fields: JSON.parse('{"__proto__":"odd","x-amz-meta-\\"q\\"":"é \\u2028 \\ud800 \\\\"}') as Record<string, string> },
@@ -192,10 +198,19 @@ describe('POST policies equal createPresignedPost', () => {
         const actual = await signer.presignPost({ bucket: input.Bucket, key: input.Key, conditions: input.Conditions, fields: input.Fields, expiresIn: 60 });
         expect({ url: actual.url, fields: actual.fields }).toEqual(expected);
         expect(Object.keys(actual.fields)).toEqual(Object.keys(expected.fields));
-        expect(actual.expiration).toEqual(new Date(NOW.getTime() - 90_000 + 60_000));
+        expect(actual.expiration).toEqual(policyExpiration(NOW.getTime() - 90_000 + 60_000));
       }
     } finally {
       client.config.systemClockOffset = 0;
+    }
+  });
+
+  it('keeps a key ending in ${filename} exact (createPresignedPost alone would allow any key with its prefix)', async () => {
+    const { signer } = setup('AWS, virtual-hosted');
+    for (const key of ['uploads/0abc-0123456789abcdef/text/plain/${filename}', 'uploads/0abc-0123456789abcdef/text/plain/a${filename}']) {
+      const { fields } = await signer.presignPost({ bucket: 'postbox', key, conditions: [['content-length-range', 1, 1]], expiresIn: 60 });
+      expect(fields.key).toBe(key);
+      expect(policyOf(fields).conditions).toContainEqual({ key });
     }
   });
 
@@ -261,14 +276,16 @@ describe('credential rotation', () => {
     expect(provider).toHaveBeenCalledTimes(1);
   });
 
-  it('keeps signing with the old credentials while they last when a refresh fails, then fails', async () => {
-    const provider = rotatingProvider({ failAfter: 1 });
-    const signer = new Signer(createSigningClient({ region: 'eu-west-3', forcePathStyle: false, credentials: provider }));
+  it('fails to sign while a refresh fails (the routes answer 503), and signs with new credentials once the provider answers', async () => {
+    let down = false;
+    const provider = rotatingProvider();
+    const signer = new Signer(createSigningClient({ region: 'eu-west-3', forcePathStyle: false, credentials: () => (down ? Promise.reject(new Error('credential provider unavailable')) : provider()) }));
     expect(credentialOf(await link(signer))).toBe('ASIAROTATION1');
 
     vi.setSystemTime(NOW.getTime() + 57 * 60_000);
-    expect(credentialOf(await link(signer))).toBe('ASIAROTATION1');
-    vi.setSystemTime(NOW.getTime() + 61 * 60_000);
+    down = true;
     await expect(link(signer)).rejects.toThrow('credential provider unavailable');
+    down = false;
+    expect(credentialOf(await link(signer))).toBe('ASIAROTATION2');
   });
 });

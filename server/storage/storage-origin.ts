@@ -1,17 +1,17 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getEndpointFromInstructions } from '@smithy/core/endpoints';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { Signer } from '../signing/signer.ts';
 
 /** Where the app serves the embedded store to browsers: `<app origin>/storage/<bucket>/<key>`. */
 export const STORAGE_PATH = '/storage';
 
 /**
- * The origin browsers talk to for this bucket (where forms post and links point), resolved by the
- * SDK's own endpoint rules as the presigners do: path-style, virtual-hosted or a custom endpoint.
+ * The origin browsers talk to for this bucket (where forms post and links point), as the SDK's
+ * presigner resolves it: path-style, virtual-hosted or a custom endpoint.
  */
 export async function storageOrigin(signingClient: S3Client, bucket: string): Promise<string> {
-  const endpoint = await getEndpointFromInstructions({ Bucket: bucket, Key: 'k' }, PutObjectCommand, signingClient.config);
-  return new URL(endpoint.url.href).origin;
+  const { url } = await createPresignedPost(signingClient, { Bucket: bucket, Key: 'k', Expires: 60 });
+  return new URL(url).origin;
 }
 
 /**

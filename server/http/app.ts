@@ -11,7 +11,7 @@ import { Access } from './access.ts';
 import { jsonBody } from './json-body.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
-import { isCompletePath, multipartRoutes } from './routes/multipart.ts';
+import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -56,19 +56,21 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(apiHeaders());
   apiRouter.use(knownHostsOnly(config.allowedHosts));
   apiRouter.use(sameOriginOnly(config.publicUrl ? [config.publicUrl] : []));
-  // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
-  // ETags: that one is read after sign-in (routes/multipart.ts).
-  const smallBody = jsonBody(16 * 1024);
-  apiRouter.use((req, res, next) => (isCompletePath(req.path) ? next() : smallBody(req, res, next)));
-  // Open to anyone: whether storage is up, the upload limits, signing in.
+  // Open to anyone: whether storage is up, the upload limits.
   statusRoutes(apiRouter, config, storage, store);
+  // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
+  // ETags: that route reads its own, after sign-in.
+  const multipart = multipartRoutes(config, storage, deps.installSecret);
+  multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
+  apiRouter.use(jsonBody(16 * 1024));
+  // Open to anyone: signing in.
   sessionRoutes(apiRouter, access);
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   uploadRoutes(apiRouter, config, storage);
   fileRoutes(apiRouter, storage, store, shares);
-  multipartRoutes(apiRouter, config, storage, signingLimit, deps.installSecret);
+  multipart.routes(apiRouter, signingLimit);
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);

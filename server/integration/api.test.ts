@@ -83,8 +83,13 @@ describe('only keys the server made reach a :key route', () => {
   ])('refuses a key with %s: 400 on every route, whether or not it exists', async (_case, variant) => {
     const policy = await upload('route.txt', randomBytes(10), 'text/plain');
     const key = variant(policy.key);
-    // Put an object there, so that a route that let the key through could act on it.
-    await app.storage.client.send(new PutObjectCommand({ Bucket: app.storage.bucket, Key: key, Body: 'planted' }));
+    // Put an object there, so that a route that let the key through could act on it (the embedded
+    // store itself refuses keys with dot segments: then there is nothing to plant).
+    const planted = await app.storage.client.send(new PutObjectCommand({ Bucket: app.storage.bucket, Key: key, Body: 'planted' })).then(
+      () => true,
+      () => false,
+    );
+    expect(planted).toBe(!/\/\.\.?(\/|$)/.test(key));
     const calls: [string, string, unknown?][] = [
       ['POST', api.fileLink(key), { expiresIn: 60 }],
       ['POST', api.fileShares(key), { expiresIn: null }],
@@ -97,8 +102,9 @@ describe('only keys the server made reach a :key route', () => {
       const response = await app.call(method, path, body);
       expect([response.status, response.body?.error?.code], `${method} ${path}`).toEqual([400, 'invalid_request']);
     }
-    const planted = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
-    expect(await planted.Body!.transformToString()).toBe('planted');
+    if (!planted) return;
+    const object = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
+    expect(await object.Body!.transformToString()).toBe('planted');
   });
 });
 

@@ -595,7 +595,8 @@ describe('nothing but the recipient uses up a download (issue 18, finding 6)', (
   });
 
   it('answers ids of another length, or with dots and slashes, with a 404 page on GET and POST', async () => {
-    for (const id of ['AAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAA', '..', '..%2F..%2Fshares%2Flinks', 'AAAAAAAAAAAAAAAAAAAA..', '%00']) {
+    // ('..' itself never reaches /s/: URLs resolve it before sending.)
+    for (const id of ['AAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAA', '..%2F..%2Fshares%2Flinks', 'AAAAAAAAAAAAAAAAAAAA..', '%00']) {
       for (const response of [await visit(`${app.url}/s/${id}`), await scriptPost(`${app.url}/s/${id}`)]) {
         expect(response.status).toBe(404);
         expect(response.headers.get('content-type')).toMatch(/^text\/html/);

@@ -88,12 +88,11 @@ const post = async (server: Server, urlPath: string, body: unknown) => {
 async function signingRoutes(server: Server): Promise<Route[]> {
   const upload = { name: 'Quarterly report – März 2026.pdf', size: 1234567, type: 'application/pdf' };
   const { key } = await post(server, api.uploads, upload);
-  // Whatever the creation answered (key, upload id, part size, any token) minus the part count.
-  const { partCount: _, ...created } = await post(server, api.multipartUploads, { ...upload, size: 100 * 1024 ** 2 });
+  const { uploadToken } = await post(server, api.multipartUploads, { ...upload, size: 100 * 1024 ** 2 });
   const routes = [
     { name: 'POST /api/uploads (POST policy)', path: api.uploads, body: upload },
     { name: 'POST /api/files/:key/link (GET URL)', path: api.fileLink(key), body: { expiresIn: 3600 } },
-    { name: 'POST /api/multipart-uploads/sign (1 part)', path: api.multipartSign, body: { ...created, size: 100 * 1024 ** 2, partNumbers: [2] } },
+    { name: 'POST /api/multipart-uploads/sign (1 part)', path: api.multipartSign, body: { uploadToken, partNumbers: [2] } },
   ];
   for (const route of routes) await post(server, route.path, route.body);
   return routes.map((route) => ({ ...route, body: JSON.stringify(route.body) }));

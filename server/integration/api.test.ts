@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse as parseDisposition } from 'content-disposition';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api, type FilePage, type UploadPolicy } from '../../contract/api.ts';
+import { api, type ErrorBody, type FilePage, type UploadPolicy } from '../../contract/api.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -200,7 +200,7 @@ describe('bad input gets a clear 4xx JSON error', () => {
       } as RequestInit);
     expect((await chunked(valid)).status).toBe(201);
     const huge = await chunked(JSON.stringify({ name: 'x'.repeat(100_000), size: 1, type: 'text/plain' }));
-    expect([huge.status, (await huge.json()).error.code]).toEqual([413, 'body_too_large']);
+    expect([huge.status, ((await huge.json()) as ErrorBody).error.code]).toEqual([413, 'body_too_large']);
   });
 
   it('refuses bad list parameters and unknown routes', async () => {

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.ts';
+
+/**
+ * The tests `npm run test:mutation` (stryker.config.mjs) runs against each mutant: the unit tests of
+ * the security-critical modules and the integration tests that drive the embedded store and the
+ * access checks through the real app. Not fuzz.test (random, slow) nor the RGW suite (its own cluster).
+ */
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: [
+      'server/signing/{object-keys,filenames,upload-policy,signer}.test.ts',
+      'server/signing/*.mutation.test.ts',
+      'server/http/{security,access}.test.ts',
+      'server/shares/passwords.test.ts',
+      'server/storage/embedded-*.test.ts',
+      'server/integration/{access,embedded-forms,hostile-files,multipart}.test.ts',
+      'server/conformance/embedded.test.ts',
+    ],
+  },
+});

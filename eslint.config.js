@@ -52,7 +52,10 @@ export default defineConfig([
   {
     files: ['client/**'],
     rules: onlyImports(
-      { regex: '(^|/)server(/|$)', message: 'client/ is the browser bundle: it imports nothing from server/ (share types through contract/).' },
+      {
+        regex: '(^|/)server(/|$)',
+        message: 'client/ is the browser bundle: it imports nothing from server/ (share types through contract/).',
+      },
       { regex: '^node:', message: 'client/ runs in the browser: no Node modules.' },
     ),
   },

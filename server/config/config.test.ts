@@ -84,8 +84,9 @@ describe('loadConfig', () => {
 
   it('sends files above 64 MiB through multipart upload, 4 parts at a time, up to 1 GiB by default and 48.8 TiB at most', () => {
     expect(loadConfig({}).uploads).toMatchObject({ maxBytes: 1024 ** 3, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4 });
-    const big = loadConfig({ MAX_UPLOAD_BYTES: String(S3_OBJECT_MAX_BYTES), MULTIPART_THRESHOLD_BYTES: String(16 * 1024 ** 2), MULTIPART_CONCURRENCY: '8' });
-    expect(big.uploads).toMatchObject({ maxBytes: 10_000 * 5 * 1024 ** 3, multipartThresholdBytes: 16 * 1024 ** 2, multipartConcurrency: 8 });
+    const env = { MAX_UPLOAD_BYTES: String(S3_OBJECT_MAX_BYTES), MULTIPART_THRESHOLD_BYTES: String(16 * MiB), MULTIPART_CONCURRENCY: '8' };
+    const big = loadConfig(env);
+    expect(big.uploads).toMatchObject({ maxBytes: 10_000 * 5 * 1024 ** 3, multipartThresholdBytes: 16 * MiB, multipartConcurrency: 8 });
     expect(formatBytes(big.uploads.maxBytes)).toBe('48.8 TiB');
     expect(loadConfig({ MULTIPART_THRESHOLD_BYTES: String(5 * 1024 ** 3) }).uploads.multipartThresholdBytes).toBe(5 * 1024 ** 3);
   });

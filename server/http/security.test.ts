@@ -1,4 +1,5 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
+import net from 'node:net';
 import express, { type RequestHandler } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorHandler } from '../errors/error-handler.ts';
@@ -13,6 +14,7 @@ import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHea
 interface Answer {
   status: number;
   code?: string;
+  message?: string;
   headers: IncomingHttpHeaders;
 }
 
@@ -42,12 +44,23 @@ function send(server: Listening, method: string, headers: Record<string, string>
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const body = text ? (JSON.parse(text) as { error?: { code: string } }) : {};
-        resolve({ status: res.statusCode ?? 0, code: body.error?.code, headers: res.headers });
+        const body = text ? (JSON.parse(text) as { error?: { code: string; message: string } }) : {};
+        resolve({ status: res.statusCode ?? 0, code: body.error?.code, message: body.error?.message, headers: res.headers });
       });
     });
     request.on('error', reject);
     request.end();
+  });
+}
+
+/** The first line of the answer to a request written by hand (node:http always sends a Host). */
+function sendRaw(server: Listening, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.port, '127.0.0.1', () => socket.end(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1').split('\r\n')[0] ?? ''));
+    socket.on('error', reject);
   });
 }
 
@@ -95,6 +108,11 @@ describe('sameOriginOnly', () => {
     for (const method of STATE_CHANGING) {
       expect(outcome(await send(server, method, { origin: 'https://evil.example' })), method).toEqual(FORBIDDEN);
     }
+  });
+
+  it('says why in its answer', async () => {
+    const server = await serve(sameOriginOnly());
+    expect((await send(server, 'POST', { 'sec-fetch-site': 'cross-site' })).message).toMatch(/must come from the Postbox page/);
   });
 
   it('refuses Origin: null (sandboxed frames, data: pages, some redirects)', async () => {
@@ -153,6 +171,16 @@ describe('knownHostsOnly', () => {
     for (const host of ['evil.example', 'postbox.example.evil.example', 'sub.postbox.example:8080', '[not-an-ip]', 'postbox.example:x']) {
       expect(outcome(await send(server, 'GET', { host })), host).toEqual(UNKNOWN);
     }
+  });
+
+  it('tells the operator which setting serves another name', async () => {
+    const server = await serve(knownHostsOnly(['postbox.example']));
+    expect((await send(server, 'GET', { host: 'evil.example' })).message).toMatch(/PUBLIC_URL or ALLOWED_HOSTS/);
+  });
+
+  it('refuses a request without any Host (HTTP/1.0) with 421, not a crash', async () => {
+    const server = await serve(knownHostsOnly(['postbox.example']));
+    expect(await sendRaw(server, 'GET /thing HTTP/1.0\r\n\r\n')).toBe('HTTP/1.1 421 Misdirected Request');
   });
 
   it('ignores X-Forwarded-Host from a sender it does not trust', async () => {

@@ -45,6 +45,8 @@ export default defineConfig({
   outputDir: 'test-results/e2e',
   timeout: 60_000,
   retries: 0,
+  // A test.only left in a spec would silently skip the rest in CI.
+  forbidOnly: !!process.env.CI,
   workers: 1,
   reporter: [['list'], ['html', { outputFolder: 'playwright-report', open: 'never' }]],
   use: {

@@ -8,13 +8,19 @@ import { z } from 'zod';
 export const MiB = 1024 * 1024;
 /** SigV4 presigned URLs and POST policies cannot live longer than 7 days. */
 export const SIGV4_MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
+/*
+ * Amazon S3's limits (docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html and upload-objects.html,
+ * checked 2026): a single PUT or POST carries at most 5 GiB; a multipart upload has parts 1 to 10,000 of
+ * 5 MiB to 5 GiB (the last may be smaller), so an object is at most 10,000 × 5 GiB = 48.8 TiB ("50 TB";
+ * 5 TiB until Dec 2025). Other S3 stores may hold less (R2: about 5 TiB): MAX_UPLOAD_BYTES is the operator's.
+ */
 /** The largest object a single POST (or PUT) may carry on S3. */
 export const S3_SINGLE_UPLOAD_MAX_BYTES = 5 * 1024 * MiB;
 /** S3's smallest part (but the last) and largest part. */
 export const S3_MIN_PART_BYTES = 5 * MiB;
 export const S3_MAX_PART_BYTES = 5 * 1024 * MiB;
-/** The largest object S3 holds (a multipart upload of at most 10,000 parts). */
-export const S3_OBJECT_MAX_BYTES = 5 * 1024 ** 4;
+/** The largest object S3 holds: 10,000 parts (MULTIPART_MAX_PARTS) of 5 GiB, 48.8 TiB. */
+export const S3_OBJECT_MAX_BYTES = 10_000 * S3_MAX_PART_BYTES;
 
 const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
 

@@ -23,7 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium } from '@playwright/test';
-import { api, MiB } from '../contract/api.ts';
+import { api, MiB, type UploadSettings } from '../contract/api.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { createSigningClient } from '../server/storage/s3-client.ts';
@@ -160,7 +160,7 @@ async function main() {
   });
   const pid = server.pid!;
   await waitFor(`http://127.0.0.1:${port}/api/health`, 60_000);
-  const settings = await (await fetch(`http://127.0.0.1:${port}/api/settings`)).json();
+  const settings = (await (await fetch(`http://127.0.0.1:${port}/api/settings`)).json()) as UploadSettings;
   const idleRss = await rssKiB(pid);
 
   const browser = await chromium.launch({

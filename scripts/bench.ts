@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { api } from '../contract/api.ts';
+import { api, MultipartUpload, UploadPolicy } from '../contract/api.ts';
 import { freePort } from '../server/integration/free-port.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -77,9 +77,9 @@ interface Route {
   body: string;
 }
 
-const post = async (server: Server, urlPath: string, body: unknown) => {
+const post = async (server: Server, urlPath: string, body: unknown): Promise<unknown> => {
   const response = await fetch(server.url + urlPath, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const answer = await response.json();
+  const answer: unknown = await response.json();
   if (!response.ok) throw new Error(`${urlPath} answered ${response.status} ${JSON.stringify(answer)}`);
   return answer;
 };
@@ -87,8 +87,8 @@ const post = async (server: Server, urlPath: string, body: unknown) => {
 /** The three signing routes, each checked once to answer 2xx: a POST policy, a download link, an UploadPart URL. */
 async function signingRoutes(server: Server): Promise<Route[]> {
   const upload = { name: 'Quarterly report – März 2026.pdf', size: 1234567, type: 'application/pdf' };
-  const { key } = await post(server, api.uploads, upload);
-  const { uploadToken } = await post(server, api.multipartUploads, { ...upload, size: 100 * 1024 ** 2 });
+  const { key } = UploadPolicy.parse(await post(server, api.uploads, upload));
+  const { uploadToken } = MultipartUpload.parse(await post(server, api.multipartUploads, { ...upload, size: 100 * 1024 ** 2 }));
   const routes = [
     { name: 'POST /api/uploads (POST policy)', path: api.uploads, body: upload },
     { name: 'POST /api/files/:key/link (GET URL)', path: api.fileLink(key), body: { expiresIn: 3600 } },

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-packages.sh
-npx tsc -p .
+npx tsc -b
 
 rgw_state=""
 stop_rgw() { if [ -n "$rgw_state" ]; then bash scripts/ceph-rgw.sh stop "$rgw_state" || true; fi; }

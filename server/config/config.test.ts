@@ -1,5 +1,15 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import {
+  formatBytes,
+  MiB,
+  MULTIPART_MAX_PARTS,
+  multipartPartSize,
+  partCountOf,
+  S3_MAX_PART_BYTES,
+  S3_MIN_PART_BYTES,
+  S3_OBJECT_MAX_BYTES,
+} from '../../contract/api.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -73,16 +83,36 @@ describe('loadConfig', () => {
     expect(loadConfig({ EMBEDDED_S3_PORT: '8081' }).storage).toEqual(loadConfig({}).storage);
   });
 
-  it('sends files above 64 MiB through multipart upload, 4 parts at a time, up to 1 GiB by default and 5 TiB at most', () => {
+  it('sends files above 64 MiB through multipart upload, 4 parts at a time, up to 1 GiB by default and 48.8 TiB at most', () => {
     expect(loadConfig({}).uploads).toMatchObject({ maxBytes: 1024 ** 3, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4 });
-    const big = loadConfig({ MAX_UPLOAD_BYTES: String(5 * 1024 ** 4), MULTIPART_THRESHOLD_BYTES: String(16 * 1024 ** 2), MULTIPART_CONCURRENCY: '8' });
-    expect(big.uploads).toMatchObject({ maxBytes: 5 * 1024 ** 4, multipartThresholdBytes: 16 * 1024 ** 2, multipartConcurrency: 8 });
+    const env = { MAX_UPLOAD_BYTES: String(S3_OBJECT_MAX_BYTES), MULTIPART_THRESHOLD_BYTES: String(16 * MiB), MULTIPART_CONCURRENCY: '8' };
+    const big = loadConfig(env);
+    expect(big.uploads).toMatchObject({ maxBytes: 10_000 * 5 * 1024 ** 3, multipartThresholdBytes: 16 * MiB, multipartConcurrency: 8 });
+    expect(formatBytes(big.uploads.maxBytes)).toBe('48.8 TiB');
+    expect(loadConfig({ MULTIPART_THRESHOLD_BYTES: String(5 * 1024 ** 3) }).uploads.multipartThresholdBytes).toBe(5 * 1024 ** 3);
   });
 
-  it('sends parts of 32 MiB by default, never under the 5 MiB minimum of S3', () => {
+  it('sends parts of 32 MiB by default, whole MiB from 5 MiB to 5 GiB, the part sizes of S3', () => {
     expect(loadConfig({}).uploads.multipartPartBytes).toBe(32 * 1024 ** 2);
     expect(loadConfig({ MULTIPART_PART_BYTES: String(8 * 1024 ** 2) }).uploads.multipartPartBytes).toBe(8 * 1024 ** 2);
-    expect(() => loadConfig({ MULTIPART_PART_BYTES: String(4 * 1024 ** 2) })).toThrow(/MULTIPART_PART_BYTES/);
+    expect(loadConfig({ MULTIPART_PART_BYTES: String(5 * 1024 ** 2) }).uploads.multipartPartBytes).toBe(5 * 1024 ** 2);
+    expect(loadConfig({ MULTIPART_PART_BYTES: String(5 * 1024 ** 3) }).uploads.multipartPartBytes).toBe(5 * 1024 ** 3);
+  });
+
+  it('with any part setting, reaches the largest MAX_UPLOAD_BYTES in at most 10,000 parts of at most 5 GiB', () => {
+    const max = loadConfig({ MAX_UPLOAD_BYTES: String(S3_OBJECT_MAX_BYTES) }).uploads.maxBytes;
+    for (const setting of [5 * MiB, 32 * MiB, 5 * 1024 * MiB]) {
+      const { multipartPartBytes } = loadConfig({ MULTIPART_PART_BYTES: String(setting) }).uploads;
+      for (const size of [max, max - 1, 5 * 1024 ** 4 + 1, 100 * 1024 ** 3, 64 * MiB + 1]) {
+        const partSize = multipartPartSize(size, multipartPartBytes);
+        expect(partSize % MiB, `${size} in parts of ${setting}`).toBe(0);
+        expect(partSize).toBeGreaterThanOrEqual(S3_MIN_PART_BYTES);
+        expect(partSize).toBeLessThanOrEqual(S3_MAX_PART_BYTES);
+        expect(partCountOf(size, partSize)).toBeLessThanOrEqual(MULTIPART_MAX_PARTS);
+      }
+    }
+    expect(multipartPartSize(max, 5 * MiB)).toBe(S3_MAX_PART_BYTES);
+    expect(partCountOf(max, S3_MAX_PART_BYTES)).toBe(10_000);
   });
 
   it('reads PUBLIC_URL as an origin', () => {
@@ -115,7 +145,10 @@ describe('loadConfig', () => {
     [{ S3_MAX_ATTEMPTS: '0' }, /^S3_MAX_ATTEMPTS: expected a whole number from 1 to 10/],
     [{ S3_BUCKET: 'B' }, /^S3_BUCKET: expected an S3 bucket name/],
     [{ S3_BUCKET: 'ok-bucket', S3_ENDPOINT: 'ftp://host' }, /^S3_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/],
-    [{ MAX_UPLOAD_BYTES: String(6 * 1024 ** 4) }, /^MAX_UPLOAD_BYTES: expected a whole number from 1 to 5497558138880/],
+    [{ MAX_UPLOAD_BYTES: String(S3_OBJECT_MAX_BYTES + 1) }, /^MAX_UPLOAD_BYTES: expected a whole number from 1 to 53687091200000/],
+    [{ MULTIPART_PART_BYTES: String(4 * MiB) }, /^MULTIPART_PART_BYTES: expected a whole number from 5242880 to 5368709120/],
+    [{ MULTIPART_PART_BYTES: String(5 * 1024 * MiB + MiB) }, /^MULTIPART_PART_BYTES: expected a whole number from 5242880 to 5368709120/],
+    [{ MULTIPART_PART_BYTES: String(8 * MiB + 1) }, /^MULTIPART_PART_BYTES: expected a whole number of MiB/],
     [{ MULTIPART_THRESHOLD_BYTES: String(1024 ** 2) }, /^MULTIPART_THRESHOLD_BYTES: expected a whole number from 5242880 to 5368709120/],
     [{ MULTIPART_THRESHOLD_BYTES: String(6 * 1024 ** 3) }, /^MULTIPART_THRESHOLD_BYTES: expected a whole number from 5242880 to 5368709120/],
     [{ MULTIPART_CONCURRENCY: '0' }, /^MULTIPART_CONCURRENCY: expected a whole number from 1 to 16/],

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { S3_MIN_PART_BYTES, S3_OBJECT_MAX_BYTES, S3_SINGLE_UPLOAD_MAX_BYTES } from '../../contract/api.ts';
+import { MiB, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES, S3_OBJECT_MAX_BYTES, S3_SINGLE_UPLOAD_MAX_BYTES } from '../../contract/api.ts';
 
 
 const EMBEDDED_BUCKET = 'postbox';
@@ -70,7 +70,10 @@ const envSchema = z.object({
   MULTIPART_CONCURRENCY: int(1, 16).default(4),
   // Parts of this size, or larger where a file would need more than 10,000 (npm run bench:upload:
   // 32 MiB parts went up ~30 % faster than 8 MiB ones here; a failed part is sent again whole).
-  MULTIPART_PART_BYTES: int(S3_MIN_PART_BYTES, S3_SINGLE_UPLOAD_MAX_BYTES).default(32 * 1024 ** 2),
+  // Whole MiB: signing part URLs refuses other part sizes (PartUrlsRequest), so every multipart upload would fail.
+  MULTIPART_PART_BYTES: int(S3_MIN_PART_BYTES, S3_MAX_PART_BYTES)
+    .refine((bytes) => bytes % MiB === 0, { error: 'expected a whole number of MiB (a multiple of 1048576)' })
+    .default(32 * 1024 ** 2),
   ALLOWED_TYPES: list()
     .pipe(z.array(z.string().toLowerCase().regex(MIME_PATTERN, 'expected content types such as image/png, image/* or */*')).min(1))
     .default(['*/*']),

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse as parseDisposition } from 'content-disposition';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type FilePage, type UploadPolicy } from '../../contract/api.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { api, type ErrorBody, type FilePage, type UploadPolicy } from '../../contract/api.ts';
 import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -254,7 +254,7 @@ describe('bad input gets a clear 4xx JSON error', () => {
       } as RequestInit);
     expect((await chunked(valid)).status).toBe(201);
     const huge = await chunked(JSON.stringify({ name: 'x'.repeat(100_000), size: 1, type: 'text/plain' }));
-    expect([huge.status, (await huge.json()).error.code]).toEqual([413, 'body_too_large']);
+    expect([huge.status, ((await huge.json()) as ErrorBody).error.code]).toEqual([413, 'body_too_large']);
   });
 
   it('refuses bad list parameters and unknown routes', async () => {
@@ -268,23 +268,38 @@ describe('bad input gets a clear 4xx JSON error', () => {
 });
 
 describe('status', () => {
-  it('checks storage once for many health requests at a time, and reuses a good answer for a second', async () => {
+  it('checks storage once for many health requests at a time, reuses a good answer for a second, never a failure', async () => {
     let headBuckets = 0;
+    let failHeadBucket = false;
     app.storage.client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'HeadBucketCommand') headBuckets++;
+        if (context.commandName !== 'HeadBucketCommand') return next(args);
+        headBuckets++;
+        if (failHeadBucket) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
         return next(args);
       },
       { step: 'initialize', name: 'countHeadBuckets' },
     );
+    // Only Date is faked (the app runs in this process): the 1 s window is read off a clock the test
+    // moves, not off a loaded machine's wall time. 5 s ahead: past any answer kept from earlier tests.
+    const start = Date.now() + 5000;
+    vi.useFakeTimers({ toFake: ['Date'], now: start });
+    const healthStatus = async () => (await app.call('GET', api.health)).status;
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // past any answer kept from earlier tests
       const answers = await Promise.all(Array.from({ length: 20 }, () => app.call('GET', api.health)));
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
       expect(headBuckets).toBe(1);
-      expect((await app.call('GET', api.health)).status).toBe(200);
-      expect(headBuckets).toBe(1);
+      vi.setSystemTime(start + 999);
+      expect([await healthStatus(), headBuckets]).toEqual([200, 1]);
+      vi.setSystemTime(start + 1000);
+      expect([await healthStatus(), headBuckets]).toEqual([200, 2]);
+      vi.setSystemTime(start + 2000);
+      failHeadBucket = true;
+      expect([await healthStatus(), headBuckets]).toEqual([503, 3]);
+      failHeadBucket = false;
+      expect([await healthStatus(), headBuckets]).toEqual([200, 4]);
     } finally {
+      vi.useRealTimers();
       app.storage.client.middlewareStack.remove('countHeadBuckets');
     }
   });

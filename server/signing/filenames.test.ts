@@ -41,6 +41,12 @@ describe('sanitizeFilename', () => {
     expect(sanitizeFilename(raw)).toBe('file');
   });
 
+  it('is idempotent: a character removed between two spaces leaves one space (the fuzz test found "/\\n\\u0000 /")', () => {
+    expect(sanitizeFilename('/\n\u0000 /')).toBe('_ _');
+    expect(sanitizeFilename('a \u200e b')).toBe('a b');
+    for (const name of ['/\n\u0000 /', 'a \u200e b', ' x \u0000\u0000 y ']) expect(sanitizeFilename(sanitizeFilename(name))).toBe(sanitizeFilename(name));
+  });
+
   it('caps long names in UTF-8 bytes, keeping the extension and whole characters', () => {
     const long = `${'é'.repeat(300)}.tar.gz`;
     const safe = sanitizeFilename(long);

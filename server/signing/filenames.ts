@@ -29,6 +29,8 @@ export function sanitizeFilename(raw: string): string {
     .replace(/\s+/gu, ' ')
     // Noncharacters too: XML 1.0, which S3's listings are written in, forbids U+FFFE and U+FFFF.
     .replace(/[\p{Cc}\p{Cf}\p{Noncharacter_Code_Point}]/gu, '')
+    // Again: a character removed between two spaces leaves them side by side.
+    .replace(/ {2,}/g, ' ')
     .replace(/[/\\]/g, '_')
     // Last, so that no removal above can join a `$` and a `{`.
     .replaceAll('${', '_{')

@@ -3,6 +3,8 @@
 # S3) for the conformance suite, then runs types, Vitest (unit, integration, conformance) and
 # Playwright. POSTBOX_RGW=off skips the real-S3 target (loudly); CI never skips it.
 set -euo pipefail
+# The AWS SDK warns on every start that its 2027 releases need Node 22: the lock file pins versions that run on Node 20.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-packages.sh

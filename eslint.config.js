@@ -28,8 +28,9 @@ export default defineConfig([
     },
   },
   {
-    // Tests read JSON answers (typed any by the harness), hand methods to expect(), and fake async interfaces.
-    files: ['**/*.test.ts', 'e2e/**', 'server/integration/**', 'server/conformance/**'],
+    // Tests read JSON answers (typed any by the harness), hand methods to expect(), and fake async interfaces
+    // (*.test-support.ts: the fakes that unit tests share, e.g. client/api/multipart's in-memory storage API).
+    files: ['**/*.test.ts', '**/*.test-support.ts', 'e2e/**', 'server/integration/**', 'server/conformance/**'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

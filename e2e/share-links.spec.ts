@@ -64,7 +64,7 @@ test('a share link with a password and a download limit: download, count, revoke
   await visitor.getByLabel('Password').fill('open sesame 42');
   const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('button', { name: 'Download' }).click()]);
   expect(download.suggestedFilename()).toBe(file.name);
-  expect(sha256(await readFile((await download.path())!))).toBe(sha256(file.buffer));
+  expect(sha256(await readFile(await download.path()))).toBe(sha256(file.buffer));
   // The page says so, with what is left, and no longer says the password was wrong.
   await expect(visitor.getByRole('heading', { level: 1 })).toHaveText('Your download is starting');
   await expect(visitor.getByText('2 downloads left.')).toBeVisible();
@@ -123,7 +123,7 @@ test('share links work from the keyboard, and a plain link downloads with one bu
   await expect(visitor.getByRole('button', { name: 'Download' })).toBeFocused();
   await snap(visitor, testInfo, 'share-08-plain-link');
   const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.keyboard.press('Enter')]);
-  expect(sha256(await readFile((await download.path())!))).toBe(sha256(file.buffer));
+  expect(sha256(await readFile(await download.path()))).toBe(sha256(file.buffer));
   await visitor.close();
 
   // Escape hatch for the owner: revoke asks first, and "Keep it" changes nothing.
@@ -159,7 +159,7 @@ test('a form on another page cannot use up a download; the link\'s own page can'
   await visitor.goto(url);
   await expect(visitor.getByText('1 download left.')).toBeVisible();
   const [download] = await Promise.all([visitor.waitForEvent('download'), visitor.getByRole('button', { name: 'Download' }).click()]);
-  expect(sha256(await readFile((await download.path())!))).toBe(sha256(file.buffer));
+  expect(sha256(await readFile(await download.path()))).toBe(sha256(file.buffer));
   await visitor.close();
   await page.bringToFront();
   await expect(item.getByTestId('share-downloads')).toHaveText('1 of 1 download', { timeout: 15_000 });

@@ -44,7 +44,7 @@ export async function downloadThroughBrowser(page: Page, url: string): Promise<{
       anchor.remove();
     }, url),
   ]);
-  return { download, bytes: await readFile((await download.path())!) };
+  return { download, bytes: await readFile(await download.path()) };
 }
 
 /** Holds the page's GET /api/settings until `release()`; `asked()` tells whether the page has asked for them. */

@@ -23,7 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium } from '@playwright/test';
-import { api, MiB, type UploadSettings } from '../contract/api.ts';
+import { api, MiB, MultipartUpload, type UploadSettings } from '../contract/api.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { createSigningClient } from '../server/storage/s3-client.ts';
@@ -183,7 +183,9 @@ async function main() {
     const page = await browser.newPage();
     try {
       page.on('response', async (response) => {
-        if (response.request().method() === 'POST' && new URL(response.url()).pathname === api.multipartUploads) partSize = (await response.json()).partSize;
+        if (response.request().method() === 'POST' && new URL(response.url()).pathname === api.multipartUploads) {
+          partSize = MultipartUpload.parse(await response.json()).partSize;
+        }
       });
       await page.goto(`http://127.0.0.1:${port}/`);
       await page.getByText('Storage online').waitFor();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: every test. Installs what a fresh machine lacks, starts a throwaway Ceph RGW (a real
-# S3) for the conformance suite, then runs types, Vitest (unit, integration, conformance) and
+# S3) for the conformance suite, then runs types, ESLint, Vitest (unit, integration, conformance) and
 # Playwright. POSTBOX_RGW=off skips the real-S3 target (loudly); CI never skips it.
 set -euo pipefail
 # The AWS SDK warns on every start that its 2027 releases need Node 22: the lock file pins versions that run on Node 20.
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-test-packages.sh
 npx tsc -b
+npx eslint --max-warnings 0 .
 
 rgw_state=""
 stop_rgw() { if [ -n "$rgw_state" ]; then bash scripts/ceph-rgw.sh stop "$rgw_state" || true; fi; }

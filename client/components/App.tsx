@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useRefetchFailedWhenStorageIsBack, useUploadSettings } from '../hooks/status.ts';
@@ -89,14 +89,24 @@ export function App() {
   // Up here, so that the list of uploads outlives a session that ends: after signing in again, a
   // stopped upload is still there to retry (big ones go on from what storage has).
   const uploads = useUploads();
+  const signedIn = locked && session.data?.signedIn === true;
   // Signed in on this page before, and not signed out on purpose: the session ended by itself.
-  const wasSignedIn = useRef(false);
+  const [wasSignedIn, setWasSignedIn] = useState(false);
   // Set when the user signs out, so that the sign-in form then says nothing about a session ending
-  // (renders while signing out still see signedIn true); cleared by signing in.
-  const signedOutOnPurpose = useRef(false);
-  if (session.data?.signedIn && locked) wasSignedIn.current = true;
+  // (renders while signing out still see signedIn true); cleared by signing in again.
+  const [signedOutOnPurpose, setSignedOutOnPurpose] = useState(false);
+  // Adjusted while rendering (React's "storing information from previous renders"), not in an
+  // effect: the first render of the sign-in form already knows whether the session ended.
+  const [sawSignedIn, setSawSignedIn] = useState(false);
+  if (signedIn !== sawSignedIn) {
+    setSawSignedIn(signedIn);
+    if (signedIn) {
+      setWasSignedIn(true);
+      setSignedOutOnPurpose(false);
+    }
+  }
   // The sign-in form was shown: once the workspace replaces it, focus goes to its first heading.
-  const showedSignIn = useRef(false);
+  const [showedSignIn, setShowedSignIn] = useState(false);
 
   return (
     <div className="page">
@@ -107,7 +117,7 @@ export function App() {
         </div>
         <div className="topbar__side">
           <StorageStatus />
-          {locked && session.data?.signedIn && <SignOut onSignOut={() => (signedOutOnPurpose.current = true)} />}
+          {signedIn && <SignOut onSignOut={() => setSignedOutOnPurpose(true)} />}
         </div>
       </header>
       <main className="content">
@@ -118,14 +128,11 @@ export function App() {
         ) : locked && !session.data.signedIn ? (
           <SignIn
             passwordEnabled={session.data.signInEnabled}
-            sessionEnded={wasSignedIn.current && !signedOutOnPurpose.current}
-            onSubmit={() => {
-              showedSignIn.current = true;
-              signedOutOnPurpose.current = false;
-            }}
+            sessionEnded={wasSignedIn && !signedOutOnPurpose}
+            onSubmit={() => setShowedSignIn(true)}
           />
         ) : (
-          <Workspace uploads={uploads} focusTitle={showedSignIn.current} />
+          <Workspace uploads={uploads} focusTitle={showedSignIn} />
         )}
       </main>
     </div>

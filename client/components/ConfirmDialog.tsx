@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 
 /** A modal <dialog>: focus stays inside, Escape cancels, and focus goes back to what opened it. */
 export function ConfirmDialog(props: {
@@ -15,16 +15,16 @@ export function ConfirmDialog(props: {
 }) {
   const dialogRef = useRef<HTMLDialogElement>(null);
   // What had focus when the dialog was asked for: the dialog leaves the page without close(), so the
-  // browser would not give focus back itself.
-  const opener = useRef(document.activeElement);
+  // browser would not give focus back itself. Read once, on the first render: by the time effects run,
+  // autoFocus has already moved focus into the dialog.
+  const [opener] = useState(() => document.activeElement);
   useEffect(() => {
     const dialog = dialogRef.current;
     if (dialog && !dialog.open) dialog.showModal(); // open already when StrictMode runs this twice
     return () => {
-      const element = opener.current;
-      if (element instanceof HTMLElement && element.isConnected) element.focus();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
     };
-  }, []);
+  }, [opener]);
   return (
     <dialog
       ref={dialogRef}

@@ -103,14 +103,16 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady 
       pressed.current = undefined;
     }
   }, [upload.phase]);
-  const press = (action: RowAction, run: () => void) => () => {
+  // Called from click handlers only: the effect above reads `pressed` once the phase has changed.
+  const press = (action: RowAction, run: () => void) => {
     pressed.current = action;
     run();
   };
-  const cancel = press('cancel', () => {
-    setConfirmingCancel(false);
-    onCancel(upload.id);
-  });
+  const cancel = () =>
+    press('cancel', () => {
+      setConfirmingCancel(false);
+      onCancel(upload.id);
+    });
 
   return (
     <li className={`upload upload--${upload.phase}`} data-testid="upload">
@@ -132,12 +134,24 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady 
       )}
       <div className="upload__actions" ref={actions}>
         {upload.multipart && upload.phase === 'uploading' && (
-          <button type="button" className="button button--quiet" data-action="pause" aria-label={`Pause ${name}`} onClick={press('pause', () => onPause(upload.id))}>
+          <button
+            type="button"
+            className="button button--quiet"
+            data-action="pause"
+            aria-label={`Pause ${name}`}
+            onClick={() => press('pause', () => onPause(upload.id))}
+          >
             Pause
           </button>
         )}
         {upload.phase === 'paused' && (
-          <button type="button" className="button" data-action="resume" aria-label={`Resume ${name}`} onClick={press('resume', () => onRetry(upload))}>
+          <button
+            type="button"
+            className="button"
+            data-action="resume"
+            aria-label={`Resume ${name}`}
+            onClick={() => press('resume', () => onRetry(upload))}
+          >
             Resume
           </button>
         )}
@@ -154,7 +168,13 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady 
           </button>
         )}
         {(upload.phase === 'failed' || upload.phase === 'cancelled') && (
-          <button type="button" className="button" data-action="retry" aria-label={`Retry ${name}`} onClick={press('retry', () => onRetry(upload))}>
+          <button
+            type="button"
+            className="button"
+            data-action="retry"
+            aria-label={`Retry ${name}`}
+            onClick={() => press('retry', () => onRetry(upload))}
+          >
             Retry
           </button>
         )}
@@ -165,7 +185,13 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady 
         )}
       </div>
       {confirmingCancel && !finished(upload) && (
-        <ConfirmDialog title="Cancel this upload?" confirmLabel="Cancel upload" dismissLabel="Keep uploading" onCancel={() => setConfirmingCancel(false)} onConfirm={cancel}>
+        <ConfirmDialog
+          title="Cancel this upload?"
+          confirmLabel="Cancel upload"
+          dismissLabel="Keep uploading"
+          onCancel={() => setConfirmingCancel(false)}
+          onConfirm={cancel}
+        >
           <p>
             What was sent of <bdi className="dialog__filename">{name}</bdi> ({formatBytes(upload.loaded)}) is deleted from storage: it
             would start over from the beginning. {upload.phase === 'uploading' ? 'To stop for now and go on later, use Pause.' : ''}

@@ -9,9 +9,9 @@ import type { Upload } from './use-uploads.ts';
  * another tab writes.
  */
 export function useInterruptedUploads(uploads: Upload[]) {
-  const [version, setVersion] = useState(0);
+  const [stored, setStored] = useState(resumableUploads);
   useEffect(() => {
-    const reread = () => setVersion((v) => v + 1);
+    const reread = () => setStored(resumableUploads());
     window.addEventListener('storage', reread);
     window.addEventListener(RESUMABLE_CHANGED, reread);
     return () => {
@@ -19,12 +19,17 @@ export function useInterruptedUploads(uploads: Upload[]) {
       window.removeEventListener(RESUMABLE_CHANGED, reread);
     };
   }, []);
-  // Progress changes `uploads` many times a second; what matters here is which files are in which phase.
+  // Progress changes `uploads` many times a second; what matters here is which files are in which
+  // phase. Read again while rendering when that changes (React's "storing information from previous
+  // renders"), so that a finished upload's record is gone from the same render.
   const phases = uploads.map((u) => `${u.file.name}\n${u.file.size}\n${u.phase}`).join('\n');
-  const interrupted = useMemo(
-    () => resumableUploads().filter((r) => !uploads.some((u) => u.file.name === r.name && u.file.size === r.size)),
-    // `version` stands for localStorage, which React cannot watch.
-    [phases, version],
+  const [readFor, setReadFor] = useState(phases);
+  if (phases !== readFor) {
+    setReadFor(phases);
+    setStored(resumableUploads());
+  }
+  return useMemo(
+    () => stored.filter((r) => !uploads.some((u) => u.file.name === r.name && u.file.size === r.size)),
+    [stored, uploads],
   );
-  return interrupted;
 }

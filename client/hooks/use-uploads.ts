@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef } from 'react';
 import { isTypeAccepted, type UploadPolicy, type UploadSettings, formatBytes } from '../../contract/api.ts';
 import { acceptedTypesText } from '../api/accepted-types.ts';
 import { ApiError } from '../api/errors.ts';
@@ -90,8 +90,12 @@ let nextId = 0;
  */
 export function useUploads() {
   const [uploads, dispatch] = useReducer(reducer, []);
+  // The latest list for `cancel`, which stays the same function across renders. Kept up to date in a
+  // layout effect (not during render): it runs at commit, before any click on what was rendered.
   const uploadsRef = useRef(uploads);
-  uploadsRef.current = uploads;
+  useLayoutEffect(() => {
+    uploadsRef.current = uploads;
+  }, [uploads]);
   const queryClient = useQueryClient();
   /** One per upload from its start to its end: Cancel and Pause abort it. */
   const controllers = useRef(new Map<string, AbortController>());

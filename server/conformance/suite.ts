@@ -326,7 +326,7 @@ export function conformanceSuite(target: ConformanceTarget) {
         return (response.body as PartUrls).urls;
       };
       const listParts = (upload: { key: string; uploadId: string }) =>
-        big.call('GET', `${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId })}`);
+        big.call('GET', `${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId }).toString()}`);
 
       it('lands byte-identical; parts carry a Content-MD5 (unsigned header) that storage verifies; resume lists what it has', async () => {
         const bytes = randomBytes(17 * MiB + 99);

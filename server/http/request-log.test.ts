@@ -14,11 +14,20 @@ const TOKEN = 'Bearer TOKEN-never-logged-0123456789';
 const COOKIE = 'postbox_session=COOKIE-never-logged';
 const PASSWORD = 'PASSWORD-never-logged';
 
-let lines: Array<Record<string, any>> = [];
+/** A line pino-http wrote, parsed: what the tests read by name is typed, the rest goes to toMatchObject and Object.keys. */
+interface LogLine {
+  msg: string;
+  req: { id: string; url: string };
+  res: { statusCode: number };
+  err?: { message: string };
+  [field: string]: unknown;
+}
+
+let lines: LogLine[] = [];
 let waiting: { count: number; resolve: () => void } | undefined;
 /** Resolves once the log holds `count` lines: the request line is written when the response is done, after the client may have it. */
 const logLines = (count: number) =>
-  new Promise<Array<Record<string, any>>>((resolve) => {
+  new Promise<LogLine[]>((resolve) => {
     const done = () => resolve(lines);
     if (lines.length >= count) done();
     else waiting = { count, resolve: done };

@@ -95,7 +95,7 @@ describe('only keys the server made reach a :key route', () => {
       ['POST', api.fileShares(key), { expiresIn: null }],
       ['GET', api.fileShares(key)],
       ['DELETE', api.file(key)],
-      ['GET', `${api.multipartParts}?${new URLSearchParams({ key, uploadId: 'x' })}`],
+      ['GET', `${api.multipartParts}?${new URLSearchParams({ key, uploadId: 'x' }).toString()}`],
       ['DELETE', api.multipartUpload(key, 'x')],
     ];
     for (const [method, path, body] of calls) {
@@ -251,7 +251,7 @@ describe('bad input gets a clear 4xx JSON error', () => {
         headers: { 'content-type': 'application/json' },
         body: new Blob([text]).stream(),
         duplex: 'half',
-      } as RequestInit);
+      });
     expect((await chunked(valid)).status).toBe(201);
     const huge = await chunked(JSON.stringify({ name: 'x'.repeat(100_000), size: 1, type: 'text/plain' }));
     expect([huge.status, ((await huge.json()) as ErrorBody).error.code]).toEqual([413, 'body_too_large']);

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api } from '../../contract/api.ts';
+import { api, UploadPolicy } from '../../contract/api.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
 /** How the API reads request bodies (express.json behind a small check), against the real app. */
@@ -18,7 +18,8 @@ interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
   code?: string;
-  body: any;
+  /** The parsed JSON answer; each test reads it through the contract's schema for that answer. */
+  body: unknown;
 }
 
 /**
@@ -56,7 +57,7 @@ describe('API request bodies', () => {
     expect((await post({ 'content-type': 'Application/JSON; Charset="UTF-8"' }, `\uFEFF${text}`)).status).toBe(201);
     const chunked = await post({ ...json, 'transfer-encoding': 'chunked' }, [text.slice(0, 7), text.slice(7)]);
     expect(chunked.status).toBe(201);
-    expect(chunked.body.fields['x-amz-meta-original-name']).toBe(encodeURIComponent(upload.name));
+    expect(UploadPolicy.parse(chunked.body).fields['x-amz-meta-original-name']).toBe(encodeURIComponent(upload.name));
   });
 
   it('refuses another content type, charset or encoding with 415 json_required', async () => {

@@ -71,7 +71,7 @@ const sendParts = async (upload: Upload, bytes: Uint8Array, partNumbers: number[
 const complete = (upload: { uploadToken: string }, parts: { partNumber: number; etag: string }[]) =>
   app.call('POST', api.multipartComplete, { uploadToken: upload.uploadToken, parts });
 const listParts = (upload: { key: string; uploadId: string }) =>
-  app.call('GET', `${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId })}`);
+  app.call('GET', `${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId }).toString()}`);
 const stored = async (key: string) => {
   const object = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
   return { bytes: await object.Body!.transformToByteArray(), contentType: object.ContentType, disposition: object.ContentDisposition, metadata: object.Metadata };

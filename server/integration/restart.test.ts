@@ -21,7 +21,7 @@ async function startProcess(): Promise<{ child: ChildProcess; url: string; logs:
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: string[] = [];
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     lines.on('line', (line) => {
       logs.push(line);

@@ -179,6 +179,7 @@ export function cleanNote(raw: string | undefined): string | null {
   const cleaned = raw
     .normalize('NFC')
     .replace(/\r\n?/g, '\n')
+    // eslint-disable-next-line no-control-regex -- strips control characters on purpose (and bidi overrides)
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
     .trim();
   return cleaned === '' ? null : cleaned;

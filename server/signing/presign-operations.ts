@@ -88,7 +88,7 @@ export async function presignOperation(client: S3Client, request: PresignRequest
 
   const input: Record<string, string | number> = { Bucket: request.bucket, ...(request.key && { Key: request.key }) };
   for (const [name, value] of Object.entries(request.params ?? {})) {
-    const kind = Object.hasOwn(operation.params, name) ? operation.params[name as keyof typeof operation.params] : undefined;
+    const kind = Object.hasOwn(operation.params, name) ? operation.params[name] : undefined;
     if (!kind) {
       const allowed = Object.keys(operation.params);
       throw new PresignRequestError(`${request.operation} does not allow --param ${name}.${allowed.length ? ` Allowed: ${allowed.join(', ')}.` : ''}`);

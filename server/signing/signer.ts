@@ -176,7 +176,7 @@ async function resolveEndpoint(client: S3Client, bucket: string): Promise<Bucket
   // The credential scope: accessKeyId/date/region/service/aws4_request.
   const [signingRegion, signingService] = url.searchParams.get('X-Amz-Credential')!.split('/').slice(-3, -1) as [string, string];
   return {
-    presigner: new S3RequestPresigner({ ...client.config, region: async () => signingRegion, signingName: signingService }),
+    presigner: new S3RequestPresigner({ ...client.config, region: signingRegion, signingName: signingService }),
     protocol: url.protocol,
     hostname: url.hostname,
     port: url.port ? Number(url.port) : undefined,

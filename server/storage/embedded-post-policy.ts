@@ -9,6 +9,7 @@ import Busboy from 'busboy';
 import type S3rver from 's3rver';
 // s3rver's own error type: thrown from a middleware, it becomes a proper S3 XML error response.
 import S3Error from 's3rver/lib/models/error.js';
+import { z } from 'zod';
 import { checkKey } from './embedded-paths.ts';
 
 /**
@@ -21,7 +22,13 @@ import { checkKey } from './embedded-paths.ts';
  */
 
 type Fields = Record<string, string>;
-type Condition = Record<string, string> | [string, string | number, string | number];
+const stringOrNumber = z.union([z.string(), z.number()]);
+/** A POST policy document (the AWS SDK's createPresignedPost writes them): `{field: value}` or `[operator, a, b]` conditions. */
+const PolicyDocument = z.object({
+  expiration: z.string().optional(),
+  conditions: z.array(z.union([z.record(z.string(), z.string()), z.tuple([z.string(), stringOrNumber, stringOrNumber])])).optional(),
+});
+type Condition = NonNullable<z.infer<typeof PolicyDocument>['conditions']>[number];
 interface KoaContext {
   method: string;
   path: string;
@@ -115,9 +122,9 @@ function checkSignature(fields: Fields, secretAccessKey: string) {
 
 /** Checks expiry and every condition; returns the content-length-range, checked against the file. */
 function checkPolicy(fields: Fields, bucket: string): { min: number; max: number } | undefined {
-  let document: { expiration?: string; conditions?: Condition[] } = {};
+  let document: z.infer<typeof PolicyDocument> = {};
   try {
-    document = JSON.parse(Buffer.from(fields.policy!, 'base64').toString('utf8'));
+    document = PolicyDocument.parse(JSON.parse(Buffer.from(fields.policy!, 'base64').toString('utf8')));
   } catch {
     refuse('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
   }

@@ -16,7 +16,7 @@ export interface EmbeddedS3 {
   /** Its own listener on 127.0.0.1, for the server's own S3 client: never given to browsers. */
   endpoint: string;
   /** The same store as a Node request handler, which the app mounts at /storage for browsers. */
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  handle: (req: IncomingMessage, res: ServerResponse) => void; // a function value: mounted as is, without its object
   stop(): Promise<void>;
 }
 

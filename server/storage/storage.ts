@@ -76,9 +76,10 @@ export async function openStorage(config: Config): Promise<Storage> {
     client,
     signerFor: () => signer,
     cspSource: await storageOrigin(signingClient, storage.bucket),
-    async close() {
+    close() {
       client.destroy();
       signingClient.destroy();
+      return Promise.resolve();
     },
   };
 }

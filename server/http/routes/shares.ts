@@ -1,4 +1,5 @@
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
 import { AppError } from '../../errors/app-error.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
 import { S3ShareStore } from '../../shares/s3-share-store.ts';
@@ -80,6 +81,9 @@ export function isCrossSitePost(req: Request, publicUrl?: string): boolean {
 
 /** A browser navigating (the page's form) gets a page; curl, wget and scripts get the redirect to the file. */
 const wantsPage = (req: Request) => req.headers['sec-fetch-dest'] === 'document' || /\btext\/html\b/.test(req.headers.accept ?? '');
+
+/** A share page's POST body (urlencoded) when the link has a password: an empty one is not a try. */
+const PasswordForm = z.object({ password: z.string().min(1) });
 
 /**
  * The public pages at /s/:id, mounted on the app (no sign-in: the link is the permission).
@@ -169,8 +173,8 @@ export function sharePageRoutes(
       if (answerGone(res, opened) || opened.kind !== 'open') return;
       const { share, size } = opened;
       if (share.password) {
-        const given: unknown = req.body?.password;
-        if (typeof given !== 'string' || given === '') {
+        const form = PasswordForm.safeParse(req.body);
+        if (!form.success) {
           html(res, 400, sharePage({ share, size, askPassword: true, passwordError: 'Enter the password to download this file.' }));
           return;
         }
@@ -181,7 +185,7 @@ export function sharePageRoutes(
           html(res, 429, tooManyTriesPage(wait));
           return;
         }
-        if (!(await verifyPassword(given, share.password))) {
+        if (!(await verifyPassword(form.data.password, share.password))) {
           html(res, 403, sharePage({ share, size, askPassword: true, passwordError: 'That password is not right. Try again.' }));
           return;
         }

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
-import { type AugmentedRequest, rateLimit, type Store } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import { AppError } from '../errors/app-error.ts';
-import { clientOf } from './rate-limiter.ts';
+import { clientOf, retryAfterOf } from './rate-limiter.ts';
 import { requestOrigin } from './request-origin.ts';
 
 /**
@@ -38,9 +38,8 @@ export function securityHeaders(storageSource: string): RequestHandler {
 /**
  * The API's JSON answers get the headers OWASP's REST cheat sheet lists instead of the page set:
  * never sniffed as a document, never framed, never stored by a cache (answers carry signed URLs);
- * and, as for pages, not readable by another origin's no-cors request. Helmet's eleven page headers,
- * most of them about documents, cost 5–7 µs of CPU per API request (A/B of two servers under npm
- * run bench's load).
+ * and, as for pages, not readable by another origin's no-cors request. Helmet's page set is mostly
+ * about documents, which API answers are not.
  */
 export function apiHeaders(): RequestHandler {
   return (_req, res, next) => {
@@ -98,8 +97,7 @@ export function sameOriginOnly(extraOrigins: readonly string[] = []): RequestHan
 /**
  * Requests per minute per client (by IP, see TRUST_PROXY; IPv6 by /64); 429 rate_limited with
  * Retry-After past it. express-rate-limit counts, in its MemoryStore (this instance's memory) unless
- * a shared `store` is passed. It costs more CPU per request than a counter in a map (~70 µs measured
- * under npm run bench's load), the price of a store that instances can later share.
+ * a shared `store` is passed: the store interface is what lets instances share limits later.
  */
 export function perClientLimit(perMinute: number, message: string, store?: Store): RequestHandler {
   if (perMinute === 0) return (_req, _res, next) => next();
@@ -112,8 +110,7 @@ export function perClientLimit(perMinute: number, message: string, store?: Store
     keyGenerator: clientOf,
     store,
     handler: (req, res, next) => {
-      const resetAt = (req as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + 60_000;
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))));
+      res.setHeader('Retry-After', String(retryAfterOf(req)));
       next(new AppError('rate_limited', message));
     },
   });

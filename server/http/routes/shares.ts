@@ -22,7 +22,8 @@ import { ShareService, type Downloaded, type Opened } from '../../shares/share-s
 import { signDownloadLink } from '../../signing/download-links.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { ShareRequest, type ShareLink, type ShareList } from '../../../contract/api.ts';
-import { clientKey, FixedWindowLimiter } from '../rate-limiter.ts';
+import { rateLimit } from 'express-rate-limit';
+import { clientOf, retryAfterOf } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
 import { requireUploadKey } from '../upload-key.ts';
 
@@ -98,31 +99,36 @@ export function sharePageRoutes(
   options: { storageOrigin: string; opensPerMinute: number; attempts?: PasswordThrottle; publicUrl?: string },
 ): Router {
   const attempts = options.attempts ?? new PasswordThrottle();
+  const html = (res: Response, status: number, body: string) => res.status(status).type('html').send(body);
   // Every open reads the link's record from storage: one client must not turn that into a flood
   // (or walk through guessed ids at storage's expense).
-  const opens = options.opensPerMinute > 0 ? new FixedWindowLimiter({ limit: options.opensPerMinute, windowMs: 60_000 }) : undefined;
+  const opens =
+    options.opensPerMinute > 0
+      ? rateLimit({
+          windowMs: 60_000,
+          limit: options.opensPerMinute,
+          standardHeaders: false,
+          legacyHeaders: false,
+          keyGenerator: clientOf,
+          handler: (req, res) => {
+            const wait = retryAfterOf(req);
+            res.setHeader('Retry-After', String(wait));
+            html(res, 429, tooManyOpensPage(wait));
+          },
+        })
+      : undefined;
   const csp = pageCsp(options.storageOrigin);
   const parseForm = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
   const router = Router();
 
-  const html = (res: Response, status: number, body: string) => res.status(status).type('html').send(body);
-
-  router.use('/s/:id', (req, res, next) => {
+  router.use('/s/:id', (_req, res, next) => {
     res.setHeader('Content-Security-Policy', csp);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Robots-Tag', 'noindex, nofollow');
-    if (opens) {
-      const client = clientKey(req.ip);
-      const wait = opens.retryAfter(client);
-      if (wait > 0) {
-        res.setHeader('Retry-After', String(wait));
-        return void html(res, 429, tooManyOpensPage(wait));
-      }
-      opens.hit(client);
-    }
     next();
   });
+  if (opens) router.use('/s/:id', opens);
 
   /** Answers a link that does not work; false when the link works. */
   const answerGone = (res: Response, result: Opened | Downloaded): boolean => {
@@ -178,7 +184,7 @@ export function sharePageRoutes(
           html(res, 400, sharePage({ share, size, askPassword: true, passwordError: 'Enter the password to download this file.' }));
           return;
         }
-        const client = clientKey(req.ip);
+        const client = clientOf(req);
         const wait = attempts.begin(client, share.id);
         if (wait > 0) {
           res.setHeader('Retry-After', String(wait));

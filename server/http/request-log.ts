@@ -14,10 +14,14 @@ export interface LoggedRequest {
 /** Share link ids work like passwords: a log line shows where they were, not what they are. Express routes in any case. */
 export const redactShareIds = (url: string) => url.replace(/^(\/s|\/api\/shares)\/[^/?#]+/i, '$1/<id>');
 
-/** pino-http hands the serializers what pino-std-serializers made of req and res; only these fields are kept. */
+/**
+ * Given req and res themselves (`wrapSerializers: false`): pino-http would otherwise first copy each
+ * into pino-std-serializers' objects (headers, addresses) that these drop anyway. The URL is the
+ * one requested: pino-http binds it when the request arrives, before a router strips a mount path.
+ */
 const serializers = {
-  req: (req: { id: string; method: string; url: string }): LoggedRequest => ({ id: req.id, method: req.method, url: redactShareIds(req.url) }),
-  res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+  req: (req: IncomingMessage & { id: string }): LoggedRequest => ({ id: req.id, method: req.method ?? '', url: redactShareIds(req.url ?? '') }),
+  res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
 };
 
 /**
@@ -31,6 +35,7 @@ export function requestLogging(logger: Logger, shouldLog: (url: string) => boole
     logger,
     genReqId: () => randomUUID(),
     serializers,
+    wrapSerializers: false,
     autoLogging: { ignore: (req) => !shouldLog(req.url ?? '') },
     customErrorObject: (_req, _res, _error, line: { res: ServerResponse; responseTime: number }) => ({ res: line.res, responseTime: line.responseTime }),
   });

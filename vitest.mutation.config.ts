@@ -9,11 +9,12 @@ import base from './vitest.config.ts';
  * than MAX_UPLOAD_BYTES) failed the initial run with "fetch failed" (it passes alone).
  */
 const unitTests = [
-  'server/signing/{object-keys,filenames,upload-policy,signer}.test.ts',
+  'server/signing/{object-keys,filenames,upload-policy,upload-token,upload-rules,signer}.test.ts',
   'server/signing/*.mutation.test.ts',
-  'server/http/{security,access}.test.ts',
-  'server/shares/passwords.test.ts',
-  'server/storage/embedded-*.test.ts',
+  'server/http/{security,access,upload-key}.test.ts',
+  'server/shares/{passwords,password-throttle}.test.ts',
+  'server/sessions/*.test.ts',
+  'server/storage/embedded-{auth,paths,xml}.test.ts',
 ];
 const integrationTests = ['server/integration/{access,embedded-forms,hostile-files}.test.ts', 'server/conformance/embedded.test.ts'];
 

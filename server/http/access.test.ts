@@ -124,3 +124,72 @@ describe('sessions', () => {
     await expect(instance.endSession(cookie)).rejects.toMatchObject({ code: 'storage_unavailable', status: 503 });
   });
 });
+
+describe('API tokens', () => {
+  const TOKEN = 'token-0123456789abcdef';
+  const withTokens = () =>
+    new Access(
+      { apiTokens: [TOKEN], sessionMaxAgeSeconds: 3600, sessionIdleSeconds: 3600, failedSignInsPerMinute: 60 },
+      { installSecret: new InstallSecret(s3.client, BUCKET), storage: { client: s3.client, bucket: BUCKET }, now: () => now },
+    );
+  const sending = (authorization: string, ip = '192.0.2.1') => ({ headers: { authorization }, ip }) as unknown as Request;
+
+  it('are accepted as `Authorization: Bearer <token>`, the scheme in any case', async () => {
+    const instance = withTokens();
+    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true });
+    expect(signedIn(await instance.check(sending(`bearer ${TOKEN}`)))).toBe(true);
+  });
+
+  it('are refused with anything before the scheme or after the token, or as another scheme', async () => {
+    const instance = withTokens();
+    for (const header of [`xBearer ${TOKEN}`, `Basic Bearer ${TOKEN}`, `Bearer ${TOKEN} `, `Bearer ${TOKEN}x`, `Bearer  ${TOKEN}`, TOKEN, 'Bearer x']) {
+      expect(signedIn(await instance.check(sending(header, `192.0.2.${header.length}`))), header).toBe(false);
+    }
+  });
+
+  it('are checked instead of the cookie: a wrong token with a good session cookie is refused', async () => {
+    const instance = access('first password');
+    const cookie = (await instance.issueSession()).value;
+    const both = { headers: { authorization: 'Bearer wrong', cookie: `${SESSION_COOKIE}=${cookie}` }, ip: '192.0.2.99' } as unknown as Request;
+    expect(signedIn(await instance.check(both))).toBe(false);
+    expect(signedIn(await instance.check(withCookie(cookie)))).toBe(true);
+  });
+
+  it('after 10 wrong ones from a client, are refused uncompared (even the right one) with a wait, for that client only', async () => {
+    const instance = withTokens();
+    for (let i = 0; i < 10; i += 1) expect(await instance.check(sending('Bearer wrong', '198.51.100.7'))).toEqual({ signedIn: false });
+    const refused = await instance.check(sending(`Bearer ${TOKEN}`, '198.51.100.7'));
+    expect(refused).toMatchObject({ signedIn: false, why: expect.stringContaining('wrong API tokens') });
+    expect((refused as { retryAfter: number }).retryAfter).toBeGreaterThan(0);
+    expect(signedIn(await instance.check(sending(`Bearer ${TOKEN}`, '198.51.100.8')))).toBe(true);
+  });
+});
+
+describe('session cookie boundaries', () => {
+  it('a session is live until the last millisecond before SESSION_MAX_AGE_SECONDS, not at it', async () => {
+    const start = now;
+    now = Math.floor(start / 1000) * 1000;
+    const signedInAt = now;
+    try {
+      const instance = access('first password', { sessionSecret: SECRET });
+      const issued = await instance.issueSession();
+      expect(issued.maxAgeMs).toBe(3600_000);
+      now = signedInAt + 3600_000 - 1;
+      expect(signedIn(await instance.check(withCookie(issued.value)))).toBe(true);
+      now = signedInAt + 3600_000;
+      expect(signedIn(await instance.check(withCookie(issued.value)))).toBe(false);
+    } finally {
+      now = start;
+    }
+  });
+
+  it('reads only its own cookie, by name', async () => {
+    const instance = access('first password');
+    const value = (await instance.issueSession()).value;
+    const other = { headers: { cookie: `other=${value}; ${SESSION_COOKIE}x=${value}` } } as unknown as Request;
+    expect(signedIn(await instance.check(other))).toBe(false);
+    const among = { headers: { cookie: `other=1; ${SESSION_COOKIE}=${value}; more=2` } } as unknown as Request;
+    expect(signedIn(await instance.check(among))).toBe(true);
+  });
+});
+

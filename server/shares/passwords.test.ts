@@ -23,4 +23,18 @@ describe('share-link passwords', () => {
     const stored = await hashPassword('Mot de passe: été');
     expect(await verifyPassword('Mot de passe: e\u0301te\u0301', stored)).toBe(true);
   });
+
+  it('refuses a password over 1024 bytes uncompared, even the right one; 1024 bytes is still compared', async () => {
+    // Hashing is cheap to ask for and costly to do: a huge password would cost scrypt time per try.
+    const longest = 'é'.repeat(512); // 1024 bytes of UTF-8
+    expect(await verifyPassword(longest, await hashPassword(longest))).toBe(true);
+    const over = `${longest}x`;
+    expect(await verifyPassword(over, await hashPassword(over))).toBe(false);
+  });
+
+  it('answers false, not an exception, when the stored hash has the wrong length (a damaged share record)', async () => {
+    const stored = await hashPassword('correct horse battery');
+    const short = { ...stored, hash: Buffer.from(stored.hash, 'base64').subarray(0, 16).toString('base64') };
+    expect(await verifyPassword('correct horse battery', short)).toBe(false);
+  });
 });

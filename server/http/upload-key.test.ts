@@ -8,6 +8,8 @@ describe('requireUploadKey', () => {
   });
 
   it.each(['shares/abc.json', 'postbox/install-secret', 'uploads/../shares/x', ''])('refuses %j with 400 invalid_request', (key) => {
-    expect(() => requireUploadKey(key)).toThrow(expect.objectContaining({ code: 'invalid_request', status: 400 }));
+    expect(() => requireUploadKey(key)).toThrow(
+      expect.objectContaining({ code: 'invalid_request', status: 400, message: 'That is not the key of an uploaded file.' }),
+    );
   });
 });

@@ -43,6 +43,13 @@ describe('acceptUpload', () => {
     expect(refusal({ name: 'x', size: 1, type: 'image/png' }, { ...rules, allowedTypes: ['image/*'] })).toBeUndefined();
   });
 
+  it('tells the user what is wrong with the type', () => {
+    expect(() => acceptUpload({ name: 'x', size: 1, type: 'png' }, rules)).toThrow('type must be a content type such as image/png.');
+    expect(() => acceptUpload({ name: 'x.exe', size: 1, type: 'application/x-msdownload' }, rules)).toThrow(
+      'Files of type application/x-msdownload are not accepted here.',
+    );
+  });
+
   it('refuses a body of the wrong shape (the schema, 400 through the error handler)', () => {
     expect(refusal({ name: 'x', size: 1, type: 'text/plain', key: 'uploads/mine' })).toBe('zod');
     expect(refusal({ name: 'x', size: -1, type: 'text/plain' })).toBe('zod');

@@ -7,7 +7,8 @@ function refusal(check: () => unknown): { code: string; status: number } | undef
     check();
     return undefined;
   } catch (err) {
-    const { code, status } = err as { code: string; status: number };
+    const { code, status, message } = err as { code: string; status: number; message: string };
+    expect(message, 'S3 clients show the message: it must say something').toMatch(/\w/);
     return { code, status };
   }
 }

@@ -7,7 +7,8 @@ async function refusal(action: () => unknown): Promise<{ code: string; status: n
     await action();
     return undefined;
   } catch (err) {
-    const { code, status } = err as { code: string; status: number };
+    const { code, status, message } = err as { code: string; status: number; message: string };
+    expect(message, 'S3 clients show the message: it must say something').toMatch(/\w/);
     return { code, status };
   }
 }

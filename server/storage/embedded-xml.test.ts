@@ -23,6 +23,10 @@ describe('readBounded', () => {
     expect((await readBounded(body(['abc', 'de'], { 'content-length': '5' }), 5)).toString()).toBe('abcde');
   });
 
+  it('reads a stream that has no headers (bounded by what is sent)', async () => {
+    expect((await readBounded(Readable.from([Buffer.from('abc')]), 5)).toString()).toBe('abc');
+  });
+
   it('refuses a body one byte over the limit, declared or sent', async () => {
     expect(await refusal(() => readBounded(body(['abc', 'def']), 5))).toEqual(TOO_BIG);
     expect(await refusal(() => readBounded(body(['abcdef']), 5))).toEqual(TOO_BIG);
@@ -58,6 +62,10 @@ describe('parseXml', () => {
     expect(parseXml('<A>x<B>y</B>z</A>').text).toBe('xz');
   });
 
+  it('keeps self-closing children as children, not as the root', () => {
+    expect(parseXml('<A><B/><C/></A>').children.map((c) => c.name)).toEqual(['B', 'C']);
+  });
+
   it.each([
     ['nothing', ''],
     ['only a declaration', '<?xml version="1.0"?>'],
@@ -81,6 +89,8 @@ describe('parseXml', () => {
     ['a reference past U+10FFFF', '<A>&#x110000;</A>'],
     ['a decimal reference past U+10FFFF', '<A>&#1114112;</A>'],
     ['a malformed hex reference', '<A>&#xZZ;</A>'],
+    ['a hex reference with more after it', '<A>&#x41zz;</A>'],
+    ['a `<` inside an attribute', '<A b="<">y</A>'],
     ['a malformed decimal reference', '<A>&#1a;</A>'],
     ['an entity name too long', '<A>&aaaaaaaaaaa;</A>'],
   ])('refuses %s with 400 MalformedXML', async (_case, xml) => {
@@ -111,3 +121,10 @@ describe('childText and parseXmlOf', () => {
     expect(await refusal(() => parseXmlOf(Buffer.from('<CompleteMultipartUpload/>'), 'Delete'))).toEqual(MALFORMED);
   });
 });
+
+/*
+ * Equivalent mutants of parseXml/decodeText: the BOM skip (trimStart removes U+FEFF too); the `&`-free fast path;
+ * the bare-`&` branch and `code >= 0` (both end in MalformedXML or cannot happen by the patterns); `at <= xml.length`;
+ * an unclosed `<?xml` (what follows is text outside the root: refused anyway); the decimal pattern's anchors
+ * (Number() of anything else is NaN). boundXmlBodies needs a running store: embedded-auth.test.ts covers it.
+ */

@@ -193,3 +193,67 @@ describe('session cookie boundaries', () => {
   });
 });
 
+describe('who needs to sign in', () => {
+  const make = (config: Partial<Config['access']>) =>
+    new Access(
+      { apiTokens: [], sessionMaxAgeSeconds: 3600, sessionIdleSeconds: 3600, failedSignInsPerMinute: 60, ...config },
+      { installSecret: new InstallSecret(s3.client, BUCKET), storage: { client: s3.client, bucket: BUCKET }, now: () => now },
+    );
+  const anonymous = { headers: {}, ip: '192.0.2.50' } as unknown as Request;
+
+  it('nobody when no password and no API token is set', async () => {
+    const open = make({});
+    expect(open.required).toBe(false);
+    expect(await open.check(anonymous)).toEqual({ signedIn: true });
+  });
+
+  it('everyone when only an API token is set, and no session cookie is honoured then (there is no password to sign in with)', async () => {
+    const tokensOnly = make({ apiTokens: ['token-0123456789abcdef'] });
+    expect(tokensOnly.required).toBe(true);
+    expect(tokensOnly.signInEnabled).toBe(false);
+    expect(signedIn(await tokensOnly.check(anonymous))).toBe(false);
+    const cookie = (await tokensOnly.issueSession()).value; // signed with the key every such install would derive
+    expect(signedIn(await tokensOnly.check(withCookie(cookie)))).toBe(false);
+  });
+
+  it('refuses even the right API token while sign-in is paused for everyone by failures', async () => {
+    const instance = make({ apiTokens: ['token-0123456789abcdef'], failedSignInsPerMinute: 3 });
+    for (const ip of ['192.0.2.61', '192.0.2.62', '192.0.2.63']) {
+      const wrong = { headers: { authorization: 'Bearer wrong' }, ip } as unknown as Request;
+      expect(signedIn(await instance.check(wrong))).toBe(false);
+    }
+    const right = { headers: { authorization: 'Bearer token-0123456789abcdef' }, ip: '192.0.2.64' } as unknown as Request;
+    expect(await instance.check(right)).toMatchObject({ signedIn: false, why: expect.stringContaining('paused') });
+  });
+
+  it('signing out without a live session does nothing (no exception)', async () => {
+    await expect(access('first password').endSession({ headers: {} } as unknown as Request)).resolves.toBeUndefined();
+    await expect(access('first password').endSession(withCookie('garbage'))).resolves.toBeUndefined();
+  });
+});
+
+describe('session renewal', () => {
+  it('re-issues the cookie once a full minute has passed, and never when its idle end is already its absolute end', async () => {
+    const start = now;
+    now = Math.floor(start / 1000) * 1000;
+    const issuedAt = now;
+    try {
+      const instance = access('first password', { idle: 600 });
+      const cookie = withCookie((await instance.issueSession()).value);
+      now = issuedAt + 59_999;
+      expect(await instance.check(cookie)).toEqual({ signedIn: true });
+      now = issuedAt + 60_000;
+      expect((await instance.check(cookie)).signedIn && (await instance.check(cookie))).toMatchObject({ renewed: { maxAgeMs: 3540_000 } });
+      now = issuedAt;
+      const whole = access('first password'); // idle = max age: the idle end is the absolute end from the start
+      const wholeCookie = withCookie((await whole.issueSession()).value);
+      now = issuedAt + 3000_000;
+      expect(await whole.check(wholeCookie)).toEqual({ signedIn: true });
+    } finally {
+      now = start;
+    }
+  });
+  // Equivalent mutants: the bearer pattern's `$` (`.+` runs to the end; a header value has no line break), and the
+  // `?? ''` of the Authorization and Cookie headers (any text without the scheme or the cookie name reads the same).
+});
+

@@ -126,5 +126,5 @@ describe('childText and parseXmlOf', () => {
  * Equivalent mutants of parseXml/decodeText: the BOM skip (trimStart removes U+FEFF too); the `&`-free fast path;
  * the bare-`&` branch and `code >= 0` (both end in MalformedXML or cannot happen by the patterns); `at <= xml.length`;
  * an unclosed `<?xml` (what follows is text outside the root: refused anyway); the decimal pattern's anchors
- * (Number() of anything else is NaN). boundXmlBodies needs a running store: embedded-auth.test.ts covers it.
+ * (Number() of anything else is NaN); `close === -1` (an unclosed last tag then fails the name, nesting or `<` check). boundXmlBodies needs a running store: embedded-auth.test.ts covers it.
  */

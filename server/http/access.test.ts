@@ -124,3 +124,136 @@ describe('sessions', () => {
     await expect(instance.endSession(cookie)).rejects.toMatchObject({ code: 'storage_unavailable', status: 503 });
   });
 });
+
+describe('API tokens', () => {
+  const TOKEN = 'token-0123456789abcdef';
+  const withTokens = () =>
+    new Access(
+      { apiTokens: [TOKEN], sessionMaxAgeSeconds: 3600, sessionIdleSeconds: 3600, failedSignInsPerMinute: 60 },
+      { installSecret: new InstallSecret(s3.client, BUCKET), storage: { client: s3.client, bucket: BUCKET }, now: () => now },
+    );
+  const sending = (authorization: string, ip = '192.0.2.1') => ({ headers: { authorization }, ip }) as unknown as Request;
+
+  it('are accepted as `Authorization: Bearer <token>`, the scheme in any case', async () => {
+    const instance = withTokens();
+    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true });
+    expect(signedIn(await instance.check(sending(`bearer ${TOKEN}`)))).toBe(true);
+  });
+
+  it('are refused with anything before the scheme or after the token, or as another scheme', async () => {
+    const instance = withTokens();
+    for (const header of [`xBearer ${TOKEN}`, `Basic Bearer ${TOKEN}`, `Bearer ${TOKEN} `, `Bearer ${TOKEN}x`, `Bearer  ${TOKEN}`, TOKEN, 'Bearer x']) {
+      expect(signedIn(await instance.check(sending(header, `192.0.2.${header.length}`))), header).toBe(false);
+    }
+  });
+
+  it('are checked instead of the cookie: a wrong token with a good session cookie is refused', async () => {
+    const instance = access('first password');
+    const cookie = (await instance.issueSession()).value;
+    const both = { headers: { authorization: 'Bearer wrong', cookie: `${SESSION_COOKIE}=${cookie}` }, ip: '192.0.2.99' } as unknown as Request;
+    expect(signedIn(await instance.check(both))).toBe(false);
+    expect(signedIn(await instance.check(withCookie(cookie)))).toBe(true);
+  });
+
+  it('after 10 wrong ones from a client, are refused uncompared (even the right one) with a wait, for that client only', async () => {
+    const instance = withTokens();
+    for (let i = 0; i < 10; i += 1) expect(await instance.check(sending('Bearer wrong', '198.51.100.7'))).toEqual({ signedIn: false });
+    const refused = await instance.check(sending(`Bearer ${TOKEN}`, '198.51.100.7'));
+    expect(refused).toMatchObject({ signedIn: false, why: expect.stringContaining('wrong API tokens') });
+    expect((refused as { retryAfter: number }).retryAfter).toBeGreaterThan(0);
+    expect(signedIn(await instance.check(sending(`Bearer ${TOKEN}`, '198.51.100.8')))).toBe(true);
+  });
+});
+
+describe('session cookie boundaries', () => {
+  it('a session is live until the last millisecond before SESSION_MAX_AGE_SECONDS, not at it', async () => {
+    const start = now;
+    now = Math.floor(start / 1000) * 1000;
+    const signedInAt = now;
+    try {
+      const instance = access('first password', { sessionSecret: SECRET });
+      const issued = await instance.issueSession();
+      expect(issued.maxAgeMs).toBe(3600_000);
+      now = signedInAt + 3600_000 - 1;
+      expect(signedIn(await instance.check(withCookie(issued.value)))).toBe(true);
+      now = signedInAt + 3600_000;
+      expect(signedIn(await instance.check(withCookie(issued.value)))).toBe(false);
+    } finally {
+      now = start;
+    }
+  });
+
+  it('reads only its own cookie, by name', async () => {
+    const instance = access('first password');
+    const value = (await instance.issueSession()).value;
+    const other = { headers: { cookie: `other=${value}; ${SESSION_COOKIE}x=${value}` } } as unknown as Request;
+    expect(signedIn(await instance.check(other))).toBe(false);
+    const among = { headers: { cookie: `other=1; ${SESSION_COOKIE}=${value}; more=2` } } as unknown as Request;
+    expect(signedIn(await instance.check(among))).toBe(true);
+  });
+});
+
+describe('who needs to sign in', () => {
+  const make = (config: Partial<Config['access']>) =>
+    new Access(
+      { apiTokens: [], sessionMaxAgeSeconds: 3600, sessionIdleSeconds: 3600, failedSignInsPerMinute: 60, ...config },
+      { installSecret: new InstallSecret(s3.client, BUCKET), storage: { client: s3.client, bucket: BUCKET }, now: () => now },
+    );
+  const anonymous = { headers: {}, ip: '192.0.2.50' } as unknown as Request;
+
+  it('nobody when no password and no API token is set', async () => {
+    const open = make({});
+    expect(open.required).toBe(false);
+    expect(await open.check(anonymous)).toEqual({ signedIn: true });
+  });
+
+  it('everyone when only an API token is set, and no session cookie is honoured then (there is no password to sign in with)', async () => {
+    const tokensOnly = make({ apiTokens: ['token-0123456789abcdef'] });
+    expect(tokensOnly.required).toBe(true);
+    expect(tokensOnly.signInEnabled).toBe(false);
+    expect(signedIn(await tokensOnly.check(anonymous))).toBe(false);
+    const cookie = (await tokensOnly.issueSession()).value; // signed with the key every such install would derive
+    expect(signedIn(await tokensOnly.check(withCookie(cookie)))).toBe(false);
+  });
+
+  it('refuses even the right API token while sign-in is paused for everyone by failures', async () => {
+    const instance = make({ apiTokens: ['token-0123456789abcdef'], failedSignInsPerMinute: 3 });
+    for (const ip of ['192.0.2.61', '192.0.2.62', '192.0.2.63']) {
+      const wrong = { headers: { authorization: 'Bearer wrong' }, ip } as unknown as Request;
+      expect(signedIn(await instance.check(wrong))).toBe(false);
+    }
+    const right = { headers: { authorization: 'Bearer token-0123456789abcdef' }, ip: '192.0.2.64' } as unknown as Request;
+    expect(await instance.check(right)).toMatchObject({ signedIn: false, why: expect.stringContaining('paused') });
+  });
+
+  it('signing out without a live session does nothing (no exception)', async () => {
+    await expect(access('first password').endSession({ headers: {} } as unknown as Request)).resolves.toBeUndefined();
+    await expect(access('first password').endSession(withCookie('garbage'))).resolves.toBeUndefined();
+  });
+});
+
+describe('session renewal', () => {
+  it('re-issues the cookie once a full minute has passed, and never when its idle end is already its absolute end', async () => {
+    const start = now;
+    now = Math.floor(start / 1000) * 1000;
+    const issuedAt = now;
+    try {
+      const instance = access('first password', { idle: 600 });
+      const cookie = withCookie((await instance.issueSession()).value);
+      now = issuedAt + 59_999;
+      expect(await instance.check(cookie)).toEqual({ signedIn: true });
+      now = issuedAt + 60_000;
+      expect((await instance.check(cookie)).signedIn && (await instance.check(cookie))).toMatchObject({ renewed: { maxAgeMs: 3540_000 } });
+      now = issuedAt;
+      const whole = access('first password'); // idle = max age: the idle end is the absolute end from the start
+      const wholeCookie = withCookie((await whole.issueSession()).value);
+      now = issuedAt + 3000_000;
+      expect(await whole.check(wholeCookie)).toEqual({ signedIn: true });
+    } finally {
+      now = start;
+    }
+  });
+  // Equivalent mutants: the bearer pattern's `$` (`.+` runs to the end; a header value has no line break), and the
+  // `?? ''` of the Authorization and Cookie headers (any text without the scheme or the cookie name reads the same).
+});
+

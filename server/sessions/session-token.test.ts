@@ -30,6 +30,11 @@ describe('session cookies', () => {
     for (const value of [undefined, '', 'v1.123.' + 'a'.repeat(64), `${signSession(key, claims)}x`, 'script-token-0123456789abcdef']) {
       expect(looksLikeSession(value)).toBe(false);
     }
+    // looksLikeSession's `value !== undefined` is an equivalent mutant: the pattern refuses "undefined" anyway.
+  });
+
+  it('that are not of the shape read as no session, not as an exception, even unchecked', () => {
+    for (const value of ['', 'garbage', `${signSession(key, claims)}x`]) expect(readSession(key, value)).toBeUndefined();
   });
 
   it('are live until the first of their idle and absolute ends', () => {

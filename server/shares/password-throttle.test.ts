@@ -52,4 +52,59 @@ describe('PasswordThrottle', () => {
     expect((throttle as unknown as { clients: Map<string, unknown> }).clients.size).toBeLessThanOrEqual(100);
     expect((throttle as unknown as { links: Map<string, unknown> }).links.size).toBeLessThanOrEqual(100);
   });
+
+  it('pauses a client again in every window, not only the first', () => {
+    const time = clock();
+    const throttle = new PasswordThrottle({ perClient: 2, windowMs: 60_000, freePerLink: 100, now: time.now });
+    for (let window = 0; window < 3; window++) {
+      expect(throttle.begin('198.51.100.1', 'a')).toBe(0);
+      expect(throttle.begin('198.51.100.1', 'b')).toBe(0);
+      expect(throttle.begin('198.51.100.1', 'c')).toBe(60);
+      time.advance(60_000);
+    }
+  });
+
+  it('does not count right passwords, however many, and a right one cannot buy extra wrong tries', () => {
+    const time = clock();
+    const throttle = new PasswordThrottle({ perClient: 2, windowMs: 60_000, freePerLink: 1, maxDelayMs: 30_000, now: time.now });
+    throttle.succeeded('never seen', 'no link'); // nothing to take back: no exception
+    for (let i = 0; i < 5; i++) {
+      expect(throttle.begin('a', 'link')).toBe(0);
+      throttle.succeeded('a', 'link');
+    }
+    throttle.succeeded('a', 'link'); // a second success for one try (a retried request)
+    expect(throttle.begin('a', 'link')).toBe(0);
+    expect(throttle.begin('a', 'other')).toBe(0);
+    expect(throttle.begin('a', 'third')).toBe(60); // still paused after 2 wrong ones
+    expect(throttle.begin('b', 'link')).toBe(0); // the link's one free wrong try was a's; this is its 2nd
+    expect(throttle.begin('d', 'link')).toBe(1);
+  });
+
+  it('when full, forgets entries whose time is up before any live one, then the oldest tenth', () => {
+    const time = clock();
+    const throttle = new PasswordThrottle({ perClient: 1, windowMs: 60_000, freePerLink: 0, maxDelayMs: 30_000, maxKeys: 20, now: time.now });
+    const pausedFor = (client: string) => throttle.begin(client, `check-${client}`);
+    for (let i = 0; i < 20; i++) throttle.begin(`client${i}`, `link${i}`); // 20 clients paused
+    time.advance(30_000);
+    throttle.begin('client20', 'link20'); // full of live ones: the oldest two (a tenth) go
+    // Paused clients first: a forgotten one comes back as a new entry, which drops the next oldest two.
+    expect(pausedFor('client2')).toBe(30);
+    expect(pausedFor('client19')).toBe(30);
+    expect(pausedFor('client1')).toBe(0); // the second oldest went too: a tenth, not one
+    // Equivalent mutants: sweeping expired entries on every insert, or only those strictly past their time
+    // (an entry whose time is up reads as absent anyway); only the cost differs.
+  });
+
+  it('when full of entries whose time is up, drops none of the live ones', () => {
+    const time = clock();
+    const throttle = new PasswordThrottle({ perClient: 100, windowMs: 60_000, freePerLink: 0, maxDelayMs: 30_000, maxKeys: 10, now: time.now });
+    throttle.begin('c', 'kept'); // the oldest link, kept alive below
+    for (let i = 0; i < 9; i++) throttle.begin('c', `old${i}`);
+    time.advance(50_000);
+    throttle.begin('c2', 'kept'); // 2 wrong: its count now ends 60 s from here
+    time.advance(20_000); // old0..8 are forgotten by now, 'kept' is not
+    throttle.begin('c3', 'new'); // full: sweeps old0..8
+    expect(throttle.begin('c4', 'kept')).toBe(0);
+    expect(throttle.begin('c5', 'kept')).toBe(4); // its 3rd wrong one: 4 s, so it was not dropped
+  });
 });

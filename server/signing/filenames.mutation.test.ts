@@ -7,7 +7,7 @@ import { MAX_FILENAME_BYTES, sanitizeFilename } from './filenames.ts';
  * Equivalent survivors: Buffer.byteLength's 'utf8' (its default); `dot >= 0` and `true` for `dot > 0`
  * (a dot at 0 or none leaves more than 16 characters after it in a name over the limit); cutting from
  * the whole name instead of the stem (the stem alone is over its share, so the cut is the same);
- * content-disposition's type (attachment is its default).
+ * content-disposition's type (attachment is its default); `\s` for `\s+` (the later `/ {2,}/` joins the spaces).
  */
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');

@@ -19,6 +19,12 @@ describe('newUploadKey', () => {
     const muchNewer = newUploadKey('a.txt', 'text/plain', Date.UTC(2100, 0, 1));
     expect([older, newer, muchNewer].sort()).toEqual([muchNewer, newer, older]);
   });
+
+  it('makes keys that read back at any date a Date can hold, the last ones too (a short sort token is padded)', () => {
+    for (const at of [0, Date.UTC(2026, 10, 23), 8.64e15 - 36 ** 5, 8.64e15 - 1]) {
+      expect(parseUploadKey(newUploadKey('a.txt', 'text/plain', at))?.signedAt.getTime()).toBe(at);
+    }
+  });
 });
 
 describe('parseUploadKey', () => {
@@ -91,6 +97,8 @@ describe('normalizeContentType', () => {
     ['Text/HTML; charset=UTF-8', 'text/html'],
     ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
     ['image/svg+xml', 'image/svg+xml'],
+    ['text/plain ; charset=UTF-8', 'text/plain'],
+    [' image/png ', 'image/png'],
   ])('keeps %j as %j', (raw, expected) => {
     expect(normalizeContentType(raw)).toBe(expected);
   });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors/app-error.ts';
 import { signUploadToken, UPLOAD_TOKEN_MAX_AGE_SECONDS, verifyUploadToken } from './upload-token.ts';
@@ -42,4 +42,32 @@ describe('upload tokens', () => {
       expect(codeOf(() => verifyUploadToken(secret, text, NOW)), text).toEqual([400, 'invalid_request']);
     }
   });
+
+  it('refuse a signed token whose payload is not a grant (403, not a crash)', () => {
+    // What another version of the app, or a bug, could sign with the same secret.
+    const signed = (body: unknown) => {
+      const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
+      return `v1.${payload}.${createHmac('sha256', secret).update(`v1.${payload}`).digest('base64url')}`;
+    };
+    const good = { k: grant.key, u: grant.uploadId, s: 1, p: 1, e: NOW / 1000 + 60 };
+    expect(codeOf(() => verifyUploadToken(secret, signed(good), NOW))).toBe('accepted');
+    for (const body of [{ ...good, s: 0 }, { ...good, extra: 1 }, { ...good, e: 'later' }, 'text', null]) {
+      expect(codeOf(() => verifyUploadToken(secret, signed(body), NOW)), JSON.stringify(body)).toEqual([403, 'forbidden']);
+    }
+    const notJson = Buffer.from('{').toString('base64url');
+    const token = `v1.${notJson}.${createHmac('sha256', secret).update(`v1.${notJson}`).digest('base64url')}`;
+    expect(codeOf(() => verifyUploadToken(secret, token, NOW))).toEqual([403, 'forbidden']);
+  });
+
+  it('say why they are refused', () => {
+    const token = signUploadToken(secret, grant, NOW);
+    expect(() => verifyUploadToken(secret, 'x', NOW)).toThrow('uploadToken is not an upload token: send the one the upload was created with.');
+    expect(() => verifyUploadToken(randomBytes(32), token, NOW)).toThrow('That upload token was not made here, or was changed.');
+    const payload = Buffer.from('{').toString('base64url');
+    const notJson = `v1.${payload}.${createHmac('sha256', secret).update(`v1.${payload}`).digest('base64url')}`;
+    expect(() => verifyUploadToken(secret, notJson, NOW)).toThrow('That upload token was not made here, or was changed.');
+    expect(() => verifyUploadToken(secret, token, NOW + UPLOAD_TOKEN_MAX_AGE_SECONDS * 1000)).toThrow('That upload has expired: start it again.');
+  });
+  // Equivalent mutants: the signature's length check (the pattern already holds it to 43 characters, as long as
+  // the expected one) and the 'utf8' of Buffer.from (an empty encoding name falls back to UTF-8).
 });

@@ -277,6 +277,14 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
     if (request.url().endsWith(api.multipartSign)) signed.push(request.postDataJSON().partNumbers);
   });
   const unthrottle = await throttleUploads(page, 8 * MiB);
+  // The last part waits until the test has cancelled: the upload must still be running (not completing) when Cancel is confirmed.
+  let releaseLast!: () => void;
+  const lastHeld = new Promise<void>((resolve) => (releaseLast = resolve));
+  const lastPart = (url: URL) => url.searchParams.get('x-id') === 'UploadPart' && url.searchParams.get('partNumber') === '8';
+  await page.route(lastPart, async (route) => {
+    await lastHeld;
+    await route.abort().catch(() => {});
+  });
   await page.getByTestId('file-input').setInputFiles(file.path);
   const upload = page.getByTestId('upload').filter({ hasText: name });
   await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThanOrEqual(25);
@@ -303,6 +311,8 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
   await expect(upload).toContainText('Upload cancelled.');
   // Focus goes to what replaced the button pressed, not to the page.
   await expect(upload.getByRole('button', { name: `Retry ${name}` })).toBeFocused();
+  releaseLast();
+  await page.unroute(lastPart);
   await unthrottle();
   await expect.poll(() => staleUploads(page.request), { timeout: 10_000 }).toEqual([]);
   const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());

@@ -64,8 +64,15 @@ export class FakeServer implements MultipartApi {
     const urls = new Map(partNumbers.map((n) => [n, `https://storage.test/part?n=${n}&v=${this.version}`]));
     return { urls, expiresAt: this.clock.now + this.urlLifetimeMs };
   }
-  async complete(_upload: OpenUpload, parts: CompletedPart[]) {
+  /** Called as each Complete arrives; Complete then waits for `completeHeld` when set. */
+  onComplete?: () => void;
+  completeHeld?: Promise<void>;
+  async complete(_upload: OpenUpload, parts: CompletedPart[], signal: AbortSignal) {
     this.completes.push(parts);
+    this.onComplete?.();
+    if (this.completeHeld) await this.completeHeld;
+    // As fetch does: an aborted request rejects, whatever the server did with it.
+    if (signal.aborted) throw new ApiError('cancelled', 'Upload cancelled.');
     const failure = this.completeFailures.shift();
     if (failure) throw failure;
   }

@@ -254,6 +254,21 @@ describe('uploadMultipart', () => {
     expect(await failureOf(run(fileOf(PART), deps).result)).toMatchObject({ code: 'etag_hidden' });
   });
 
+  it('lets a Complete already sent finish when Cancel comes meanwhile: the file lands, nothing is aborted', async () => {
+    const server = new FakeServer();
+    let release!: () => void;
+    server.completeHeld = new Promise<void>((resolve) => (release = resolve));
+    const controller = new AbortController();
+    server.onComplete = () => {
+      controller.abort('cancel');
+      release();
+    };
+    const { deps } = depsFor(server, fakeTransport(server).transport);
+    await expect(run(fileOf(2 * PART), deps, { signal: controller.signal }).result).resolves.toEqual({ key: 'files/big.bin' });
+    expect(server.aborted).toEqual([]);
+    expect(server.completes).toHaveLength(1);
+  });
+
   it('asks Complete again when its answer is lost, but not after a refusal', async () => {
     const server = new FakeServer();
     server.completeFailures = [new ApiError('storage_unavailable', 'Bad gateway.')];

@@ -310,7 +310,9 @@ export async function uploadMultipart(file: File, options: MultipartOptions, dep
     progress.report();
 
     await runBounded(plan, options.concurrency, stop, (part) => parts.send(part));
-    await completeWithRetries(deps, upload, parts.completedParts(), signal);
+    // Every part is on storage: a Cancel or Pause from here on could not take a Complete back once
+    // sent (storage may already hold the file while the page said "cancelled"), so it goes through.
+    await completeWithRetries(deps, upload, parts.completedParts(), new AbortController().signal);
     deps.records.forget(fingerprint);
     return { key: upload.key };
   } catch (err) {

@@ -135,7 +135,7 @@ describe.each(stores)('SessionRevocations on %s', (store) => {
     own.middlewareStack.add(() => () => new Promise(() => {}), { step: 'initialize', name: 'neverAnswer', priority: 'low' });
     const now = Date.now();
     const instance = revocations(() => now, own);
-    const ask = (id: string) => instance.isRevoked(id);
+    const ask = (id: string | undefined) => instance.isRevoked(id ?? '');
     const ids = Array.from({ length: 10_001 }, () => newSessionId());
     const first = ids.slice(0, 10_000).map(ask);
     expect(ask(ids[0])).toBe(first[0]); // 10,000 fit

@@ -1,4 +1,6 @@
+import type { Response } from 'express';
 import { AppError } from '../errors/app-error.ts';
+import { LOCAL_PERSON, type Person } from '../people/person.ts';
 import { parseUploadKey, type UploadKeyParts } from '../signing/object-keys.ts';
 
 /**
@@ -9,4 +11,13 @@ export function requireUploadKey(key: string): UploadKeyParts {
   const parts = parseUploadKey(key);
   if (!parts) throw new AppError('invalid_request', 'That is not the key of an uploaded file.');
   return parts;
+}
+
+/** Who the request acts for: set by sign-in (Access.requireSignIn); the local person when access is open. */
+export function personOf(res: Response): Person {
+  return (res.locals as { person?: Person }).person ?? LOCAL_PERSON;
+}
+
+export function setPerson(res: Response, person: Person): void {
+  (res.locals as { person?: Person }).person = person;
 }

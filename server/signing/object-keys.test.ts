@@ -31,7 +31,17 @@ describe('parseUploadKey', () => {
   it('reads back what newUploadKey wrote', () => {
     const signedAt = Date.UTC(2026, 10, 23, 9, 30);
     const key = newUploadKey('Grüße 2026.pdf', 'application/pdf', signedAt);
-    expect(parseUploadKey(key)).toEqual({ name: 'Grüße 2026.pdf', contentType: 'application/pdf', signedAt: new Date(signedAt) });
+    expect(parseUploadKey(key)).toEqual({ space: '', name: 'Grüße 2026.pdf', contentType: 'application/pdf', signedAt: new Date(signedAt) });
+  });
+
+  it("reads a person's space back, and only a well-formed one", () => {
+    const space = 'people/0123456789abcdef0123456789abcdef/';
+    const key = newUploadKey('a.txt', 'text/plain', Date.UTC(2026, 0, 1), space);
+    expect(key.startsWith(`${space}${UPLOAD_PREFIX}`)).toBe(true);
+    expect(parseUploadKey(key)?.space).toBe(space);
+    expect(parseUploadKey(key.replace('people/0123', 'people/X123'))).toBeUndefined();
+    expect(parseUploadKey(`people/${key}`)).toBeUndefined();
+    expect(parseUploadKey(key.replace(space, 'people/../'))).toBeUndefined();
   });
 
   it.each([

@@ -27,14 +27,15 @@ export const fileTooLarge = (maxBytes: number) => new AppError('file_too_large',
 
 /**
  * The one reading of `{ name, size, type }` for a POST policy and a multipart upload alike: the
- * shape, the type (valid, allowed, not denied), the size limit, the filename and the key.
+ * shape, the type (valid, allowed, not denied), the size limit, the filename and the key (in the
+ * owner's `space`).
  */
-export function acceptUpload(body: unknown, rules: UploadRules): AcceptedUpload {
+export function acceptUpload(body: unknown, rules: UploadRules, space = ''): AcceptedUpload {
   const request = UploadRequest.parse(body);
   const declaredType = normalizeContentType(request.type || 'application/octet-stream');
   if (!declaredType) throw new AppError('invalid_request', 'type must be a content type such as image/png.');
   if (!isTypeAccepted(declaredType, rules)) throw new AppError('unsupported_type', `Files of type ${declaredType} are not accepted here.`);
   if (request.size > rules.maxBytes) throw fileTooLarge(rules.maxBytes);
   const filename = sanitizeFilename(request.name);
-  return { size: request.size, filename, declaredType, storedType: servedContentType(declaredType), key: newUploadKey(filename, declaredType) };
+  return { size: request.size, filename, declaredType, storedType: servedContentType(declaredType), key: newUploadKey(filename, declaredType, Date.now(), space) };
 }

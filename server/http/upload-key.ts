@@ -21,3 +21,13 @@ export function personOf(res: Response): Person {
 export function setPerson(res: Response, person: Person): void {
   (res.locals as { person?: Person }).person = person;
 }
+
+/**
+ * A key in the requesting person's own space. Another person's key gets the answer a key that does
+ * not exist gets, so keys leak nothing about other people's files.
+ */
+export function requireOwnKey(res: Response, key: string): UploadKeyParts {
+  const parts = requireUploadKey(key);
+  if (parts.space !== personOf(res).space) throw new AppError('not_found', 'There is no such file.');
+  return parts;
+}

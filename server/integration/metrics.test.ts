@@ -89,3 +89,27 @@ describe('GET /metrics', () => {
     expect((await scrape({ 'x-forwarded-for': '203.0.113.9', authorization: `Bearer ${TOKEN}` })).status).toBe(200);
   });
 });
+
+describe('storage errors', () => {
+  it('counts a storage that does not answer as outcome="error", by operation', async () => {
+    // The SDK's default provider chain reads these (this file's own process).
+    process.env.AWS_ACCESS_KEY_ID = 'outage';
+    process.env.AWS_SECRET_ACCESS_KEY = 'outage';
+    const down = await startTestPostbox({
+      S3_BUCKET: 'unreachable',
+      // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
+      S3_ENDPOINT: 'http://127.0.0.1:9',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_MAX_ATTEMPTS: '1',
+    });
+    try {
+      expect((await down.call('GET', api.health)).status).toBe(503);
+      const text = await (await fetch(`${down.url}/metrics`)).text();
+      expect(sample(text, 'postbox_storage_requests_total{operation="HeadBucketCommand",outcome="error"}')).toBe(1);
+      expect(sample(text, 'postbox_storage_request_duration_seconds_count{operation="HeadBucketCommand"}')).toBe(1);
+      expect(sample(text, 'postbox_http_requests_total{method="GET",route="/api/health",status="503"}')).toBe(1);
+    } finally {
+      await down.stop();
+    }
+  });
+});

@@ -100,15 +100,14 @@ export class RetentionSweeper {
     return deleted;
   }
 
+  /** The embedded store lists every upload at once (no pages): at most `maxListed` old ones are aborted per run. */
   private async abortOld(prefix: string, before: number): Promise<number> {
     const { client, bucket } = this.options;
     const answer = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, MaxUploads: this.maxListed }));
-    let aborted = 0;
-    for (const upload of answer.Uploads ?? []) {
-      if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() > before) continue;
+    const old = (answer.Uploads ?? []).filter((upload) => upload.Key && upload.UploadId && upload.Initiated && upload.Initiated.getTime() <= before);
+    for (const upload of old.slice(0, this.maxListed)) {
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }));
-      aborted++;
     }
-    return aborted;
+    return Math.min(old.length, this.maxListed);
   }
 }

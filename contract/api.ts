@@ -133,6 +133,8 @@ export const UploadSettings = z.object({
   multipartConcurrency: z.number(),
   allowedTypes: z.array(z.string()),
   deniedTypes: z.array(z.string()),
+  /** Files are deleted this many days after upload (FILE_RETENTION_DAYS); null: kept until someone deletes them. */
+  retentionDays: z.number().nullable(),
 });
 export type UploadSettings = z.infer<typeof UploadSettings>;
 

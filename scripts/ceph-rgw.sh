@@ -253,6 +253,9 @@ keyring = $STATE/admin.keyring
 keyring = $STATE/rgw.keyring
 rgw data = $STATE/rgw
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+# A lifecycle "day" lasts this many seconds, and the lifecycle thread runs as often: tests prove
+# expiration and abort rules (server/conformance/lifecycle-rgw.test.ts). Buckets without rules are not affected.
+rgw lc debug interval = 4
 EOF
 }
 

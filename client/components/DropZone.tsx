@@ -35,7 +35,8 @@ export function DropZone({ onFiles, settings, storageDown }: { onFiles: (files: 
       </p>
       {settings && (
         <p className="dropzone__limit">
-          Up to {formatBytes(settings.maxUploadBytes)} per file. {acceptedTypesText(settings)} Files go straight to storage.
+          Up to {formatBytes(settings.maxUploadBytes)} per file. {acceptedTypesText(settings)} Files go straight to storage
+          {typeof settings.retentionDays === 'number' ? ` and are deleted ${retentionText(settings.retentionDays)} after upload.` : '.'}
         </p>
       )}
       {storageDown && (
@@ -59,4 +60,9 @@ export function DropZone({ onFiles, settings, storageDown }: { onFiles: (files: 
       />
     </div>
   );
+}
+
+/** "a day", "30 days". */
+function retentionText(days: number): string {
+  return days === 1 ? 'a day' : `${days} days`;
 }

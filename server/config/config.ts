@@ -97,6 +97,10 @@ const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).default('json'),
+  METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  FILE_RETENTION_DAYS: int(1, 36500).optional(),
+  ABORT_INCOMPLETE_UPLOADS_DAYS: int(1, 36500).default(7),
+  S3_MANAGE_LIFECYCLE: bool().default(false),
 });
 
 export type StorageConfig =
@@ -166,10 +170,20 @@ export interface Config {
   };
   /** Requests per minute per client on the signing endpoints; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** GET /metrics answers loopback clients, and anyone sending `Authorization: Bearer <this>`. */
+  metricsToken?: string;
+  retention: {
+    /** Files older than this many days are deleted by the bucket's lifecycle rule; undefined: kept forever. */
+    fileDays?: number;
+    /** Multipart uploads not completed within this many days are aborted. */
+    abortIncompleteUploadsDays: number;
+    /** External storage: put the lifecycle rules on the bucket at start (they replace the bucket's whole lifecycle configuration). */
+    manageBucketLifecycle: boolean;
+  };
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
-const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET']);
+const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'METRICS_TOKEN']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -263,5 +277,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       failedSignInsPerMinute: e.SIGN_IN_FAILURES_PER_MINUTE,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    metricsToken: e.METRICS_TOKEN,
+    retention: {
+      fileDays: e.FILE_RETENTION_DAYS,
+      abortIncompleteUploadsDays: e.ABORT_INCOMPLETE_UPLOADS_DAYS,
+      manageBucketLifecycle: e.S3_MANAGE_LIFECYCLE,
+    },
   };
 }

@@ -19,6 +19,8 @@ import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
 import { STORAGE_PATH } from '../storage/storage-origin.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { metricsRoute, requestMetrics } from './metrics-route.ts';
 
 /** The built SPA (`npm run build`); absent in API-only test runs. */
 export const CLIENT_DIR = path.resolve(import.meta.dirname, '../../dist/client');
@@ -30,12 +32,16 @@ export interface AppDeps {
   installSecret: InstallSecret;
   logger: Logger;
   clientDir?: string;
+  /** Prometheus metrics (GET /metrics); a registry of its own is made when not given. */
+  metrics?: Metrics;
 }
 
 export function createApp(deps: AppDeps) {
-  const { config, storage, logger, clientDir = CLIENT_DIR } = deps;
+  const { config, logger, clientDir = CLIENT_DIR } = deps;
+  const metrics = deps.metrics ?? new Metrics();
+  const storage = meteredStorage(deps.storage, metrics);
   const store = new UploadsStore(storage);
-  const shares = createShareService(storage);
+  const shares = createShareService({ ...storage, signerFor: (origin) => metrics.meterSigner(deps.storage.signerFor(origin), 'share_download') });
   const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
@@ -46,6 +52,9 @@ export function createApp(deps: AppDeps) {
   // A request id and req.log for every request, one line per API request; never headers (cookies,
   // tokens) and never bodies; API URLs carry keys, not signatures.
   app.use(requestLogging(logger, (url) => url.startsWith('/api/')));
+  app.use(requestMetrics(metrics));
+  // Loopback or METRICS_TOKEN only (metrics-route.ts); outside /api: no Host or same-origin checks for scrapers.
+  app.get('/metrics', metricsRoute(metrics, config.metricsToken));
 
   // The embedded store, for browsers: same origin and port as the page (see storage-route.ts).
   if (storage.handleStorageRequest) {
@@ -87,4 +96,10 @@ export function createApp(deps: AppDeps) {
 
   app.use(errorHandler);
   return app;
+}
+
+/** The storage with its S3 calls timed and counted, and its signatures counted by kind. */
+function meteredStorage(storage: Storage, metrics: Metrics): Storage {
+  metrics.instrumentS3(storage.client);
+  return { ...storage, signerFor: (origin) => metrics.meterSigner(storage.signerFor(origin)) };
 }

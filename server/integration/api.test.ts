@@ -310,6 +310,6 @@ describe('status', () => {
     expect(health.body).toMatchObject({ status: 'ok', storage: { reachable: true, mode: 'embedded' } });
 
     const settings = await app.call('GET', api.settings);
-    expect(settings.body).toEqual({ maxUploadBytes: MAX, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4, allowedTypes: ['text/*', 'image/*', 'application/octet-stream', 'application/pdf'], deniedTypes: [] });
+    expect(settings.body).toEqual({ maxUploadBytes: MAX, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4, allowedTypes: ['text/*', 'image/*', 'application/octet-stream', 'application/pdf'], deniedTypes: [], retentionDays: null });
   });
 });

@@ -11,6 +11,7 @@ export function statusRoutes(router: Router, config: Config, storage: Storage, s
     multipartConcurrency: config.uploads.multipartConcurrency,
     allowedTypes: config.uploads.allowedTypes,
     deniedTypes: config.uploads.deniedTypes,
+    retentionDays: config.retention.fileDays ?? null,
   };
 
   router.get('/settings', (_req, res) => {

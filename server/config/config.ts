@@ -97,6 +97,12 @@ const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).default('json'),
+  // Request links (docs/requests.md): who is told when files arrive.
+  REQUEST_WEBHOOK_URL: httpUrl().optional(),
+  REQUEST_WEBHOOK_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: text().default('Postbox <postbox@localhost>'),
+  REQUEST_MAIL_TO: z.email({ error: 'expected an e-mail address' }).optional(),
 });
 
 export type StorageConfig =
@@ -166,10 +172,19 @@ export interface Config {
   };
   /** Requests per minute per client on the signing endpoints; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Request links: the operator's webhook and the mail that tell requesters files arrived. */
+  requests: {
+    webhookUrl?: string;
+    webhookSecret?: string;
+    smtpUrl?: string;
+    mailFrom: string;
+    /** Where mail goes when the requester has no e-mail (the local person). */
+    mailTo?: string;
+  };
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
-const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET']);
+const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'REQUEST_WEBHOOK_SECRET', 'SMTP_URL']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -206,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       if (e[name]) problems.push(`${name}: only used with S3_BUCKET; set S3_BUCKET to use external storage`);
     }
   }
+  if (e.REQUEST_WEBHOOK_URL && !e.REQUEST_WEBHOOK_SECRET) problems.push('REQUEST_WEBHOOK_SECRET: needed with REQUEST_WEBHOOK_URL (it signs each event)');
   if (problems.length) throw new ConfigError(problems);
 
   const storage: StorageConfig = e.S3_BUCKET
@@ -263,5 +279,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       failedSignInsPerMinute: e.SIGN_IN_FAILURES_PER_MINUTE,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    requests: {
+      webhookUrl: e.REQUEST_WEBHOOK_URL,
+      webhookSecret: e.REQUEST_WEBHOOK_SECRET,
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM,
+      mailTo: e.REQUEST_MAIL_TO,
+    },
   };
 }

@@ -183,6 +183,50 @@ export function conformanceSuite(target: ConformanceTarget) {
       });
     });
 
+    describe('request links: a visitor\'s policy', () => {
+      const makeRequest = async (body: Record<string, unknown> = {}) => {
+        const created = await app.call('POST', api.requests, { expiresIn: 3600, ...body });
+        expect(created.status).toBe(201);
+        return created.body.id as string;
+      };
+      const visitorSign = async (id: string, name: string, size: number, type = 'text/plain') => {
+        const response = await app.call('POST', api.requestUploads(id), { name, size, type });
+        expect(response.status).toBe(201);
+        return response.body as UploadPolicy;
+      };
+
+      it('10 visitors at once against maxFiles 5: exactly 5 policies signed, exactly 5 files land', async () => {
+        const id = await makeRequest({ maxFiles: 5 });
+        const bytes = randomBytes(100);
+        const answers = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => app.call('POST', api.requestUploads(id), { name: `v${i}.txt`, size: 100, type: 'text/plain' })),
+        );
+        const signed = answers.filter((a) => a.status === 201).map((a) => a.body as UploadPolicy);
+        expect(signed).toHaveLength(5);
+        expect(answers.filter((a) => a.status === 409).map((a) => a.body.error.code)).toEqual(Array(5).fill('request_full'));
+        expect((await Promise.all(signed.map((policy) => post(policy, bytes)))).map((a) => a.status)).toEqual(Array(5).fill(204));
+        const mine = await app.call('GET', api.requests);
+        const request = mine.body.requests.find((r: { id: string }) => r.id === id);
+        expect(request.files).toBe(5);
+        expect(await Promise.all(request.received.map((file: { key: string }) => exists(file.key)))).toEqual(Array(5).fill(true));
+        expect(new Set(request.received.map((file: { key: string }) => file.key))).toEqual(new Set(signed.map((p) => p.key)));
+      });
+
+      it('storage refuses another key, a larger body and another type; the file carries the request id', async () => {
+        const id = await makeRequest();
+        const policy = await visitorSign(id, 'asked.txt', 10);
+        const other = policy.key.replace('asked.txt', 'other.txt');
+        expect(await post(policy, randomBytes(10), { key: other })).toEqual({ status: 403, code: 'AccessDenied' });
+        expect(await post(policy, randomBytes(11))).toEqual({ status: 400, code: 'EntityTooLarge' });
+        expect(await post(policy, randomBytes(10), { 'Content-Type': 'text/html' })).toEqual({ status: 403, code: 'AccessDenied' });
+        expect(await post(policy, randomBytes(10), { 'x-amz-meta-request-id': 'another' })).toEqual({ status: 403, code: 'AccessDenied' });
+        expect([await exists(other), await exists(policy.key)]).toEqual([false, false]);
+        expect(await post(policy, randomBytes(10))).toEqual({ status: 204, code: undefined });
+        const object = await s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: policy.key }));
+        expect(object.Metadata!['request-id']).toBe(id);
+      });
+    });
+
     describe('download links', () => {
       const link = async (key: string, expiresIn = 3600) => {
         const response = await app.call('POST', api.fileLink(key), { expiresIn });

@@ -18,6 +18,10 @@ import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
+import { requestOwnerRoutes, requestVisitorRoutes } from './routes/requests.ts';
+import { Notifier } from '../requests/notifier.ts';
+import { RequestService } from '../requests/request-service.ts';
+import { S3RequestStore } from '../requests/request-store.ts';
 import { STORAGE_PATH } from '../storage/storage-origin.ts';
 
 /** The built SPA (`npm run build`); absent in API-only test runs. */
@@ -30,6 +34,8 @@ export interface AppDeps {
   installSecret: InstallSecret;
   logger: Logger;
   clientDir?: string;
+  /** Request links' notifications; made from config when absent (tests pass their own to wait on it). */
+  notifier?: Notifier;
 }
 
 export function createApp(deps: AppDeps) {
@@ -37,6 +43,13 @@ export function createApp(deps: AppDeps) {
   const store = new UploadsStore(storage);
   const shares = createShareService(storage);
   const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
+  const notifier = deps.notifier ?? new Notifier({ ...config.requests, publicUrl: config.publicUrl, logger });
+  const requests = new RequestService({
+    store: new S3RequestStore(storage),
+    storage,
+    rules: config.uploads,
+    onArrived: (batch) => notifier.arrived(batch),
+  });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
   app.disable('x-powered-by');
@@ -65,6 +78,8 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
   sessionRoutes(apiRouter, access);
+  // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md).
+  requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute });
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
@@ -72,6 +87,7 @@ export function createApp(deps: AppDeps) {
   fileRoutes(apiRouter, storage, store, shares);
   multipart.routes(apiRouter, signingLimit);
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
+  requestOwnerRoutes(apiRouter, requests, config.publicUrl);
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));

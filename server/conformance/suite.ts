@@ -25,10 +25,13 @@ export interface ConformanceTarget {
   endpoint: string;
   bucket: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
-  /** What this store does not do: RGW 16 does not store Content-Disposition from a POST form (links set it on download instead). */
+  /**
+   * What this store does not do: RGW 16 does not store Content-Disposition from a POST form (links set it on download instead);
+   * s3rver ignores If-Match, so two processes' updates of one record can race (the embedded store lives in one process).
+   */
   notEnforced: Set<Gap>;
 }
-type Gap = 'posted-disposition';
+type Gap = 'posted-disposition' | 'conditional-writes';
 
 const MAX = 64 * 1024;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -195,12 +198,19 @@ export function conformanceSuite(target: ConformanceTarget) {
         return response.body as UploadPolicy;
       };
 
-      it('10 visitors at once against maxFiles 5: exactly 5 policies signed, exactly 5 files land', async () => {
+      const instances = notEnforced('conditional-writes') ? 'one instance (s3rver ignores If-Match)' : 'two instances';
+      it(label('conditional-writes', `10 visitors at once on ${instances}, maxFiles 5: exactly 5 policies, exactly 5 files land`), async () => {
         const id = await makeRequest({ maxFiles: 5 });
         const bytes = randomBytes(100);
+        // A second Postbox on the same bucket: only the store's conditional writes keep the two from overbooking.
+        const second = notEnforced('conditional-writes')
+          ? app
+          : await startTestPostbox({ S3_BUCKET: target.bucket, S3_ENDPOINT: target.endpoint, S3_FORCE_PATH_STYLE: 'true', MAX_UPLOAD_BYTES: String(MAX) });
         const answers = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => app.call('POST', api.requestUploads(id), { name: `v${i}.txt`, size: 100, type: 'text/plain' })),
-        );
+          Array.from({ length: 10 }, (_, i) =>
+            (i % 2 ? second : app).call('POST', api.requestUploads(id), { name: `v${i}.txt`, size: 100, type: 'text/plain' }),
+          ),
+        ).finally(() => (second === app ? undefined : second.stop()));
         const signed = answers.filter((a) => a.status === 201).map((a) => a.body as UploadPolicy);
         expect(signed).toHaveLength(5);
         expect(answers.filter((a) => a.status === 409).map((a) => a.body.error.code)).toEqual(Array(5).fill('request_full'));

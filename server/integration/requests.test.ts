@@ -5,6 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type FileRequestLink, type UploadPolicy } from '../../contract/api.ts';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { Person } from '../people/person.ts';
+import { RequestService } from '../requests/request-service.ts';
+import { S3RequestStore } from '../requests/request-store.ts';
 import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -228,5 +232,56 @@ describe('request links: telling the requester', () => {
     const policy = await send(theirs.id, 'theirs.txt', randomBytes(10));
     const visit = await app.call('POST', api.requestVisits(mine.id), { keys: [policy.key] });
     expect(visit.body.confirmed).toEqual([]);
+  });
+});
+
+describe('request links: attacks', () => {
+  const someone: Person = { id: 'ab'.repeat(8), space: `people/${'ab'.repeat(8)}/`, admin: false, name: 'Ada' };
+  const serviceOn = (postbox: TestPostbox) =>
+    new RequestService({
+      store: new S3RequestStore(postbox.storage),
+      storage: postbox.storage,
+      rules: { maxBytes: 64 * 1024, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900 },
+    });
+
+  it("another person's link: files go to their space, and the local person can neither list nor close it", async () => {
+    const service = serviceOn(app);
+    const record = await service.create(someone, { expiresIn: 3600 });
+    const policy = await send(record.id, 'for-ada.txt', randomBytes(20));
+    expect(parseUploadKey(policy.key)?.space).toBe(someone.space);
+    expect((await app.call('GET', api.requests)).body.requests.map((r: FileRequestLink) => r.id)).not.toContain(record.id);
+    expect((await app.call('DELETE', api.request(record.id))).status).toBe(404);
+    expect((await app.call('GET', api.files)).body.files.map((f: { key: string }) => f.key)).not.toContain(policy.key);
+    expect((await app.call('GET', api.requestPublic(record.id))).body.requester).toBe('Ada');
+  });
+
+  it('only an admin may set a webhook (the server would POST wherever it points)', async () => {
+    await expect(serviceOn(app).create(someone, { expiresIn: 3600, webhookUrl: 'http://169.254.169.254/latest' })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+  });
+
+  it('a visitor name with line breaks and control characters is stored without them', async () => {
+    const link = await makeRequest();
+    const policy = await send(link.id, 'n.txt', randomBytes(5), { visitorName: 'Eve\r\nBcc: victim@example.test\u0000\u202e' });
+    const object = await app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: policy.key }));
+    expect(decodeURIComponent(object.Metadata!['visitor-name']!)).toBe('EveBcc: victim@example.test');
+  });
+
+  it('visitors are rate limited per link, whoever they are (4 addresses, limit 3)', async () => {
+    const limited = await startTestPostbox({ RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: 'loopback' });
+    try {
+      const created = await limited.call('POST', api.requests, { expiresIn: 3600 });
+      const answers = [];
+      for (let i = 1; i <= 4; i++) {
+        answers.push((await limited.call('GET', api.requestPublic(created.body.id), undefined, { 'x-forwarded-for': `203.0.113.${i}` })).status);
+      }
+      expect(answers).toEqual([200, 200, 200, 429]);
+      // Another link is not affected.
+      const other = await limited.call('POST', api.requests, { expiresIn: 3600 });
+      expect((await limited.call('GET', api.requestPublic(other.body.id), undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
   });
 });

@@ -129,8 +129,8 @@ export function lastUploadAt(record: RequestRecord): string | null {
 
 /** The limits in plain words, for the visitor's page. */
 export function summaryOf(record: RequestRecord): string[] {
-  const files = record.maxFiles === 1 ? 'one file' : `up to ${record.maxFiles} files`;
-  const lines = [`You can send ${files} of at most ${formatBytes(record.maxFileBytes)} each.`];
+  const size = formatBytes(record.maxFileBytes);
+  const lines = [record.maxFiles === 1 ? `You can send one file of at most ${size}.` : `You can send up to ${record.maxFiles} files of at most ${size} each.`];
   if (record.maxTotalBytes !== null) lines.push(`At most ${formatBytes(record.maxTotalBytes)} in all.`);
   if (record.allowedTypes.length) lines.push(`Accepted types: ${record.allowedTypes.join(', ')}.`);
   if (record.expiresAt) lines.push(`Open until ${record.expiresAt.replace('T', ' ').slice(0, 16)} UTC.`);

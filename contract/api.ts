@@ -376,6 +376,8 @@ export const ReceivedFile = z.object({
   visitorName: z.string().nullable(),
   /** When the policy was signed: the slot is counted from then on. */
   signedAt: z.string(),
+  /** When the visitor's policy expires; an unconfirmed slot whose object never arrived is given back an hour after. */
+  policyExpiresAt: z.string(),
   /** When the visitor's page reported the file and storage confirmed it exists; null until then. */
   confirmedAt: z.string().nullable(),
 });

@@ -237,8 +237,9 @@ describe('request links: telling the requester', () => {
 
 describe('request links: attacks', () => {
   const someone: Person = { id: 'ab'.repeat(8), space: `people/${'ab'.repeat(8)}/`, admin: false, name: 'Ada' };
-  const serviceOn = (postbox: TestPostbox) =>
+  const serviceOn = (postbox: TestPostbox, now?: () => number) =>
     new RequestService({
+      now,
       store: new S3RequestStore(postbox.storage),
       storage: postbox.storage,
       rules: { maxBytes: 64 * 1024, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900 },
@@ -283,5 +284,31 @@ describe('request links: attacks', () => {
     } finally {
       await limited.stop();
     }
+  });
+});
+
+describe('request links: slots signed but never used', () => {
+  it('are given back an hour after their policy expired, unless the file is in storage', async () => {
+    let now = Date.now();
+    const service = new RequestService({
+      store: new S3RequestStore(app.storage),
+      storage: app.storage,
+      rules: { maxBytes: 64 * 1024, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900 },
+      now: () => now,
+    });
+    const owner: Person = { id: 'cd'.repeat(8), space: `people/${'cd'.repeat(8)}/`, admin: false };
+    const record = await service.create(owner, { expiresIn: 24 * 3600, maxFiles: 2 });
+    const file = { size: 10, type: 'text/plain' };
+    const used = await service.sign(record, { name: 'used.txt', ...file }, app.url);
+    expect((await postThroughPolicy(used, randomBytes(10))).status).toBe(204); // sent, never confirmed
+    await service.sign(await service.open(record.id), { name: 'abandoned.txt', ...file }, app.url);
+    await expect(service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url)).rejects.toMatchObject({ code: 'request_full' });
+
+    now += 900_000 + 3600_000 - 1000; // not yet an hour past the policies' expiry
+    await expect(service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url)).rejects.toMatchObject({ code: 'request_full' });
+    now += 1000;
+    await service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url);
+    const names = (await service.open(record.id)).received.map((f) => f.name);
+    expect(names).toEqual(['used.txt', 'third.txt']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors/app-error.ts';
-import { confirm, reserve, stateOf, summaryOf, toPublic, type RequestRecord } from './request-record.ts';
+import { ABANDONED_GRACE_MS, abandonedCandidates, confirm, release, reserve, stateOf, summaryOf, toPublic, type RequestRecord } from './request-record.ts';
 
 const NOW = Date.parse('2026-12-05T10:00:00Z');
 
@@ -22,7 +22,7 @@ const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
   received: [],
   ...over,
 });
-const slot = (key: string, size: number) => ({ key, name: `${key}.txt`, size, type: 'text/plain', visitorName: null });
+const slot = (key: string, size: number) => ({ key, name: `${key}.txt`, size, type: 'text/plain', visitorName: null, policyExpiresAt: new Date(NOW + 900_000).toISOString() });
 const codeOf = (work: () => unknown) => {
   try {
     work();
@@ -77,5 +77,17 @@ describe('what the visitor sees', () => {
     const view = toPublic(shown, NOW);
     expect(view).toMatchObject({ requester: 'Ada', filesLeft: 1, bytesLeft: 1500, passwordRequired: false, state: 'open' });
     expect(JSON.stringify(view)).not.toMatch(/people\/|secret/);
+  });
+});
+
+describe('abandoned slots', () => {
+  it('are candidates only unconfirmed and an hour past their policy, and release keeps confirmed ones', () => {
+    const two = reserve(reserve(record(), slot('a', 1), NOW), slot('b', 1), NOW);
+    const aConfirmed = confirm(two, new Set(['a']), NOW)!;
+    const expiry = NOW + 900_000;
+    expect(abandonedCandidates(aConfirmed, expiry + ABANDONED_GRACE_MS - 1)).toEqual([]);
+    expect(abandonedCandidates(aConfirmed, expiry + ABANDONED_GRACE_MS)).toEqual(['b']);
+    expect(release(aConfirmed, new Set(['a', 'b']))!.received.map((f) => f.key)).toEqual(['a']);
+    expect(release(aConfirmed, new Set(['a']))).toBeUndefined();
   });
 });

@@ -32,6 +32,8 @@ const Received = z.object({
   type: z.string(),
   visitorName: z.string().nullable(),
   signedAt: z.string(),
+  /** After this (and ABANDONED_GRACE_MS), an unconfirmed slot whose object is not in storage can be given back. */
+  policyExpiresAt: z.string(),
   confirmedAt: z.string().nullable(),
 });
 export type Received = z.infer<typeof Received>;
@@ -92,6 +94,23 @@ export interface Slot {
   size: number;
   type: string;
   visitorName: string | null;
+  policyExpiresAt: string;
+}
+
+/**
+ * S3 checks a POST policy's expiry when the request starts; a large upload begun just before may
+ * still land long after. A slot is given back only this long after its policy expired.
+ */
+export const ABANDONED_GRACE_MS = 3600_000;
+
+/** Unconfirmed slots whose policy is long expired: candidates to give back if storage does not have their object. */
+export const abandonedCandidates = (record: RequestRecord, now: number): string[] =>
+  record.received.filter((file) => !file.confirmedAt && Date.parse(file.policyExpiresAt) + ABANDONED_GRACE_MS <= now).map((file) => file.key);
+
+/** The record without the given slots, if still unconfirmed; undefined when none is left to remove. */
+export function release(record: RequestRecord, keys: ReadonlySet<string>): RequestRecord | undefined {
+  const kept = record.received.filter((file) => file.confirmedAt || !keys.has(file.key));
+  return kept.length === record.received.length ? undefined : { ...record, received: kept };
 }
 
 /**

@@ -15,18 +15,21 @@ import { acceptUpload, type UploadRules } from '../signing/upload-rules.ts';
 import type { Storage } from '../storage/storage.ts';
 import { isNotFound, orUnavailable, storageUnavailable } from '../storage/storage-errors.ts';
 import {
+  abandonedCandidates,
   close,
   confirm,
   isRequestId,
   lastUploadAt,
   limitsOf,
   newRequestId,
+  release,
   reserve,
   stateOf,
   typeAllowedByRequest,
   usedBytes,
   type Received,
   type RequestRecord,
+  type Slot,
 } from './request-record.ts';
 import type { S3RequestStore } from './request-store.ts';
 
@@ -125,11 +128,12 @@ export class RequestService {
     }
     // User data that ends up in metadata, a mail subject and JSON: no control or format characters.
     const visitorName = input.visitorName?.replace(/[\p{Cc}\p{Cf}]/gu, '').trim() || null;
-    const slot = { key: upload.key, name: upload.filename, size: upload.size, type: upload.declaredType, visitorName };
     const now = this.now();
-    const reserved = await this.deps.store.update(record.id, (current) => reserve(current, slot, now));
-    if (!reserved) throw new AppError('not_found', 'There is no such request link.');
-    const untilExpiry = reserved.expiresAt === null ? Infinity : Math.floor((Date.parse(reserved.expiresAt) - now) / 1000);
+    const untilExpiry = record.expiresAt === null ? Infinity : Math.floor((Date.parse(record.expiresAt) - now) / 1000);
+    const expiresSeconds = Math.max(MIN_POLICY_SECONDS, Math.min(rules.expiresSeconds, untilExpiry));
+    const policyExpiresAt = new Date(now + expiresSeconds * 1000).toISOString();
+    const slot = { key: upload.key, name: upload.filename, size: upload.size, type: upload.declaredType, visitorName, policyExpiresAt };
+    await this.reserveSlot(record.id, slot, now);
     const metadata: Record<string, string> = { 'request-id': record.id };
     if (visitorName) metadata['visitor-name'] = encodeURIComponent(visitorName);
     try {
@@ -140,7 +144,7 @@ export class RequestService {
           filename: upload.filename,
           contentType: upload.storedType,
           size: upload.size,
-          expiresSeconds: Math.max(MIN_POLICY_SECONDS, Math.min(rules.expiresSeconds, untilExpiry)),
+          expiresSeconds,
           metadata,
         }),
       );
@@ -171,6 +175,29 @@ export class RequestService {
       this.deps.onArrived?.({ record: updated, files, visitorName: files.find((f) => f.visitorName)?.visitorName ?? null, origin });
     }
     return [...present];
+  }
+
+  /** Reserves the slot; when the link is full, first gives back slots whose policy expired unused, then tries once more. */
+  private async reserveSlot(id: string, slot: Slot, now: number): Promise<void> {
+    const attempt = () => this.deps.store.update(id, (current) => reserve(current, slot, now));
+    try {
+      if (!(await attempt())) throw new AppError('not_found', 'There is no such request link.');
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'request_full') || !(await this.releaseAbandoned(id, now))) throw err;
+      if (!(await attempt())) throw new AppError('not_found', 'There is no such request link.');
+    }
+  }
+
+  /** Gives back unconfirmed slots whose policy expired long ago and whose object storage does not have; whether any was. */
+  private async releaseAbandoned(id: string, now: number): Promise<boolean> {
+    const current = await this.deps.store.get(id);
+    const candidates = current ? abandonedCandidates(current, now) : [];
+    if (candidates.length === 0) return false;
+    const present = await this.existing(candidates);
+    const gone = new Set(candidates.filter((key) => !present.has(key)));
+    if (gone.size === 0) return false;
+    await this.deps.store.update(id, (record) => release(record, gone));
+    return true;
   }
 
   toLink(record: RequestRecord, origin: string): FileRequestLink {

@@ -75,11 +75,12 @@ export function createApp(deps: AppDeps) {
   // ETags: that route reads its own, after sign-in.
   const multipart = multipartRoutes(config, storage, deps.installSecret);
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
+  // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md). A
+  // visit's report lists up to 500 keys: these routes read their own bodies.
+  requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute });
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
   sessionRoutes(apiRouter, access);
-  // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md).
-  requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute });
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));

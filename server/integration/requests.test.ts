@@ -226,6 +226,16 @@ describe('request links: telling the requester', () => {
     expect(await mails.next()).toMatch(/A file arrived through your request link/);
   });
 
+  it('a visit may report 500 long keys (past the API\'s 16 KiB body limit); more is refused', async () => {
+    const link = await makeRequest();
+    const long = (i: number) => `uploads/${'x'.repeat(2000)}${i}`;
+    const keys = Array.from({ length: 500 }, (_, i) => long(i));
+    const visit = await app.call('POST', api.requestVisits(link.id), { keys });
+    expect([visit.status, visit.body.confirmed]).toEqual([200, []]);
+    const tooMany = await app.call('POST', api.requestVisits(link.id), { keys: [...keys, long(500)] });
+    expect([tooMany.status, tooMany.body.error.code]).toEqual([400, 'invalid_request']);
+  });
+
   it('a visit cannot confirm keys that are not this link\'s', async () => {
     const mine = await makeRequest();
     const theirs = await makeRequest();

@@ -12,10 +12,15 @@ import { refusalFor, stateOf, toPublic, type RequestRecord } from '../../request
 import type { RequestService } from '../../requests/request-service.ts';
 import { PasswordThrottle } from '../../shares/password-throttle.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
+import { jsonBody } from '../json-body.ts';
 import { clientOf, retryAfterOf } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
 import { personOf } from '../upload-key.ts';
 import { perClientLimit } from '../security.ts';
+
+/** A visit lists up to REQUEST_MAX_FILES keys of up to 2048 characters: its own body limit, read after the rate limits. */
+const VISIT_BODY_MAX_BYTES = 1.25 * 1024 * 1024;
+const UPLOAD_BODY_MAX_BYTES = 16 * 1024;
 
 const linkOrigin = (req: Request, publicUrl: string | undefined) => {
   const found = publicUrl ?? requestOrigin(req);
@@ -63,6 +68,7 @@ function perLinkLimit(perMinute: number): RequestHandler {
 /**
  * The visitor's side, inside /api but before sign-in (the link is the permission): what the link
  * asks for, a policy per file, and "this visit is done". Visitors never list, read or delete.
+ * Mounted before the API's body reader: each route reads its own body, after the rate limits.
  */
 export function requestVisitorRoutes(router: Router, service: RequestService, options: { perMinute: number; attempts?: PasswordThrottle }): void {
   const attempts = options.attempts ?? new PasswordThrottle();
@@ -87,7 +93,7 @@ export function requestVisitorRoutes(router: Router, service: RequestService, op
     res.json(toPublic(record, Date.now()));
   });
 
-  router.post('/requests/:id/uploads', ...limits, async (req, res) => {
+  router.post('/requests/:id/uploads', ...limits, jsonBody(UPLOAD_BODY_MAX_BYTES), async (req, res) => {
     const input = RequestUploadRequest.parse(req.body);
     const record = await service.open(String(req.params.id));
     const state = stateOf(record, Date.now());
@@ -96,7 +102,7 @@ export function requestVisitorRoutes(router: Router, service: RequestService, op
     res.status(201).json(await service.sign(record, input, requestOrigin(req)));
   });
 
-  router.post('/requests/:id/visits', ...limits, async (req, res) => {
+  router.post('/requests/:id/visits', ...limits, jsonBody(VISIT_BODY_MAX_BYTES), async (req, res) => {
     const input = RequestVisit.parse(req.body);
     // Closing the link does not undo what was sent: the visit is still reported.
     const record = await service.open(String(req.params.id));

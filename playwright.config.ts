@@ -25,6 +25,13 @@ export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 export const OTHER_MACHINE_HOST = '127.0.0.2';
 export const OTHER_MACHINE_PORT = appPort + 5;
 export const OTHER_MACHINE_MULTIPART_BYTES = 5 * 1024 * 1024;
+/** Request links (e2e/requests.spec.ts): a locked app whose notifications go to a webhook and an SMTP server the spec runs. */
+export const REQUESTS_PORT = appPort + 6;
+export const REQUESTS_HOOK_PORT = appPort + 7;
+export const REQUESTS_SMTP_PORT = appPort + 8;
+export const REQUESTS_PASSWORD = 'e2e requester 2026';
+export const REQUESTS_WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
+export const E2E_REQUESTS_MAX_UPLOAD_BYTES = 1024 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 
 const freshDataDir = () => mkdtempSync(path.join(tmpdir(), 'postbox-e2e-'));
@@ -94,6 +101,15 @@ export default defineConfig({
       },
       OTHER_MACHINE_HOST,
     ),
+    postbox(REQUESTS_PORT, {
+      POSTBOX_DATA_DIR: freshDataDir(),
+      POSTBOX_PASSWORD: REQUESTS_PASSWORD,
+      MAX_UPLOAD_BYTES: String(E2E_REQUESTS_MAX_UPLOAD_BYTES),
+      REQUEST_WEBHOOK_URL: `http://127.0.0.1:${REQUESTS_HOOK_PORT}/hook`,
+      REQUEST_WEBHOOK_SECRET: REQUESTS_WEBHOOK_SECRET,
+      SMTP_URL: `smtp://127.0.0.1:${REQUESTS_SMTP_PORT}`,
+      REQUEST_MAIL_TO: 'requester@example.test',
+    }),
     ...(rgwEndpoint
       ? [
           postbox(REAL_S3_PORT, {

@@ -2,6 +2,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@ta
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App.tsx';
+import { VisitorPage } from './components/VisitorPage.tsx';
 import { ApiError, isRetryable } from './api/errors.ts';
 import { queryKeys } from './hooks/query-keys.ts';
 import './styles.css';
@@ -22,10 +23,13 @@ const queryClient: QueryClient = new QueryClient({
   },
 });
 
+// A request link (/r/<id>) is its own small page: no session, no file list, nothing but sending.
+const requestId = /^\/r\/([A-Za-z0-9_-]{1,64})\/?$/.exec(window.location.pathname)?.[1];
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <App />
+      {requestId ? <VisitorPage id={requestId} /> : <App />}
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -60,6 +60,9 @@ export const errorCodes = [
   'internal_error',
   'too_many_share_links',
   'unknown_host',
+  // Request links (docs/requests.md)
+  'request_closed',
+  'request_full',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -188,6 +191,11 @@ export const api = {
   multipartSign: '/api/multipart-uploads/sign',
   multipartParts: '/api/multipart-uploads/parts',
   multipartComplete: '/api/multipart-uploads/complete',
+  requests: '/api/requests',
+  request: (id: string) => `/api/requests/${encodeURIComponent(id)}`,
+  requestPublic: (id: string) => `/api/requests/${encodeURIComponent(id)}/public`,
+  requestUploads: (id: string) => `/api/requests/${encodeURIComponent(id)}/uploads`,
+  requestVisits: (id: string) => `/api/requests/${encodeURIComponent(id)}/visits`,
   multipartUpload: (key: string, uploadId: string) =>
     `/api/multipart-uploads/${encodeURIComponent(key)}?${new URLSearchParams({ uploadId })}`,
 } as const;
@@ -325,3 +333,124 @@ export type ShareLink = z.infer<typeof ShareLink>;
 
 export const ShareList = z.object({ shares: z.array(ShareLink) });
 export type ShareList = z.infer<typeof ShareList>;
+
+/*
+ * Request links (`/r/<id>`): a person asks someone without an account for files; the visitor's
+ * uploads go straight to storage, into the person's space, under POST policies the server signs
+ * only while the link's limits allow (docs/requests.md).
+ */
+export const REQUEST_EXPIRY_MIN_SECONDS = 3600;
+export const REQUEST_EXPIRY_MAX_SECONDS = 365 * 24 * 3600;
+/** Files one request link can receive at most: every file is listed in the link's record. */
+export const REQUEST_MAX_FILES = 500;
+export const REQUEST_DEFAULT_MAX_FILES = 10;
+export const REQUEST_NOTE_MAX_CHARS = 1000;
+export const REQUEST_TYPES_MAX = 50;
+export const VISITOR_NAME_MAX_CHARS = 100;
+
+const typePattern = z
+  .string()
+  .toLowerCase()
+  .regex(/^(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/, 'expected content types such as image/png or image/*');
+
+export const CreateFileRequest = z.strictObject({
+  note: z.string().max(REQUEST_NOTE_MAX_CHARS).optional(),
+  /** Seconds from now; null: never expires. */
+  expiresIn: z.number().int().min(REQUEST_EXPIRY_MIN_SECONDS).max(REQUEST_EXPIRY_MAX_SECONDS).nullable(),
+  maxFiles: z.number().int().min(1).max(REQUEST_MAX_FILES).optional(),
+  /** At most the server's MAX_UPLOAD_BYTES (and 5 GiB, one POST); absent: that limit. */
+  maxFileBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Absent: no limit beyond maxFiles × maxFileBytes. */
+  maxTotalBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Patterns such as `application/pdf` or `image/*`; absent or empty: whatever the server accepts. */
+  allowedTypes: z.array(typePattern).max(REQUEST_TYPES_MAX).optional(),
+  password: z.string().min(SHARE_PASSWORD_MIN_CHARS).max(SHARE_PASSWORD_MAX_CHARS).optional(),
+  /** Where to POST the signed event when files arrive (only an admin may set one: the server calls it). */
+  webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+});
+export type CreateFileRequest = z.infer<typeof CreateFileRequest>;
+
+export const ReceivedFile = z.object({
+  key: z.string(),
+  name: z.string(),
+  size: z.number(),
+  type: z.string(),
+  visitorName: z.string().nullable(),
+  /** When the policy was signed: the slot is counted from then on. */
+  signedAt: z.string(),
+  /** When the visitor's policy expires; an unconfirmed slot whose object never arrived is given back an hour after. */
+  policyExpiresAt: z.string(),
+  /** When the visitor's page reported the file and storage confirmed it exists; null until then. */
+  confirmedAt: z.string().nullable(),
+});
+export type ReceivedFile = z.infer<typeof ReceivedFile>;
+
+export const RequestLimits = z.object({
+  maxFiles: z.number(),
+  maxFileBytes: z.number(),
+  maxTotalBytes: z.number().nullable(),
+  allowedTypes: z.array(z.string()),
+});
+export type RequestLimits = z.infer<typeof RequestLimits>;
+
+/** What the requester sees of one of their request links. */
+export const FileRequestLink = z.object({
+  id: z.string(),
+  url: z.string(),
+  state: z.enum(['open', 'full', 'expired', 'closed']),
+  note: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  closedAt: z.string().nullable(),
+  limits: RequestLimits,
+  hasPassword: z.boolean(),
+  /** Slots used (signed policies) and their bytes; see docs/requests.md. */
+  files: z.number(),
+  bytes: z.number(),
+  lastUploadAt: z.string().nullable(),
+  received: z.array(ReceivedFile),
+  webhookUrl: z.string().nullable(),
+  /** The key of this link's webhook signature (X-Postbox-Signature), for its owner only. */
+  webhookSecret: z.string(),
+});
+export type FileRequestLink = z.infer<typeof FileRequestLink>;
+
+export const FileRequestList = z.object({ requests: z.array(FileRequestLink) });
+export type FileRequestList = z.infer<typeof FileRequestList>;
+
+/** What a visitor sees before uploading. */
+export const FileRequestPublic = z.object({
+  id: z.string(),
+  state: z.enum(['open', 'full', 'expired', 'closed']),
+  /** Who asks: a name or e-mail when the person has one. */
+  requester: z.string().nullable(),
+  note: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  limits: RequestLimits,
+  /** Slots and bytes left. */
+  filesLeft: z.number(),
+  bytesLeft: z.number().nullable(),
+  passwordRequired: z.boolean(),
+  /** Plain-words lines for the page, e.g. "Up to 5 files of at most 10 MiB each". */
+  summary: z.array(z.string()),
+});
+export type FileRequestPublic = z.infer<typeof FileRequestPublic>;
+
+export const RequestUploadRequest = z.strictObject({
+  name: z.string().min(1).max(1024),
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  type: z.string().max(255),
+  password: z.string().max(SHARE_PASSWORD_MAX_CHARS).optional(),
+  visitorName: z.string().trim().max(VISITOR_NAME_MAX_CHARS).optional(),
+});
+export type RequestUploadRequest = z.infer<typeof RequestUploadRequest>;
+
+/** The visitor's page says a visit is done, with what it sent: one notification per visit. */
+export const RequestVisit = z.strictObject({
+  keys: z.array(z.string().min(1).max(2048)).min(1).max(REQUEST_MAX_FILES),
+  password: z.string().max(SHARE_PASSWORD_MAX_CHARS).optional(),
+});
+export type RequestVisit = z.infer<typeof RequestVisit>;
+
+export const RequestVisitResult = z.object({ confirmed: z.array(z.string()) });
+export type RequestVisitResult = z.infer<typeof RequestVisitResult>;

@@ -7,6 +7,7 @@ import { DropZone } from './DropZone.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { FileList } from './FileList.tsx';
 import { InterruptedUploads } from './InterruptedUploads.tsx';
+import { RequestPanel } from './RequestPanel.tsx';
 import { SignIn } from './SignIn.tsx';
 import { UnfinishedUploads } from './UnfinishedUploads.tsx';
 import { UploadList } from './UploadList.tsx';
@@ -78,6 +79,7 @@ function Workspace({
         <h2 className="card__title">Files</h2>
         <FileList />
       </section>
+      <RequestPanel />
       <UnfinishedUploads />
     </>
   );

@@ -1,12 +1,16 @@
 import { useEffect, useRef, useState } from 'react';
 import { type StoredFile, formatBytes } from '../../contract/api.ts';
 import { useDeleteFile, useFiles } from '../hooks/files.ts';
+import { useFileRequests } from '../hooks/requests.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { SharePanel } from './SharePanel.tsx';
 import { dateTime } from './dates.ts';
 
-function FileRow({ file, onDeleted }: { file: StoredFile; onDeleted: () => void }) {
+/** Where a file came from when a request link brought it: the link's note and the visitor's name. */
+type Via = { note: string | null; visitorName: string | null };
+
+function FileRow({ file, via, onDeleted }: { file: StoredFile; via?: Via; onDeleted: () => void }) {
   const [sharing, setSharing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const deleteFile = useDeleteFile();
@@ -20,6 +24,11 @@ function FileRow({ file, onDeleted }: { file: StoredFile; onDeleted: () => void 
         <span className="file__meta">
           {formatBytes(file.size)} · {file.type} · {dateTime.format(new Date(file.uploadedAt))}
         </span>
+        {via && (
+          <span className="file__via" data-testid="file-via">
+            Received through “{via.note ?? 'a request link'}”{via.visitorName && <> from <bdi>{via.visitorName}</bdi></>}
+          </span>
+        )}
       </div>
       <div className="file__actions">
         <button type="button" className="button" aria-expanded={sharing} aria-label={`${sharing ? 'Close sharing of' : 'Share'} ${file.name}`} onClick={() => setSharing(!sharing)}>
@@ -55,6 +64,11 @@ function FileRow({ file, onDeleted }: { file: StoredFile; onDeleted: () => void 
 
 export function FileList() {
   const files = useFiles();
+  // One list of the person's request links marks every received file: no request per file.
+  const requests = useFileRequests();
+  const via = new Map<string, Via>(
+    (requests.data?.requests ?? []).flatMap((r) => r.received.map((f) => [f.key, { note: r.note, visitorName: f.visitorName }] as const)),
+  );
   const list = useRef<HTMLUListElement>(null);
   // The row whose Share button gets focus once the list has changed: after a delete, the row that
   // took the deleted one's place; after "Show older files", the first older one (the buttons
@@ -92,7 +106,7 @@ export function FileList() {
     <>
       <ul className="files" aria-label="Uploaded files" ref={list}>
         {all.map((file, index) => (
-          <FileRow key={file.key} file={file} onDeleted={() => (focusRow.current = index)} />
+          <FileRow key={file.key} file={file} via={via.get(file.key)} onDeleted={() => (focusRow.current = index)} />
         ))}
       </ul>
       {files.isRefetchError && <ErrorNotice error={files.error} onRetry={() => files.refetch()} />}

@@ -101,6 +101,12 @@ const envSchema = z.object({
   FILE_RETENTION_DAYS: int(1, 36500).optional(),
   ABORT_INCOMPLETE_UPLOADS_DAYS: int(1, 36500).default(7),
   S3_MANAGE_LIFECYCLE: bool().default(false),
+  // Request links (docs/requests.md): who is told when files arrive.
+  REQUEST_WEBHOOK_URL: httpUrl().optional(),
+  REQUEST_WEBHOOK_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: text().default('Postbox <postbox@localhost>'),
+  REQUEST_MAIL_TO: z.email({ error: 'expected an e-mail address' }).optional(),
 });
 
 export type StorageConfig =
@@ -180,10 +186,19 @@ export interface Config {
     /** External storage: put the lifecycle rules on the bucket at start (they replace the bucket's whole lifecycle configuration). */
     manageBucketLifecycle: boolean;
   };
+  /** Request links: the operator's webhook and the mail that tell requesters files arrived. */
+  requests: {
+    webhookUrl?: string;
+    webhookSecret?: string;
+    smtpUrl?: string;
+    mailFrom: string;
+    /** Where mail goes when the requester has no e-mail (the local person). */
+    mailTo?: string;
+  };
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
-const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'METRICS_TOKEN']);
+const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'METRICS_TOKEN', 'REQUEST_WEBHOOK_SECRET', 'SMTP_URL']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -220,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       if (e[name]) problems.push(`${name}: only used with S3_BUCKET; set S3_BUCKET to use external storage`);
     }
   }
+  if (e.REQUEST_WEBHOOK_URL && !e.REQUEST_WEBHOOK_SECRET) problems.push('REQUEST_WEBHOOK_SECRET: needed with REQUEST_WEBHOOK_URL (it signs each event)');
   if (problems.length) throw new ConfigError(problems);
 
   const storage: StorageConfig = e.S3_BUCKET
@@ -282,6 +298,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       fileDays: e.FILE_RETENTION_DAYS,
       abortIncompleteUploadsDays: e.ABORT_INCOMPLETE_UPLOADS_DAYS,
       manageBucketLifecycle: e.S3_MANAGE_LIFECYCLE,
+    },
+    requests: {
+      webhookUrl: e.REQUEST_WEBHOOK_URL,
+      webhookSecret: e.REQUEST_WEBHOOK_SECRET,
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM,
+      mailTo: e.REQUEST_MAIL_TO,
     },
   };
 }

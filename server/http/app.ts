@@ -18,6 +18,10 @@ import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
+import { requestOwnerRoutes, requestVisitorRoutes } from './routes/requests.ts';
+import { Notifier } from '../requests/notifier.ts';
+import { RequestService } from '../requests/request-service.ts';
+import { S3RequestStore } from '../requests/request-store.ts';
 import { STORAGE_PATH } from '../storage/storage-origin.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { metricsRoute, requestMetrics } from './metrics-route.ts';
@@ -34,6 +38,8 @@ export interface AppDeps {
   clientDir?: string;
   /** Prometheus metrics (GET /metrics); a registry of its own is made when not given. */
   metrics?: Metrics;
+  /** Request links' notifications; made from config when absent (tests pass their own to wait on it). */
+  notifier?: Notifier;
 }
 
 export function createApp(deps: AppDeps) {
@@ -43,6 +49,13 @@ export function createApp(deps: AppDeps) {
   const store = new UploadsStore(storage);
   const shares = createShareService({ ...storage, signerFor: (origin) => metrics.meterSigner(deps.storage.signerFor(origin), 'share_download') });
   const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
+  const notifier = deps.notifier ?? new Notifier({ ...config.requests, publicUrl: config.publicUrl, logger });
+  const requests = new RequestService({
+    store: new S3RequestStore(storage),
+    storage,
+    rules: config.uploads,
+    onArrived: (batch) => notifier.arrived(batch),
+  });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
   app.disable('x-powered-by');
@@ -71,6 +84,9 @@ export function createApp(deps: AppDeps) {
   // ETags: that route reads its own, after sign-in.
   const multipart = multipartRoutes(config, storage, deps.installSecret);
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
+  // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md). A
+  // visit's report lists up to 500 keys: these routes read their own bodies.
+  requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute });
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
   sessionRoutes(apiRouter, access);
@@ -81,6 +97,7 @@ export function createApp(deps: AppDeps) {
   fileRoutes(apiRouter, storage, store, shares);
   multipart.routes(apiRouter, signingLimit);
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
+  requestOwnerRoutes(apiRouter, requests, config.publicUrl);
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));

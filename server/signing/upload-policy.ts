@@ -12,6 +12,8 @@ export interface UploadPolicyInput {
   /** Exact size the browser declared; S3 refuses any other length. */
   size: number;
   expiresSeconds: number;
+  /** More `x-amz-meta-<name>` fields (values already safe for a header), pinned like every field. */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function signUploadPolicy(signer: Signer, input: UploadPolicyInput)
       'Content-Type': input.contentType,
       'Content-Disposition': attachmentDisposition(input.filename),
       'x-amz-meta-original-name': encodeURIComponent(input.filename),
+      ...Object.fromEntries(Object.entries(input.metadata ?? {}).map(([name, value]) => [`x-amz-meta-${name}`, value])),
     },
     expiresIn: input.expiresSeconds,
   });

@@ -60,6 +60,7 @@ export const errorCodes = [
   'internal_error',
   'too_many_share_links',
   'unknown_host',
+  'limits_unavailable',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -143,6 +144,8 @@ export const Health = z.object({
     mode: z.enum(['embedded', 'external']),
     latencyMs: z.number().optional(),
   }),
+  /** Where limits and session revocations are kept: this instance's memory, or Redis (REDIS_URL) shared by all. */
+  sharedState: z.discriminatedUnion('mode', [z.object({ mode: z.literal('memory') }), z.object({ mode: z.literal('redis'), reachable: z.boolean() })]).optional(),
 });
 export type Health = z.infer<typeof Health>;
 

@@ -40,6 +40,7 @@ const sentences: Record<ClientErrorCode, string> = {
   internal_error: 'Something went wrong on the server. Try again in a moment.',
   too_many_share_links: 'This file has as many share links as it can have. Revoke one you no longer need, then try again.',
   unknown_host: 'Postbox does not answer under this address. Open it at the address you were given.',
+  limits_unavailable: 'Postbox is briefly unable to check sign-ins and limits. Nothing was lost; try again in a moment.',
   network_error: 'Postbox cannot be reached. Check your connection and try again.',
   unexpected_response: 'The server answered in a way this page does not understand. Reload the page.',
   storage_unreachable: 'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',

@@ -89,6 +89,8 @@ const envSchema = z.object({
   SESSION_IDLE_SECONDS: int(60, 90 * 24 * 3600).default(12 * 3600),
   SIGN_IN_FAILURES_PER_MINUTE: int(1, 100_000).default(60),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  // Limits and session revocations shared by every instance (docs/scale-out.md); unset: this instance's memory.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d+|[0-9a-f.:/, ]+|loopback|linklocal|uniquelocal)$/i, { error: 'expected true, false, a hop count, or addresses/subnets' })
@@ -166,10 +168,12 @@ export interface Config {
   };
   /** Requests per minute per client on the signing endpoints; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Where limits and session revocations are shared by all instances; unset: memory (one instance). */
+  redisUrl?: string;
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
-const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET']);
+const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'REDIS_URL']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -263,5 +267,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       failedSignInsPerMinute: e.SIGN_IN_FAILURES_PER_MINUTE,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    redisUrl: e.REDIS_URL,
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { errorHandler, notFoundHandler } from '../errors/error-handler.ts';
 import type { InstallSecret } from '../secrets/install-secret.ts';
+import type { SharedRedis } from '../shared/redis.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
 import { Access } from './access.ts';
@@ -18,6 +19,7 @@ import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
+import { SharedLimits } from './shared-limits.ts';
 import { STORAGE_PATH } from '../storage/storage-origin.ts';
 
 /** The built SPA (`npm run build`); absent in API-only test runs. */
@@ -29,6 +31,8 @@ export interface AppDeps {
   /** The per-install secret kept in the bucket: keys for session cookies and multipart upload tokens derive from it. */
   installSecret: InstallSecret;
   logger: Logger;
+  /** With REDIS_URL: the one Redis client; limits and revocations are then shared by every instance. */
+  redis?: SharedRedis;
   clientDir?: string;
 }
 
@@ -36,8 +40,12 @@ export function createApp(deps: AppDeps) {
   const { config, storage, logger, clientDir = CLIENT_DIR } = deps;
   const store = new UploadsStore(storage);
   const shares = createShareService(storage);
-  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
-  const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
+  const limits = new SharedLimits(deps.redis, logger);
+  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl, limits });
+  const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.', {
+    store: limits.store('signing'),
+    ...limits.failOpen(),
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -57,14 +65,14 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(knownHostsOnly(config.allowedHosts));
   apiRouter.use(sameOriginOnly(config.publicUrl ? [config.publicUrl] : []));
   // Open to anyone: whether storage is up, the upload limits.
-  statusRoutes(apiRouter, config, storage, store);
+  statusRoutes(apiRouter, config, storage, store, limits);
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
   // ETags: that route reads its own, after sign-in.
   const multipart = multipartRoutes(config, storage, deps.installSecret);
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
-  sessionRoutes(apiRouter, access);
+  sessionRoutes(apiRouter, access, limits);
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
@@ -76,7 +84,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
   // Share links (/s/:id) are public pages: the link is the permission.
-  app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute }));
+  app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute, limits }));
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));

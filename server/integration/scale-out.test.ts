@@ -103,6 +103,47 @@ describeWithRedis('two instances sharing one Redis: sign-ins and sessions', () =
   });
 });
 
+describeWithRedis('two instances sharing one Redis: share links', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair({ RATE_LIMIT_PER_MINUTE: '20' });
+  });
+  afterAll(() => pair?.stop());
+
+  let owner = 100; // a client of its own for each file: the signing limit stays out of the way
+  const sharedFile = async (request: Record<string, unknown>) => {
+    const policy = await pair.first.call('POST', api.uploads, { name: 'a.txt', size: 3, type: 'text/plain' }, from(++owner));
+    expect((await postThroughPolicy(policy.body, new TextEncoder().encode('abc'))).status).toBe(204);
+    const link = await pair.first.call('POST', api.fileShares(policy.body.key), { expiresIn: 3600, ...request }, from(owner));
+    expect(link.status).toBe(201);
+    return { id: link.body.id as string, on: (app: TestPostbox) => `${app.url}/s/${link.body.id}` };
+  };
+  /** As `curl -d password=…` posts it: no Origin, no Sec-Fetch-*. */
+  const post = (url: string, client: number, form: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...from(client) },
+      body: new URLSearchParams(form).toString(),
+    });
+
+  it('share page opens from one client alternated between the instances: RATE_LIMIT_PER_MINUTE in all, not each', async () => {
+    const link = await sharedFile({});
+    const statuses: number[] = [];
+    for (let n = 0; n < 22; n++) statuses.push((await fetch(link.on([pair.first, pair.second][n % 2]!), { headers: from(31) })).status);
+    expect(statuses).toEqual([...Array(20).fill(200), 429, 429]);
+  });
+
+  it('wrong share passwords from one client alternated between the instances: 10 per 15 minutes in all, not 10 each', async () => {
+    // A fresh link each time: the per-link slow-down (real seconds in Redis) stays out of the count.
+    const links = [];
+    for (let n = 0; n < 12; n++) links.push(await sharedFile({ password: 'the right password' }));
+    const statuses: number[] = [];
+    for (const [n, link] of links.entries()) statuses.push((await post(link.on([pair.first, pair.second][n % 2]!), 32, { password: `guess ${n}` })).status);
+    expect(statuses).toEqual([...Array(10).fill(403), 429, 429]);
+  });
+});
+
 /** Waits for /api/health to say Redis is reachable (the client reconnects by itself; a signal, not a sleep). */
 async function waitForRedis(app: TestPostbox, reachable = true, withinMs = 10_000): Promise<number> {
   const start = Date.now();

@@ -63,6 +63,7 @@ export const errorCodes = [
   // Request links (docs/requests.md)
   'request_closed',
   'request_full',
+  'limits_unavailable',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -148,6 +149,8 @@ export const Health = z.object({
     mode: z.enum(['embedded', 'external']),
     latencyMs: z.number().optional(),
   }),
+  /** Where limits and session revocations are kept: this instance's memory, or Redis (REDIS_URL) shared by all. */
+  sharedState: z.discriminatedUnion('mode', [z.object({ mode: z.literal('memory') }), z.object({ mode: z.literal('redis'), reachable: z.boolean() })]).optional(),
 });
 export type Health = z.infer<typeof Health>;
 

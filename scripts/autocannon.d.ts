@@ -7,6 +7,16 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Stop after this many requests (duration is then ignored). */
+    amount?: number;
+    /** Sent in turn by each connection; setupRequest may change each one before it goes (scripts/load-test.ts). */
+    requests?: {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      setupRequest?: <T extends { headers?: Record<string, string> }>(request: T) => T;
+    }[];
   }
   export interface Histogram {
     average: number;

@@ -31,6 +31,19 @@ else
   loud "Ceph RGW is not installed: the conformance suite will NOT run against a real S3. Run as root (npm test installs it) or: bash scripts/ceph-rgw.sh install"
 fi
 
+# A throwaway Redis for the tests that share limits between instances (those that stop Redis start their own).
+redis_pid=""
+stop_redis() { if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi; }
+trap 'stop_redis; stop_rgw' EXIT
+redis_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >/dev/null &
+redis_pid=$!
+until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do
+  kill -0 "$redis_pid" 2>/dev/null || { loud "redis-server did not start"; exit 1; }
+  sleep 0.1
+done
+export POSTBOX_REDIS_URL="redis://127.0.0.1:$redis_port"
+
 npx vitest run
 npx vite build
 npx playwright test

@@ -23,6 +23,11 @@ try {
       ? `Storage: embedded S3, served to browsers under ${postbox.url}/storage/, bucket "${storage.bucket}", data in ${config.storage.mode === 'embedded' ? config.storage.dataDir : ''} (for one machine, a LAN or trying things out; point S3_BUCKET at a real S3 for deployments)`
       : `Storage: bucket "${storage.bucket}" at ${storage.endpoint ?? `AWS S3 (${config.storage.region})`}`,
   );
+  logger.info(
+    postbox.redis
+      ? `Limits and session revocations: shared through Redis (${postbox.redis.state})`
+      : 'Limits: in this instance\'s memory (for one instance; set REDIS_URL to share them between several)',
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

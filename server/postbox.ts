@@ -7,6 +7,7 @@ import { Metrics } from './metrics/metrics.ts';
 import { putLifecycleRules } from './retention/lifecycle.ts';
 import { RetentionSweeper } from './retention/sweeper.ts';
 import { InstallSecret } from './secrets/install-secret.ts';
+import { SharedRedis } from './shared/redis.ts';
 import { openStorage, type Storage } from './storage/storage.ts';
 
 export interface RunningPostbox {
@@ -14,6 +15,8 @@ export interface RunningPostbox {
   storage: Storage;
   installSecret: InstallSecret;
   metrics: Metrics;
+  /** With REDIS_URL: the client every limit shares. */
+  redis?: SharedRedis;
   close(): Promise<void>;
 }
 
@@ -57,7 +60,8 @@ export async function startPostbox(config: Config, logger: Logger): Promise<Runn
   const storage = await openStorage(config);
   const installSecret = new InstallSecret(storage.client, storage.bucket);
   const metrics = new Metrics();
-  const app = createApp({ config, storage, installSecret, logger, metrics });
+  const redis = config.redisUrl ? await SharedRedis.connect(config.redisUrl, logger) : undefined;
+  const app = createApp({ config, storage, installSecret, logger, metrics, redis });
   const sweeper = await startRetention(config, storage, metrics, logger);
   const server = app.listen(config.port, config.host);
   let port: number;
@@ -67,6 +71,7 @@ export async function startPostbox(config: Config, logger: Logger): Promise<Runn
   } catch (err) {
     server.close();
     await sweeper?.stop();
+    redis?.close();
     await storage.close();
     throw err;
   }
@@ -77,6 +82,7 @@ export async function startPostbox(config: Config, logger: Logger): Promise<Runn
     storage,
     installSecret,
     metrics,
+    redis,
     async close() {
       await sweeper?.stop();
       // Stop accepting, let in-flight requests finish, then close the storage they use.
@@ -84,6 +90,7 @@ export async function startPostbox(config: Config, logger: Logger): Promise<Runn
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      redis?.close();
       await storage.close();
     },
   };

@@ -42,6 +42,7 @@ const sentences: Record<ClientErrorCode, string> = {
   unknown_host: 'Postbox does not answer under this address. Open it at the address you were given.',
   request_closed: 'This request link no longer takes files.',
   request_full: 'This request link has received all the files it takes.',
+  limits_unavailable: 'Postbox is briefly unable to check sign-ins and limits. Nothing was lost; try again in a moment.',
   network_error: 'Postbox cannot be reached. Check your connection and try again.',
   unexpected_response: 'The server answered in a way this page does not understand. Reload the page.',
   storage_unreachable: 'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',

@@ -186,6 +186,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads REDIS_URL (unset: memory), never repeating it: it may hold a password', () => {
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'rediss://:secret@redis.internal:6380/2' }).redisUrl).toBe('rediss://:secret@redis.internal:6380/2');
+    expect(problemsOf({ REDIS_URL: 'http://:secret@redis.internal' })).toEqual(['REDIS_URL: expected a redis:// or rediss:// URL']);
+  });
+
   it('reports every bad variable at once', () => {
     expect(problemsOf({ PORT: 'x', S3_RETRY_MODE: 'y' }).map((p) => p.split(':')[0]).sort()).toEqual(['PORT', 'S3_RETRY_MODE']);
   });

@@ -89,6 +89,8 @@ const envSchema = z.object({
   SESSION_IDLE_SECONDS: int(60, 90 * 24 * 3600).default(12 * 3600),
   SIGN_IN_FAILURES_PER_MINUTE: int(1, 100_000).default(60),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  // Limits and session revocations shared by every instance (docs/scale-out.md); unset: this instance's memory.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d+|[0-9a-f.:/, ]+|loopback|linklocal|uniquelocal)$/i, { error: 'expected true, false, a hop count, or addresses/subnets' })
@@ -195,10 +197,12 @@ export interface Config {
     /** Where mail goes when the requester has no e-mail (the local person). */
     mailTo?: string;
   };
+  /** Where limits and session revocations are shared by all instances; unset: memory (one instance). */
+  redisUrl?: string;
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
-const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'METRICS_TOKEN', 'REQUEST_WEBHOOK_SECRET', 'SMTP_URL']);
+const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'METRICS_TOKEN', 'REQUEST_WEBHOOK_SECRET', 'SMTP_URL', 'REDIS_URL']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -306,5 +310,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       mailFrom: e.MAIL_FROM,
       mailTo: e.REQUEST_MAIL_TO,
     },
+    redisUrl: e.REDIS_URL,
   };
 }

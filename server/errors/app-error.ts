@@ -18,6 +18,7 @@ const statusByCode: Record<ErrorCode, number> = {
   unknown_host: 421,
   request_closed: 410,
   request_full: 409,
+  limits_unavailable: 503,
 };
 
 /** The one error type the HTTP layer turns into `{ error: { code, message } }`. */

@@ -6,9 +6,9 @@ import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { InstallSecret } from '../secrets/install-secret.ts';
-import { SessionRevocations } from '../sessions/revocations.ts';
 import { isLive, looksLikeSession, newSessionId, readSession, signSession, type SessionClaims } from '../sessions/session-token.ts';
-import { Budget, clientOf, FailedSignIns } from './rate-limiter.ts';
+import { type Budget, clientOf, type SignInFailures } from './rate-limiter.ts';
+import { type Revocations, SharedLimits } from './shared-limits.ts';
 
 export const SESSION_COOKIE = 'postbox_session';
 
@@ -36,6 +36,8 @@ export interface AccessDeps {
   storage: { client: S3Client; bucket: string };
   /** https: session cookies are Secure even when the TLS proxy in front is not trusted (TRUST_PROXY). */
   publicUrl?: string;
+  /** Where budgets and revocations are kept (Redis with REDIS_URL); memory and the bucket when absent. */
+  limits?: SharedLimits;
   now?: () => number;
 }
 
@@ -54,9 +56,9 @@ export class Access {
   private readonly password?: Buffer;
   private readonly tokens: Buffer[];
   private keyLoading?: Promise<Buffer>;
-  private readonly revocations: SessionRevocations;
-  private readonly wrongTokens = new Budget(WRONG_TOKENS_PER_MINUTE, 60_000);
-  private readonly failures: FailedSignIns;
+  private readonly revocations: Revocations;
+  private readonly wrongTokens: Budget;
+  private readonly failures: SignInFailures;
 
   constructor(
     private readonly config: Config['access'],
@@ -65,8 +67,10 @@ export class Access {
     this.required = Boolean(config.password) || config.apiTokens.length > 0;
     this.password = config.password ? digest(config.password) : undefined;
     this.tokens = config.apiTokens.map(digest);
-    this.failures = new FailedSignIns({ perMinute: config.failedSignInsPerMinute, now: deps.now });
-    this.revocations = new SessionRevocations(deps.storage.client, deps.storage.bucket, {
+    const limits = deps.limits ?? new SharedLimits();
+    this.wrongTokens = limits.budget('wrong-tokens', WRONG_TOKENS_PER_MINUTE, 60_000);
+    this.failures = limits.failedSignIns(config.failedSignInsPerMinute, deps.now);
+    this.revocations = limits.revocations(deps.storage, {
       cacheMs: REVOCATION_CACHE_MS,
       maxAgeSeconds: config.sessionMaxAgeSeconds,
       now: deps.now,
@@ -87,7 +91,7 @@ export class Access {
    */
   async checkPassword(password: string): Promise<{ ok: boolean; retryAfter?: number }> {
     if (!this.password) return { ok: false };
-    const paused = this.failures.retryAfter();
+    const paused = await this.failures.retryAfter();
     if (paused > 0) return { ok: false, retryAfter: paused };
     const ok = sameSecret(password, this.password);
     if (!ok) await this.failures.fail();
@@ -118,7 +122,7 @@ export class Access {
     const client = clientOf(req);
     const wait = await this.wrongTokens.retryAfter(client);
     if (wait > 0) return { signedIn: false, retryAfter: wait, why: WRONG_TOKENS };
-    const paused = this.failures.retryAfter();
+    const paused = await this.failures.retryAfter();
     if (paused > 0) return { signedIn: false, retryAfter: paused, why: PAUSED };
     if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true };
     await Promise.all([this.wrongTokens.fail(client), this.failures.fail()]);

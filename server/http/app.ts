@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { errorHandler, notFoundHandler } from '../errors/error-handler.ts';
 import type { InstallSecret } from '../secrets/install-secret.ts';
+import type { SharedRedis } from '../shared/redis.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
 import { Access } from './access.ts';
@@ -22,6 +23,7 @@ import { requestOwnerRoutes, requestVisitorRoutes } from './routes/requests.ts';
 import { Notifier } from '../requests/notifier.ts';
 import { RequestService } from '../requests/request-service.ts';
 import { S3RequestStore } from '../requests/request-store.ts';
+import { SharedLimits } from './shared-limits.ts';
 import { STORAGE_PATH } from '../storage/storage-origin.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { metricsRoute, requestMetrics } from './metrics-route.ts';
@@ -35,6 +37,8 @@ export interface AppDeps {
   /** The per-install secret kept in the bucket: keys for session cookies and multipart upload tokens derive from it. */
   installSecret: InstallSecret;
   logger: Logger;
+  /** With REDIS_URL: the one Redis client; limits and revocations are then shared by every instance. */
+  redis?: SharedRedis;
   clientDir?: string;
   /** Prometheus metrics (GET /metrics); a registry of its own is made when not given. */
   metrics?: Metrics;
@@ -48,7 +52,9 @@ export function createApp(deps: AppDeps) {
   const storage = meteredStorage(deps.storage, metrics);
   const store = new UploadsStore(storage);
   const shares = createShareService({ ...storage, signerFor: (origin) => metrics.meterSigner(deps.storage.signerFor(origin), 'share_download') });
-  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
+  const limits = new SharedLimits(deps.redis, logger);
+  if (deps.redis) trackRedis(deps.redis, metrics);
+  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl, limits });
   const notifier = deps.notifier ?? new Notifier({ ...config.requests, publicUrl: config.publicUrl, logger });
   const requests = new RequestService({
     store: new S3RequestStore(storage),
@@ -56,7 +62,10 @@ export function createApp(deps: AppDeps) {
     rules: config.uploads,
     onArrived: (batch) => notifier.arrived(batch),
   });
-  const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
+  const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.', {
+    store: limits.store('signing'),
+    ...limits.failOpen(),
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -79,17 +88,17 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(knownHostsOnly(config.allowedHosts));
   apiRouter.use(sameOriginOnly(config.publicUrl ? [config.publicUrl] : []));
   // Open to anyone: whether storage is up, the upload limits.
-  statusRoutes(apiRouter, config, storage, store);
+  statusRoutes(apiRouter, config, storage, store, limits);
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
   // ETags: that route reads its own, after sign-in.
   const multipart = multipartRoutes(config, storage, deps.installSecret);
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
   // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md). A
   // visit's report lists up to 500 keys: these routes read their own bodies.
-  requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute });
+  requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute, limits });
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
-  sessionRoutes(apiRouter, access);
+  sessionRoutes(apiRouter, access, limits);
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
@@ -102,7 +111,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
   // Share links (/s/:id) are public pages: the link is the permission.
-  app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute }));
+  app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute, limits }));
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));
@@ -119,4 +128,11 @@ export function createApp(deps: AppDeps) {
 function meteredStorage(storage: Storage, metrics: Metrics): Storage {
   metrics.instrumentS3(storage.client);
   return { ...storage, signerFor: (origin) => metrics.meterSigner(storage.signerFor(origin)) };
+}
+
+/** postbox_redis_up follows the client: 0 from its first error until it is ready again. */
+function trackRedis(redis: SharedRedis, metrics: Metrics): void {
+  metrics.setRedisUp(redis.state === 'ready');
+  redis.client.on('ready', () => metrics.setRedisUp(true));
+  redis.client.on('error', () => metrics.setRedisUp(false));
 }

@@ -51,6 +51,14 @@ export class Budget {
   }
 }
 
+/** Everyone's failed sign-in budget: FailedSignIns in memory, or RedisFailedSignIns (server/shared) for all instances. */
+export interface SignInFailures {
+  /** Seconds everyone has to wait before a password or token is compared again; 0 when not paused. */
+  retryAfter(): number | Promise<number>;
+  /** Counts a failure; the one that uses up the budget starts the pause. */
+  fail(): Promise<void>;
+}
+
 /**
  * Failed sign-ins (wrong passwords and wrong API tokens) across all clients: per-client limits do
  * not stop guessing spread over many addresses (an IPv6 /48 is 65,536 clients). After `perMinute`
@@ -58,7 +66,7 @@ export class Budget {
  * the budget runs out again within 10 minutes of the last pause, up to 15. Signed-in sessions are
  * not affected (a cookie is an HMAC: there is nothing to guess).
  */
-export class FailedSignIns {
+export class FailedSignIns implements SignInFailures {
   static readonly FIRST_PAUSE_MS = 60_000;
   static readonly LONGEST_PAUSE_MS = 15 * 60_000;
   static readonly PAUSES_ADD_UP_WITHIN_MS = 10 * 60_000;

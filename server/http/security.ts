@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
 import helmet from 'helmet';
+import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.ts';
 import { clientOf, retryAfterOf } from './rate-limiter.ts';
 import { requestOrigin } from './request-origin.ts';
@@ -96,10 +97,16 @@ export function sameOriginOnly(extraOrigins: readonly string[] = []): RequestHan
 
 /**
  * Requests per minute per client (by IP, see TRUST_PROXY; IPv6 by /64); 429 rate_limited with
- * Retry-After past it. express-rate-limit counts, in its MemoryStore (this instance's memory) unless
- * a shared `store` is passed: the store interface is what lets instances share limits later.
+ * Retry-After past it. express-rate-limit counts in `store` (SharedLimits: Redis with REDIS_URL,
+ * shared by every instance), else its MemoryStore (this instance's memory). When the store fails,
+ * `passOnStoreError` lets the request through with a log line (fail open); without it the request
+ * gets the store's error (503 limits_unavailable from RedisLimitStore: fail closed).
  */
-export function perClientLimit(perMinute: number, message: string, store?: Store): RequestHandler {
+export function perClientLimit(
+  perMinute: number,
+  message: string,
+  shared: { store?: Store; passOnStoreError?: boolean; logger?: Pick<Logger, 'warn' | 'error'> } = {},
+): RequestHandler {
   if (perMinute === 0) return (_req, _res, next) => next();
   return rateLimit({
     windowMs: 60_000,
@@ -108,7 +115,9 @@ export function perClientLimit(perMinute: number, message: string, store?: Store
     standardHeaders: false,
     legacyHeaders: false,
     keyGenerator: clientOf,
-    store,
+    store: shared.store,
+    passOnStoreError: shared.passOnStoreError ?? false,
+    ...(shared.logger && { logger: shared.logger }),
     handler: (req, res, next) => {
       res.setHeader('Retry-After', String(retryAfterOf(req)));
       next(new AppError('rate_limited', message));

@@ -9,7 +9,8 @@
  *   worst, never a lockout. A link's count is forgotten `windowMs` after its last wrong password.
  *
  * State is in this process's memory (each instance counts on its own) and bounded: entries whose
- * time is up are swept, and at `maxKeys` the oldest tenth is dropped.
+ * time is up are swept, and at `maxKeys` the oldest tenth is dropped. With REDIS_URL,
+ * RedisPasswordThrottle (server/shared) keeps the same rules for all instances.
  */
 export interface PasswordThrottleOptions {
   perClient: number;
@@ -21,6 +22,13 @@ export interface PasswordThrottleOptions {
 }
 
 export const PASSWORD_THROTTLE: PasswordThrottleOptions = { perClient: 10, windowMs: 15 * 60_000, freePerLink: 5, maxDelayMs: 30_000 };
+
+/** Wrong share-link passwords, in memory (PasswordThrottle) or in Redis (RedisPasswordThrottle). */
+export interface PasswordAttempts {
+  /** Seconds to wait (nothing counted), or 0: the try counts as wrong until `succeeded`. */
+  begin(client: string, linkId: string): number | Promise<number>;
+  succeeded(client: string, linkId: string): void | Promise<void>;
+}
 
 interface ClientEntry {
   failures: number;
@@ -34,7 +42,7 @@ interface LinkEntry {
   forgetAt: number;
 }
 
-export class PasswordThrottle {
+export class PasswordThrottle implements PasswordAttempts {
   private readonly clients = new Map<string, ClientEntry>();
   private readonly links = new Map<string, LinkEntry>();
   private readonly options: Required<PasswordThrottleOptions>;

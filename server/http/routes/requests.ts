@@ -10,13 +10,14 @@ import {
 import { AppError } from '../../errors/app-error.ts';
 import { refusalFor, stateOf, toPublic, type RequestRecord } from '../../requests/request-record.ts';
 import type { RequestService } from '../../requests/request-service.ts';
-import { PasswordThrottle } from '../../shares/password-throttle.ts';
+import { PasswordThrottle, type PasswordAttempts } from '../../shares/password-throttle.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
 import { jsonBody } from '../json-body.ts';
 import { clientOf, retryAfterOf } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
 import { personOf } from '../upload-key.ts';
 import { perClientLimit } from '../security.ts';
+import type { SharedLimits } from '../shared-limits.ts';
 
 /** A visit lists up to REQUEST_MAX_FILES keys of up to 2048 characters: its own body limit, read after the rate limits. */
 const VISIT_BODY_MAX_BYTES = 1.25 * 1024 * 1024;
@@ -50,9 +51,10 @@ export function requestOwnerRoutes(router: Router, service: RequestService, publ
 }
 
 /** Per link: many visitors (or one walking through addresses) must not turn one link into a flood. */
-function perLinkLimit(perMinute: number): RequestHandler {
+function perLinkLimit(perMinute: number, limits?: SharedLimits): RequestHandler {
   if (perMinute === 0) return (_req, _res, next) => next();
   return rateLimit({
+    ...(limits ? { store: limits.store('request-links'), ...limits.failOpen() } : {}),
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: false,
@@ -70,11 +72,20 @@ function perLinkLimit(perMinute: number): RequestHandler {
  * asks for, a policy per file, and "this visit is done". Visitors never list, read or delete.
  * Mounted before the API's body reader: each route reads its own body, after the rate limits.
  */
-export function requestVisitorRoutes(router: Router, service: RequestService, options: { perMinute: number; attempts?: PasswordThrottle }): void {
-  const attempts = options.attempts ?? new PasswordThrottle();
+export function requestVisitorRoutes(
+  router: Router,
+  service: RequestService,
+  options: { perMinute: number; attempts?: PasswordAttempts; limits?: SharedLimits },
+): void {
+  const shared = options.limits;
+  const attempts = options.attempts ?? shared?.passwordAttempts() ?? new PasswordThrottle();
   const limits = [
-    perClientLimit(options.perMinute, 'Too many requests from this client. Wait a moment and try again.'),
-    perLinkLimit(options.perMinute),
+    perClientLimit(
+      options.perMinute,
+      'Too many requests from this client. Wait a moment and try again.',
+      shared ? { store: shared.store('request-visitors'), ...shared.failOpen() } : {},
+    ),
+    perLinkLimit(options.perMinute, shared),
   ];
 
   /** Throws unless the link has no password or `password` is it (wrong tries throttled as share passwords are). */
@@ -82,10 +93,10 @@ export function requestVisitorRoutes(router: Router, service: RequestService, op
     if (!record.password) return;
     if (!password) throw new AppError('unauthorized', 'This request link needs its password.');
     const client = clientOf(req);
-    const wait = attempts.begin(client, `request:${record.id}`);
+    const wait = await attempts.begin(client, `request:${record.id}`);
     if (wait > 0) throw new AppError('rate_limited', `Too many wrong passwords. Try again in ${wait} s.`);
     if (!(await verifyPassword(password, record.password))) throw new AppError('invalid_credentials', 'That password is not right.');
-    attempts.succeeded(client, `request:${record.id}`);
+    await attempts.succeeded(client, `request:${record.id}`);
   };
 
   router.get('/requests/:id/public', ...limits, async (req, res) => {

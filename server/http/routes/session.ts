@@ -4,12 +4,15 @@ import type { Access } from '../access.ts';
 import { rateLimited, SESSION_COOKIE, SIGN_IN_PAUSED } from '../access.ts';
 import { SignInRequest, type SessionState } from '../../../contract/api.ts';
 import { perClientLimit } from '../security.ts';
+import { SharedLimits } from '../shared-limits.ts';
 
 export const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
 
-export function sessionRoutes(router: Router, access: Access): void {
-  // Every attempt counts per client; failures count against everyone's budget too (Access).
-  const signInAttempts = perClientLimit(SIGN_IN_ATTEMPTS_PER_MINUTE, 'Too many sign-in attempts. Wait a minute and try again.');
+export function sessionRoutes(router: Router, access: Access, limits = new SharedLimits()): void {
+  // Every attempt counts per client; failures count against everyone's budget too (Access). Fails closed.
+  const signInAttempts = perClientLimit(SIGN_IN_ATTEMPTS_PER_MINUTE, 'Too many sign-in attempts. Wait a minute and try again.', {
+    store: limits.store('sign-in-attempts'),
+  });
 
   router.get('/session', async (req, res) => {
     const verdict = await access.check(req);

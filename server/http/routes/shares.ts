@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors/app-error.ts';
 import { verifyPassword } from '../../shares/passwords.ts';
 import { S3ShareStore } from '../../shares/s3-share-store.ts';
-import { PasswordThrottle } from '../../shares/password-throttle.ts';
+import { PasswordThrottle, type PasswordAttempts } from '../../shares/password-throttle.ts';
 import {
   crossSitePage,
   downloadStartedPage,
@@ -26,6 +26,7 @@ import { rateLimit } from 'express-rate-limit';
 import { clientOf, retryAfterOf } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
 import { requireUploadKey } from '../upload-key.ts';
+import type { SharedLimits } from '../shared-limits.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
 export function createShareService(storage: Storage): ShareService {
@@ -96,9 +97,9 @@ const PasswordForm = z.object({ password: z.string().min(1) });
  */
 export function sharePageRoutes(
   service: ShareService,
-  options: { storageOrigin: string; opensPerMinute: number; attempts?: PasswordThrottle; publicUrl?: string },
+  options: { storageOrigin: string; opensPerMinute: number; attempts?: PasswordAttempts; publicUrl?: string; limits?: SharedLimits },
 ): Router {
-  const attempts = options.attempts ?? new PasswordThrottle();
+  const attempts = options.attempts ?? options.limits?.passwordAttempts() ?? new PasswordThrottle();
   const html = (res: Response, status: number, body: string) => res.status(status).type('html').send(body);
   // Every open reads the link's record from storage: one client must not turn that into a flood
   // (or walk through guessed ids at storage's expense).
@@ -110,6 +111,8 @@ export function sharePageRoutes(
           standardHeaders: false,
           legacyHeaders: false,
           keyGenerator: clientOf,
+          // Shared by every instance with REDIS_URL; fails open (a log line) while Redis is away.
+          ...(options.limits && { store: options.limits.store('share-opens'), ...options.limits.failOpen() }),
           handler: (req, res) => {
             const wait = retryAfterOf(req);
             res.setHeader('Retry-After', String(wait));
@@ -143,7 +146,7 @@ export function sharePageRoutes(
       await handler(req, res);
     } catch (err) {
       if (res.headersSent) return void res.end();
-      if (err instanceof AppError && err.code === 'storage_unavailable') {
+      if (err instanceof AppError && (err.code === 'storage_unavailable' || err.code === 'limits_unavailable')) {
         req.log.warn({ err: err.cause ?? err }, 'share link: storage unavailable');
         return void html(res, 503, unavailablePage());
       }
@@ -185,7 +188,7 @@ export function sharePageRoutes(
           return;
         }
         const client = clientOf(req);
-        const wait = attempts.begin(client, share.id);
+        const wait = await attempts.begin(client, share.id);
         if (wait > 0) {
           res.setHeader('Retry-After', String(wait));
           html(res, 429, tooManyTriesPage(wait));
@@ -195,7 +198,7 @@ export function sharePageRoutes(
           html(res, 403, sharePage({ share, size, askPassword: true, passwordError: 'That password is not right. Try again.' }));
           return;
         }
-        attempts.succeeded(client, share.id);
+        await attempts.succeeded(client, share.id);
       }
       const downloaded = await service.download(share.id, requestOrigin(req), opened);
       if (answerGone(res, downloaded) || downloaded.kind !== 'download') return;

@@ -3,8 +3,9 @@ import type { Config } from '../../config/config.ts';
 import type { Storage } from '../../storage/storage.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
 import type { Health, UploadSettings } from '../../../contract/api.ts';
+import type { SharedLimits } from '../shared-limits.ts';
 
-export function statusRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore): void {
+export function statusRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore, limits?: SharedLimits): void {
   const settings: UploadSettings = {
     maxUploadBytes: config.uploads.maxBytes,
     multipartThresholdBytes: config.uploads.multipartThresholdBytes,
@@ -43,7 +44,10 @@ export function statusRoutes(router: Router, config: Config, storage: Storage, s
     const health: Health = {
       status: ping.reachable ? 'ok' : 'unavailable',
       storage: { reachable: ping.reachable, mode: storage.mode, ...(ping.reachable && { latencyMs: ping.latencyMs }) },
+      // Redis away is no reason to take this instance out of a load balancer: it still answers (docs/scale-out.md).
+      ...(limits && { sharedState: limits.health }),
     };
+    if (limits?.health.mode === 'redis' && !limits.health.reachable) req.log.warn('redis unreachable');
     res.status(ping.reachable ? 200 : 503).json(health);
   });
 }

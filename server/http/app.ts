@@ -7,7 +7,9 @@ import { errorHandler, notFoundHandler } from '../errors/error-handler.ts';
 import type { InstallSecret } from '../secrets/install-secret.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
+import { OidcSignIn } from '../accounts/oidc-sign-in.ts';
 import { Access } from './access.ts';
+import { authRoutes } from './routes/auth.ts';
 import { jsonBody } from './json-body.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -36,7 +38,9 @@ export function createApp(deps: AppDeps) {
   const { config, storage, logger, clientDir = CLIENT_DIR } = deps;
   const store = new UploadsStore(storage);
   const shares = createShareService(storage);
-  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
+  // OIDC sign-in (config requires PUBLIC_URL with it): many people, each with their own files.
+  const signIn = config.oidc && config.publicUrl ? new OidcSignIn(config.oidc, config.publicUrl) : undefined;
+  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl, accounts: signIn && config.oidc });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
   app.disable('x-powered-by');
@@ -64,17 +68,18 @@ export function createApp(deps: AppDeps) {
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
-  sessionRoutes(apiRouter, access);
+  sessionRoutes(apiRouter, access, signIn && (() => signIn.endSessionUrl(`${config.publicUrl}/`)));
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   uploadRoutes(apiRouter, config, storage);
   fileRoutes(apiRouter, storage, store, shares);
   multipart.routes(apiRouter, signingLimit);
-  shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
+  shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit, store);
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
+  if (signIn) app.use(authRoutes({ access, signIn, flowKey: () => deps.installSecret.key('oidc-flow') }));
   // Share links (/s/:id) are public pages: the link is the permission.
   app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute }));
 

@@ -7,14 +7,25 @@ import { perClientLimit } from '../security.ts';
 
 export const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
 
-export function sessionRoutes(router: Router, access: Access): void {
+/** `endSessionUrl`: the provider's end-session URL (OIDC mode), or undefined. */
+export function sessionRoutes(router: Router, access: Access, endSessionUrl: () => Promise<string | undefined> = () => Promise.resolve(undefined)): void {
   // Every attempt counts per client; failures count against everyone's budget too (Access).
   const signInAttempts = perClientLimit(SIGN_IN_ATTEMPTS_PER_MINUTE, 'Too many sign-in attempts. Wait a minute and try again.');
 
   router.get('/session', async (req, res) => {
     const verdict = await access.check(req);
     if (verdict.signedIn && verdict.renewed) access.setSessionCookie(req, res, verdict.renewed);
-    const state: SessionState = { authRequired: access.required, signInEnabled: access.signInEnabled, signedIn: verdict.signedIn };
+    const oidc = access.mode === 'oidc';
+    const person = verdict.signedIn && oidc ? verdict.person : undefined;
+    const state: SessionState = {
+      authRequired: access.required,
+      signInEnabled: access.signInEnabled,
+      signedIn: verdict.signedIn,
+      mode: access.mode,
+      person: person ? { id: person.id, name: person.name, email: person.email } : null,
+      signInUrl: oidc ? '/auth/login' : null,
+      endSessionUrl: person ? ((await endSessionUrl()) ?? null) : null,
+    };
     res.json(state);
   });
 

@@ -33,6 +33,10 @@ export const REQUESTS_PASSWORD = 'e2e requester 2026';
 export const REQUESTS_WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
 export const E2E_REQUESTS_MAX_UPLOAD_BYTES = 1024 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
+/** The app in the OIDC mode (e2e/accounts.spec.ts), and the test OpenID provider it signs in with. */
+export const OIDC_PORT = appPort + 20;
+export const OIDC_PROVIDER_PORT = appPort + 21;
+const OIDC_CLIENT_SECRET = 'e2e-oidc-client-secret';
 
 const freshDataDir = () => mkdtempSync(path.join(tmpdir(), 'postbox-e2e-'));
 
@@ -87,6 +91,20 @@ export default defineConfig({
       LOG_LEVEL: 'fatal',
     }),
     postbox(LOCKED_PORT, { POSTBOX_DATA_DIR: freshDataDir(), POSTBOX_PASSWORD: LOCKED_PASSWORD }),
+    {
+      command: 'node_modules/.bin/tsx scripts/oidc-provider.ts',
+      url: `http://127.0.0.1:${OIDC_PROVIDER_PORT}/.well-known/openid-configuration`,
+      env: { PORT: String(OIDC_PROVIDER_PORT), POSTBOX_URL: `http://127.0.0.1:${OIDC_PORT}`, OIDC_CLIENT_SECRET },
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    postbox(OIDC_PORT, {
+      POSTBOX_DATA_DIR: freshDataDir(),
+      PUBLIC_URL: `http://127.0.0.1:${OIDC_PORT}`,
+      OIDC_ISSUER_URL: `http://127.0.0.1:${OIDC_PROVIDER_PORT}`,
+      OIDC_CLIENT_ID: 'postbox',
+      OIDC_CLIENT_SECRET,
+    }),
     postbox(MULTIPART_PORT, {
       POSTBOX_DATA_DIR: freshDataDir(),
       MULTIPART_THRESHOLD_BYTES: String(E2E_MULTIPART_THRESHOLD_BYTES),

@@ -163,6 +163,14 @@ export const SessionState = z.object({
   /** Whether a password sign-in exists (API tokens alone are for scripts). */
   signInEnabled: z.boolean(),
   signedIn: z.boolean(),
+  /** open: one local person, no sign-in; password: one local person behind a password; oidc: many people, each with their own files. */
+  mode: z.enum(['open', 'password', 'oidc']),
+  /** Who is signed in with OIDC (the e-mail only when the provider verified it); null otherwise. */
+  person: z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }).nullable(),
+  /** Where the sign-in button goes (`/auth/login`) in the oidc mode; null otherwise. */
+  signInUrl: z.string().nullable(),
+  /** Signed in with OIDC: the provider's end-session URL, to offer after signing out of Postbox; null when it has none. */
+  endSessionUrl: z.string().nullable(),
 });
 export type SessionState = z.infer<typeof SessionState>;
 

@@ -33,6 +33,15 @@ function StorageStatus() {
   );
 }
 
+/** Who is signed in (OIDC): the name, else the e-mail. */
+function SignedInAs({ person }: { person: { name?: string; email?: string } }) {
+  return (
+    <span className="topbar__person" title={person.email}>
+      {person.name ?? person.email ?? 'Signed in'}
+    </span>
+  );
+}
+
 function SignOut({ onSignOut }: { onSignOut: () => void }) {
   const signOut = useSignOut();
   return (
@@ -97,6 +106,8 @@ export function App() {
   // Set when the user signs out, so that the sign-in form then says nothing about a session ending
   // (renders while signing out still see signedIn true); cleared by signing in again.
   const [signedOutOnPurpose, setSignedOutOnPurpose] = useState(false);
+  // Signed out of Postbox after OIDC: the provider's end-session URL, offered on the sign-in card.
+  const [providerSignOutUrl, setProviderSignOutUrl] = useState<string | null>(null);
   // Adjusted while rendering (React's "storing information from previous renders"), not in an
   // effect: the first render of the sign-in form already knows whether the session ended.
   const [sawSignedIn, setSawSignedIn] = useState(false);
@@ -119,7 +130,15 @@ export function App() {
         </div>
         <div className="topbar__side">
           <StorageStatus />
-          {signedIn && <SignOut onSignOut={() => setSignedOutOnPurpose(true)} />}
+          {signedIn && session.data?.person && <SignedInAs person={session.data.person} />}
+          {signedIn && (
+            <SignOut
+              onSignOut={() => {
+                setSignedOutOnPurpose(true);
+                setProviderSignOutUrl(session.data?.endSessionUrl ?? null);
+              }}
+            />
+          )}
         </div>
       </header>
       <main className="content">
@@ -130,6 +149,8 @@ export function App() {
         ) : locked && !session.data.signedIn ? (
           <SignIn
             passwordEnabled={session.data.signInEnabled}
+            signInUrl={session.data.signInUrl}
+            providerSignOutUrl={signedOutOnPurpose ? providerSignOutUrl : null}
             sessionEnded={wasSignedIn && !signedOutOnPurpose}
             onSubmit={() => setShowedSignIn(true)}
           />

@@ -2,7 +2,21 @@ import { useId, useState } from 'react';
 import { useSignIn } from '../hooks/session.ts';
 import { ErrorNotice } from './ErrorNotice.tsx';
 
-export function SignIn({ passwordEnabled, sessionEnded, onSubmit }: { passwordEnabled: boolean; sessionEnded: boolean; onSubmit: () => void }) {
+export function SignIn({
+  passwordEnabled,
+  signInUrl,
+  providerSignOutUrl,
+  sessionEnded,
+  onSubmit,
+}: {
+  passwordEnabled: boolean;
+  /** OIDC: where the sign-in button goes (the server's /auth/login, then the identity provider). */
+  signInUrl: string | null;
+  /** Just signed out of Postbox: the identity provider's own sign-out, to offer. */
+  providerSignOutUrl: string | null;
+  sessionEnded: boolean;
+  onSubmit: () => void;
+}) {
   const [password, setPassword] = useState('');
   const signIn = useSignIn();
   const inputId = useId();
@@ -15,7 +29,19 @@ export function SignIn({ passwordEnabled, sessionEnded, onSubmit }: { passwordEn
           Your session has ended. Sign in again: uploads that were stopped are kept on this page, ready to retry.
         </p>
       )}
-      {passwordEnabled ? (
+      {providerSignOutUrl && (
+        <p className="signin__note" role="status">
+          You are signed out of Postbox. <a href={providerSignOutUrl}>Sign out of your identity provider too</a>
+        </p>
+      )}
+      {signInUrl ? (
+        <div className="signin__form">
+          <p className="signin__lead">Sign in with your organisation&apos;s account: each person sees and shares only their own files.</p>
+          <a className="button button--primary" href={signInUrl}>
+            Sign in
+          </a>
+        </div>
+      ) : passwordEnabled ? (
         <form
           className="signin__form"
           onSubmit={(event) => {

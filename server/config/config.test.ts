@@ -196,3 +196,41 @@ describe('loadConfig', () => {
     expect(problemsOf({ PORT: 'x', S3_RETRY_MODE: 'y' }).map((p) => p.split(':')[0]).sort()).toEqual(['PORT', 'S3_RETRY_MODE']);
   });
 });
+
+describe('loadConfig: OIDC sign-in', () => {
+  const oidc = { OIDC_ISSUER_URL: 'https://id.example.com/realms/x/', OIDC_CLIENT_ID: 'postbox', OIDC_CLIENT_SECRET: 's3cret', PUBLIC_URL: 'https://postbox.example.com' };
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('is off without settings and on with all of them, scopes defaulting to openid email profile', () => {
+    expect(loadConfig({}).oidc).toBeUndefined();
+    expect(loadConfig(oidc).oidc).toEqual({ issuerUrl: 'https://id.example.com/realms/x', clientId: 'postbox', clientSecret: 's3cret', scopes: 'openid email profile' });
+    expect(loadConfig({ ...oidc, OIDC_SCOPES: 'openid email' }).oidc?.scopes).toBe('openid email');
+  });
+
+  it('names what is missing: the other settings, PUBLIC_URL', () => {
+    expect(problemsOf({ OIDC_ISSUER_URL: oidc.OIDC_ISSUER_URL })).toEqual([
+      'OIDC_CLIENT_ID: required with OIDC_ISSUER_URL (OIDC sign-in)',
+      'OIDC_CLIENT_SECRET: required with OIDC_ISSUER_URL (OIDC sign-in)',
+      'PUBLIC_URL: required with OIDC sign-in (the provider returns to <PUBLIC_URL>/auth/callback)',
+    ]);
+  });
+
+  it('refuses a password or global API tokens beside it, and scopes without openid', () => {
+    expect(problemsOf({ ...oidc, POSTBOX_PASSWORD: 'long enough' })).toEqual([
+      'POSTBOX_PASSWORD: not used with OIDC sign-in (each person signs in with the provider); unset one of them',
+    ]);
+    expect(problemsOf({ ...oidc, POSTBOX_API_TOKENS: 'a'.repeat(20) })).toHaveLength(1);
+    expect(problemsOf({ ...oidc, OIDC_SCOPES: 'email profile' })[0]).toMatch(/^OIDC_SCOPES: expected space-separated scopes including openid/);
+  });
+
+  it('never echoes the client secret', () => {
+    expect(problemsOf({ ...oidc, OIDC_CLIENT_SECRET: '   ' }).join()).not.toContain('   "');
+  });
+});

@@ -109,6 +109,14 @@ const envSchema = z.object({
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: text().default('Postbox <postbox@localhost>'),
   REQUEST_MAIL_TO: z.email({ error: 'expected an e-mail address' }).optional(),
+
+  // Accounts: sign in with an OpenID Connect provider (docs/accounts.md).
+  OIDC_ISSUER_URL: httpUrl().optional(),
+  OIDC_CLIENT_ID: text().optional(),
+  OIDC_CLIENT_SECRET: text().optional(),
+  OIDC_SCOPES: text()
+    .refine((s) => s.split(/\s+/).includes('openid'), { error: 'expected space-separated scopes including openid' })
+    .default('openid email profile'),
 });
 
 export type StorageConfig =
@@ -199,10 +207,29 @@ export interface Config {
   };
   /** Where limits and session revocations are shared by all instances; unset: memory (one instance). */
   redisUrl?: string;
+  /** Sign-in with an OpenID Connect provider, each person with their own files; set with PUBLIC_URL. */
+  oidc?: OidcConfig;
+}
+
+export interface OidcConfig {
+  issuerUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Space-separated, with openid. */
+  scopes: string;
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
-const SECRET_VARIABLES = new Set(['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS', 'SESSION_SECRET', 'METRICS_TOKEN', 'REQUEST_WEBHOOK_SECRET', 'SMTP_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set([
+  'POSTBOX_PASSWORD',
+  'POSTBOX_API_TOKENS',
+  'SESSION_SECRET',
+  'METRICS_TOKEN',
+  'REQUEST_WEBHOOK_SECRET',
+  'SMTP_URL',
+  'REDIS_URL',
+  'OIDC_CLIENT_SECRET',
+]);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -240,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
   if (e.REQUEST_WEBHOOK_URL && !e.REQUEST_WEBHOOK_SECRET) problems.push('REQUEST_WEBHOOK_SECRET: needed with REQUEST_WEBHOOK_URL (it signs each event)');
+  problems.push(...oidcProblems(e));
   if (problems.length) throw new ConfigError(problems);
 
   const storage: StorageConfig = e.S3_BUCKET
@@ -311,5 +339,25 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       mailTo: e.REQUEST_MAIL_TO,
     },
     redisUrl: e.REDIS_URL,
+    oidc: e.OIDC_ISSUER_URL
+      ? { issuerUrl: e.OIDC_ISSUER_URL, clientId: e.OIDC_CLIENT_ID!, clientSecret: e.OIDC_CLIENT_SECRET!, scopes: e.OIDC_SCOPES }
+      : undefined,
   };
+}
+
+/**
+ * The OIDC mode needs all three settings and PUBLIC_URL (the provider returns to <PUBLIC_URL>/auth/callback,
+ * which the operator registers). It is refused with a password or global API tokens: those act for the
+ * one local person, whose files would sit beside everyone's.
+ */
+function oidcProblems(e: z.infer<typeof envSchema>): string[] {
+  const names = ['OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+  const set = names.filter((name) => e[name] !== undefined);
+  if (set.length === 0) return [];
+  const problems = names.filter((name) => e[name] === undefined).map((name) => `${name}: required with ${set.join(', ')} (OIDC sign-in)`);
+  if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required with OIDC sign-in (the provider returns to <PUBLIC_URL>/auth/callback)');
+  for (const name of ['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS'] as const) {
+    if (e[name] !== undefined) problems.push(`${name}: not used with OIDC sign-in (each person signs in with the provider); unset one of them`);
+  }
+  return problems;
 }

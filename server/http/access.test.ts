@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/config.ts';
 import { startThrowawayS3, type ThrowawayS3 } from '../integration/throwaway-s3.ts';
+import { LOCAL_PERSON } from '../people/person.ts';
 import { InstallSecret } from '../secrets/install-secret.ts';
 import { Access, REVOCATION_CACHE_MS, SESSION_COOKIE, type Verdict } from './access.ts';
 
@@ -75,7 +76,7 @@ describe('sessions', () => {
     try {
       const first = (await instance.issueSession()).value;
       now = start + 30_000; // used within the minute: nothing to re-issue yet
-      expect(await instance.check(withCookie(first))).toEqual({ signedIn: true });
+      expect(await instance.check(withCookie(first))).toEqual({ signedIn: true, person: LOCAL_PERSON });
       now = start + 500_000;
       const used = await instance.check(withCookie(first));
       expect(used.signedIn && used.renewed?.maxAgeMs).toBe(3600_000 - 500_000);
@@ -136,7 +137,7 @@ describe('API tokens', () => {
 
   it('are accepted as `Authorization: Bearer <token>`, the scheme in any case', async () => {
     const instance = withTokens();
-    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true });
+    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true, person: LOCAL_PERSON });
     expect(signedIn(await instance.check(sending(`bearer ${TOKEN}`)))).toBe(true);
   });
 
@@ -204,7 +205,7 @@ describe('who needs to sign in', () => {
   it('nobody when no password and no API token is set', async () => {
     const open = make({});
     expect(open.required).toBe(false);
-    expect(await open.check(anonymous)).toEqual({ signedIn: true });
+    expect(await open.check(anonymous)).toEqual({ signedIn: true, person: LOCAL_PERSON });
   });
 
   it('everyone when only an API token is set, and no session cookie is honoured then (there is no password to sign in with)', async () => {
@@ -241,14 +242,14 @@ describe('session renewal', () => {
       const instance = access('first password', { idle: 600 });
       const cookie = withCookie((await instance.issueSession()).value);
       now = issuedAt + 59_999;
-      expect(await instance.check(cookie)).toEqual({ signedIn: true });
+      expect(await instance.check(cookie)).toEqual({ signedIn: true, person: LOCAL_PERSON });
       now = issuedAt + 60_000;
       expect((await instance.check(cookie)).signedIn && (await instance.check(cookie))).toMatchObject({ renewed: { maxAgeMs: 3540_000 } });
       now = issuedAt;
       const whole = access('first password'); // idle = max age: the idle end is the absolute end from the start
       const wholeCookie = withCookie((await whole.issueSession()).value);
       now = issuedAt + 3000_000;
-      expect(await whole.check(wholeCookie)).toEqual({ signedIn: true });
+      expect(await whole.check(wholeCookie)).toEqual({ signedIn: true, person: LOCAL_PERSON });
     } finally {
       now = start;
     }

@@ -6,9 +6,11 @@ import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { InstallSecret } from '../secrets/install-secret.ts';
-import { isLive, looksLikeSession, newSessionId, readSession, signSession, type SessionClaims } from '../sessions/session-token.ts';
+import { isLive, looksLikeSession, newSessionId, readSession, signSession, type SessionClaims, type SessionPerson } from '../sessions/session-token.ts';
+import { LOCAL_PERSON, spaceFor, type Person } from '../people/person.ts';
 import { type Budget, clientOf, type SignInFailures } from './rate-limiter.ts';
 import { type Revocations, SharedLimits } from './shared-limits.ts';
+import { setPerson } from './upload-key.ts';
 
 export const SESSION_COOKIE = 'postbox_session';
 
@@ -26,8 +28,14 @@ export interface IssuedSession {
   maxAgeMs: number;
 }
 
-/** Signed in (maybe with a re-issued cookie to send), or not (maybe told to wait `retryAfter` seconds first). */
-export type Verdict = { signedIn: true; renewed?: IssuedSession } | { signedIn: false; retryAfter?: number; why?: string };
+/** Signed in as a person (maybe with a re-issued cookie to send), or not (maybe told to wait `retryAfter` seconds first). */
+export type Verdict = { signedIn: true; person: Person; renewed?: IssuedSession } | { signedIn: false; retryAfter?: number; why?: string };
+
+/** open: no sign-in, one local person; password: one local person behind a password; oidc: many people, each their own files. */
+export type AccessMode = 'open' | 'password' | 'oidc';
+
+/** The Person a signed OIDC session is for: their own space; never an admin here (admins are another part of accounts). */
+export const personOfSession = (p: SessionPerson): Person => ({ id: p.id, space: spaceFor(p.id), admin: false, email: p.email, name: p.name });
 
 export interface AccessDeps {
   /** Keys the session cookies when SESSION_SECRET is not set. */
@@ -38,6 +46,8 @@ export interface AccessDeps {
   publicUrl?: string;
   /** Where budgets and revocations are kept (Redis with REDIS_URL); memory and the bucket when absent. */
   limits?: SharedLimits;
+  /** OIDC sign-in: sessions carry a person; their key is bound to the issuer and client, so changing them ends every session. */
+  accounts?: { issuerUrl: string; clientId: string };
   now?: () => number;
 }
 
@@ -53,6 +63,7 @@ const WRONG_TOKENS = 'Too many wrong API tokens from this client. Wait a minute 
  */
 export class Access {
   readonly required: boolean;
+  readonly mode: AccessMode;
   private readonly password?: Buffer;
   private readonly tokens: Buffer[];
   private keyLoading?: Promise<Buffer>;
@@ -64,7 +75,8 @@ export class Access {
     private readonly config: Config['access'],
     private readonly deps: AccessDeps,
   ) {
-    this.required = Boolean(config.password) || config.apiTokens.length > 0;
+    this.mode = deps.accounts ? 'oidc' : config.password ? 'password' : 'open';
+    this.required = this.mode !== 'open' || config.apiTokens.length > 0;
     this.password = config.password ? digest(config.password) : undefined;
     this.tokens = config.apiTokens.map(digest);
     const limits = deps.limits ?? new SharedLimits();
@@ -81,8 +93,14 @@ export class Access {
     return this.deps.now?.() ?? Date.now();
   }
 
+  /** Whether there is a password to sign in with (the password mode). */
   get signInEnabled(): boolean {
     return this.password !== undefined;
+  }
+
+  /** Whether session cookies are issued and read: the password and OIDC modes. */
+  private get sessionsEnabled(): boolean {
+    return this.mode !== 'open';
   }
 
   /**
@@ -98,16 +116,17 @@ export class Access {
     return { ok };
   }
 
-  async issueSession(): Promise<IssuedSession> {
+  /** A new session: for the local person after the password, for `person` after OIDC sign-in. */
+  async issueSession(person?: SessionPerson): Promise<IssuedSession> {
     const now = Math.floor(this.now() / 1000);
     const expiresAt = now + this.config.sessionMaxAgeSeconds;
-    const claims = { id: newSessionId(), expiresAt, idleUntil: Math.min(now + this.config.sessionIdleSeconds, expiresAt) };
+    const claims = { id: newSessionId(), expiresAt, idleUntil: Math.min(now + this.config.sessionIdleSeconds, expiresAt), person };
     return { value: signSession(await this.sessionKey(), claims), maxAgeMs: this.config.sessionMaxAgeSeconds * 1000 };
   }
 
   /** Whether the request is signed in: by bearer token when it sends one, else by session cookie. */
   async check(req: Request): Promise<Verdict> {
-    if (!this.required) return { signedIn: true };
+    if (!this.required) return { signedIn: true, person: LOCAL_PERSON };
     const bearer = bearerToken(req);
     return bearer === undefined ? this.checkCookie(req) : this.checkToken(req, bearer);
   }
@@ -124,7 +143,8 @@ export class Access {
     if (wait > 0) return { signedIn: false, retryAfter: wait, why: WRONG_TOKENS };
     const paused = await this.failures.retryAfter();
     if (paused > 0) return { signedIn: false, retryAfter: paused, why: PAUSED };
-    if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true };
+    // Global API tokens exist only in the single-person modes (config refuses them with OIDC).
+    if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true, person: LOCAL_PERSON };
     await Promise.all([this.wrongTokens.fail(client), this.failures.fail()]);
     return { signedIn: false };
   }
@@ -132,15 +152,18 @@ export class Access {
   private async checkCookie(req: Request): Promise<Verdict> {
     const claims = await this.liveSession(req);
     if (!claims || (await this.revocations.isRevoked(claims.id))) return { signedIn: false };
-    return { signedIn: true, renewed: await this.renewal(claims) };
+    const person = claims.person ? personOfSession(claims.person) : LOCAL_PERSON;
+    return { signedIn: true, person, renewed: await this.renewal(claims) };
   }
 
   /** The request's session cookie, when its MAC is right and it has not ended by time. */
   private async liveSession(req: Request): Promise<SessionClaims | undefined> {
     const value = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
-    if (!this.signInEnabled || !looksLikeSession(value)) return undefined;
+    if (!this.sessionsEnabled || !looksLikeSession(value)) return undefined;
     const claims = readSession(await this.sessionKey(), value);
-    return claims && isLive(claims, this.now()) ? claims : undefined;
+    // A session is for a person exactly in the OIDC mode (the keys differ too).
+    if (!claims || Boolean(claims.person) !== (this.mode === 'oidc')) return undefined;
+    return isLive(claims, this.now()) ? claims : undefined;
   }
 
   /**
@@ -176,7 +199,8 @@ export class Access {
   }
 
   private async deriveSessionKey(): Promise<Buffer> {
-    const password = this.config.password ?? '';
+    const accounts = this.deps.accounts;
+    const password = accounts ? `oidc\n${accounts.issuerUrl}\n${accounts.clientId}` : (this.config.password ?? '');
     if (this.config.sessionSecret) return createHmac('sha256', this.config.sessionSecret).update(password).digest();
     return scryptAsync(password, await this.deps.installSecret.key('session'), 32);
   }
@@ -201,6 +225,7 @@ export class Access {
     const verdict = await this.check(req);
     if (verdict.signedIn) {
       if (verdict.renewed) this.setSessionCookie(req, res, verdict.renewed);
+      setPerson(res, verdict.person);
       return next();
     }
     if (verdict.retryAfter !== undefined) return next(rateLimited(res, verdict.retryAfter, verdict.why ?? PAUSED));

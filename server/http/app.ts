@@ -8,7 +8,9 @@ import type { InstallSecret } from '../secrets/install-secret.ts';
 import type { SharedRedis } from '../shared/redis.ts';
 import type { Storage } from '../storage/storage.ts';
 import { UploadsStore } from '../storage/uploads-store.ts';
+import { OidcSignIn } from '../accounts/oidc-sign-in.ts';
 import { Access } from './access.ts';
+import { authRoutes } from './routes/auth.ts';
 import { jsonBody } from './json-body.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -54,7 +56,15 @@ export function createApp(deps: AppDeps) {
   const shares = createShareService({ ...storage, signerFor: (origin) => metrics.meterSigner(deps.storage.signerFor(origin), 'share_download') });
   const limits = new SharedLimits(deps.redis, logger);
   if (deps.redis) trackRedis(deps.redis, metrics);
-  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl, limits });
+  // OIDC sign-in (config requires PUBLIC_URL with it): many people, each with their own files.
+  const signIn = config.oidc && config.publicUrl ? new OidcSignIn(config.oidc, config.publicUrl) : undefined;
+  const access = new Access(config.access, {
+    installSecret: deps.installSecret,
+    storage,
+    publicUrl: config.publicUrl,
+    limits,
+    accounts: signIn && config.oidc,
+  });
   const notifier = deps.notifier ?? new Notifier({ ...config.requests, publicUrl: config.publicUrl, logger });
   const requests = new RequestService({
     store: new S3RequestStore(storage),
@@ -98,18 +108,19 @@ export function createApp(deps: AppDeps) {
   requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute, limits });
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
-  sessionRoutes(apiRouter, access, limits);
+  sessionRoutes(apiRouter, access, limits, signIn && (() => signIn.endSessionUrl(`${config.publicUrl}/`)));
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   uploadRoutes(apiRouter, config, storage);
   fileRoutes(apiRouter, storage, store, shares);
   multipart.routes(apiRouter, signingLimit);
-  shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
+  shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit, store);
   requestOwnerRoutes(apiRouter, requests, config.publicUrl);
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
+  if (signIn) app.use(authRoutes({ access, signIn, flowKey: () => deps.installSecret.key('oidc-flow') }));
   // Share links (/s/:id) are public pages: the link is the permission.
   app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute, limits }));
 

@@ -13,6 +13,9 @@ export function requireUploadKey(key: string): UploadKeyParts {
   return parts;
 }
 
+/** The words of every "no such file" answer (UploadsStore, ShareService): another person's key gets exactly them. */
+export const NO_SUCH_FILE = 'That file does not exist (any more).';
+
 /** Who the request acts for: set by sign-in (Access.requireSignIn); the local person when access is open. */
 export function personOf(res: Response): Person {
   return (res.locals as { person?: Person }).person ?? LOCAL_PERSON;
@@ -28,6 +31,6 @@ export function setPerson(res: Response, person: Person): void {
  */
 export function requireOwnKey(res: Response, key: string): UploadKeyParts {
   const parts = requireUploadKey(key);
-  if (parts.space !== personOf(res).space) throw new AppError('not_found', 'There is no such file.');
+  if (parts.space !== personOf(res).space) throw new AppError('not_found', NO_SUCH_FILE);
   return parts;
 }

@@ -77,7 +77,15 @@ describe('locked Postbox (password and API token)', () => {
   it('keeps health, settings and the session state open', async () => {
     for (const path of [api.health, api.settings]) expect((await app.call('GET', path)).status).toBe(200);
     const state = await app.call('GET', api.session);
-    expect(state.body).toEqual({ authRequired: true, signInEnabled: true, signedIn: false });
+    expect(state.body).toEqual({
+      authRequired: true,
+      signInEnabled: true,
+      signedIn: false,
+      mode: 'password',
+      person: null,
+      signInUrl: null,
+      endSessionUrl: null,
+    });
   });
 
   it('signs in with the password: a secure, HttpOnly, SameSite=Strict session cookie', async () => {
@@ -180,7 +188,15 @@ describe('open Postbox (nothing configured)', () => {
   afterAll(() => app?.stop());
 
   it('needs no sign-in', async () => {
-    expect((await app.call('GET', api.session)).body).toEqual({ authRequired: false, signInEnabled: false, signedIn: true });
+    expect((await app.call('GET', api.session)).body).toEqual({
+      authRequired: false,
+      signInEnabled: false,
+      signedIn: true,
+      mode: 'open',
+      person: null,
+      signInUrl: null,
+      endSessionUrl: null,
+    });
     expect((await app.call('GET', api.files)).status).toBe(200);
   });
 

@@ -43,3 +43,25 @@ describe('session cookies', () => {
     expect(isLive({ ...claims, idleUntil: 2_100_000_000 }, 2_000_000_000_000)).toBe(false);
   });
 });
+
+describe('session cookies with a person (OIDC)', () => {
+  const person = { id: 'ab'.repeat(16), email: 'ada@example.com', name: 'Ada "Countess" Lovelace. ✓' };
+  const withPerson = { ...claims, person };
+
+  it('read back the person, with any character in the name', () => {
+    const value = signSession(key, withPerson);
+    expect(value.startsWith('v3.')).toBe(true);
+    expect(looksLikeSession(value)).toBe(true);
+    expect(readSession(key, value)).toEqual(withPerson);
+    expect(readSession(key, signSession(key, { ...claims, person: { id: person.id } }))).toEqual({ ...claims, person: { id: person.id } });
+  });
+
+  it('are refused with the person swapped or the version changed', () => {
+    const value = signSession(key, withPerson);
+    const parts = value.split('.');
+    const other = Buffer.from(JSON.stringify({ ...person, id: 'cd'.repeat(16) })).toString('base64url');
+    expect(readSession(key, [parts[0], parts[1], parts[2], parts[3], other, parts[5]].join('.'))).toBeUndefined();
+    expect(readSession(key, ['v2', parts[1], parts[2], parts[3], parts[5]].join('.'))).toBeUndefined();
+    expect(readSession(randomBytes(32), value)).toBeUndefined();
+  });
+});

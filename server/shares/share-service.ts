@@ -89,12 +89,18 @@ export class ShareService {
     return shares.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
   }
 
-  /** Keeps a tombstone so the link answers 410; false when there is no such link. */
-  async revoke(id: string): Promise<boolean> {
+  /**
+   * Keeps a tombstone so the link answers 410; false when there is no such link, or it is a live link
+   * of a file `owns` refuses (another person's: answered as no such link). Revoking a revoked link
+   * again is fine for anyone: its public page says "revoked" to anyone with the id already.
+   */
+  async revoke(id: string, owns: (fileKey: string) => boolean = () => true): Promise<boolean> {
     if (!isShareId(id)) return false;
     const revokedAt = new Date(this.now()).toISOString();
-    const result = await this.deps.store.update(id, (current) => (isRevoked(current) ? undefined : { version: 1, id, revokedAt }));
-    return result !== undefined;
+    const result = await this.deps.store.update(id, (current) =>
+      isRevoked(current) || !owns(current.fileKey) ? undefined : { version: 1, id, revokedAt },
+    );
+    return result !== undefined && (result.changed || isRevoked(result.share));
   }
 
   deleteForFile(fileKey: string): Promise<number> {

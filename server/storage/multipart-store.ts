@@ -12,8 +12,11 @@ import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import type { Storage } from './storage.ts';
 import { isNoSuchUpload, isNotFound, orUnavailable, storageUnavailable } from './storage-errors.ts';
 
-const noSuchUpload = (err: unknown) =>
-  isNoSuchUpload(err) ? new AppError('not_found', 'That upload does not exist (any more): it was completed, cancelled or cleaned up.', { cause: err }) : storageUnavailable(err);
+/** What a gone upload answers; another person's upload answers exactly the same. */
+export const uploadNotFound = (cause?: unknown) =>
+  new AppError('not_found', 'That upload does not exist (any more): it was completed, cancelled or cleaned up.', { cause });
+
+const noSuchUpload = (err: unknown) => (isNoSuchUpload(err) ? uploadNotFound(err) : storageUnavailable(err));
 
 /**
  * How long a CompleteMultipartUpload of `size` bytes may take, retries included: storage joins the
@@ -110,7 +113,7 @@ export class MultipartStore {
   }
 
   /** Unfinished uploads begun before `before`, of keys Postbox made (others it would refuse to abort). */
-  async listStale(before: Date): Promise<StaleUploads['uploads']> {
+  async listStale(before: Date, space = ''): Promise<StaleUploads['uploads']> {
     const uploads: StaleUploads['uploads'] = [];
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
@@ -119,7 +122,7 @@ export class MultipartStore {
         this.storage.client.send(
           new ListMultipartUploadsCommand({
             Bucket: this.storage.bucket,
-            Prefix: UPLOAD_PREFIX,
+            Prefix: `${space}${UPLOAD_PREFIX}`, // only the person's own
             KeyMarker: keyMarker,
             UploadIdMarker: uploadIdMarker,
             MaxUploads: 1000,

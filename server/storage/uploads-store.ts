@@ -15,12 +15,13 @@ export class UploadsStore {
    * same, but s3rver 3.7 makes its continuation tokens with DES, which OpenSSL 3 (Node 20) lacks:
    * every truncated V2 listing fails there with a 500. Every S3 implementation supports V1.
    */
-  async list(options: { cursor?: string; limit: number }): Promise<FilePage> {
+  async list(options: { cursor?: string; limit: number; space?: string }): Promise<FilePage> {
     const page = await this.storage.client
       .send(
         new ListObjectsCommand({
           Bucket: this.storage.bucket,
-          Prefix: UPLOAD_PREFIX,
+          // Only the person's own files: their space (server/people/person.ts) before uploads/.
+          Prefix: `${options.space ?? ''}${UPLOAD_PREFIX}`,
           MaxKeys: options.limit,
           Marker: options.cursor,
         }),

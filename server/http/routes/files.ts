@@ -5,18 +5,18 @@ import type { Storage } from '../../storage/storage.ts';
 import { storageUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
 import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../../../contract/api.ts';
-import { requireUploadKey } from '../upload-key.ts';
+import { personOf, requireOwnKey } from '../upload-key.ts';
 import { requestOrigin } from '../request-origin.ts';
 
 export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService): void {
   router.get('/files', async (req, res) => {
     const query = FileListQuery.parse(req.query);
-    const page: FilePage = await store.list(query);
+    const page: FilePage = await store.list({ ...query, space: personOf(res).space });
     res.json(page);
   });
 
   router.delete('/files/:key', async (req, res) => {
-    requireUploadKey(req.params.key);
+    requireOwnKey(res, req.params.key);
     // Its share links go first: if deleting the file then fails, the links are gone already, as the
     // owner asked for the file to stop being shared.
     await shares.deleteForFile(req.params.key);
@@ -25,10 +25,11 @@ export function fileRoutes(router: Router, storage: Storage, store: UploadsStore
   });
 
   router.post('/files/:key/link', async (req, res) => {
-    const { name, contentType } = requireUploadKey(req.params.key);
+    const { name, contentType } = requireOwnKey(res, req.params.key);
     const { expiresIn } = LinkRequest.parse(req.body);
-    // No HeadObject first: signing needs no storage round trip, and a link to a missing object
-    // gets S3's own 404 NoSuchKey when it is used (as it would if the file were deleted later).
+    // HeadObject first: a missing file of one's own answers 404 exactly as another person's key does,
+    // so that no answer tells whether a key exists in someone else's space.
+    await store.assertExists(req.params.key);
     const link: DownloadLink = await signDownloadLink(storage.signerFor(requestOrigin(req)), {
       bucket: storage.bucket,
       key: req.params.key,

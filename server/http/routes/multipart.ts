@@ -1,11 +1,11 @@
-import type { RequestHandler, Router } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
 import type { InstallSecret } from '../../secrets/install-secret.ts';
 import { attachmentDisposition } from '../../signing/filenames.ts';
 import { acceptUpload, fileTooLarge } from '../../signing/upload-rules.ts';
 import { signUploadToken, UPLOAD_TOKEN_PURPOSE, verifyUploadToken, type UploadGrant } from '../../signing/upload-token.ts';
-import { MultipartStore } from '../../storage/multipart-store.ts';
+import { MultipartStore, uploadNotFound } from '../../storage/multipart-store.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { orUnavailable } from '../../storage/storage-errors.ts';
 import {
@@ -26,7 +26,7 @@ import {
   type UploadedParts,
 } from '../../../contract/api.ts';
 import { jsonBody } from '../json-body.ts';
-import { requireUploadKey } from '../upload-key.ts';
+import { personOf, requireOwnKey } from '../upload-key.ts';
 import { requestOrigin } from '../request-origin.ts';
 
 /** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. Plus the token. */
@@ -44,6 +44,15 @@ function requireParts(grant: UploadGrant, partNumbers: number[]): void {
   const past = partNumbers.find((partNumber) => partNumber > partCount);
   if (past !== undefined) {
     throw new AppError('invalid_request', `A file of ${grant.size} bytes has ${partCount} parts of ${grant.partSize} bytes: there is no part ${past}.`);
+  }
+}
+
+/** A key (or a token's key) in the person's own space; another person's answers as a gone upload does. */
+function requireOwnUpload(res: Response, key: string): void {
+  try {
+    requireOwnKey(res, key);
+  } catch (err) {
+    throw err instanceof AppError && err.code === 'not_found' ? uploadNotFound() : err;
   }
 }
 
@@ -75,6 +84,7 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
       const { uploadToken, parts } = CompleteRequest.parse(req.body);
       const grant = await grantOf(uploadToken);
       const { key, uploadId } = grant;
+      requireOwnUpload(res, key);
       for (let i = 1; i < parts.length; i++) {
         if (parts[i]!.partNumber <= parts[i - 1]!.partNumber) {
           throw new AppError('invalid_request', 'parts must be in ascending order of partNumber, each once.');
@@ -116,7 +126,7 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
 
     routes(router: Router, costlyRead: RequestHandler): void {
     router.post('/multipart-uploads', async (req, res) => {
-      const upload = acceptUpload(req.body, config.uploads);
+      const upload = acceptUpload(req.body, config.uploads, personOf(res).space);
       if (upload.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
       const secret = await tokenKey(); // before creating: an upload nobody can continue is litter
       const uploadId = await store.create({
@@ -136,6 +146,7 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
     router.post('/multipart-uploads/sign', async (req, res) => {
       const { uploadToken, partNumbers } = PartUrlsRequest.parse(req.body);
       const { key, uploadId, size, partSize } = await grantOf(uploadToken);
+      requireOwnUpload(res, key);
       const unique = [...new Set(partNumbers)];
       requireParts({ key, uploadId, size, partSize }, unique);
       const signer = storage.signerFor(requestOrigin(req));
@@ -162,20 +173,20 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
 
     router.get('/multipart-uploads/parts', async (req, res) => {
       const { key, uploadId } = MultipartRef.parse(req.query);
-      requireUploadKey(key);
+      requireOwnUpload(res, key);
       const answer: UploadedParts = { parts: await store.listParts(key, uploadId) };
       res.json(answer);
     });
 
     router.get('/multipart-uploads', costlyRead, async (req, res) => {
       const { olderThanSeconds } = StaleUploadsQuery.parse(req.query);
-      const answer: StaleUploads = { uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000)) };
+      const answer: StaleUploads = { uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000), personOf(res).space) };
       res.json(answer);
     });
 
     router.delete('/multipart-uploads/:key', async (req, res) => {
       const { key, uploadId } = MultipartRef.parse({ key: req.params.key, uploadId: req.query.uploadId });
-      requireUploadKey(key);
+      requireOwnUpload(res, key);
       await store.abort(key, uploadId);
       res.status(204).end();
     });

@@ -8,7 +8,13 @@ import { SharedLimits } from '../shared-limits.ts';
 
 export const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
 
-export function sessionRoutes(router: Router, access: Access, limits = new SharedLimits()): void {
+/** `endSessionUrl`: the provider's end-session URL (OIDC mode), or undefined. */
+export function sessionRoutes(
+  router: Router,
+  access: Access,
+  limits = new SharedLimits(),
+  endSessionUrl: () => Promise<string | undefined> = () => Promise.resolve(undefined),
+): void {
   // Every attempt counts per client; failures count against everyone's budget too (Access). Fails closed.
   const signInAttempts = perClientLimit(SIGN_IN_ATTEMPTS_PER_MINUTE, 'Too many sign-in attempts. Wait a minute and try again.', {
     store: limits.store('sign-in-attempts'),
@@ -17,7 +23,17 @@ export function sessionRoutes(router: Router, access: Access, limits = new Share
   router.get('/session', async (req, res) => {
     const verdict = await access.check(req);
     if (verdict.signedIn && verdict.renewed) access.setSessionCookie(req, res, verdict.renewed);
-    const state: SessionState = { authRequired: access.required, signInEnabled: access.signInEnabled, signedIn: verdict.signedIn };
+    const oidc = access.mode === 'oidc';
+    const person = verdict.signedIn && oidc ? verdict.person : undefined;
+    const state: SessionState = {
+      authRequired: access.required,
+      signInEnabled: access.signInEnabled,
+      signedIn: verdict.signedIn,
+      mode: access.mode,
+      person: person ? { id: person.id, name: person.name, email: person.email } : null,
+      signInUrl: oidc ? '/auth/login' : null,
+      endSessionUrl: person ? ((await endSessionUrl()) ?? null) : null,
+    };
     res.json(state);
   });
 

@@ -25,8 +25,10 @@ import { ShareRequest, type ShareLink, type ShareList } from '../../../contract/
 import { rateLimit } from 'express-rate-limit';
 import { clientOf, retryAfterOf } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
-import { requireUploadKey } from '../upload-key.ts';
 import type { SharedLimits } from '../shared-limits.ts';
+import { personOf, requireOwnKey } from '../upload-key.ts';
+import { parseUploadKey } from '../../signing/object-keys.ts';
+import type { UploadsStore } from '../../storage/uploads-store.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
 export function createShareService(storage: Storage): ShareService {
@@ -39,7 +41,14 @@ export function createShareService(storage: Storage): ShareService {
 
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). Links point at `publicUrl`, or at the request's own origin. */
 /** `costlyRead` limits reads that cost storage a request per item, as signing is limited. */
-export function shareApiRoutes(router: Router, service: ShareService, publicUrl: string | undefined, costlyRead: RequestHandler): void {
+/** `files` tells a missing file (404) from one without links, as another person's key answers 404. */
+export function shareApiRoutes(
+  router: Router,
+  service: ShareService,
+  publicUrl: string | undefined,
+  costlyRead: RequestHandler,
+  files?: Pick<UploadsStore, 'assertExists'>,
+): void {
   const origin = (req: Request) => {
     const found = publicUrl ?? requestOrigin(req);
     if (!found) throw new AppError('invalid_request', 'The request does not say a valid host to build the link on (set PUBLIC_URL).');
@@ -47,7 +56,7 @@ export function shareApiRoutes(router: Router, service: ShareService, publicUrl:
   };
 
   router.post('/files/:key/shares', async (req, res) => {
-    const parts = requireUploadKey(req.params.key);
+    const parts = requireOwnKey(res, req.params.key);
     const request = ShareRequest.parse(req.body);
     const linkOrigin = origin(req); // before the link exists: a refused request must create nothing
     const share = await service.create(req.params.key, parts, request);
@@ -56,14 +65,18 @@ export function shareApiRoutes(router: Router, service: ShareService, publicUrl:
   });
 
   router.get<{ key: string }>('/files/:key/shares', costlyRead, async (req, res) => {
-    requireUploadKey(req.params.key);
+    requireOwnKey(res, req.params.key);
     const shares = await service.list(req.params.key);
+    // Links are deleted before their file: none left may mean no file.
+    if (shares.length === 0) await files?.assertExists(req.params.key);
     const list: ShareList = { shares: shares.map((share) => service.toLink(share, origin(req))) };
     res.json(list);
   });
 
   router.delete('/shares/:id', async (req, res) => {
-    if (!(await service.revoke(req.params.id))) throw new AppError('not_found', 'There is no such share link.');
+    const space = personOf(res).space;
+    const owns = (fileKey: string) => parseUploadKey(fileKey)?.space === space;
+    if (!(await service.revoke(req.params.id, owns))) throw new AppError('not_found', 'There is no such share link.');
     res.status(204).end();
   });
 }

@@ -6,10 +6,11 @@ import type { Storage } from '../../storage/storage.ts';
 import { orUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadPolicy } from '../../../contract/api.ts';
 import { requestOrigin } from '../request-origin.ts';
+import { personOf } from '../upload-key.ts';
 
 export function uploadRoutes(router: Router, config: Config, storage: Storage): void {
   router.post('/uploads', async (req, res) => {
-    const upload = acceptUpload(req.body, config.uploads);
+    const upload = acceptUpload(req.body, config.uploads, personOf(res).space);
     // Signing fails only when credentials cannot be resolved.
     const policy: UploadPolicy = await orUnavailable(
       signUploadPolicy(storage.signerFor(requestOrigin(req)), {

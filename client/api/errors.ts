@@ -40,6 +40,7 @@ const sentences: Record<ClientErrorCode, string> = {
   internal_error: 'Something went wrong on the server. Try again in a moment.',
   too_many_share_links: 'This file has as many share links as it can have. Revoke one you no longer need, then try again.',
   unknown_host: 'Postbox does not answer under this address. Open it at the address you were given.',
+  quota_exceeded: 'This upload does not fit in your storage quota. Delete files you no longer need, then try again.',
   network_error: 'Postbox cannot be reached. Check your connection and try again.',
   unexpected_response: 'The server answered in a way this page does not understand. Reload the page.',
   storage_unreachable: 'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',
@@ -59,7 +60,7 @@ const storageSentences: Record<string, string> = {
 };
 
 /** Codes whose messages from the server already read as sentences worth showing as they are. */
-const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_type', 'rate_limited']);
+const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_type', 'rate_limited', 'quota_exceeded']);
 
 /** One human sentence for any error the page can meet. */
 export function describeError(error: unknown): string {

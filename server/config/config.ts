@@ -97,6 +97,9 @@ const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
     .default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).default('json'),
+  // Accounts (docs/accounts-admin.md): bytes each person may store; who administers.
+  USER_QUOTA_BYTES: int(1, Number.MAX_SAFE_INTEGER).optional(),
+  POSTBOX_ADMINS: list().optional(),
 });
 
 export type StorageConfig =
@@ -166,6 +169,11 @@ export interface Config {
   };
   /** Requests per minute per client on the signing endpoints; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Accounts: bytes each person may store (undefined: no quota); admins as verified e-mails or `issuer|sub`. */
+  accounts: {
+    quotaBytes?: number;
+    admins: string[];
+  };
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
@@ -263,5 +271,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       failedSignInsPerMinute: e.SIGN_IN_FAILURES_PER_MINUTE,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    accounts: { quotaBytes: e.USER_QUOTA_BYTES, admins: e.POSTBOX_ADMINS ?? [] },
   };
 }

@@ -16,6 +16,7 @@ const statusByCode: Record<ErrorCode, number> = {
   internal_error: 500,
   too_many_share_links: 409,
   unknown_host: 421,
+  quota_exceeded: 413,
 };
 
 /** The one error type the HTTP layer turns into `{ error: { code, message } }`. */

@@ -15,6 +15,8 @@ import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
+import { usageRoutes } from './routes/usage.ts';
+import { UsageBook } from '../people/usage.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
@@ -35,6 +37,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const { config, storage, logger, clientDir = CLIENT_DIR } = deps;
   const store = new UploadsStore(storage);
+  const usage = new UsageBook(storage);
   const shares = createShareService(storage);
   const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
@@ -60,7 +63,7 @@ export function createApp(deps: AppDeps) {
   statusRoutes(apiRouter, config, storage, store);
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
   // ETags: that route reads its own, after sign-in.
-  const multipart = multipartRoutes(config, storage, deps.installSecret);
+  const multipart = multipartRoutes(config, storage, deps.installSecret, usage);
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
@@ -68,8 +71,9 @@ export function createApp(deps: AppDeps) {
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
-  uploadRoutes(apiRouter, config, storage);
-  fileRoutes(apiRouter, storage, store, shares);
+  uploadRoutes(apiRouter, config, storage, usage);
+  fileRoutes(apiRouter, storage, store, shares, usage);
+  usageRoutes(apiRouter, config, usage);
   multipart.routes(apiRouter, signingLimit);
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
   apiRouter.use(notFoundHandler);

@@ -7,8 +7,10 @@ import type { UploadsStore } from '../../storage/uploads-store.ts';
 import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../../../contract/api.ts';
 import { requireUploadKey } from '../upload-key.ts';
 import { requestOrigin } from '../request-origin.ts';
+import type { UsageBook } from '../../people/usage.ts';
+import { releaseQuota } from './usage.ts';
 
-export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService): void {
+export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService, usage: UsageBook): void {
   router.get('/files', async (req, res) => {
     const query = FileListQuery.parse(req.query);
     const page: FilePage = await store.list(query);
@@ -20,7 +22,8 @@ export function fileRoutes(router: Router, storage: Storage, store: UploadsStore
     // Its share links go first: if deleting the file then fails, the links are gone already, as the
     // owner asked for the file to stop being shared.
     await shares.deleteForFile(req.params.key);
-    await store.delete(req.params.key);
+    const size = await store.delete(req.params.key);
+    await releaseQuota(usage, res, req.params.key, size);
     res.status(204).end();
   });
 

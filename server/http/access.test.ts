@@ -136,7 +136,7 @@ describe('API tokens', () => {
 
   it('are accepted as `Authorization: Bearer <token>`, the scheme in any case', async () => {
     const instance = withTokens();
-    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true });
+    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true, viaToken: true });
     expect(signedIn(await instance.check(sending(`bearer ${TOKEN}`)))).toBe(true);
   });
 

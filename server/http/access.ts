@@ -6,9 +6,12 @@ import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { InstallSecret } from '../secrets/install-secret.ts';
+import type { ApiTokens } from '../people/api-tokens.ts';
+import type { Person } from '../people/person.ts';
 import { SessionRevocations } from '../sessions/revocations.ts';
 import { isLive, looksLikeSession, newSessionId, readSession, signSession, type SessionClaims } from '../sessions/session-token.ts';
 import { Budget, clientOf, FailedSignIns } from './rate-limiter.ts';
+import { setPerson } from './upload-key.ts';
 
 export const SESSION_COOKIE = 'postbox_session';
 
@@ -26,8 +29,13 @@ export interface IssuedSession {
   maxAgeMs: number;
 }
 
-/** Signed in (maybe with a re-issued cookie to send), or not (maybe told to wait `retryAfter` seconds first). */
-export type Verdict = { signedIn: true; renewed?: IssuedSession } | { signedIn: false; retryAfter?: number; why?: string };
+/**
+ * Signed in (maybe with a re-issued cookie to send; `person` when it is not the local person's
+ * session; `tokenId` when by a personal API token), or not (maybe told to wait `retryAfter` seconds first).
+ */
+export type Verdict =
+  | { signedIn: true; renewed?: IssuedSession; person?: Person; viaToken?: boolean; tokenId?: string }
+  | { signedIn: false; retryAfter?: number; why?: string };
 
 export interface AccessDeps {
   /** Keys the session cookies when SESSION_SECRET is not set. */
@@ -36,6 +44,8 @@ export interface AccessDeps {
   storage: { client: S3Client; bucket: string };
   /** https: session cookies are Secure even when the TLS proxy in front is not trusted (TRUST_PROXY). */
   publicUrl?: string;
+  /** Personal API tokens (server/people/api-tokens.ts): a bearer token found there is its person. */
+  personalTokens?: Pick<ApiTokens, 'lookup'>;
   now?: () => number;
 }
 
@@ -103,8 +113,9 @@ export class Access {
 
   /** Whether the request is signed in: by bearer token when it sends one, else by session cookie. */
   async check(req: Request): Promise<Verdict> {
-    if (!this.required) return { signedIn: true };
     const bearer = bearerToken(req);
+    // Open: everyone is the local person, and a personal token says who else it is.
+    if (!this.required) return (bearer !== undefined && (await this.personalToken(bearer))) || { signedIn: true };
     return bearer === undefined ? this.checkCookie(req) : this.checkToken(req, bearer);
   }
 
@@ -120,9 +131,16 @@ export class Access {
     if (wait > 0) return { signedIn: false, retryAfter: wait, why: WRONG_TOKENS };
     const paused = this.failures.retryAfter();
     if (paused > 0) return { signedIn: false, retryAfter: paused, why: PAUSED };
-    if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true };
+    if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true, viaToken: true };
+    const personal = await this.personalToken(bearer);
+    if (personal) return personal;
     await Promise.all([this.wrongTokens.fail(client), this.failures.fail()]);
     return { signedIn: false };
+  }
+
+  private async personalToken(bearer: string): Promise<Verdict | undefined> {
+    const found = await this.deps.personalTokens?.lookup(bearer);
+    return found && { signedIn: true, person: found.person, viaToken: true, tokenId: found.tokenId };
   }
 
   private async checkCookie(req: Request): Promise<Verdict> {
@@ -197,12 +215,23 @@ export class Access {
     const verdict = await this.check(req);
     if (verdict.signedIn) {
       if (verdict.renewed) this.setSessionCookie(req, res, verdict.renewed);
+      if (verdict.person) setPerson(res, verdict.person);
+      if (verdict.viaToken) markViaToken(res, verdict.tokenId);
       return next();
     }
     if (verdict.retryAfter !== undefined) return next(rateLimited(res, verdict.retryAfter, verdict.why ?? PAUSED));
     res.setHeader('WWW-Authenticate', 'Bearer realm="postbox"');
     next(new AppError('unauthorized', 'Sign in to use Postbox.'));
   };
+}
+
+/** Whether the request signed in with an API token (not a browser session), and which personal token. */
+export function viaToken(res: Response): { tokenId?: string } | undefined {
+  return (res.locals as { viaToken?: { tokenId?: string } }).viaToken;
+}
+
+function markViaToken(res: Response, tokenId: string | undefined): void {
+  (res.locals as { viaToken?: { tokenId?: string } }).viaToken = { tokenId };
 }
 
 /** A 429 with its Retry-After. */

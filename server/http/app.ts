@@ -17,6 +17,11 @@ import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/sh
 import { statusRoutes } from './routes/status.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { UsageBook } from '../people/usage.ts';
+import { ApiTokens } from '../people/api-tokens.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { auditTokenUse } from './audit.ts';
+import { PeopleCensus } from '../people/census.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
@@ -39,7 +44,8 @@ export function createApp(deps: AppDeps) {
   const store = new UploadsStore(storage);
   const usage = new UsageBook(storage);
   const shares = createShareService(storage);
-  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl });
+  const tokens = new ApiTokens(storage);
+  const access = new Access(config.access, { installSecret: deps.installSecret, storage, publicUrl: config.publicUrl, personalTokens: tokens });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.');
   const app = express();
   app.disable('x-powered-by');
@@ -70,10 +76,13 @@ export function createApp(deps: AppDeps) {
   sessionRoutes(apiRouter, access);
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
+  apiRouter.use(auditTokenUse);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   uploadRoutes(apiRouter, config, storage, usage);
-  fileRoutes(apiRouter, storage, store, shares, usage);
+  fileRoutes(apiRouter, config, storage, store, shares, usage);
   usageRoutes(apiRouter, config, usage);
+  tokenRoutes(apiRouter, tokens);
+  adminRoutes(apiRouter, new PeopleCensus({ storage, usage, deleteLinksOf: (key) => shares.deleteForFile(key) }));
   multipart.routes(apiRouter, signingLimit);
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit);
   apiRouter.use(notFoundHandler);

@@ -27,8 +27,6 @@ const UsageRecord = z.object({
   /** Bytes and files of the person's space at the last listing, plus completed reservations' and minus deletes since. */
   bytes: z.number(),
   files: z.number(),
-  /** Share links made and not revoked or deleted (expired ones count until revoked). */
-  shareLinks: z.number(),
   /** Uploads signed since the last listing (declared size, policy end in ms): maybe stored, maybe in flight, maybe never. */
   reserved: z.array(Reservation),
   checkedAt: z.number(),
@@ -96,14 +94,14 @@ export class UsageBook {
     });
   }
 
-  /** Share links of the space made (+1) or revoked/deleted (−n). */
-  shareLinksChanged(owner: Owner, delta: number): Promise<UsageRecord> {
-    return this.change(owner, (record) => ({ ...record, shareLinks: Math.max(0, record.shareLinks + delta) }));
-  }
-
   /** Everything of the space was removed: counts start again from zero. */
   cleared(owner: Owner): Promise<UsageRecord> {
-    return this.change(owner, (record) => ({ ...record, bytes: 0, files: 0, shareLinks: 0, reserved: [], checkedAt: this.now() }));
+    return this.change(owner, (record) => ({ ...record, bytes: 0, files: 0, reserved: [], checkedAt: this.now() }));
+  }
+
+  /** Drops the record: the next use counts from a listing (after files arrived in the space another way). */
+  forget(owner: Owner): Promise<void> {
+    return this.queue.run(owner.id, () => this.records.remove(usageKey(owner.id)));
   }
 
   /** Every usage record there is (for admins). */
@@ -153,7 +151,7 @@ export class UsageBook {
   }
 
   private empty(owner: Owner): UsageRecord {
-    return { version: 1, personId: owner.id, space: owner.space, bytes: 0, files: 0, shareLinks: 0, reserved: [], checkedAt: this.now() };
+    return { version: 1, personId: owner.id, space: owner.space, bytes: 0, files: 0, reserved: [], checkedAt: this.now() };
   }
 
   /** Bytes and files from a listing of the space; reservations the listing does not show yet and that can still be used stay. */
@@ -165,7 +163,6 @@ export class UsageBook {
       ...this.empty(owner),
       bytes: objects.reduce((sum, { size }) => sum + size, 0),
       files: objects.length,
-      shareLinks: previous?.shareLinks ?? 0,
       reserved: (previous?.reserved ?? []).filter((r) => r.until > now && !stored.has(r.key)),
       checkedAt: now,
     };

@@ -26,6 +26,9 @@ import { rateLimit } from 'express-rate-limit';
 import { clientOf, retryAfterOf } from '../rate-limiter.ts';
 import { requestOrigin } from '../request-origin.ts';
 import { requireUploadKey } from '../upload-key.ts';
+import { audit, linkFingerprint } from '../audit.ts';
+import { ownerOfSpace } from '../../people/usage.ts';
+import { parseUploadKey } from '../../signing/object-keys.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
 export function createShareService(storage: Storage): ShareService {
@@ -50,6 +53,7 @@ export function shareApiRoutes(router: Router, service: ShareService, publicUrl:
     const request = ShareRequest.parse(req.body);
     const linkOrigin = origin(req); // before the link exists: a refused request must create nothing
     const share = await service.create(req.params.key, parts, request);
+    audit(res, 'share.create', { file: req.params.key, link: linkFingerprint(share.id) });
     const link: ShareLink = service.toLink(share, linkOrigin);
     res.status(201).json(link);
   });
@@ -63,6 +67,7 @@ export function shareApiRoutes(router: Router, service: ShareService, publicUrl:
 
   router.delete('/shares/:id', async (req, res) => {
     if (!(await service.revoke(req.params.id))) throw new AppError('not_found', 'There is no such share link.');
+    audit(res, 'share.revoke', { link: linkFingerprint(req.params.id) });
     res.status(204).end();
   });
 }
@@ -199,6 +204,8 @@ export function sharePageRoutes(
       }
       const downloaded = await service.download(share.id, requestOrigin(req), opened);
       if (answerGone(res, downloaded) || downloaded.kind !== 'download') return;
+      const owner = ownerOfSpace(parseUploadKey(downloaded.share.fileKey)?.space ?? '').id;
+      audit(res, 'share.download', { person: null, owner, file: downloaded.share.fileKey, link: linkFingerprint(downloaded.share.id) });
       if (wantsPage(req)) html(res, 200, downloadStartedPage(downloaded));
       else res.redirect(303, downloaded.url);
     }),

@@ -17,8 +17,12 @@ export async function reserveQuota(usage: UsageBook, config: Config, upload: { k
   await usage.reserve(owner, { key: upload.key, size: upload.size, until }, quota);
 }
 
-/** After a file's deletion: a failure to count it is logged, not the caller's (the next listing corrects it). */
-export async function releaseQuota(usage: UsageBook, res: Response, key: string, size: number): Promise<void> {
+/**
+ * With a quota, after a file's deletion: its bytes no longer count. A failure to count it is logged,
+ * not the caller's (the next listing corrects it). Without a quota, nothing is written.
+ */
+export async function releaseQuota(usage: UsageBook, config: Config, res: Response, key: string, size: number): Promise<void> {
+  if (config.accounts.quotaBytes === undefined) return;
   await usage.released(key, size).catch((err: unknown) => res.req.log.warn({ err }, 'usage record not updated after a delete'));
 }
 

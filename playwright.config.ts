@@ -25,6 +25,9 @@ export const E2E_MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 export const OTHER_MACHINE_HOST = '127.0.0.2';
 export const OTHER_MACHINE_PORT = appPort + 5;
 export const OTHER_MACHINE_MULTIPART_BYTES = 5 * 1024 * 1024;
+/** The app with a quota per person (e2e/accounts.spec.ts). */
+export const QUOTA_PORT = appPort + 12;
+export const E2E_QUOTA_BYTES = 100 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 
 const freshDataDir = () => mkdtempSync(path.join(tmpdir(), 'postbox-e2e-'));
@@ -94,6 +97,7 @@ export default defineConfig({
       },
       OTHER_MACHINE_HOST,
     ),
+    postbox(QUOTA_PORT, { POSTBOX_DATA_DIR: freshDataDir(), USER_QUOTA_BYTES: String(E2E_QUOTA_BYTES) }),
     ...(rgwEndpoint
       ? [
           postbox(REAL_S3_PORT, {

@@ -10,6 +10,8 @@ import { InterruptedUploads } from './InterruptedUploads.tsx';
 import { SignIn } from './SignIn.tsx';
 import { UnfinishedUploads } from './UnfinishedUploads.tsx';
 import { UploadList } from './UploadList.tsx';
+import { UsageMeter } from './UsageMeter.tsx';
+import { ApiTokens } from './ApiTokens.tsx';
 
 function StorageStatus() {
   const health = useHealth();
@@ -76,9 +78,11 @@ function Workspace({
       </section>
       <section className="card">
         <h2 className="card__title">Files</h2>
+        <UsageMeter />
         <FileList />
       </section>
       <UnfinishedUploads />
+      <ApiTokens />
     </>
   );
 }

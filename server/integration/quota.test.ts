@@ -78,3 +78,34 @@ describe('usage records', () => {
     expect(await book.current(person)).toMatchObject({ bytes: 42, files: 1 });
   });
 });
+
+// A real S3 (scripts/test.sh starts Ceph RGW): two instances' usage books, no shared in-process
+// queue, reserving at once; only the store's conditional writes keep the sum within the quota.
+const rgw = process.env.POSTBOX_RGW_ENDPOINT;
+describe.runIf(rgw)('usage records on a real S3 (Ceph RGW): conditional writes across instances', () => {
+  it('let exactly as many parallel reservations from two instances through as fit, first record included', async () => {
+    const { CreateBucketCommand } = await import('@aws-sdk/client-s3');
+    const { createS3Client } = await import('../storage/s3-client.ts');
+    const bucket = `quota-${Date.now().toString(36)}`;
+    const credentials = { accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '' };
+    const client = () =>
+      createS3Client({ region: 'us-east-1', endpoint: rgw, forcePathStyle: true, credentials }, { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 });
+    const [one, two] = [client(), client()];
+    await one.send(new CreateBucketCommand({ Bucket: bucket }));
+    try {
+      const books = [new UsageBook({ client: one, bucket }), new UsageBook({ client: two, bucket })];
+      const person = { id: 'ef'.repeat(16), space: spaceFor('ef'.repeat(16)) };
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          books[i % 2]!.reserve(person, { key: `${person.space}uploads/0000000000${i}-0123456789abcdef/text/plain/f.txt`, size: 200, until: Date.now() + 60_000 }, QUOTA),
+        ),
+      );
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code] : []));
+      expect(refused).toEqual(Array(5).fill('quota_exceeded'));
+      expect(usedBytes(await books[0]!.current(person))).toBe(1000);
+    } finally {
+      one.destroy();
+      two.destroy();
+    }
+  });
+});

@@ -32,6 +32,9 @@ export const REQUESTS_SMTP_PORT = appPort + 8;
 export const REQUESTS_PASSWORD = 'e2e requester 2026';
 export const REQUESTS_WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
 export const E2E_REQUESTS_MAX_UPLOAD_BYTES = 1024 * 1024;
+/** The app with a quota per person (e2e/accounts.spec.ts). */
+export const QUOTA_PORT = appPort + 12;
+export const E2E_QUOTA_BYTES = 100 * 1024;
 const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
 /** The app in the OIDC mode (e2e/accounts.spec.ts), and the test OpenID provider it signs in with. */
 export const OIDC_PORT = appPort + 20;
@@ -128,6 +131,7 @@ export default defineConfig({
       SMTP_URL: `smtp://127.0.0.1:${REQUESTS_SMTP_PORT}`,
       REQUEST_MAIL_TO: 'requester@example.test',
     }),
+    postbox(QUOTA_PORT, { POSTBOX_DATA_DIR: freshDataDir(), USER_QUOTA_BYTES: String(E2E_QUOTA_BYTES) }),
     ...(rgwEndpoint
       ? [
           postbox(REAL_S3_PORT, {

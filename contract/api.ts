@@ -64,6 +64,7 @@ export const errorCodes = [
   'request_closed',
   'request_full',
   'limits_unavailable',
+  'quota_exceeded',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -209,6 +210,12 @@ export const api = {
   requestVisits: (id: string) => `/api/requests/${encodeURIComponent(id)}/visits`,
   multipartUpload: (key: string, uploadId: string) =>
     `/api/multipart-uploads/${encodeURIComponent(key)}?${new URLSearchParams({ uploadId })}`,
+  usage: '/api/usage',
+  tokens: '/api/tokens',
+  token: (id: string) => `/api/tokens/${encodeURIComponent(id)}`,
+  adminPeople: '/api/admin/people',
+  adminPersonFiles: (id: string) => `/api/admin/people/${encodeURIComponent(id)}/files`,
+  adminLegacyOwner: (key: string) => `/api/admin/legacy/${encodeURIComponent(key)}/owner`,
 } as const;
 
 /*
@@ -465,3 +472,55 @@ export type RequestVisit = z.infer<typeof RequestVisit>;
 
 export const RequestVisitResult = z.object({ confirmed: z.array(z.string()) });
 export type RequestVisitResult = z.infer<typeof RequestVisitResult>;
+
+/**
+ * Accounts: usage and quota, personal API tokens, admins (docs/accounts-admin.md).
+ */
+/** `GET /api/usage`: what the requesting person stores (and has signed, not yet listed), and their quota. */
+export const Usage = z.object({
+  usedBytes: z.number(),
+  files: z.number(),
+  /** USER_QUOTA_BYTES; null: no quota. */
+  quotaBytes: z.number().nullable(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const TOKEN_NAME_MAX_CHARS = 100;
+/** Personal API tokens one person may have. */
+export const TOKENS_PER_PERSON = 50;
+
+export const TokenRequest = z.strictObject({ name: z.string().trim().min(1).max(TOKEN_NAME_MAX_CHARS) });
+export type TokenRequest = z.infer<typeof TokenRequest>;
+
+export const ApiToken = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
+export type ApiToken = z.infer<typeof ApiToken>;
+
+/** The answer to `POST /api/tokens`: the only time the token itself is shown. */
+export const CreatedToken = ApiToken.extend({ token: z.string() });
+export type CreatedToken = z.infer<typeof CreatedToken>;
+
+export const TokenList = z.object({ tokens: z.array(ApiToken) });
+export type TokenList = z.infer<typeof TokenList>;
+
+/** `GET /api/admin/people`: each person with a usage record (`local`: files from before accounts, space ''). */
+export const PeopleUsage = z.object({
+  people: z.array(
+    z.object({
+      id: z.string(),
+      files: z.number(),
+      usedBytes: z.number(),
+      shareLinks: z.number(),
+      checkedAt: z.string(),
+    }),
+  ),
+});
+export type PeopleUsage = z.infer<typeof PeopleUsage>;
+
+export const RemovedFiles = z.object({ files: z.number(), shareLinks: z.number() });
+export type RemovedFiles = z.infer<typeof RemovedFiles>;
+
+export const GiveFileRequest = z.strictObject({ personId: z.string().regex(/^[0-9a-f]{16,64}$/) });
+export type GiveFileRequest = z.infer<typeof GiveFileRequest>;
+
+export const GivenFile = z.object({ key: z.string() });
+export type GivenFile = z.infer<typeof GivenFile>;

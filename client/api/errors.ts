@@ -43,6 +43,7 @@ const sentences: Record<ClientErrorCode, string> = {
   request_closed: 'This request link no longer takes files.',
   request_full: 'This request link has received all the files it takes.',
   limits_unavailable: 'Postbox is briefly unable to check sign-ins and limits. Nothing was lost; try again in a moment.',
+  quota_exceeded: 'This upload does not fit in your storage quota. Delete files you no longer need, then try again.',
   network_error: 'Postbox cannot be reached. Check your connection and try again.',
   unexpected_response: 'The server answered in a way this page does not understand. Reload the page.',
   storage_unreachable: 'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',
@@ -62,7 +63,7 @@ const storageSentences: Record<string, string> = {
 };
 
 /** Codes whose messages from the server already read as sentences worth showing as they are. */
-const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_type', 'rate_limited']);
+const detailedCodes = new Set<ClientErrorCode>(['file_too_large', 'unsupported_type', 'rate_limited', 'quota_exceeded']);
 
 /** One human sentence for any error the page can meet. */
 export function describeError(error: unknown): string {

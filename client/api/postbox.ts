@@ -13,6 +13,9 @@ import {
   UploadedParts,
   UploadPolicy,
   UploadSettings,
+  Usage,
+  TokenList,
+  CreatedToken,
   type CompleteRequest,
   type LinkRequest,
   type MultipartRef,
@@ -52,4 +55,8 @@ export const postboxApi = {
     requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),
   listShares: (key: string) => requestJson(ShareList, api.fileShares(key)),
   revokeShare: (id: string) => requestNoContent(api.share(id), { method: 'DELETE' }),
+  usage: () => requestJson(Usage, api.usage),
+  listTokens: () => requestJson(TokenList, api.tokens),
+  createToken: (name: string) => requestJson(CreatedToken, api.tokens, { method: 'POST', body: { name } }),
+  revokeToken: (id: string) => requestNoContent(api.token(id), { method: 'DELETE' }),
 };

@@ -11,6 +11,8 @@ import { RequestPanel } from './RequestPanel.tsx';
 import { SignIn } from './SignIn.tsx';
 import { UnfinishedUploads } from './UnfinishedUploads.tsx';
 import { UploadList } from './UploadList.tsx';
+import { UsageMeter } from './UsageMeter.tsx';
+import { ApiTokens } from './ApiTokens.tsx';
 
 function StorageStatus() {
   const health = useHealth();
@@ -86,10 +88,12 @@ function Workspace({
       </section>
       <section className="card">
         <h2 className="card__title">Files</h2>
+        <UsageMeter />
         <FileList />
       </section>
       <RequestPanel />
       <UnfinishedUploads />
+      <ApiTokens />
     </>
   );
 }

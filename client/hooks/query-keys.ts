@@ -6,7 +6,10 @@ export const queryKeys = {
   files: {
     all: () => ['files'] as const,
     list: () => ['files', 'list'] as const,
+    /** Under files: whatever refreshes the list (an upload, a delete) refreshes the usage too. */
+    usage: () => ['files', 'usage'] as const,
   },
+  tokens: () => ['tokens'] as const,
   multipartUploads: {
     all: () => ['multipart-uploads'] as const,
     /** Multipart uploads started at least `olderThanSeconds` ago and never completed or aborted. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FLOW_SECONDS, openFlow, sealFlow } from './flow-cookie.ts';
-import { personIdOf } from './oidc-sign-in.ts';
+import { personIdOf } from '../people/person.ts';
 
 const key = randomBytes(32);
 const flow = { verifier: 'v'.repeat(43), state: 's'.repeat(43), nonce: 'n'.repeat(43) };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { personIdOf } from '../people/person.ts';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/config.ts';
 import type { SessionPerson } from '../sessions/session-token.ts';
@@ -27,10 +27,6 @@ export class SignInError extends Error {
   }
 }
 
-/** A person's id: a digest of issuer and subject, never the e-mail (which can change or be given to someone else). */
-export function personIdOf(issuer: string, sub: string): string {
-  return createHash('sha256').update(`${issuer}\n${sub}`).digest('hex').slice(0, 32);
-}
 
 const DISCOVERY_TIMEOUT_SECONDS = 5;
 const MAX_CLAIM_CHARS = 200;

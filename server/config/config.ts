@@ -117,6 +117,9 @@ const envSchema = z.object({
   OIDC_SCOPES: text()
     .refine((s) => s.split(/\s+/).includes('openid'), { error: 'expected space-separated scopes including openid' })
     .default('openid email profile'),
+  // Accounts (docs/accounts-admin.md): bytes each person may store; who administers.
+  USER_QUOTA_BYTES: int(1, Number.MAX_SAFE_INTEGER).optional(),
+  POSTBOX_ADMINS: list().optional(),
 });
 
 export type StorageConfig =
@@ -209,6 +212,7 @@ export interface Config {
   redisUrl?: string;
   /** Sign-in with an OpenID Connect provider, each person with their own files; set with PUBLIC_URL. */
   oidc?: OidcConfig;
+  accounts: AccountsConfig;
 }
 
 export interface OidcConfig {
@@ -217,6 +221,12 @@ export interface OidcConfig {
   clientSecret: string;
   /** Space-separated, with openid. */
   scopes: string;
+}
+
+/** Accounts: bytes each person may store (undefined: no quota); admins as verified e-mails or `issuer|sub`. */
+export interface AccountsConfig {
+  quotaBytes?: number;
+  admins: string[];
 }
 
 /** Never echoed back in error messages: they would end up in logs. */
@@ -342,6 +352,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     oidc: e.OIDC_ISSUER_URL
       ? { issuerUrl: e.OIDC_ISSUER_URL, clientId: e.OIDC_CLIENT_ID!, clientSecret: e.OIDC_CLIENT_SECRET!, scopes: e.OIDC_SCOPES }
       : undefined,
+    accounts: { quotaBytes: e.USER_QUOTA_BYTES, admins: e.POSTBOX_ADMINS ?? [] },
   };
 }
 

@@ -19,6 +19,7 @@ const statusByCode: Record<ErrorCode, number> = {
   request_closed: 410,
   request_full: 409,
   limits_unavailable: 503,
+  quota_exceeded: 413,
 };
 
 /** The one error type the HTTP layer turns into `{ error: { code, message } }`. */

@@ -137,7 +137,7 @@ describe('API tokens', () => {
 
   it('are accepted as `Authorization: Bearer <token>`, the scheme in any case', async () => {
     const instance = withTokens();
-    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true, person: LOCAL_PERSON });
+    expect(await instance.check(sending(`Bearer ${TOKEN}`))).toEqual({ signedIn: true, person: LOCAL_PERSON, viaToken: true });
     expect(signedIn(await instance.check(sending(`bearer ${TOKEN}`)))).toBe(true);
   });
 

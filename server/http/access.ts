@@ -10,6 +10,8 @@ import { isLive, looksLikeSession, newSessionId, readSession, signSession, type 
 import { LOCAL_PERSON, spaceFor, type Person } from '../people/person.ts';
 import { type Budget, clientOf, type SignInFailures } from './rate-limiter.ts';
 import { type Revocations, SharedLimits } from './shared-limits.ts';
+import type { ApiTokens } from '../people/api-tokens.ts';
+import { adminMatcher } from '../people/admins.ts';
 import { setPerson } from './upload-key.ts';
 
 export const SESSION_COOKIE = 'postbox_session';
@@ -28,14 +30,26 @@ export interface IssuedSession {
   maxAgeMs: number;
 }
 
-/** Signed in as a person (maybe with a re-issued cookie to send), or not (maybe told to wait `retryAfter` seconds first). */
-export type Verdict = { signedIn: true; person: Person; renewed?: IssuedSession } | { signedIn: false; retryAfter?: number; why?: string };
 
 /** open: no sign-in, one local person; password: one local person behind a password; oidc: many people, each their own files. */
 export type AccessMode = 'open' | 'password' | 'oidc';
 
-/** The Person a signed OIDC session is for: their own space; never an admin here (admins are another part of accounts). */
-export const personOfSession = (p: SessionPerson): Person => ({ id: p.id, space: spaceFor(p.id), admin: false, email: p.email, name: p.name });
+/** The Person a signed OIDC session is for: their own space; an admin when POSTBOX_ADMINS names them. */
+export const personOfSession = (p: SessionPerson, isAdmin: (p: SessionPerson) => boolean = () => false): Person => ({
+  id: p.id,
+  space: spaceFor(p.id),
+  admin: isAdmin(p),
+  email: p.email,
+  name: p.name,
+});
+
+/**
+ * Signed in as a person (maybe with a re-issued cookie to send; `tokenId` when by a personal API
+ * token), or not (maybe told to wait `retryAfter` seconds first).
+ */
+export type Verdict =
+  | { signedIn: true; person: Person; renewed?: IssuedSession; viaToken?: boolean; tokenId?: string }
+  | { signedIn: false; retryAfter?: number; why?: string };
 
 export interface AccessDeps {
   /** Keys the session cookies when SESSION_SECRET is not set. */
@@ -48,6 +62,10 @@ export interface AccessDeps {
   limits?: SharedLimits;
   /** OIDC sign-in: sessions carry a person; their key is bound to the issuer and client, so changing them ends every session. */
   accounts?: { issuerUrl: string; clientId: string };
+  /** POSTBOX_ADMINS: verified e-mails or `issuer|sub` (OIDC sessions are checked against it on every request). */
+  admins?: readonly string[];
+  /** Personal API tokens (server/people/api-tokens.ts): a bearer token found there is its person. */
+  personalTokens?: Pick<ApiTokens, 'lookup'>;
   now?: () => number;
 }
 
@@ -70,6 +88,7 @@ export class Access {
   private readonly revocations: Revocations;
   private readonly wrongTokens: Budget;
   private readonly failures: SignInFailures;
+  private readonly isAdmin: (person: SessionPerson) => boolean;
 
   constructor(
     private readonly config: Config['access'],
@@ -79,6 +98,7 @@ export class Access {
     this.required = this.mode !== 'open' || config.apiTokens.length > 0;
     this.password = config.password ? digest(config.password) : undefined;
     this.tokens = config.apiTokens.map(digest);
+    this.isAdmin = adminMatcher(deps.admins ?? []);
     const limits = deps.limits ?? new SharedLimits();
     this.wrongTokens = limits.budget('wrong-tokens', WRONG_TOKENS_PER_MINUTE, 60_000);
     this.failures = limits.failedSignIns(config.failedSignInsPerMinute, deps.now);
@@ -126,8 +146,9 @@ export class Access {
 
   /** Whether the request is signed in: by bearer token when it sends one, else by session cookie. */
   async check(req: Request): Promise<Verdict> {
-    if (!this.required) return { signedIn: true, person: LOCAL_PERSON };
     const bearer = bearerToken(req);
+    // Open: everyone is the local person, and a personal token says who else it is.
+    if (!this.required) return (bearer !== undefined && (await this.personalToken(bearer))) || { signedIn: true, person: LOCAL_PERSON };
     return bearer === undefined ? this.checkCookie(req) : this.checkToken(req, bearer);
   }
 
@@ -144,15 +165,22 @@ export class Access {
     const paused = await this.failures.retryAfter();
     if (paused > 0) return { signedIn: false, retryAfter: paused, why: PAUSED };
     // Global API tokens exist only in the single-person modes (config refuses them with OIDC).
-    if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true, person: LOCAL_PERSON };
+    if (this.tokens.some((token) => sameSecret(bearer, token))) return { signedIn: true, person: LOCAL_PERSON, viaToken: true };
+    const personal = await this.personalToken(bearer);
+    if (personal) return personal;
     await Promise.all([this.wrongTokens.fail(client), this.failures.fail()]);
     return { signedIn: false };
+  }
+
+  private async personalToken(bearer: string): Promise<Verdict | undefined> {
+    const found = await this.deps.personalTokens?.lookup(bearer);
+    return found && { signedIn: true, person: found.person, viaToken: true, tokenId: found.tokenId };
   }
 
   private async checkCookie(req: Request): Promise<Verdict> {
     const claims = await this.liveSession(req);
     if (!claims || (await this.revocations.isRevoked(claims.id))) return { signedIn: false };
-    const person = claims.person ? personOfSession(claims.person) : LOCAL_PERSON;
+    const person = claims.person ? personOfSession(claims.person, this.isAdmin) : LOCAL_PERSON;
     return { signedIn: true, person, renewed: await this.renewal(claims) };
   }
 
@@ -226,12 +254,22 @@ export class Access {
     if (verdict.signedIn) {
       if (verdict.renewed) this.setSessionCookie(req, res, verdict.renewed);
       setPerson(res, verdict.person);
+      if (verdict.viaToken) markViaToken(res, verdict.tokenId);
       return next();
     }
     if (verdict.retryAfter !== undefined) return next(rateLimited(res, verdict.retryAfter, verdict.why ?? PAUSED));
     res.setHeader('WWW-Authenticate', 'Bearer realm="postbox"');
     next(new AppError('unauthorized', 'Sign in to use Postbox.'));
   };
+}
+
+/** Whether the request signed in with an API token (not a browser session), and which personal token. */
+export function viaToken(res: Response): { tokenId?: string } | undefined {
+  return (res.locals as { viaToken?: { tokenId?: string } }).viaToken;
+}
+
+function markViaToken(res: Response, tokenId: string | undefined): void {
+  (res.locals as { viaToken?: { tokenId?: string } }).viaToken = { tokenId };
 }
 
 /** A 429 with its Retry-After. */

@@ -18,6 +18,13 @@ import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
+import { usageRoutes } from './routes/usage.ts';
+import { UsageBook } from '../people/usage.ts';
+import { ApiTokens } from '../people/api-tokens.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { auditTokenUse } from './audit.ts';
+import { PeopleCensus } from '../people/census.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
@@ -54,6 +61,8 @@ export function createApp(deps: AppDeps) {
   const storage = meteredStorage(deps.storage, metrics);
   const store = new UploadsStore(storage);
   const shares = createShareService({ ...storage, signerFor: (origin) => metrics.meterSigner(deps.storage.signerFor(origin), 'share_download') });
+  const usage = new UsageBook(storage);
+  const tokens = new ApiTokens(storage);
   const limits = new SharedLimits(deps.redis, logger);
   if (deps.redis) trackRedis(deps.redis, metrics);
   // OIDC sign-in (config requires PUBLIC_URL with it): many people, each with their own files.
@@ -64,6 +73,8 @@ export function createApp(deps: AppDeps) {
     publicUrl: config.publicUrl,
     limits,
     accounts: signIn && config.oidc,
+    admins: config.accounts.admins,
+    personalTokens: tokens,
   });
   const notifier = deps.notifier ?? new Notifier({ ...config.requests, publicUrl: config.publicUrl, logger });
   const requests = new RequestService({
@@ -101,7 +112,7 @@ export function createApp(deps: AppDeps) {
   statusRoutes(apiRouter, config, storage, store, limits);
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
   // ETags: that route reads its own, after sign-in.
-  const multipart = multipartRoutes(config, storage, deps.installSecret);
+  const multipart = multipartRoutes(config, storage, deps.installSecret, usage);
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
   // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md). A
   // visit's report lists up to 500 keys: these routes read their own bodies.
@@ -111,9 +122,13 @@ export function createApp(deps: AppDeps) {
   sessionRoutes(apiRouter, access, limits, signIn && (() => signIn.endSessionUrl(`${config.publicUrl}/`)));
   // Everything below needs sign-in when access is locked, and signing is rate limited per client.
   apiRouter.use(access.requireSignIn);
+  apiRouter.use(auditTokenUse);
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
-  uploadRoutes(apiRouter, config, storage);
-  fileRoutes(apiRouter, storage, store, shares);
+  uploadRoutes(apiRouter, config, storage, usage);
+  fileRoutes(apiRouter, config, storage, store, shares, usage);
+  usageRoutes(apiRouter, config, usage);
+  tokenRoutes(apiRouter, tokens);
+  adminRoutes(apiRouter, new PeopleCensus({ storage, usage, deleteLinksOf: (key) => shares.deleteForFile(key) }));
   multipart.routes(apiRouter, signingLimit);
   shareApiRoutes(apiRouter, shares, config.publicUrl, signingLimit, store);
   requestOwnerRoutes(apiRouter, requests, config.publicUrl);

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../contract/api.ts';
-import { personIdOf } from '../accounts/oidc-sign-in.ts';
-import { spaceFor } from '../people/person.ts';
+import { personIdOf, spaceFor } from '../people/person.ts';
 import { CookieJar, follow, signInThroughProvider, startTestProvider, submitLogin, visit, type TestProvider } from '../testing/oidc-provider.ts';
 import { freePort } from './free-port.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';

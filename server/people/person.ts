@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Who a request acts for. Files live under the person's space (a key prefix the server makes), so
  * whose a file is follows from its key: share links, request links and listings need no owner
@@ -23,4 +25,9 @@ export function spaceFor(personId: string): string {
   if (personId === LOCAL_PERSON.id) return '';
   if (!/^[0-9a-f]{16,64}$/.test(personId)) throw new Error('person ids are hex digests');
   return `${PEOPLE_PREFIX}${personId}/`;
+}
+
+/** A person's id: a digest of issuer and subject, never the e-mail (which can change or be given to someone else). */
+export function personIdOf(issuer: string, sub: string): string {
+  return createHash('sha256').update(`${issuer}\n${sub}`).digest('hex').slice(0, 32);
 }

@@ -46,23 +46,26 @@ export class UploadsStore {
     return { files, nextCursor: page.IsTruncated && lastKey ? lastKey : null };
   }
 
-  /** Throws not_found when the object is missing. */
-  async assertExists(key: string): Promise<void> {
+  /** The object's size; throws not_found when the object is missing. */
+  async assertExists(key: string): Promise<number> {
     try {
-      await this.storage.client.send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: key }));
+      const head = await this.storage.client.send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: key }));
+      return head.ContentLength ?? 0;
     } catch (err) {
       if (isNotFound(err)) throw new AppError('not_found', 'That file does not exist (any more).');
       throw storageUnavailable(err);
     }
   }
 
-  async delete(key: string): Promise<void> {
-    await this.assertExists(key);
+  /** Returns the size the file had (for usage records). */
+  async delete(key: string): Promise<number> {
+    const size = await this.assertExists(key);
     await this.storage.client
       .send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key }))
       .catch((err) => {
         throw storageUnavailable(err);
       });
+    return size;
   }
 
   /** A HeadBucket round trip: its time when the bucket answers, else the failure. */

@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import type { Config } from '../../config/config.ts';
 import { signDownloadLink } from '../../signing/download-links.ts';
 import type { ShareService } from '../../shares/share-service.ts';
 import type { Storage } from '../../storage/storage.ts';
@@ -7,8 +8,12 @@ import type { UploadsStore } from '../../storage/uploads-store.ts';
 import { FileListQuery, LinkRequest, type DownloadLink, type FilePage } from '../../../contract/api.ts';
 import { personOf, requireOwnKey } from '../upload-key.ts';
 import { requestOrigin } from '../request-origin.ts';
+import type { UsageBook } from '../../people/usage.ts';
+import { releaseQuota } from './usage.ts';
+import { ownerOfSpace } from '../../people/usage.ts';
+import { audit } from '../audit.ts';
 
-export function fileRoutes(router: Router, storage: Storage, store: UploadsStore, shares: ShareService): void {
+export function fileRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore, shares: ShareService, usage: UsageBook): void {
   router.get('/files', async (req, res) => {
     const query = FileListQuery.parse(req.query);
     const page: FilePage = await store.list({ ...query, space: personOf(res).space });
@@ -16,11 +21,13 @@ export function fileRoutes(router: Router, storage: Storage, store: UploadsStore
   });
 
   router.delete('/files/:key', async (req, res) => {
-    requireOwnKey(res, req.params.key);
+    const parts = requireOwnKey(res, req.params.key);
     // Its share links go first: if deleting the file then fails, the links are gone already, as the
     // owner asked for the file to stop being shared.
-    await shares.deleteForFile(req.params.key);
-    await store.delete(req.params.key);
+    const links = await shares.deleteForFile(req.params.key);
+    const size = await store.delete(req.params.key);
+    audit(res, 'file.delete', { file: req.params.key, owner: ownerOfSpace(parts.space).id, shareLinks: links });
+    await releaseQuota(usage, config, res, req.params.key, size);
     res.status(204).end();
   });
 

@@ -5,6 +5,7 @@ import type { InstallSecret } from '../../secrets/install-secret.ts';
 import { attachmentDisposition } from '../../signing/filenames.ts';
 import { acceptUpload, fileTooLarge } from '../../signing/upload-rules.ts';
 import { signUploadToken, UPLOAD_TOKEN_PURPOSE, verifyUploadToken, type UploadGrant } from '../../signing/upload-token.ts';
+import type { UsageBook } from '../../people/usage.ts';
 import { MultipartStore, uploadNotFound } from '../../storage/multipart-store.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { orUnavailable } from '../../storage/storage-errors.ts';
@@ -28,6 +29,8 @@ import {
 import { jsonBody } from '../json-body.ts';
 import { personOf, requireOwnKey } from '../upload-key.ts';
 import { requestOrigin } from '../request-origin.ts';
+import { reserveQuota } from './usage.ts';
+import { MULTIPART_RESERVATION_MS } from '../../people/usage.ts';
 
 /** A CompleteRequest of 10,000 parts with the longest ETags it allows is ~2.3 MB; with S3's (34 characters), ~0.7 MB. Plus the token. */
 const COMPLETE_BODY_MAX_BYTES = MULTIPART_MAX_PARTS * 256 + 8192;
@@ -66,7 +69,7 @@ function requireOwnUpload(res: Response, key: string): void {
  * parts, so its body has its own limit, read only after `guards` (sign-in, rate limit) let it in.
  * `costlyRead` limits reads that cost storage a request per item (the stale uploads' listing pages), as signing is limited.
  */
-export function multipartRoutes(config: Config, storage: Storage, installSecret: InstallSecret) {
+export function multipartRoutes(config: Config, storage: Storage, installSecret: InstallSecret, usage: UsageBook) {
   const { maxBytes } = config.uploads;
   const partUrlSeconds = Math.min(config.uploads.expiresSeconds, PART_URL_MAX_SECONDS);
   const store = new MultipartStore(storage);
@@ -129,6 +132,7 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
       const upload = acceptUpload(req.body, config.uploads, personOf(res).space);
       if (upload.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
       const secret = await tokenKey(); // before creating: an upload nobody can continue is litter
+      await reserveQuota(usage, config, upload, Date.now() + MULTIPART_RESERVATION_MS);
       const uploadId = await store.create({
         key: upload.key,
         contentType: upload.storedType,

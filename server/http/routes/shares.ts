@@ -29,6 +29,8 @@ import type { SharedLimits } from '../shared-limits.ts';
 import { personOf, requireOwnKey } from '../upload-key.ts';
 import { parseUploadKey } from '../../signing/object-keys.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
+import { audit, linkFingerprint } from '../audit.ts';
+import { ownerOfSpace } from '../../people/usage.ts';
 
 /** Share links kept in the bucket itself (shares/…), signing downloads with the storage's signer. */
 export function createShareService(storage: Storage): ShareService {
@@ -60,6 +62,7 @@ export function shareApiRoutes(
     const request = ShareRequest.parse(req.body);
     const linkOrigin = origin(req); // before the link exists: a refused request must create nothing
     const share = await service.create(req.params.key, parts, request);
+    audit(res, 'share.create', { file: req.params.key, link: linkFingerprint(share.id) });
     const link: ShareLink = service.toLink(share, linkOrigin);
     res.status(201).json(link);
   });
@@ -77,6 +80,7 @@ export function shareApiRoutes(
     const space = personOf(res).space;
     const owns = (fileKey: string) => parseUploadKey(fileKey)?.space === space;
     if (!(await service.revoke(req.params.id, owns))) throw new AppError('not_found', 'There is no such share link.');
+    audit(res, 'share.revoke', { link: linkFingerprint(req.params.id) });
     res.status(204).end();
   });
 }
@@ -215,6 +219,8 @@ export function sharePageRoutes(
       }
       const downloaded = await service.download(share.id, requestOrigin(req), opened);
       if (answerGone(res, downloaded) || downloaded.kind !== 'download') return;
+      const owner = ownerOfSpace(parseUploadKey(downloaded.share.fileKey)?.space ?? '').id;
+      audit(res, 'share.download', { person: null, owner, file: downloaded.share.fileKey, link: linkFingerprint(downloaded.share.id) });
       if (wantsPage(req)) html(res, 200, downloadStartedPage(downloaded));
       else res.redirect(303, downloaded.url);
     }),

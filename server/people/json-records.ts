@@ -1,0 +1,124 @@
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
+
+export interface BucketRef {
+  client: S3Client;
+  bucket: string;
+}
+
+const httpStatus = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+const errorName = (err: unknown) => (err as { name?: string } | null)?.name;
+/** A conditional write lost: If-Match no longer holds / If-None-Match found an object (412), or a parallel one won (409). */
+export const isConflict = (err: unknown) =>
+  httpStatus(err) === 412 || httpStatus(err) === 409 || errorName(err) === 'PreconditionFailed' || errorName(err) === 'ConditionalRequestConflict';
+const isUnsupported = (err: unknown) => httpStatus(err) === 501 || errorName(err) === 'NotImplemented';
+
+/** A damaged record reads as null: callers validate what they read anyway. */
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** A conditional write lost to another writer: read again and retry. */
+export class WriteConflict extends Error {
+  constructor() {
+    super('another writer changed the record first');
+    this.name = 'WriteConflict';
+  }
+}
+
+/**
+ * Small JSON records in the bucket with optimistic concurrency, as share records do it
+ * (s3-share-store.ts): updates carry If-Match with the ETag read, first writes If-None-Match: *.
+ * Ceph RGW 16 wants the ETag without quotes (learned on the first refused write whose record did
+ * not change); a store answering 501 gets plain writes from then on. s3rver ignores both headers:
+ * callers serialize per record within the process.
+ */
+export class JsonRecords {
+  private etagForm: 'quoted' | 'bare' = 'quoted';
+  private conditional = true;
+
+  constructor(private readonly storage: BucketRef) {}
+
+  async read(key: string): Promise<{ value: unknown; etag: string } | undefined> {
+    try {
+      const object = await this.storage.client.send(new GetObjectCommand({ Bucket: this.storage.bucket, Key: key }));
+      const text = await object.Body!.transformToString('utf8');
+      return { value: parseOrNull(text), etag: object.ETag ?? '' };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw storageUnavailable(err);
+    }
+  }
+
+  /**
+   * Writes `value` if the record is still at `etag` (undefined: if there is none yet); throws
+   * WriteConflict when another writer got there first.
+   */
+  async write(key: string, value: unknown, etag: string | undefined): Promise<void> {
+    const body = JSON.stringify(value);
+    const condition = this.conditional
+      ? etag === undefined
+        ? { IfNoneMatch: '*' }
+        : { IfMatch: this.etagForm === 'bare' ? etag.replace(/"/g, '') : etag }
+      : {};
+    try {
+      await this.put(key, body, condition);
+    } catch (err) {
+      if (this.conditional && isUnsupported(err)) {
+        this.conditional = false;
+        return this.put(key, body, {}).catch((again: unknown) => {
+          throw storageUnavailable(again);
+        });
+      }
+      if (!isConflict(err)) throw storageUnavailable(err);
+      if (etag !== undefined) await this.learnEtagForm(key, etag);
+      throw new WriteConflict();
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.storage.client.send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch((err: unknown) => {
+      if (!isNotFound(err)) throw storageUnavailable(err);
+    });
+  }
+
+  /** Every key and size under `prefix`, all pages (V1 listing: see uploads-store.ts). */
+  async list(prefix: string): Promise<{ key: string; size: number }[]> {
+    const found: { key: string; size: number }[] = [];
+    for (let marker: string | undefined; ; ) {
+      const page = await this.storage.client
+        .send(new ListObjectsCommand({ Bucket: this.storage.bucket, Prefix: prefix, Marker: marker, MaxKeys: 1000 }))
+        .catch((err: unknown) => {
+          throw storageUnavailable(err);
+        });
+      for (const object of page.Contents ?? []) if (object.Key) found.push({ key: object.Key, size: object.Size ?? 0 });
+      const last = page.Contents?.at(-1)?.Key;
+      if (!page.IsTruncated || !last) return found;
+      marker = last;
+    }
+  }
+
+  private async put(key: string, body: string, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<void> {
+    await this.storage.client.send(
+      new PutObjectCommand({
+        Bucket: this.storage.bucket,
+        Key: key,
+        Body: Buffer.from(body, 'utf8'),
+        ContentLength: Buffer.byteLength(body, 'utf8'),
+        ContentType: 'application/json',
+        CacheControl: 'no-store',
+        ...condition,
+      }),
+    );
+  }
+
+  /** After a refused If-Match: an unchanged record means the store wants the other form of the ETag. */
+  private async learnEtagForm(key: string, sent: string): Promise<void> {
+    const now = await this.read(key);
+    if (now && now.etag.replace(/"/g, '') === sent.replace(/"/g, '')) this.etagForm = this.etagForm === 'quoted' ? 'bare' : 'quoted';
+  }
+}

@@ -275,7 +275,12 @@ async function main() {
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      ...['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      // The Uppy page is served by Playwright (route.fulfill), which Chromium places outside the loopback
+      // address space: without this, its PUTs to an RGW on 127.0.0.1 are refused (Local Network Access).
+      '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights',
+    ],
   });
   cleanups.push(() => browser.close());
   let partSize = 0;
@@ -338,6 +343,8 @@ async function main() {
    */
   async function throughUppy(round: number): Promise<BrowserRun> {
     const page = await newPage();
+    page.on('requestfailed', (r) => console.error(`Uppy lane: ${r.method()} ${r.url().split('?')[0]} failed: ${r.failure()?.errorText}`));
+    page.on('console', (m) => m.type() === 'error' && console.error(`Uppy lane page: ${m.text()}`));
     try {
       await page.exposeFunction('benchS3', async (op: string, args: { key: string; uploadId: string; partNumber: number; parts: never }) => {
         const Bucket = storage.bucket;

@@ -1,12 +1,21 @@
 /**
- * `npm run bench:upload`: how fast a big file goes up through the SPA (multipart, parts in parallel,
- * each with its MD5) compared with one plain presigned PUT from Node, to the same S3, and how much
- * memory the server process uses meanwhile. Not a test: it prints figures. After one upload of each
- * kind that is not counted (a fresh store's first gigabyte is the slowest), (a) and (b) go in turns
- * for ROUNDS rounds, and each throughput is all its bytes over all its seconds.
+ * `npm run bench:upload`: how fast a big file goes up to the same S3 through (a) the Postbox page
+ * (multipart, parts in parallel, each part's integrity checked), (b) Uppy 5's @uppy/aws-s3 in the
+ * same browser (same part size and parts in flight, no checksums; scripts/bench-uppy/, signed by this
+ * script) and (c) one plain presigned PUT from Node; how much CPU Chromium spends per GiB in (a) and
+ * (b), the longest main-thread task while the parts go up, and the server's memory. Not a test: it
+ * prints figures. After one upload of each kind that is not counted (a fresh store's first gigabyte is
+ * the slowest), (a), (b) and (c) go in turns for BENCH_ROUNDS rounds; each throughput is all its bytes
+ * over all its seconds, so that a busy moment on the shared machine weighs on every lane alike.
  *
  *   BENCH_SIZE_MIB=1024 (default)   BENCH_PORT=38190 (default; the embedded S3 listens on +1)
  *   BENCH_S3=embedded (default) | rgw (a throwaway Ceph RGW from scripts/ceph-rgw.sh, as root)
+ *   BENCH_ROUNDS=2 (default)
+ *
+ * Chromium's CPU is the user+system time of every process under this one except the server's
+ * (browser, renderers, GPU and utility processes), read from /proc before and after each upload.
+ * The page's main thread: CDP Performance.getMetrics (TaskDuration, ScriptDuration), and a
+ * PerformanceObserver for 'longtask' entries installed before the page's own scripts.
  *
  * The server runs as a child process (`node --import tsx server/main.ts`); its resident memory is
  * sampled every 50 ms from /proc/<pid>/status (VmRSS). The embedded S3 lives in that same process,
@@ -15,14 +24,24 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { chromium } from '@playwright/test';
+import { chromium, type Page } from '@playwright/test';
+import { build } from 'vite';
 import { api, MiB, MultipartUpload, type UploadSettings } from '../contract/api.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
@@ -33,8 +52,8 @@ const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
 const port = Number(process.env.BENCH_PORT ?? 38190);
 const root = path.resolve(import.meta.dirname, '..');
 const target = process.env.BENCH_S3 ?? 'embedded';
-/** Measured rounds of (a) then (b), after one warm-up upload of each. */
-const ROUNDS = 2;
+/** Measured rounds of (a), (b), (c), after one warm-up upload of each. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 if (target !== 'embedded' && target !== 'rgw') throw new Error(`BENCH_S3 must be embedded or rgw (got ${target})`);
 
 /** What to undo, last first: run at the end, on an error, and on Ctrl-C. */
@@ -72,11 +91,11 @@ function embeddedStorage(dataDir: string): Storage {
   };
 }
 
-/** A throwaway Ceph RGW with room for both uploads, and a bucket with the app's CORS rule, as an operator would make it. */
+/** A throwaway Ceph RGW with room for every upload, and a bucket with the app's CORS rule, as an operator would make it. */
 async function rgwStorage(): Promise<Storage> {
   console.log('Starting a throwaway Ceph RGW…');
   const lines = execFileSync('bash', [path.join(root, 'scripts/ceph-rgw.sh'), 'start'], {
-    env: { ...process.env, CEPH_RGW_MEMSTORE_MIB: String(Math.ceil(((ROUNDS + 1) * 3 * size) / MiB) + 1024) },
+    env: { ...process.env, CEPH_RGW_MEMSTORE_MIB: String(Math.ceil(((ROUNDS + 1) * 4 * size) / MiB) + 1024) },
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();
   // NAME=value lines, shell-quoted (%q): the values here never need quoting.
@@ -133,12 +152,102 @@ async function waitFor(url: string, timeoutMs: number) {
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
+/** Clock ticks (user + system) of `pid`'s processes and all their descendants, but not those under `except`. */
+async function treeCpuSeconds(pid: number, except: number): Promise<number> {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid … utime stime: fields after the command name, which may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.length > 13) stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  const under = (p: number): boolean => {
+    for (let q = p; q > 1; q = stats.get(q)?.ppid ?? 0) {
+      if (q === except) return false;
+      if (q === pid) return true;
+    }
+    return false;
+  };
+  let ticks = 0;
+  for (const [p, { ticks: t }] of stats) if (p !== pid && under(p)) ticks += t;
+  return ticks / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** Installed before any script of the page: the longest task and how many went over 50 ms since the last reset. */
+const LONG_TASK_OBSERVER = `
+  window.__longTasks = { longest: 0, count: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      window.__longTasks.longest = Math.max(window.__longTasks.longest, entry.duration);
+      window.__longTasks.count++;
+    }
+  }).observe({ type: 'longtask' });
+`;
+
+interface BrowserRun {
+  seconds: number;
+  /** Sending the parts, until progress reads 100 % (Postbox lane only; Uppy's ends with its Complete). */
+  partsSeconds?: number;
+  cpuSeconds: number;
+  /** The renderer's main thread: all its tasks, and the JavaScript among them (CDP Performance metrics). */
+  mainThreadSeconds: number;
+  scriptSeconds: number;
+  longestTaskMs: number;
+  longTasks: number;
+}
+
+/** Measures one upload in `page`, from `start` (which begins it) to `finished` resolving. */
+async function measured(page: Page, start: () => Promise<void>, finished: () => Promise<number | undefined>): Promise<BrowserRun> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async () => {
+    const { metrics: list } = await cdp.send('Performance.getMetrics');
+    const of = (name: string) => list.find((m) => m.name === name)?.value ?? 0;
+    return { task: of('TaskDuration'), script: of('ScriptDuration') };
+  };
+  await page.evaluate('window.__longTasks = { longest: 0, count: 0 }');
+  const before = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
+  const started = performance.now();
+  await start();
+  const partsAt = await finished();
+  const seconds = (performance.now() - started) / 1000;
+  const after = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
+  const longTasks = await page.evaluate<{ longest: number; count: number }>('window.__longTasks');
+  await cdp.detach();
+  return {
+    seconds,
+    ...(partsAt !== undefined && { partsSeconds: (partsAt - started) / 1000 }),
+    cpuSeconds: after.cpu - before.cpu,
+    mainThreadSeconds: after.main.task - before.main.task,
+    scriptSeconds: after.main.script - before.main.script,
+    longestTaskMs: longTasks.longest,
+    longTasks: longTasks.count,
+  };
+}
+let serverPid = 0;
+
+/** The Uppy lane's page, built by Vite from scripts/bench-uppy into `outDir`, to be served under BENCH_UPPY_PATH. */
+const BENCH_UPPY_PATH = '/__bench-uppy/';
+async function buildUppyPage(outDir: string) {
+  await build({
+    root: path.join(root, 'scripts/bench-uppy'),
+    base: BENCH_UPPY_PATH,
+    configFile: false,
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+}
+
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'postbox-bench-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'bench-1GiB.bin');
   console.log(`Writing a ${size / MiB} MiB random file…`);
   await writeRandomFile(file, size);
+  const uppyDir = path.join(dir, 'uppy-page');
+  await buildUppyPage(uppyDir);
 
   const storage = target === 'rgw' ? await rgwStorage() : embeddedStorage(path.join(dir, 'data'));
   const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
@@ -159,20 +268,32 @@ async function main() {
     await exited;
   });
   const pid = server.pid!;
+  serverPid = pid;
   await waitFor(`http://127.0.0.1:${port}/api/health`, 60_000);
   const settings = (await (await fetch(`http://127.0.0.1:${port}/api/settings`)).json()) as UploadSettings;
   const idleRss = await rssKiB(pid);
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      ...['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      // The Uppy page is served by Playwright (route.fulfill), which Chromium places outside the loopback
+      // address space: without this, its PUTs to an RGW on 127.0.0.1 are refused (Local Network Access).
+      '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights',
+    ],
   });
   cleanups.push(() => browser.close());
   let partSize = 0;
   let peakRss = idleRss;
 
+  const newPage = async () => {
+    const page = await browser.newPage();
+    await page.addInitScript(LONG_TASK_OBSERVER);
+    return page;
+  };
+
   /** (a) Through the SPA in headless Chromium, in a fresh page; the server's RSS sampled meanwhile. */
-  async function throughSpa(): Promise<{ seconds: number; partsSeconds: number }> {
+  async function throughSpa(): Promise<BrowserRun> {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
@@ -180,7 +301,7 @@ async function main() {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const page = await browser.newPage();
+    const page = await newPage();
     try {
       page.on('response', async (response) => {
         if (response.request().method() === 'POST' && new URL(response.url()).pathname === api.multipartUploads) {
@@ -189,19 +310,23 @@ async function main() {
       });
       await page.goto(`http://127.0.0.1:${port}/`);
       await page.getByText('Storage online').waitFor();
-      const started = performance.now();
-      await page.getByTestId('file-input').setInputFiles(file);
       const upload = page.getByTestId('upload');
       const failed = upload.getByRole('alert');
       const whenFailed = async () => {
         if (await failed.isVisible()) throw new Error(`the upload failed: ${await failed.textContent()}`);
       };
-      await upload.getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).or(failed).waitFor({ timeout: 30 * 60_000 });
-      await whenFailed();
-      const partsSeconds = (performance.now() - started) / 1000;
-      await upload.filter({ hasText: 'Uploaded ·' }).or(failed).waitFor({ timeout: 30 * 60_000 });
-      await whenFailed();
-      return { seconds: (performance.now() - started) / 1000, partsSeconds };
+      return await measured(
+        page,
+        () => page.getByTestId('file-input').setInputFiles(file),
+        async () => {
+          await upload.getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).or(failed).waitFor({ timeout: 30 * 60_000 });
+          await whenFailed();
+          const partsAt = performance.now();
+          await upload.filter({ hasText: 'Uploaded ·' }).or(failed).waitFor({ timeout: 30 * 60_000 });
+          await whenFailed();
+          return partsAt;
+        },
+      );
     } finally {
       sampling = false;
       await sampler;
@@ -209,9 +334,57 @@ async function main() {
     }
   }
 
-  /** (b) One plain presigned PUT of the whole file from Node, to the same S3. */
   const client = createSigningClient({ region: 'us-east-1', endpoint: storage.endpoint, forcePathStyle: true, credentials: storage.credentials });
   cleanups.push(() => client.destroy());
+
+  /**
+   * (b) Uppy 5 in headless Chromium, in a fresh page under the app's origin (the same storage origin
+   * and CORS as the Postbox page), signing through a function this script exposes to the page.
+   */
+  async function throughUppy(round: number): Promise<BrowserRun> {
+    const page = await newPage();
+    page.on('requestfailed', (r) => console.error(`Uppy lane: ${r.method()} ${r.url().split('?')[0]} failed: ${r.failure()?.errorText}`));
+    page.on('console', (m) => m.type() === 'error' && console.error(`Uppy lane page: ${m.text()}`));
+    try {
+      await page.exposeFunction('benchS3', async (op: string, args: { key: string; uploadId: string; partNumber: number; parts: never }) => {
+        const Bucket = storage.bucket;
+        if (op === 'create') {
+          const key = `bench/uppy-${round}.bin`;
+          const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
+          return { key, uploadId: UploadId };
+        }
+        const ref = { Bucket, Key: args.key, UploadId: args.uploadId };
+        if (op === 'sign') return { url: await getSignedUrl(client, new UploadPartCommand({ ...ref, PartNumber: args.partNumber }), { expiresIn: 3600 }) };
+        if (op === 'complete') {
+          const parts = (args.parts as Array<{ PartNumber: number; ETag: string }>).map(({ PartNumber, ETag }) => ({ PartNumber, ETag }));
+          await client.send(new CompleteMultipartUploadCommand({ ...ref, MultipartUpload: { Parts: parts } }));
+          return {};
+        }
+        await client.send(new AbortMultipartUploadCommand(ref));
+        return {};
+      });
+      // Served from this script's build, under the app's origin, only while the page loads.
+      await page.route(`http://127.0.0.1:${port}${BENCH_UPPY_PATH}**`, (route) =>
+        route.fulfill({ path: path.join(uppyDir, new URL(route.request().url()).pathname.slice(BENCH_UPPY_PATH.length) || 'index.html') }),
+      );
+      await page.goto(`http://127.0.0.1:${port}${BENCH_UPPY_PATH}index.html`);
+      await page.waitForFunction('"benchUpload" in window');
+      await page.unrouteAll();
+      await page.locator('#file').setInputFiles(file);
+      return await measured(
+        page,
+        async () => {},
+        async () => {
+          await page.evaluate(`window.benchUpload(${partSize}, ${settings.multipartConcurrency})`);
+          return undefined;
+        },
+      );
+    } finally {
+      await page.close();
+    }
+  }
+
+  /** (c) One plain presigned PUT of the whole file from Node, to the same S3. */
   async function onePut(round: number): Promise<number> {
     const url = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: storage.bucket, Key: `bench/plain-put-${round}.bin` }), { expiresIn: 3600 }));
     const started = performance.now();
@@ -227,33 +400,47 @@ async function main() {
   }
 
   // A store's first gigabyte is slower than the next (RGW's memstore grows, caches fill), and
-  // whichever upload went first paid for it: one of each first, not counted, then (a) and (b) in
-  // turns, so that both see the same store.
+  // whichever upload went first paid for it: one of each first, not counted, then the lanes in
+  // turns, so that all see the same store and the same load from the rest of the machine.
+  const loadBefore = loadavg()[0]!;
   console.log('Warm-up: one upload of each kind (not counted)…');
-  await throughSpa();
+  await throughSpa(); // also learns the part size the server chose, which the Uppy lane then uses
+  await throughUppy(0);
   await onePut(0);
-  const spaRuns: Array<{ seconds: number; partsSeconds: number }> = [];
+  const spaRuns: BrowserRun[] = [];
+  const uppyRuns: BrowserRun[] = [];
   const putRuns: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     spaRuns.push(await throughSpa());
+    uppyRuns.push(await throughUppy(round));
     putRuns.push(await onePut(round));
-    console.log(`round ${round}: (a) ${fmt(size / spaRuns.at(-1)!.seconds)}, (b) ${fmt(size / putRuns.at(-1)!)}`);
+    const [a, b] = [spaRuns.at(-1)!, uppyRuns.at(-1)!];
+    console.log(
+      `round ${round}: (a) ${fmt(size / a.seconds)} ${a.cpuSeconds.toFixed(1)} CPU s, (b) ${fmt(size / b.seconds)} ${b.cpuSeconds.toFixed(1)} CPU s, ` +
+        `(c) ${fmt(size / putRuns.at(-1)!)}`,
+    );
   }
 
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
-  const spaSeconds = sum(spaRuns.map((r) => r.seconds));
-  const partsSeconds = sum(spaRuns.map((r) => r.partsSeconds));
-  const putSeconds = sum(putRuns);
-  const spa = (ROUNDS * size) / spaSeconds;
-  const put = (ROUNDS * size) / putSeconds;
+  const total = (runs: BrowserRun[], field: 'seconds' | 'cpuSeconds' | 'mainThreadSeconds' | 'scriptSeconds') => sum(runs.map((r) => r[field]));
+  const GiBs = (ROUNDS * size) / 1024 ** 3;
+  const spa = (ROUNDS * size) / total(spaRuns, 'seconds');
+  const uppy = (ROUNDS * size) / total(uppyRuns, 'seconds');
+  const put = (ROUNDS * size) / sum(putRuns);
+  const partsSeconds = sum(spaRuns.map((r) => r.partsSeconds ?? 0));
+  const line = (label: string, runs: BrowserRun[], speed: number) =>
+    `${label} ${(total(runs, 'seconds') / ROUNDS).toFixed(1)} s per upload, ${fmt(speed)}; Chromium CPU ${(total(runs, 'cpuSeconds') / GiBs).toFixed(1)} s/GiB ` +
+    `(page main thread ${(total(runs, 'mainThreadSeconds') / GiBs).toFixed(1)} s/GiB, of which JS ${(total(runs, 'scriptSeconds') / GiBs).toFixed(1)}); ` +
+    `longest main-thread task ${Math.max(...runs.map((r) => r.longestTaskMs)).toFixed(0)} ms, ${sum(runs.map((r) => r.longTasks))} over 50 ms`;
   console.log('');
-  console.log(`storage: ${storage.name}`);
+  console.log(`storage: ${storage.name}; machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`);
   console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${partSize / MiB} MiB, ${settings.multipartConcurrency} at a time`);
   console.log(`over ${ROUNDS} rounds after the warm-up (bytes over seconds, all rounds together):`);
-  console.log(`(a) SPA in headless Chromium, multipart: ${(spaSeconds / ROUNDS).toFixed(1)} s per upload, ${fmt(spa)}`);
-  console.log(`    of which sending the parts: ${(partsSeconds / ROUNDS).toFixed(1)} s (${fmt((ROUNDS * size) / partsSeconds)}); completing (storage joins the parts): ${((spaSeconds - partsSeconds) / ROUNDS).toFixed(1)} s`);
-  console.log(`(b) one presigned PUT from Node:             ${(putSeconds / ROUNDS).toFixed(1)} s per upload, ${fmt(put)}`);
-  console.log(`ratio (a)/(b): ${(spa / put).toFixed(2)}`);
+  console.log(line('(a) Postbox page:', spaRuns, spa));
+  console.log(`    of which sending the parts: ${(partsSeconds / ROUNDS).toFixed(1)} s; completing (storage joins the parts): ${((total(spaRuns, 'seconds') - partsSeconds) / ROUNDS).toFixed(1)} s`);
+  console.log(line('(b) Uppy 5 @uppy/aws-s3:', uppyRuns, uppy));
+  console.log(`(c) one presigned PUT from Node: ${(sum(putRuns) / ROUNDS).toFixed(1)} s per upload, ${fmt(put)}`);
+  console.log(`Postbox / Uppy: ${(spa / uppy).toFixed(2)}× the MiB/s, ${(total(spaRuns, 'cpuSeconds') / total(uppyRuns, 'cpuSeconds')).toFixed(2)}× the CPU per GiB; Postbox / PUT: ${(spa / put).toFixed(2)}`);
   console.log(`server process${target === 'embedded' ? ' (with the embedded S3 in it)' : ''} RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`);
 }
 

@@ -1,4 +1,4 @@
-import { md5 } from 'hash-wasm';
+import { pageHashWorkers } from './multipart/hash-workers.ts';
 import { postboxMultipartApi } from './multipart/multipart-api.ts';
 import { sleep, uploadMultipart as orchestrate, type MultipartDeps, type MultipartOptions } from './multipart/orchestrator.ts';
 import { fileFingerprint, resumableIn, webStorageRecords, type ResumableUpload } from './multipart/resume-record.ts';
@@ -13,6 +13,8 @@ export { MAX_ATTEMPTS, type MultipartOptions, type MultipartProgress } from './m
 export type { ResumableUpload } from './multipart/resume-record.ts';
 
 const records = webStorageRecords(() => localStorage);
+/** Parts are read and hashed in Web Workers: the page's main thread stays free while a big file goes up. */
+const hashWorkers = pageHashWorkers();
 
 export const pageDeps: MultipartDeps = {
   api: postboxMultipartApi,
@@ -20,7 +22,7 @@ export const pageDeps: MultipartDeps = {
     sendToStorage('PUT', url, body, { signal, headers: { 'Content-MD5': contentMd5 }, onProgress: (loaded) => onProgress(loaded) }),
   records,
   fingerprint: fileFingerprint,
-  md5Hex: async (bytes) => md5(new Uint8Array(await bytes.arrayBuffer())),
+  md5Hex: (part) => hashWorkers.md5Hex(part),
   wait: sleep,
   now: Date.now,
 };

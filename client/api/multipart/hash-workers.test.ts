@@ -1,0 +1,85 @@
+import { md5 } from 'hash-wasm';
+import { describe, expect, it } from 'vitest';
+import { md5OfBlob } from './blob-md5.ts';
+import { HashWorkers, type HashAnswer, type HashRequest, type HashWorker } from './hash-workers.ts';
+
+const md5Of = (text: string) => md5(text);
+
+/** An in-process stand-in for md5.worker.ts: it answers each job when the test releases it. */
+class FakeWorker implements HashWorker {
+  onmessage: ((event: MessageEvent<HashAnswer>) => void) | null = null;
+  onerror: ((event: ErrorEvent) => void) | null = null;
+  readonly jobs: HashRequest[] = [];
+  constructor(private readonly log: { running: number; most: number }) {}
+  postMessage(request: HashRequest) {
+    this.jobs.push(request);
+    this.log.running++;
+    this.log.most = Math.max(this.log.most, this.log.running);
+  }
+  async answer(answer?: Partial<HashAnswer>) {
+    const job = this.jobs.shift()!;
+    this.log.running--;
+    const data = answer ? ({ id: job.id, ...answer } as HashAnswer) : { id: job.id, md5Hex: await md5OfBlob(job.blob) };
+    this.onmessage?.({ data } as MessageEvent<HashAnswer>);
+  }
+  fail() {
+    this.jobs.shift();
+    this.log.running--;
+    this.onerror?.({ preventDefault() {} } as ErrorEvent);
+  }
+}
+
+function pool(size: number) {
+  const log = { running: 0, most: 0 };
+  const workers: FakeWorker[] = [];
+  const hashes = new HashWorkers(() => {
+    const worker = new FakeWorker(log);
+    workers.push(worker);
+    return worker;
+  }, size);
+  return { hashes, workers, log };
+}
+
+/** Lets posted jobs and answers settle (promise callbacks only; no timers). */
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+describe('HashWorkers', () => {
+  it('answers each part with its own MD5, with at most `size` workers hashing at once', async () => {
+    const { hashes, workers, log } = pool(2);
+    const parts = ['one', 'two', 'three', 'four', 'five'];
+    const answers = Promise.all(parts.map((text) => hashes.md5Hex(new Blob([text]))));
+    for (let done = 0; done < parts.length; done++) {
+      await settle();
+      await workers.find((w) => w.jobs.length > 0)!.answer();
+    }
+    expect(await answers).toEqual(await Promise.all(parts.map(md5Of)));
+    expect(workers).toHaveLength(2);
+    expect(log.most).toBe(2);
+  });
+
+  it('fails the part whose hashing failed, and keeps the worker for the next part', async () => {
+    const { hashes, workers } = pool(1);
+    const failed = hashes.md5Hex(new Blob(['a']));
+    await settle();
+    await workers[0]!.answer({ error: 'NotReadableError' });
+    await expect(failed).rejects.toThrow(/NotReadableError/);
+    const next = hashes.md5Hex(new Blob(['b']));
+    await settle();
+    await workers[0]!.answer();
+    expect(await next).toBe(await md5Of('b'));
+    expect(workers).toHaveLength(1);
+  });
+
+  it('hashes in the page when a worker cannot run, this part and every later one', async () => {
+    const { hashes, workers } = pool(2);
+    const first = hashes.md5Hex(new Blob(['first']));
+    await settle();
+    workers[0]!.fail();
+    expect(await first).toBe(await md5Of('first'));
+    expect(await hashes.md5Hex(new Blob(['second']))).toBe(await md5Of('second'));
+    expect(workers.flatMap((w) => w.jobs)).toEqual([]);
+    expect(workers).toHaveLength(1);
+  });
+});

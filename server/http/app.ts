@@ -13,7 +13,7 @@ import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
 import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
-import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
+import { bundleApiRoute, createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
@@ -62,6 +62,8 @@ export function createApp(deps: AppDeps) {
   // ETags: that route reads its own, after sign-in.
   const multipart = multipartRoutes(config, storage, deps.installSecret);
   multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
+  // A bundle lists up to 1,000 keys: it reads its own body too.
+  bundleApiRoute(apiRouter, shares, config.publicUrl, [access.requireSignIn, signingLimit]);
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
   sessionRoutes(apiRouter, access);
@@ -76,7 +78,14 @@ export function createApp(deps: AppDeps) {
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
   // Share links (/s/:id) are public pages: the link is the permission.
-  app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute }));
+  app.use(
+    sharePageRoutes(shares, {
+      publicUrl: config.publicUrl,
+      storageOrigin: storage.cspSource,
+      opensPerMinute: config.rateLimitPerMinute,
+      visitKey: () => deps.installSecret.key('bundle-visit'),
+    }),
+  );
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));

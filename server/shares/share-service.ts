@@ -180,8 +180,8 @@ export class ShareService {
     if (!share) return { kind: 'missing' };
     if (isRevoked(share)) return { kind: 'gone', reason: 'revoked' };
     const state = shareState(share, this.now());
-    const usable = state === 'active' || (state === 'exhausted' && options.visitCounted === true && isBundle(share));
-    if (!usable) return { kind: 'gone', reason: state === 'active' ? 'exhausted' : state };
+    const visitGoesOn = state === 'exhausted' && options.visitCounted === true && isBundle(share);
+    if (state !== 'active' && !visitGoesOn) return { kind: 'gone', reason: state };
     if (isBundle(share)) return fileKeysOf(share).length > 0 ? { kind: 'open', share, size: share.fileSize } : { kind: 'gone', reason: 'file_deleted' };
     const size = await this.fileSize(share.fileKey);
     if (size === undefined) return { kind: 'gone', reason: 'file_deleted' };

@@ -17,6 +17,7 @@ import {
   type LinkRequest,
   type MultipartRef,
   type PartUrlsRequest,
+  type BundleRequest,
   type ShareRequest,
   type UploadRequest,
 } from '../../contract/api.ts';
@@ -51,5 +52,6 @@ export const postboxApi = {
   createShare: (key: string, request: ShareRequest) =>
     requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),
   listShares: (key: string) => requestJson(ShareList, api.fileShares(key)),
+  createBundle: (request: BundleRequest) => requestJson(ShareLink, api.shares, { method: 'POST', body: request }),
   revokeShare: (id: string) => requestNoContent(api.share(id), { method: 'DELETE' }),
 };

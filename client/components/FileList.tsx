@@ -1,18 +1,38 @@
 import { useEffect, useRef, useState } from 'react';
 import { type StoredFile, formatBytes } from '../../contract/api.ts';
 import { useDeleteFile, useFiles } from '../hooks/files.ts';
+import { SelectionBar } from './BundleShare.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { SharePanel } from './SharePanel.tsx';
 import { dateTime } from './dates.ts';
 
-function FileRow({ file, onDeleted }: { file: StoredFile; onDeleted: () => void }) {
+function FileRow({
+  file,
+  onDeleted,
+  selected,
+  onSelect,
+}: {
+  file: StoredFile;
+  onDeleted: () => void;
+  selected: boolean;
+  /** `range`: shift was held (select from the last one clicked to this one). */
+  onSelect: (range: boolean) => void;
+}) {
   const [sharing, setSharing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const deleteFile = useDeleteFile();
 
   return (
-    <li className="file" data-testid="file-row">
+    <li className={`file${selected ? ' file--selected' : ''}`} data-testid="file-row">
+      <input
+        type="checkbox"
+        className="file__select"
+        checked={selected}
+        aria-label={`Select ${file.name}`}
+        onChange={() => undefined}
+        onClick={(event) => onSelect(event.shiftKey)}
+      />
       <div className="file__main">
         <span className="file__name" title={file.name} dir="auto">
           {file.name}
@@ -56,6 +76,9 @@ function FileRow({ file, onDeleted }: { file: StoredFile; onDeleted: () => void 
 export function FileList() {
   const files = useFiles();
   const list = useRef<HTMLUListElement>(null);
+  const [selectedKeys, setSelectedKeys] = useState<ReadonlySet<string>>(new Set());
+  // The row clicked last: shift-click selects (or clears) everything from it to the row clicked.
+  const anchor = useRef<number | undefined>(undefined);
   // The row whose Share button gets focus once the list has changed: after a delete, the row that
   // took the deleted one's place; after "Show older files", the first older one (the buttons
   // pressed are gone, and focus would fall to the page).
@@ -80,6 +103,19 @@ export function FileList() {
   if (files.isLoadingError) return <ErrorNotice error={files.error} onRetry={() => files.refetch()} />;
 
   const all = files.data.pages.flatMap((page) => page.files);
+  const selected = all.filter((file) => selectedKeys.has(file.key)); // deleted files drop out by themselves
+  const select = (index: number, range: boolean) => {
+    const on = !selectedKeys.has(all[index]!.key);
+    const from = range && anchor.current !== undefined ? Math.min(anchor.current, index) : index;
+    const to = range && anchor.current !== undefined ? Math.max(anchor.current, index) : index;
+    const next = new Set(selectedKeys);
+    for (const file of all.slice(from, to + 1)) {
+      if (on) next.add(file.key);
+      else next.delete(file.key);
+    }
+    anchor.current = index;
+    setSelectedKeys(next);
+  };
   if (all.length === 0) {
     return (
       <div className="empty">
@@ -90,9 +126,21 @@ export function FileList() {
   }
   return (
     <>
+      <SelectionBar
+        files={all}
+        selected={selected}
+        onSelectAll={(on) => setSelectedKeys(new Set(on ? all.map((file) => file.key) : []))}
+        onClear={() => setSelectedKeys(new Set())}
+      />
       <ul className="files" aria-label="Uploaded files" ref={list}>
         {all.map((file, index) => (
-          <FileRow key={file.key} file={file} onDeleted={() => (focusRow.current = index)} />
+          <FileRow
+            key={file.key}
+            file={file}
+            onDeleted={() => (focusRow.current = index)}
+            selected={selectedKeys.has(file.key)}
+            onSelect={(range) => select(index, range)}
+          />
         ))}
       </ul>
       {files.isRefetchError && <ErrorNotice error={files.error} onRetry={() => files.refetch()} />}

@@ -54,6 +54,7 @@ h1{margin:0 0 8px;font-size:1.35rem}
 .row button{padding:7px 12px;font-size:.9rem}
 .thumb{width:56px;height:56px;border-radius:8px;object-fit:cover;background:#eef0ff;display:block}
 .preview{grid-column:1/-1;width:100%;max-height:360px;border-radius:8px;background:#000}
+.preview--audio{height:40px}
 .preview--audio{background:none}
 .all{margin:20px 0 0;display:flex;gap:12px;align-items:center;flex-wrap:wrap}
 .all[hidden]{display:none}
@@ -306,14 +307,18 @@ ${error}<button type="submit">Open</button>
   );
 }
 
-function previewOf(file: BundleFile, url: string | undefined): string {
+/** A row's thumbnail (an image's own, else a plain tile) and, for video and audio, a player under the row. */
+function previewOf(file: BundleFile, url: string | undefined): { thumb: string; player: string } {
   const kind = url === undefined ? undefined : previewKindOf(file.contentType);
   const src = url === undefined ? '' : escapeHtml(url);
-  if (kind === 'image') return `<img class="thumb" src="${src}" alt="" loading="lazy">`;
-  if (kind === 'video') return `<span class="thumb" aria-hidden="true"></span><video class="preview" controls preload="metadata" src="${src}"></video>`;
-  if (kind === 'audio') return `<span class="thumb" aria-hidden="true"></span><audio class="preview preview--audio" controls preload="none" src="${src}"></audio>`;
-  if (kind === 'pdf') return `<a class="thumb" href="${src}" target="_blank" rel="noopener noreferrer" aria-label="Preview ${escapeHtml(file.name)}"></a>`;
-  return '<span class="thumb" aria-hidden="true"></span>';
+  const tile = '<span class="thumb" aria-hidden="true"></span>';
+  if (kind === 'image') return { thumb: `<img class="thumb" src="${src}" alt="" loading="lazy">`, player: '' };
+  if (kind === 'video') return { thumb: tile, player: `<video class="preview" controls preload="metadata" src="${src}"></video>` };
+  if (kind === 'audio') return { thumb: tile, player: `<audio class="preview preview--audio" controls preload="none" src="${src}"></audio>` };
+  if (kind === 'pdf') {
+    return { thumb: `<a class="thumb" href="${src}" target="_blank" rel="noopener noreferrer" aria-label="Preview ${escapeHtml(file.name)}"></a>`, player: '' };
+  }
+  return { thumb: tile, player: '' };
 }
 
 /**
@@ -329,10 +334,10 @@ export function bundlePage(input: { share: LiveShare & { files: BundleFile[] }; 
       file.deleted
         ? `<li class="row row--deleted"><span class="thumb" aria-hidden="true"></span><div><p class="row__name" dir="auto">${escapeHtml(file.name)}</p><p class="row__meta">Deleted by the sender</p></div></li>`
         : `<li class="row" data-index="${index}" data-size="${file.size}" data-zip-name="${escapeHtml(zipNames[index]!)}">
-${previewOf(file, previews.get(index))}
+${previewOf(file, previews.get(index)).thumb}
 <div><p class="row__name" dir="auto">${escapeHtml(file.name)}</p><p class="row__meta">${escapeHtml(formatBytes(file.size))} · ${escapeHtml(typeLabel(file.contentType))}</p></div>
 <button type="submit" form="download" name="file" value="${index}" aria-label="Download ${escapeHtml(file.name)}">Download</button>
-</li>`,
+${previewOf(file, previews.get(index)).player}</li>`,
     )
     .join('\n');
   const live = share.files.filter((file) => !file.deleted).length;

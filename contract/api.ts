@@ -199,6 +199,7 @@ export const api = {
   fileLink: (key: string) => `/api/files/${encodeURIComponent(key)}/link`,
   fileShares: (key: string) => `/api/files/${encodeURIComponent(key)}/shares`,
   share: (id: string) => `/api/shares/${encodeURIComponent(id)}`,
+  shares: '/api/shares',
   multipartUploads: '/api/multipart-uploads',
   multipartSign: '/api/multipart-uploads/sign',
   multipartParts: '/api/multipart-uploads/parts',
@@ -346,6 +347,8 @@ export const ShareLink = z.object({
   lastDownloadAt: z.string().nullable(),
   note: z.string().nullable(),
   hasPassword: z.boolean(),
+  /** How many files the link gives (a bundle: more than one at creation; absent from older servers: one). */
+  fileCount: z.number().optional(),
 });
 export type ShareLink = z.infer<typeof ShareLink>;
 
@@ -524,3 +527,42 @@ export type GiveFileRequest = z.infer<typeof GiveFileRequest>;
 
 export const GivenFile = z.object({ key: z.string() });
 export type GivenFile = z.infer<typeof GivenFile>;
+
+/*
+ * Bundles: several of one person's files behind one share link (`POST /api/shares`). The share page
+ * lists them, each with its own Download, and builds "Download all" as a zip in the recipient's browser.
+ */
+export const SHARE_BUNDLE_MAX_FILES = 1000;
+
+export const BundleRequest = ShareRequest.extend({
+  keys: z.array(z.string().min(1).max(2048)).min(1).max(SHARE_BUNDLE_MAX_FILES),
+});
+export type BundleRequest = z.infer<typeof BundleRequest>;
+
+/*
+ * Previews: a presigned GET may ask storage to answer `inline` only for these types, which browsers
+ * show and never run. HTML, SVG, XML and anything else stays an attachment (served as opaque bytes
+ * when a browser would render it). One list, for the server's signing and the browser's choice of element.
+ */
+export const INLINE_PREVIEW_TYPES = {
+  'image/png': 'image',
+  'image/jpeg': 'image',
+  'image/gif': 'image',
+  'image/webp': 'image',
+  'image/avif': 'image',
+  'video/mp4': 'video',
+  'video/webm': 'video',
+  'audio/mpeg': 'audio',
+  'audio/ogg': 'audio',
+  'audio/wav': 'audio',
+  'audio/webm': 'audio',
+  'audio/mp4': 'audio',
+  'audio/flac': 'audio',
+  'application/pdf': 'pdf',
+} as const satisfies Record<string, 'image' | 'video' | 'audio' | 'pdf'>;
+export type PreviewKind = (typeof INLINE_PREVIEW_TYPES)[keyof typeof INLINE_PREVIEW_TYPES];
+
+/** How a file of this type may be previewed, or undefined: never inline. Exact, lower-case match only. */
+export function previewKindOf(contentType: string): PreviewKind | undefined {
+  return Object.hasOwn(INLINE_PREVIEW_TYPES, contentType) ? INLINE_PREVIEW_TYPES[contentType as keyof typeof INLINE_PREVIEW_TYPES] : undefined;
+}

@@ -20,6 +20,7 @@ import {
   type LinkRequest,
   type MultipartRef,
   type PartUrlsRequest,
+  type BundleRequest,
   type ShareRequest,
   type UploadRequest,
 } from '../../contract/api.ts';
@@ -54,6 +55,7 @@ export const postboxApi = {
   createShare: (key: string, request: ShareRequest) =>
     requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),
   listShares: (key: string) => requestJson(ShareList, api.fileShares(key)),
+  createBundle: (request: BundleRequest) => requestJson(ShareLink, api.shares, { method: 'POST', body: request }),
   revokeShare: (id: string) => requestNoContent(api.share(id), { method: 'DELETE' }),
   usage: () => requestJson(Usage, api.usage),
   listTokens: () => requestJson(TokenList, api.tokens),

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { type StoredFile, formatBytes } from '../../contract/api.ts';
 import { useDeleteFile, useFiles } from '../hooks/files.ts';
 import { useFileRequests } from '../hooks/requests.ts';
+import { SelectionBar } from './BundleShare.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { SharePanel } from './SharePanel.tsx';
@@ -10,13 +11,34 @@ import { dateTime } from './dates.ts';
 /** Where a file came from when a request link brought it: the link's note and the visitor's name. */
 type Via = { note: string | null; visitorName: string | null };
 
-function FileRow({ file, via, onDeleted }: { file: StoredFile; via?: Via; onDeleted: () => void }) {
+function FileRow({
+  file,
+  via,
+  onDeleted,
+  selected,
+  onSelect,
+}: {
+  file: StoredFile;
+  via?: Via;
+  onDeleted: () => void;
+  selected: boolean;
+  /** `range`: shift was held (select from the last one clicked to this one). */
+  onSelect: (range: boolean) => void;
+}) {
   const [sharing, setSharing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const deleteFile = useDeleteFile();
 
   return (
-    <li className="file" data-testid="file-row">
+    <li className={`file${selected ? ' file--selected' : ''}`} data-testid="file-row">
+      <input
+        type="checkbox"
+        className="file__select"
+        checked={selected}
+        aria-label={`Select ${file.name}`}
+        onChange={() => undefined}
+        onClick={(event) => onSelect(event.shiftKey)}
+      />
       <div className="file__main">
         <span className="file__name" title={file.name} dir="auto">
           {file.name}
@@ -70,6 +92,9 @@ export function FileList() {
     (requests.data?.requests ?? []).flatMap((r) => r.received.map((f) => [f.key, { note: r.note, visitorName: f.visitorName }] as const)),
   );
   const list = useRef<HTMLUListElement>(null);
+  const [selectedKeys, setSelectedKeys] = useState<ReadonlySet<string>>(new Set());
+  // The row clicked last: shift-click selects (or clears) everything from it to the row clicked.
+  const anchor = useRef<number | undefined>(undefined);
   // The row whose Share button gets focus once the list has changed: after a delete, the row that
   // took the deleted one's place; after "Show older files", the first older one (the buttons
   // pressed are gone, and focus would fall to the page).
@@ -94,6 +119,19 @@ export function FileList() {
   if (files.isLoadingError) return <ErrorNotice error={files.error} onRetry={() => files.refetch()} />;
 
   const all = files.data.pages.flatMap((page) => page.files);
+  const selected = all.filter((file) => selectedKeys.has(file.key)); // deleted files drop out by themselves
+  const select = (index: number, range: boolean) => {
+    const on = !selectedKeys.has(all[index]!.key);
+    const from = range && anchor.current !== undefined ? Math.min(anchor.current, index) : index;
+    const to = range && anchor.current !== undefined ? Math.max(anchor.current, index) : index;
+    const next = new Set(selectedKeys);
+    for (const file of all.slice(from, to + 1)) {
+      if (on) next.add(file.key);
+      else next.delete(file.key);
+    }
+    anchor.current = index;
+    setSelectedKeys(next);
+  };
   if (all.length === 0) {
     return (
       <div className="empty">
@@ -104,9 +142,22 @@ export function FileList() {
   }
   return (
     <>
+      <SelectionBar
+        files={all}
+        selected={selected}
+        onSelectAll={(on) => setSelectedKeys(new Set(on ? all.map((file) => file.key) : []))}
+        onClear={() => setSelectedKeys(new Set())}
+      />
       <ul className="files" aria-label="Uploaded files" ref={list}>
         {all.map((file, index) => (
-          <FileRow key={file.key} file={file} via={via.get(file.key)} onDeleted={() => (focusRow.current = index)} />
+          <FileRow
+            key={file.key}
+            file={file}
+            via={via.get(file.key)}
+            onDeleted={() => (focusRow.current = index)}
+            selected={selectedKeys.has(file.key)}
+            onSelect={(range) => select(index, range)}
+          />
         ))}
       </ul>
       {files.isRefetchError && <ErrorNotice error={files.error} onRetry={() => files.refetch()} />}

@@ -11,6 +11,7 @@ import {
 import { useCreateShare, useRevokeShare, useShares } from '../hooks/shares.ts';
 import { CopyableUrl } from './CopyableUrl.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
+import { QrCode } from './QrCode.tsx';
 import { dateTime } from './dates.ts';
 
 const DAY = 24 * 3600;
@@ -28,11 +29,36 @@ const DEFAULT_EXPIRY = String(30 * DAY);
 const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
 function CreateShareForm({ file, onCreated, onCancel }: { file: StoredFile; onCreated: (link: ShareLink) => void; onCancel: () => void }) {
+  const createShare = useCreateShare(file.key);
+  return (
+    <ShareOptionsForm
+      label={`New share link for ${file.name}`}
+      create={(request) => createShare.mutate(request, { onSuccess: onCreated })}
+      pending={createShare.isPending}
+      error={createShare.isError ? createShare.error : undefined}
+      onCancel={onCancel}
+    />
+  );
+}
+
+/** A share link's options (expiry, download limit, password, note), for one file or a bundle. */
+export function ShareOptionsForm({
+  label,
+  create,
+  pending,
+  error,
+  onCancel,
+}: {
+  label: string;
+  create: (request: ShareRequest) => void;
+  pending: boolean;
+  error: Error | undefined;
+  onCancel: () => void;
+}) {
   const [expiry, setExpiry] = useState(DEFAULT_EXPIRY);
   const [password, setPassword] = useState('');
   const [maxDownloads, setMaxDownloads] = useState('');
   const [note, setNote] = useState('');
-  const createShare = useCreateShare(file.key);
   const id = useId();
 
   const submit = (event: FormEvent) => {
@@ -41,11 +67,11 @@ function CreateShareForm({ file, onCreated, onCancel }: { file: StoredFile; onCr
     if (password) request.password = password;
     if (maxDownloads) request.maxDownloads = Number(maxDownloads);
     if (note.trim()) request.note = note;
-    createShare.mutate(request, { onSuccess: onCreated });
+    create(request);
   };
 
   return (
-    <form className="links__form" onSubmit={submit} aria-label={`New share link for ${file.name}`}>
+    <form className="links__form" onSubmit={submit} aria-label={label}>
       <div className="field">
         <label htmlFor={`${id}-expiry`}>Expires after</label>
         <select id={`${id}-expiry`} value={expiry} onChange={(event) => setExpiry(event.target.value)}>
@@ -103,14 +129,14 @@ function CreateShareForm({ file, onCreated, onCancel }: { file: StoredFile; onCr
         </span>
       </div>
       <div className="links__form-actions">
-        <button type="submit" className="button button--primary" disabled={createShare.isPending}>
-          {createShare.isPending ? 'Creating…' : 'Create share link'}
+        <button type="submit" className="button button--primary" disabled={pending}>
+          {pending ? 'Creating…' : 'Create share link'}
         </button>
         <button type="button" className="button button--quiet" onClick={onCancel}>
           Cancel
         </button>
       </div>
-      {createShare.isError && <ErrorNotice error={createShare.error} />}
+      {error && <ErrorNotice error={error} />}
     </form>
   );
 }
@@ -123,6 +149,7 @@ function stateBadge(link: ShareLink) {
 
 function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFile; isNew: boolean }) {
   const [confirming, setConfirming] = useState(false);
+  const [showQr, setShowQr] = useState(false);
   const revoke = useRevokeShare(file.key);
   const urlField = useRef<HTMLInputElement>(null);
   const revokeButton = useRef<HTMLButtonElement>(null);
@@ -162,7 +189,12 @@ function ShareLinkItem({ link, file, isNew }: { link: ShareLink; file: StoredFil
         <span data-testid="share-downloads">{downloads}</span>
         <span>{expiry}</span>
         {link.hasPassword && <span className="badge">Password</span>}
+        {(link.fileCount ?? 1) > 1 && <span className="badge">Bundle of {link.fileCount} files</span>}
+        <button type="button" className="button button--quiet button--small" aria-expanded={showQr} onClick={() => setShowQr(!showQr)}>
+          {showQr ? 'Hide QR code' : 'QR code'}
+        </button>
       </div>
+      {showQr && <QrCode url={link.url} />}
       {link.note && <p className="link__note">{link.note}</p>}
       {confirming ? (
         <div className="link__confirm" role="group" aria-label={active ? 'Revoke this link?' : 'Remove this link?'}>

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ShareLink, ShareList, ShareRequest } from '../../contract/api.ts';
+import type { BundleRequest, ShareLink, ShareList, ShareRequest } from '../../contract/api.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
 
@@ -39,5 +39,15 @@ export function useRevokeShare(fileKey: string) {
       );
     },
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.shares.forFile(fileKey) }),
+  });
+}
+
+/** One link for several files: each file's list of links gains it. */
+export function useCreateBundle() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: BundleRequest) => postboxApi.createBundle(request),
+    onSuccess: (_link, request) =>
+      Promise.all(request.keys.map((key) => queryClient.invalidateQueries({ queryKey: queryKeys.shares.forFile(key) }))),
   });
 }

@@ -16,7 +16,7 @@ import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
 import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
-import { createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
+import { bundleApiRoute, createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
 import { statusRoutes } from './routes/status.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { UsageBook } from '../people/usage.ts';
@@ -117,6 +117,8 @@ export function createApp(deps: AppDeps) {
   // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md). A
   // visit's report lists up to 500 keys: these routes read their own bodies.
   requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute, limits });
+  // A bundle lists up to 1,000 keys: it reads its own body too.
+  bundleApiRoute(apiRouter, shares, config.publicUrl, [access.requireSignIn, signingLimit]);
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
   sessionRoutes(apiRouter, access, limits, signIn && (() => signIn.endSessionUrl(`${config.publicUrl}/`)));
@@ -137,7 +139,15 @@ export function createApp(deps: AppDeps) {
   app.use(securityHeaders(storage.cspSource));
   if (signIn) app.use(authRoutes({ access, signIn, flowKey: () => deps.installSecret.key('oidc-flow') }));
   // Share links (/s/:id) are public pages: the link is the permission.
-  app.use(sharePageRoutes(shares, { publicUrl: config.publicUrl, storageOrigin: storage.cspSource, opensPerMinute: config.rateLimitPerMinute, limits }));
+  app.use(
+    sharePageRoutes(shares, {
+      publicUrl: config.publicUrl,
+      storageOrigin: storage.cspSource,
+      opensPerMinute: config.rateLimitPerMinute,
+      limits,
+      visitKey: () => deps.installSecret.key('bundle-visit'),
+    }),
+  );
 
   if (existsSync(clientDir)) {
     app.use(express.static(clientDir, { index: false }));

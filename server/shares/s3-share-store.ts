@@ -4,6 +4,8 @@ import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import {
   deadToPrune,
   fileIndexPrefix,
+  fileKeysOf,
+  isBundle,
   isRevoked,
   legacyIndexKey,
   legacyRevokedIndexPrefix,
@@ -56,8 +58,8 @@ export class S3ShareStore implements ShareStore {
   }
 
   async create(share: LiveShare): Promise<void> {
-    // Marker first: a record is never stored without the marker that lists it.
-    await this.put(liveMarkerKey(share.fileKey, share.id, share.expiresAt), '');
+    // Markers first (one per file of a bundle): a record is never stored without the markers that list it.
+    await this.eachBatch(fileKeysOf(share), (key) => this.put(liveMarkerKey(key, share.id, share.expiresAt, isBundle(share)), ''));
     await this.put(recordKey(share.id), JSON.stringify(share));
   }
 
@@ -78,7 +80,7 @@ export class S3ShareStore implements ShareStore {
     const shares: LiveShare[] = [];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) {
       const batch = await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map((id) => this.get(id)));
-      for (const share of batch) if (share && !isRevoked(share) && share.fileKey === fileKey) shares.push(share);
+      for (const share of batch) if (share && !isRevoked(share) && fileKeysOf(share).includes(fileKey)) shares.push(share);
     }
     return shares;
   }
@@ -91,7 +93,9 @@ export class S3ShareStore implements ShareStore {
         const next = change(current.share);
         if (!next) return { share: current.share, changed: false };
         const revoking = !isRevoked(current.share) && isRevoked(next) ? { live: current.share, tombstone: next } : undefined;
-        if (revoking) await this.put(revokedMarkerKey(revoking.live.fileKey, id, revoking.tombstone.revokedAt), '');
+        const keys = revoking ? fileKeysOf(revoking.live) : [];
+        const bundle = revoking !== undefined && isBundle(revoking.live);
+        if (revoking) await this.eachBatch(keys, (key) => this.put(revokedMarkerKey(key, id, revoking.tombstone.revokedAt, bundle), ''));
         try {
           await this.put(recordKey(id), JSON.stringify(next), current.etag);
         } catch (err) {
@@ -100,23 +104,58 @@ export class S3ShareStore implements ShareStore {
           continue;
         }
         if (revoking) {
-          await this.remove(liveMarkerKey(revoking.live.fileKey, id, revoking.live.expiresAt));
-          await this.remove(legacyIndexKey(revoking.live.fileKey, id));
+          await this.eachBatch(keys, async (key) => {
+            await this.remove(liveMarkerKey(key, id, revoking.live.expiresAt, bundle));
+            if (!bundle) await this.remove(legacyIndexKey(key, id));
+          });
         }
         return { share: next, changed: true };
       }
     });
   }
 
-  /** Deletes every link of a file, live and revoked: one LIST (two with older markers), then two DELETEs per link. */
+  /**
+   * Deletes every link of a file, live and revoked: one LIST (two with older markers), then two
+   * DELETEs per link. A live bundle with other files left keeps working without this one: the file
+   * leaves its record and only this file's markers go (one more GET and PUT per such bundle).
+   */
   async deleteForFile(fileKey: string): Promise<number> {
     const [current, legacy] = await Promise.all([
       this.listMarkers(fileIndexPrefix(fileKey)),
       this.listMarkers(legacyRevokedIndexPrefix(fileKey)),
     ]);
     const markers = [...current, ...legacy];
-    await this.removeLinks(markers);
-    return new Set(markers.map((marker) => marker.id)).size;
+    const ids = [...new Set(markers.map((marker) => marker.id))];
+    const liveBundles = [...new Set(markers.flatMap((marker) => (marker.bundle && marker.state === 'live' ? [marker.id] : [])))];
+    const kept = new Set<string>();
+    await this.eachBatch(liveBundles, async (id) => {
+      if (await this.dropFromBundle(id, fileKey)) kept.add(id);
+    });
+    await this.removeLinks(markers.filter((marker) => !kept.has(marker.id)));
+    await this.eachBatch(
+      markers.filter((marker) => kept.has(marker.id)),
+      (marker) => this.remove(marker.key),
+    );
+    return ids.length;
+  }
+
+  /**
+   * Marks a file deleted in a live bundle that has other files; false when the link is not such a
+   * bundle (it goes whole). True too when the bundle no longer lists the file (a marker left behind).
+   */
+  private async dropFromBundle(id: string, fileKey: string): Promise<boolean> {
+    const result = await this.update(id, (current) => {
+      if (isRevoked(current) || !current.files || !fileKeysOf(current).includes(fileKey) || fileKeysOf(current).length < 2) return undefined;
+      const files = current.files.map((file) => (file.key === fileKey ? { ...file, deleted: true } : file));
+      return { ...current, files, fileSize: files.reduce((sum, file) => sum + (file.deleted ? 0 : file.size), 0) };
+    });
+    if (!result || isRevoked(result.share) || !result.share.files) return false;
+    return result.changed || (fileKeysOf(result.share).length > 0 && !fileKeysOf(result.share).includes(fileKey));
+  }
+
+  /** Runs `task` for every item, LIST_CONCURRENCY at a time. */
+  private async eachBatch<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
+    for (let i = 0; i < items.length; i += LIST_CONCURRENCY) await Promise.all(items.slice(i, i + LIST_CONCURRENCY).map(task));
   }
 
   /** Removes links, record first, then marker (a listing never finds a record without its marker). */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { formatBytes } from '../../contract/api.ts';
-import type { LiveShare } from './share-record.ts';
+import { formatBytes, previewKindOf } from '../../contract/api.ts';
+import type { BundleFile, LiveShare } from './share-record.ts';
 import type { GoneReason } from './share-service.ts';
+import { safeZipNames } from './zip-names.ts';
 
 /**
  * The public share pages: plain server-rendered HTML, no script at all. Everything that comes from
@@ -45,6 +46,20 @@ a{color:var(--accent-strong)}
 .status--gone{background:var(--danger-soft);color:var(--danger)}
 h1{margin:0 0 8px;font-size:1.35rem}
 .lead{margin:0;color:var(--muted);overflow-wrap:anywhere}
+.card--wide{max-width:760px}
+.files{list-style:none;margin:18px 0 0;padding:0;display:grid;gap:10px}
+.row{display:grid;grid-template-columns:auto 1fr auto;gap:12px;align-items:center;padding:10px 12px;border:1px solid var(--line);border-radius:12px;background:#fafbfe}
+.row__name{margin:0;font-weight:600;overflow-wrap:anywhere}
+.row__meta{margin:0;color:var(--muted);font-size:.85rem}
+.row button{padding:7px 12px;font-size:.9rem}
+.thumb{width:56px;height:56px;border-radius:8px;object-fit:cover;background:#eef0ff;display:block}
+.preview{grid-column:1/-1;width:100%;max-height:360px;border-radius:8px;background:#000}
+.preview--audio{height:40px}
+.preview--audio{background:none}
+.all{margin:20px 0 0;display:flex;gap:12px;align-items:center;flex-wrap:wrap}
+.all[hidden]{display:none}
+.all p{margin:0;color:var(--muted);font-size:.9rem}
+@media (max-width:480px){.row{grid-template-columns:auto 1fr}.row>form,.row>button{grid-column:1/-1}.card{padding:18px}}
 `;
 
 export const PAGE_CSP = [
@@ -55,6 +70,25 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * A bundle page's CSP: the page's one script (by nonce; it starts the zip's service worker, which
+ * is a script of this origin too), fetches to this origin, previews from the storage.
+ */
+export function bundlePageCsp(storageOrigin: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+    `script-src 'nonce-${nonce}'`,
+    "worker-src 'self'",
+    "connect-src 'self'",
+    `img-src data: ${storageOrigin}`,
+    `media-src ${storageOrigin}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    `form-action 'self' ${storageOrigin}`,
+  ].join('; ');
+}
+
 /** The page's CSP: forms may post here, and their answer may redirect to the storage. */
 export function pageCsp(storageOrigin: string): string {
   return `${PAGE_CSP}; form-action 'self' ${storageOrigin}`;
@@ -63,7 +97,7 @@ export function pageCsp(storageOrigin: string): string {
 const ICON =
   "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='8' fill='%234f46e5'/%3E%3Cpath d='M8 12l8 6 8-6v10H8z' fill='white'/%3E%3C/svg%3E";
 
-export function layout(title: string, body: string, head = ''): string {
+export function layout(title: string, body: string, head = '', cardClass = 'card'): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -77,7 +111,7 @@ export function layout(title: string, body: string, head = ''): string {
 ${head}</head>
 <body>
 <div class="brand"><span class="brand__mark" aria-hidden="true"></span>Postbox</div>
-<main class="card">
+<main class="${cardClass}">
 ${body}
 </main>
 </body>
@@ -238,3 +272,93 @@ export const unavailablePage = () =>
   message('info', 'Postbox cannot reach its storage right now', 'Nothing is wrong with your link. Try again in a moment.');
 
 export const errorPage = () => message('info', 'Something went wrong', 'Postbox could not open this link. Try again in a moment.');
+
+/** The facts under a link's note: until when it works, downloads left. */
+function factsOf(share: LiveShare, now: number): string[] {
+  const expiresAt = share.expiresAt === null ? null : new Date(share.expiresAt);
+  const facts = [
+    expiresAt === null ? 'This link does not expire.' : `This link works until ${utc.format(expiresAt)} UTC (${fromNow(expiresAt.getTime() - now)}).`,
+  ];
+  const left = downloadsLeft(share);
+  if (left) facts.push(share.files ? `${left} One download is one visit: every file of it, and Download all, count once.` : left);
+  return facts;
+}
+
+const noteOf = (share: LiveShare) =>
+  share.note
+    ? `<figure class="note"><figcaption class="note__label">Note from the sender</figcaption><p class="note__text">${escapeHtml(share.note)}</p></figure>`
+    : '';
+
+/** A bundle behind a password: only the form, nothing of the files (names included) until it is given. */
+export function bundleLockedPage(input: { share: LiveShare; passwordError?: string }): string {
+  const { share } = input;
+  const error = input.passwordError ? `<p class="error" id="password-error" role="alert">${escapeHtml(input.passwordError)}</p>` : '';
+  return layout(
+    'Shared files',
+    `<p class="eyebrow">Files were shared with you</p>
+<h1>This link is protected by a password</h1>
+<form method="post" action="/s/${escapeHtml(share.id)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" required minlength="1" maxlength="200" autocomplete="current-password" autofocus${
+      input.passwordError ? ' aria-invalid="true" aria-describedby="password-error"' : ''
+    }>
+${error}<button type="submit">Open</button>
+</form>`,
+  );
+}
+
+/** A row's thumbnail (an image's own, else a plain tile) and, for video and audio, a player under the row. */
+function previewOf(file: BundleFile, url: string | undefined): { thumb: string; player: string } {
+  const kind = url === undefined ? undefined : previewKindOf(file.contentType);
+  const src = url === undefined ? '' : escapeHtml(url);
+  const tile = '<span class="thumb" aria-hidden="true"></span>';
+  if (kind === 'image') return { thumb: `<img class="thumb" src="${src}" alt="" loading="lazy">`, player: '' };
+  if (kind === 'video') return { thumb: tile, player: `<video class="preview" controls preload="metadata" src="${src}"></video>` };
+  if (kind === 'audio') return { thumb: tile, player: `<audio class="preview preview--audio" controls preload="none" src="${src}"></audio>` };
+  if (kind === 'pdf') {
+    return { thumb: `<a class="thumb" href="${src}" target="_blank" rel="noopener noreferrer" aria-label="Preview ${escapeHtml(file.name)}"></a>`, player: '' };
+  }
+  return { thumb: tile, player: '' };
+}
+
+/**
+ * A bundle's page: every file with its size, its preview when it has one, and its own Download
+ * (one form, a button per file). "Download all (.zip)" appears only when the page's script runs:
+ * it builds the zip in the browser (bundle-zip.ts) under the entry names given here.
+ */
+export function bundlePage(input: { share: LiveShare & { files: BundleFile[] }; previews: ReadonlyMap<number, string>; nonce: string; now?: number }): string {
+  const { share, previews, now = Date.now() } = input;
+  const zipNames = safeZipNames(share.files.map((file) => file.name));
+  const rows = share.files
+    .map((file, index) =>
+      file.deleted
+        ? `<li class="row row--deleted"><span class="thumb" aria-hidden="true"></span><div><p class="row__name" dir="auto">${escapeHtml(file.name)}</p><p class="row__meta">Deleted by the sender</p></div></li>`
+        : `<li class="row" data-index="${index}" data-size="${file.size}" data-zip-name="${escapeHtml(zipNames[index]!)}">
+${previewOf(file, previews.get(index)).thumb}
+<div><p class="row__name" dir="auto">${escapeHtml(file.name)}</p><p class="row__meta">${escapeHtml(formatBytes(file.size))} · ${escapeHtml(typeLabel(file.contentType))}</p></div>
+<button type="submit" form="download" name="file" value="${index}" aria-label="Download ${escapeHtml(file.name)}">Download</button>
+${previewOf(file, previews.get(index)).player}</li>`,
+    )
+    .join('\n');
+  const live = share.files.filter((file) => !file.deleted).length;
+  const count = `${live} ${live === 1 ? 'file' : 'files'}`;
+  return layout(
+    `${count} shared with you`,
+    `<p class="eyebrow">Files were shared with you</p>
+<h1>${count} · ${escapeHtml(formatBytes(share.fileSize))}</h1>
+${noteOf(share)}
+<ul class="facts">${factsOf(share, now).map((fact) => `<li>${escapeHtml(fact)}</li>`).join('')}</ul>
+<form id="download" method="post" action="/s/${escapeHtml(share.id)}"></form>
+<ul class="files" id="files" data-share="${escapeHtml(share.id)}">
+${rows}
+</ul>
+<div class="all" id="all" hidden><button type="button" id="download-all">Download all (.zip)</button><p id="zip-status" role="status"></p></div>
+<p class="fine">Files download straight from storage. Download all builds the zip in your browser; nothing passes through Postbox.</p>
+<script type="module" nonce="${escapeHtml(input.nonce)}" src="/s/_/bundle-page.js"></script>`,
+    '',
+    'card card--wide',
+  );
+}
+
+export const zipExpiredPage = () =>
+  message('info', 'Start Download all again', 'This zip download was not started from its page, or the page was closed. Open the link and press Download all.');

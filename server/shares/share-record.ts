@@ -9,6 +9,7 @@ import { z } from 'zod';
  *   shares/links/<id>.json                                       the record: one GET opens a link
  *   shares/by-file/<sha256(file key)>/live.<expiry ms|never>.<id>   an empty marker per live link
  *   shares/by-file/<sha256(file key)>/revoked.<revoked ms>.<id>     an empty marker per revoked link
+ *   … .<id>.b                                                     the same, of a bundle (one marker per file)
  *
  * One LIST of a file's prefix tells, without reading a record, how many links it has that still
  * work by the clock (the limit per file), which are revoked and since when, and which expired and
@@ -48,14 +49,17 @@ export function fileIndexPrefix(fileKey: string): string {
   return `${BY_FILE_PREFIX}${fileHash(fileKey)}/`;
 }
 
+/** A bundle's markers end in `.b`: deleting a file reads only those records (the file leaves the bundle). */
+const bundleSuffix = (bundle: boolean) => (bundle ? '.b' : '');
+
 /** The marker of a live link: its expiry is in the name, so counting needs no record. */
-export function liveMarkerKey(fileKey: string, id: string, expiresAt: string | null): string {
-  return `${fileIndexPrefix(fileKey)}live.${expiresAt === null ? 'never' : Date.parse(expiresAt)}.${id}`;
+export function liveMarkerKey(fileKey: string, id: string, expiresAt: string | null, bundle = false): string {
+  return `${fileIndexPrefix(fileKey)}live.${expiresAt === null ? 'never' : Date.parse(expiresAt)}.${id}${bundleSuffix(bundle)}`;
 }
 
 /** The marker of a revoked link's tombstone, with the time it was revoked. */
-export function revokedMarkerKey(fileKey: string, id: string, revokedAt: string): string {
-  return `${fileIndexPrefix(fileKey)}revoked.${Date.parse(revokedAt)}.${id}`;
+export function revokedMarkerKey(fileKey: string, id: string, revokedAt: string, bundle = false): string {
+  return `${fileIndexPrefix(fileKey)}revoked.${Date.parse(revokedAt)}.${id}${bundleSuffix(bundle)}`;
 }
 
 /** Where older versions kept the marker of a live link (no expiry in the name). */
@@ -70,15 +74,20 @@ export function legacyRevokedIndexPrefix(fileKey: string): string {
 
 /** What a marker's name says about its link. `expiresAt`/`revokedAt` in ms; null: never expires. */
 export type ShareMarker =
-  | { key: string; id: string; state: 'live'; expiresAt: number | null }
-  | { key: string; id: string; state: 'revoked'; revokedAt: number };
+  | { key: string; id: string; state: 'live'; expiresAt: number | null; bundle?: true }
+  | { key: string; id: string; state: 'revoked'; revokedAt: number; bundle?: true };
 
-const MARKER = /^shares\/(by-file|revoked-by-file)\/[0-9a-f]{64}\/(?:(live|revoked)\.(never|\d{1,15})\.)?([A-Za-z0-9_-]{22})$/;
+const MARKER = /^shares\/(by-file|revoked-by-file)\/[0-9a-f]{64}\/(?:(live|revoked)\.(never|\d{1,15})\.)?([A-Za-z0-9_-]{22})(\.b)?$/;
 
 /** The marker a listed key is, or undefined (not a marker). A legacy marker counts as live and never expiring. */
 export function parseMarker(key: string): ShareMarker | undefined {
   const match = MARKER.exec(key);
   if (!match) return undefined;
+  if (match[5] !== undefined) {
+    if (match[2] === undefined) return undefined; // bundles never had legacy markers
+    const marker = parseMarker(key.slice(0, -2));
+    return marker && { ...marker, key, bundle: true };
+  }
   const [, folder, state, time, id] = match as unknown as [string, string, 'live' | 'revoked' | undefined, string | undefined, string];
   if (folder === 'revoked-by-file') return state === undefined ? { key, id, state: 'revoked', revokedAt: 0 } : undefined;
   if (state === undefined || state === 'live') return { key, id, state: 'live', expiresAt: time === undefined || time === 'never' ? null : Number(time) };
@@ -129,6 +138,10 @@ export const PasswordHash = z.object({
 });
 export type PasswordHash = z.infer<typeof PasswordHash>;
 
+/** One file of a bundle, as it was when the bundle was made; `deleted` once its owner deleted it (it keeps its place). */
+export const BundleFile = z.object({ key: z.string(), name: z.string(), size: z.number(), contentType: z.string(), deleted: z.boolean().optional() });
+export type BundleFile = z.infer<typeof BundleFile>;
+
 export const LiveShare = z.object({
   version: z.literal(1),
   id: z.string(),
@@ -145,6 +158,15 @@ export const LiveShare = z.object({
   lastDownloadAt: z.string().nullable(),
   note: z.string().nullable(),
   password: PasswordHash.nullable(),
+  /**
+   * A bundle's files (several files behind one link), in the order the owner chose; absent for a
+   * one-file link. `fileKey` is then the first file's key, `fileName` a title, `fileSize` the total.
+   * A deleted file stays in the list, marked (its index is how the page names it; S3ShareStore.deleteForFile);
+   * the link is gone when every file is.
+   */
+  files: z.array(BundleFile).optional(),
+  /** Whose link it is: the Person's id and space (absent in records from before accounts: the file key's space tells). */
+  owner: z.object({ id: z.string(), space: z.string() }).optional(),
 });
 export type LiveShare = z.infer<typeof LiveShare>;
 
@@ -159,6 +181,12 @@ export const StoredShare = z.union([LiveShare, RevokedShare]);
 export type StoredShare = LiveShare | RevokedShare;
 
 export const isRevoked = (share: StoredShare): share is RevokedShare => 'revokedAt' in share;
+
+export const isBundle = (share: LiveShare): share is LiveShare & { files: BundleFile[] } => share.files !== undefined;
+
+/** Every file a link gives access to: the bundle's files, or the one file. */
+export const fileKeysOf = (share: LiveShare): string[] =>
+  share.files ? share.files.flatMap((file) => (file.deleted ? [] : [file.key])) : [share.fileKey];
 
 export type ShareState = 'active' | 'expired' | 'exhausted' | 'revoked';
 

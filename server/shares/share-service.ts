@@ -1,15 +1,37 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
-import { SHARE_LINKS_PER_FILE, type ShareLink, type ShareRequest } from '../../contract/api.ts';
+import { SHARE_LINKS_PER_FILE, type BundleRequest, type ShareLink, type ShareRequest } from '../../contract/api.ts';
 import type { UploadKeyParts } from '../signing/object-keys.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import { hashPassword } from './passwords.ts';
-import { cleanNote, isRevoked, isShareId, isUsable, newShareId, shareState, type LiveShare } from './share-record.ts';
+import {
+  cleanNote,
+  fileKeysOf,
+  isBundle,
+  isRevoked,
+  isShareId,
+  isUsable,
+  newShareId,
+  shareState,
+  type BundleFile,
+  type LiveShare,
+  type StoredShare,
+} from './share-record.ts';
 import { PerKeyQueue } from './per-key-queue.ts';
 import type { ShareStore } from './share-store.ts';
 
 /** Lifetime of the presigned GET behind each share-link download: long enough to start it, no longer. */
 export const DOWNLOAD_URL_SECONDS = 60;
+/** Lifetime of a preview's presigned GET: as long as a page is likely to stay open. */
+export const PREVIEW_URL_SECONDS = 600;
+/** HEADs and LISTs in flight at once while checking a bundle's files. */
+const BUNDLE_CHECK_CONCURRENCY = 8;
+
+/** Whose a link is: a Person's id and space (see server/people/person.ts). */
+export interface ShareOwner {
+  id: string;
+  space: string;
+}
 
 export type GoneReason = 'expired' | 'exhausted' | 'revoked' | 'file_deleted';
 
@@ -26,6 +48,8 @@ export interface ShareServiceDeps {
   storage: { client: S3Client; bucket: string };
   /** A presigned GET for the file, as an attachment under its name; `origin` is where the browser reached the app. */
   signDownload(input: { key: string; filename: string; contentType: string; expiresSeconds: number; origin: string | undefined }): Promise<{ url: string }>;
+  /** A presigned GET shown inline, for preview types only (undefined for any other type). */
+  signPreview?(input: { key: string; filename: string; contentType: string; expiresSeconds: number; origin: string | undefined }): Promise<string | undefined>;
   now?: () => number;
 }
 
@@ -48,11 +72,11 @@ export class ShareService {
    * revoked (used-up links count until revoked: their markers cannot tell). The count holds within this
    * process; instances creating links of one file at the same moment can each add one past it.
    */
-  create(fileKey: string, file: UploadKeyParts, request: ShareRequest): Promise<LiveShare> {
-    return this.creates.run(fileKey, () => this.createNow(fileKey, file, request));
+  create(fileKey: string, file: UploadKeyParts, request: ShareRequest, owner?: ShareOwner): Promise<LiveShare> {
+    return this.creates.run(fileKey, () => this.createNow(fileKey, file, request, owner));
   }
 
-  private async createNow(fileKey: string, file: UploadKeyParts, request: ShareRequest): Promise<LiveShare> {
+  private async createNow(fileKey: string, file: UploadKeyParts, request: ShareRequest, owner?: ShareOwner): Promise<LiveShare> {
     const size = await this.fileSize(fileKey);
     if (size === undefined) throw new AppError('not_found', 'That file does not exist (any more).');
     // Decided from the listing alone: a marker's name says whether its link still works by the clock.
@@ -63,14 +87,22 @@ export class ShareService {
         `This file already has ${SHARE_LINKS_PER_FILE} share links; revoke some before making another.`,
       );
     }
-    const now = this.now();
     const share: LiveShare = {
-      version: 1,
-      id: newShareId(),
+      ...(await this.newRecord(request, owner)),
       fileKey,
       fileName: file.name,
       fileSize: size,
       contentType: file.contentType,
+    };
+    await this.deps.store.create(share);
+    return share;
+  }
+
+  private async newRecord(request: ShareRequest, owner: ShareOwner | undefined) {
+    const now = this.now();
+    return {
+      version: 1 as const,
+      id: newShareId(),
       createdAt: new Date(now).toISOString(),
       expiresAt: request.expiresIn === null ? null : new Date(now + request.expiresIn * 1000).toISOString(),
       maxDownloads: request.maxDownloads ?? null,
@@ -78,9 +110,45 @@ export class ShareService {
       lastDownloadAt: null,
       note: cleanNote(request.note),
       password: request.password === undefined ? null : await hashPassword(request.password),
+      ...(owner && { owner: { id: owner.id, space: owner.space } }),
+    };
+  }
+
+  /**
+   * A bundle: one link for several files (already checked to be the owner's), in the order given,
+   * repeats dropped. Each file must exist and have fewer than SHARE_LINKS_PER_FILE links; its
+   * size is read now (one HEAD and one LIST per file, BUNDLE_CHECK_CONCURRENCY at a time).
+   */
+  async createBundle(files: readonly { key: string; parts: UploadKeyParts }[], request: Omit<BundleRequest, 'keys'>, owner: ShareOwner): Promise<LiveShare> {
+    const unique = [...new Map(files.map((file) => [file.key, file])).values()];
+    const checked: BundleFile[] = [];
+    for (let i = 0; i < unique.length; i += BUNDLE_CHECK_CONCURRENCY) {
+      checked.push(...(await Promise.all(unique.slice(i, i + BUNDLE_CHECK_CONCURRENCY).map((file) => this.checkBundleFile(file)))));
+    }
+    const share: LiveShare = {
+      ...(await this.newRecord(request, owner)),
+      fileKey: checked[0]!.key,
+      fileName: `${checked.length} ${checked.length === 1 ? 'file' : 'files'}`,
+      fileSize: checked.reduce((sum, file) => sum + file.size, 0),
+      contentType: 'application/octet-stream',
+      files: checked,
     };
     await this.deps.store.create(share);
     return share;
+  }
+
+  private async checkBundleFile({ key, parts }: { key: string; parts: UploadKeyParts }): Promise<BundleFile> {
+    const [size, markers] = await Promise.all([this.fileSize(key), this.deps.store.markers(key, this.now())]);
+    if (size === undefined) throw new AppError('not_found', `"${parts.name}" does not exist (any more).`);
+    if (markers.filter((marker) => isUsable(marker, this.now())).length >= SHARE_LINKS_PER_FILE) {
+      throw new AppError('too_many_share_links', `"${parts.name}" already has ${SHARE_LINKS_PER_FILE} share links; revoke some first.`);
+    }
+    return { key, name: parts.name, size, contentType: parts.contentType };
+  }
+
+  /** The record, live or revoked, or undefined: for the owner check before a revocation. */
+  async find(id: string): Promise<StoredShare | undefined> {
+    return isShareId(id) ? this.deps.store.get(id) : undefined;
   }
 
   /** A file's links, newest first. */
@@ -107,14 +175,20 @@ export class ShareService {
     return this.deps.store.deleteForFile(fileKey);
   }
 
-  /** What the share page shows: the link's record when it works, else why not. */
-  async open(id: string): Promise<Opened> {
+  /**
+   * What the share page shows: the link's record when it works, else why not. `visitCounted`: this
+   * visit of a bundle already used up its one download, so a link used up by it still serves it.
+   * A bundle's files are not checked here (a HEAD each); a deleted file leaves the bundle's record.
+   */
+  async open(id: string, options: { visitCounted?: boolean } = {}): Promise<Opened> {
     if (!isShareId(id)) return { kind: 'missing' };
     const share = await this.deps.store.get(id);
     if (!share) return { kind: 'missing' };
     if (isRevoked(share)) return { kind: 'gone', reason: 'revoked' };
     const state = shareState(share, this.now());
-    if (state !== 'active') return { kind: 'gone', reason: state };
+    const visitGoesOn = state === 'exhausted' && options.visitCounted === true && isBundle(share);
+    if (state !== 'active' && !visitGoesOn) return { kind: 'gone', reason: state };
+    if (isBundle(share)) return fileKeysOf(share).length > 0 ? { kind: 'open', share, size: share.fileSize } : { kind: 'gone', reason: 'file_deleted' };
     const size = await this.fileSize(share.fileKey);
     if (size === undefined) return { kind: 'gone', reason: 'file_deleted' };
     return { kind: 'open', share, size };
@@ -135,6 +209,11 @@ export class ShareService {
       .catch((err) => {
         throw storageUnavailable(err); // signing fails only when credentials cannot be resolved
       });
+    return this.count(id, url);
+  }
+
+  /** Counts one download (a conditional read-modify-write where the store supports it). */
+  private async count(id: string, url: string): Promise<Downloaded> {
     const counted = await this.deps.store.update(id, (current) => {
       const now = this.now();
       if (isRevoked(current) || shareState(current, now) !== 'active') return undefined;
@@ -147,6 +226,41 @@ export class ShareService {
       return { kind: 'gone', reason: state === 'active' ? 'exhausted' : state };
     }
     return { kind: 'download', url, share: counted.share as LiveShare };
+  }
+
+  /**
+   * One file of an opened bundle (its index in the record): a presigned GET of DOWNLOAD_URL_SECONDS,
+   * counted as the link's download unless this visit was counted already (bundle-visit.ts).
+   */
+  async downloadBundleFile(opened: Opened & { kind: 'open' }, index: number, origin: string | undefined, visitCounted: boolean): Promise<Downloaded> {
+    const file = opened.share.files?.[index];
+    if (!file || file.deleted) return { kind: 'gone', reason: 'file_deleted' };
+    const { url } = await this.deps
+      .signDownload({ key: file.key, filename: file.name, contentType: file.contentType, expiresSeconds: DOWNLOAD_URL_SECONDS, origin })
+      .catch((err) => {
+        throw storageUnavailable(err);
+      });
+    return visitCounted ? { kind: 'download', url, share: opened.share } : this.count(opened.share.id, url);
+  }
+
+  /** Inline GETs for the files of a bundle that have a preview type (by index), for PREVIEW_URL_SECONDS. */
+  async previews(share: LiveShare, origin: string | undefined): Promise<Map<number, string>> {
+    const previews = new Map<number, string>();
+    const sign = this.deps.signPreview?.bind(this.deps);
+    if (!sign) return previews;
+    const files = share.files ?? [{ key: share.fileKey, name: share.fileName, contentType: share.contentType, size: share.fileSize }];
+    await Promise.all(
+      files.map(async (file: BundleFile, index) => {
+        if (file.deleted) return;
+        const url = await sign({ key: file.key, filename: file.name, contentType: file.contentType, expiresSeconds: PREVIEW_URL_SECONDS, origin }).catch(
+          (err) => {
+            throw storageUnavailable(err);
+          },
+        );
+        if (url) previews.set(index, url);
+      }),
+    );
+    return previews;
   }
 
   /** The API's view of a link; `origin` is where this Postbox is reached, e.g. https://postbox.example.com. */
@@ -164,6 +278,7 @@ export class ShareService {
       lastDownloadAt: share.lastDownloadAt,
       note: share.note,
       hasPassword: share.password !== null,
+      fileCount: share.files ? fileKeysOf(share).length : 1,
     };
   }
 

@@ -87,7 +87,14 @@ const post = async (server: Server, urlPath: string, body: unknown): Promise<unk
 /** The three signing routes, each checked once to answer 2xx: a POST policy, a download link, an UploadPart URL. */
 async function signingRoutes(server: Server): Promise<Route[]> {
   const upload = { name: 'Quarterly report – März 2026.pdf', size: 1234567, type: 'application/pdf' };
-  const { key } = UploadPolicy.parse(await post(server, api.uploads, upload));
+  // A download link is signed only for a file that exists: one small real upload (the form, as a browser posts it).
+  const stored = UploadPolicy.parse(await post(server, api.uploads, { name: 'bench.txt', size: 5, type: 'text/plain' }));
+  const form = new FormData();
+  for (const [name, value] of Object.entries(stored.fields)) form.append(name, value);
+  form.append('file', new Blob(['bench']), 'bench.txt');
+  const posted = await fetch(new URL(stored.url, server.url), { method: 'POST', body: form });
+  if (!posted.ok) throw new Error(`storage refused the bench's upload: ${posted.status}`);
+  const key = stored.key;
   const { uploadToken } = MultipartUpload.parse(await post(server, api.multipartUploads, { ...upload, size: 100 * 1024 ** 2 }));
   const routes = [
     { name: 'POST /api/uploads (POST policy)', path: api.uploads, body: upload },

@@ -34,9 +34,11 @@ export function fileRoutes(router: Router, config: Config, storage: Storage, sto
   router.post('/files/:key/link', async (req, res) => {
     const { name, contentType } = requireOwnKey(res, req.params.key);
     const { expiresIn } = LinkRequest.parse(req.body);
-    // HeadObject first: a missing file of one's own answers 404 exactly as another person's key does,
-    // so that no answer tells whether a key exists in someone else's space.
-    await store.assertExists(req.params.key);
+    // With accounts (many people), HeadObject first: a missing file of one's own answers 404 exactly
+    // as another person's key does, so no answer tells whether a key exists in someone else's space.
+    // With one person there is no one else's space to probe, and signing needs no storage round trip
+    // (a link to a missing object gets S3's own 404 NoSuchKey when it is used).
+    if (config.oidc) await store.assertExists(req.params.key);
     const link: DownloadLink = await signDownloadLink(storage.signerFor(requestOrigin(req)), {
       bucket: storage.bucket,
       key: req.params.key,

@@ -14,6 +14,7 @@ import { authRoutes } from './routes/auth.ts';
 import { jsonBody } from './json-body.ts';
 import { requestLogging } from './request-log.ts';
 import { fileRoutes } from './routes/files.ts';
+import { reserveQuota } from './routes/usage.ts';
 import { multipartRoutes } from './routes/multipart.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { bundleApiRoute, createShareService, shareApiRoutes, sharePageRoutes } from './routes/shares.ts';
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps) {
     store: new S3RequestStore(storage),
     storage,
     rules: config.uploads,
+    reserveQuota: (upload, until) => reserveQuota(usage, config, upload, until),
     onArrived: (batch) => notifier.arrived(batch),
   });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.', {

@@ -47,6 +47,24 @@ describe('quota per person (USER_QUOTA_BYTES)', () => {
   });
 });
 
+describe('files sent through a request link', () => {
+  it("count against the requester's quota: a visitor's file that does not fit is refused before a slot or a policy", async () => {
+    const book = new UsageBook(app.storage);
+    await book.cleared({ id: 'local', space: '' });
+    const link = await app.call('POST', api.requests, { expiresIn: 3600, maxFiles: 5 });
+    expect(link.status).toBe(201);
+    const visitor = (size: number) => app.call('POST', api.requestUploads(link.body.id), { name: 'scan.pdf', size, type: 'application/pdf' });
+    expect((await sign(700)).status).toBe(201);
+    const refused = await visitor(400);
+    expect(refused.status).toBe(413);
+    expect(refused.body.error.code).toBe('quota_exceeded');
+    expect((await visitor(300)).status).toBe(201);
+    expect((await usage()).usedBytes).toBe(1000);
+    const listed = await app.call('GET', api.requests);
+    expect(listed.body.requests[0].files).toBe(1);
+  });
+});
+
 describe('usage records', () => {
   const person = { id: 'ab'.repeat(16), space: spaceFor('ab'.repeat(16)) };
   const put = (key: string, size: number) =>

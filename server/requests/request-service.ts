@@ -46,6 +46,8 @@ export interface RequestServiceDeps {
   store: S3RequestStore;
   storage: Pick<Storage, 'client' | 'bucket' | 'signerFor'>;
   rules: UploadRules & { expiresSeconds: number };
+  /** With USER_QUOTA_BYTES: reserves the file in the requester's usage, or throws quota_exceeded; before a slot is taken. */
+  reserveQuota?: (upload: { key: string; size: number }, until: number) => Promise<void>;
   /** Told about each visit's confirmed files; must not throw or block (it queues its own work). */
   onArrived?: (batch: ArrivedBatch) => void;
   now?: () => number;
@@ -133,6 +135,8 @@ export class RequestService {
     const expiresSeconds = Math.max(MIN_POLICY_SECONDS, Math.min(rules.expiresSeconds, untilExpiry));
     const policyExpiresAt = new Date(now + expiresSeconds * 1000).toISOString();
     const slot = { key: upload.key, name: upload.filename, size: upload.size, type: upload.declaredType, visitorName, policyExpiresAt };
+    // Received files count against the requester's quota, as their own uploads do.
+    await this.deps.reserveQuota?.(upload, now + expiresSeconds * 1000);
     await this.reserveSlot(record.id, slot, now);
     const metadata: Record<string, string> = { 'request-id': record.id };
     if (visitorName) metadata['visitor-name'] = encodeURIComponent(visitorName);

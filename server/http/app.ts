@@ -56,6 +56,9 @@ export interface AppDeps {
   notifier?: Notifier;
 }
 
+/** Sign-ins (`/auth/login` and `/auth/callback` requests) per client per minute, with accounts. */
+export const OIDC_SIGN_INS_PER_MINUTE = 30;
+
 export function createApp(deps: AppDeps) {
   const { config, logger, clientDir = CLIENT_DIR } = deps;
   const metrics = deps.metrics ?? new Metrics();
@@ -139,6 +142,12 @@ export function createApp(deps: AppDeps) {
   apiRouter.use(notFoundHandler);
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
+  // Each sign-in is a discovery, a token request and a JWKS check at the provider: bounded per client.
+  const signInsPerClient = perClientLimit(config.rateLimitPerMinute === 0 ? 0 : OIDC_SIGN_INS_PER_MINUTE, 'Too many sign-ins from this client. Wait a minute and try again.', {
+    store: limits.store('oidc-sign-ins'),
+    ...limits.failOpen(),
+  });
+  if (signIn) app.use('/auth', signInsPerClient);
   if (signIn) app.use(authRoutes({ access, signIn, flowKey: () => deps.installSecret.key('oidc-flow') }));
   // Share links (/s/:id) are public pages: the link is the permission.
   app.use(

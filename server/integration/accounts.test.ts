@@ -5,6 +5,7 @@ import { personIdOf, spaceFor } from '../people/person.ts';
 import { CookieJar, follow, signInThroughProvider, startTestProvider, submitLogin, visit, type TestProvider } from '../testing/oidc-provider.ts';
 import { freePort } from './free-port.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
+import { OIDC_SIGN_INS_PER_MINUTE } from '../http/app.ts';
 
 const SECRET = 'postbox-test-client-secret';
 
@@ -162,6 +163,20 @@ describe('signing in with the provider', () => {
 });
 
 describe('a misconfigured or absent provider', () => {
+  it('sign-ins are limited per client (each costs the provider work): the one past OIDC_SIGN_INS_PER_MINUTE gets 429', async () => {
+    const down = await oidcPostbox(await freePort(), `http://127.0.0.1:${await freePort()}`, { RATE_LIMIT_PER_MINUTE: '600' });
+    try {
+      const answers = new Set<number>();
+      for (let i = 0; i < OIDC_SIGN_INS_PER_MINUTE; i++) answers.add((await visit(new CookieJar(), `${down.url}/auth/login`)).status);
+      expect(answers).toEqual(new Set([503]));
+      const limited = await visit(new CookieJar(), `${down.url}/auth/login`);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    } finally {
+      await down.stop();
+    }
+  });
+
   it('a wrong client secret: a 502 page that says the provider does not accept this Postbox; no session, no loop', async () => {
     const port = await freePort();
     // The provider knows this Postbox's redirect URI only through the main client: register a second one.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
+import { backOffAfterConflict } from '../storage/write-conflicts.ts';
 import { formatBytes } from '../../contract/api.ts';
 import { PerKeyQueue } from '../shares/per-key-queue.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
@@ -129,6 +130,7 @@ export class UsageBook {
           return next ?? fresh;
         } catch (err) {
           if (!(err instanceof WriteConflict) || attempt >= MAX_ATTEMPTS) throw storageUnavailable(err);
+          await backOffAfterConflict(attempt);
         }
       }
     });

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
+import { backOffAfterConflict } from '../storage/write-conflicts.ts';
 import { PerKeyQueue } from '../shares/per-key-queue.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import { ownerIndexPrefix, ownerMarkerKey, RequestRecord, requestRecordKey } from './request-record.ts';
@@ -64,6 +65,7 @@ export class S3RequestStore {
         } catch (err) {
           if (!isConflict(err) || attempt >= MAX_UPDATE_ATTEMPTS) throw storageUnavailable(err);
           await this.learnEtagForm(id, current.etag);
+          await backOffAfterConflict(attempt);
         }
       }
     });

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
+import { backOffAfterConflict } from '../storage/write-conflicts.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import {
   deadToPrune,
@@ -101,6 +102,7 @@ export class S3ShareStore implements ShareStore {
         } catch (err) {
           if (!isConflict(err) || attempt >= MAX_UPDATE_ATTEMPTS) throw storageUnavailable(err);
           await this.learnEtagForm(id, current.etag);
+          await backOffAfterConflict(attempt);
           continue;
         }
         if (revoking) {

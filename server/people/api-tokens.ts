@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { TOKENS_PER_PERSON, type ApiToken, type CreatedToken } from '../../contract/api.ts';
-import { JsonRecords, type BucketRef } from './json-records.ts';
+import { JsonRecords, type BucketRef } from '../storage/json-records.ts';
 import { LOCAL_PERSON, spaceFor, type Person } from './person.ts';
 
 /**

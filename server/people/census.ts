@@ -4,7 +4,7 @@ import { S3_SINGLE_UPLOAD_MAX_BYTES, type PeopleUsage, type RemovedFiles } from 
 import { fileIndexPrefix, isUsable, parseMarker, SHARES_PREFIX } from '../shares/share-record.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
-import { JsonRecords, type BucketRef } from './json-records.ts';
+import { JsonRecords, type BucketRef } from '../storage/json-records.ts';
 import { LOCAL_PERSON, PEOPLE_PREFIX, spaceFor } from './person.ts';
 import { ownerOfSpace, type Owner, type UsageBook } from './usage.ts';
 

@@ -5,7 +5,7 @@ import { formatBytes } from '../../contract/api.ts';
 import { PerKeyQueue } from '../shares/per-key-queue.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
 import { storageUnavailable } from '../storage/storage-errors.ts';
-import { JsonRecords, WriteConflict, type BucketRef } from './json-records.ts';
+import { JsonRecords, WriteConflict, type BucketRef } from '../storage/json-records.ts';
 import { LOCAL_PERSON, PEOPLE_PREFIX, spaceFor } from './person.ts';
 
 /** Outside `uploads/` and `people/`: no route can sign, list or delete these. */

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
+import { isNotFound, storageUnavailable } from './storage-errors.ts';
 
 export interface BucketRef {
   client: S3Client;

@@ -48,7 +48,7 @@ export function ApiTokens() {
       {create.isError && <ErrorNotice error={create.error} />}
       {revoke.isError && <ErrorNotice error={revoke.error} />}
       {tokens.isError ? (
-        <ErrorNotice error={tokens.error} onRetry={() => tokens.refetch()} />
+        <ErrorNotice error={tokens.error} onRetry={() => tokens.refetch()} quiet />
       ) : tokens.data?.tokens.length === 0 ? (
         <p className="links__empty">No tokens yet.</p>
       ) : (

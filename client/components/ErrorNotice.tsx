@@ -1,8 +1,12 @@
 import { describeError } from '../api/errors.ts';
 
-export function ErrorNotice({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+/**
+ * `quiet`: a panel beside the file list that could not load. It says so politely (a status, not an
+ * alert): when storage is down, the file list's alert is the one a screen reader should announce.
+ */
+export function ErrorNotice({ error, onRetry, quiet = false }: { error: unknown; onRetry?: () => void; quiet?: boolean }) {
   return (
-    <div className="notice notice--error" role="alert">
+    <div className="notice notice--error" role={quiet ? 'status' : 'alert'}>
       <p>{describeError(error)}</p>
       {onRetry && (
         <button type="button" className="button" onClick={onRetry}>

@@ -123,7 +123,7 @@ export function RequestPanel() {
       </h2>
       <p className="card__intro">Ask someone for files: they need no account, and what they send arrives in your files below.</p>
       <CreateForm />
-      {requests.isError && <ErrorNotice error={requests.error} onRetry={() => requests.refetch()} />}
+      {requests.isError && <ErrorNotice error={requests.error} onRetry={() => requests.refetch()} quiet />}
       {requests.data && requests.data.requests.length > 0 && (
         <ul className="files" aria-label="Your request links">
           {requests.data.requests.map((request) => (

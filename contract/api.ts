@@ -65,6 +65,8 @@ export const errorCodes = [
   'request_full',
   'limits_unavailable',
   'quota_exceeded',
+  // Previews in the person's own list (docs/previews.md)
+  'not_previewable',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -197,6 +199,7 @@ export const api = {
   files: '/api/files',
   file: (key: string) => `/api/files/${encodeURIComponent(key)}`,
   fileLink: (key: string) => `/api/files/${encodeURIComponent(key)}/link`,
+  filePreview: (key: string) => `/api/files/${encodeURIComponent(key)}/preview`,
   fileShares: (key: string) => `/api/files/${encodeURIComponent(key)}/shares`,
   share: (id: string) => `/api/shares/${encodeURIComponent(id)}`,
   shares: '/api/shares',
@@ -561,6 +564,17 @@ export const INLINE_PREVIEW_TYPES = {
   'application/pdf': 'pdf',
 } as const satisfies Record<string, 'image' | 'video' | 'audio' | 'pdf'>;
 export type PreviewKind = (typeof INLINE_PREVIEW_TYPES)[keyof typeof INLINE_PREVIEW_TYPES];
+
+/** A preview in the person's own list is for looking now, not for passing on: a short-lived URL. */
+export const PREVIEW_LINK_SECONDS = 5 * 60;
+
+/** `POST /api/files/:key/preview`: an inline GET of a previewable file, and which element shows it. */
+export const PreviewLink = z.object({
+  url: z.string(),
+  expiresAt: z.string(),
+  kind: z.enum(['image', 'video', 'audio', 'pdf']),
+});
+export type PreviewLink = z.infer<typeof PreviewLink>;
 
 /** How a file of this type may be previewed, or undefined: never inline. Exact, lower-case match only. */
 export function previewKindOf(contentType: string): PreviewKind | undefined {

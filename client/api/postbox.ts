@@ -4,6 +4,7 @@ import {
   DownloadLink,
   FilePage,
   Health,
+  PreviewLink,
   MultipartUpload,
   PartUrls,
   SessionState,
@@ -51,6 +52,7 @@ export const postboxApi = {
     requestJson(FilePage, cursor ? `${api.files}?${new URLSearchParams({ cursor })}` : api.files),
   createLink: (key: string, request: LinkRequest) =>
     requestJson(DownloadLink, api.fileLink(key), { method: 'POST', body: request }),
+  previewFile: (key: string) => requestJson(PreviewLink, api.filePreview(key), { method: 'POST' }),
   deleteFile: (key: string) => requestNoContent(api.file(key), { method: 'DELETE' }),
   createShare: (key: string, request: ShareRequest) =>
     requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),

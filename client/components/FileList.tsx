@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
-import { type StoredFile, formatBytes } from '../../contract/api.ts';
+import { type StoredFile, formatBytes, previewKindOf } from '../../contract/api.ts';
 import { useDeleteFile, useFiles } from '../hooks/files.ts';
 import { useFileRequests } from '../hooks/requests.ts';
 import { SelectionBar } from './BundleShare.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
+import { FilePreview } from './FilePreview.tsx';
 import { SharePanel } from './SharePanel.tsx';
 import { dateTime } from './dates.ts';
 
@@ -26,6 +27,7 @@ function FileRow({
   onSelect: (range: boolean) => void;
 }) {
   const [sharing, setSharing] = useState(false);
+  const [previewing, setPreviewing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const deleteFile = useDeleteFile();
 
@@ -53,6 +55,17 @@ function FileRow({
         )}
       </div>
       <div className="file__actions">
+        {previewKindOf(file.type) !== undefined && (
+          <button
+            type="button"
+            className="button"
+            aria-expanded={previewing}
+            aria-label={`${previewing ? 'Close the preview of' : 'Preview'} ${file.name}`}
+            onClick={() => setPreviewing(!previewing)}
+          >
+            {previewing ? 'Close preview' : 'Preview'}
+          </button>
+        )}
         <button type="button" className="button" aria-expanded={sharing} aria-label={`${sharing ? 'Close sharing of' : 'Share'} ${file.name}`} onClick={() => setSharing(!sharing)}>
           {sharing ? 'Close sharing' : 'Share'}
         </button>
@@ -60,6 +73,7 @@ function FileRow({
           Delete
         </button>
       </div>
+      {previewing && <FilePreview file={file} />}
       {sharing && <SharePanel file={file} />}
       {deleteFile.isError && <ErrorNotice error={deleteFile.error} />}
       {confirming && (

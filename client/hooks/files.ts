@@ -1,4 +1,5 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { PREVIEW_LINK_SECONDS } from '../../contract/api.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
 
@@ -25,5 +26,19 @@ export function useDeleteFile() {
 export function useCreateLink() {
   return useMutation({
     mutationFn: ({ key, expiresIn }: { key: string; expiresIn: number }) => postboxApi.createLink(key, { expiresIn }),
+  });
+}
+
+/** The inline preview of one of the person's files, signed when the row's preview opens. */
+export function usePreview(key: string, enabled: boolean) {
+  // Re-signed a minute before the URL expires, so a preview opened again never gets a dead URL.
+  const fresh = (PREVIEW_LINK_SECONDS - 60) * 1000;
+  return useQuery({
+    queryKey: queryKeys.preview(key),
+    queryFn: () => postboxApi.previewFile(key),
+    enabled,
+    staleTime: fresh,
+    gcTime: fresh,
+    retry: false,
   });
 }

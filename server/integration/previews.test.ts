@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, PREVIEW_LINK_SECONDS, type UploadPolicy } from '../../contract/api.ts';
+import { api, PREVIEW_LINK_SECONDS, THUMBNAIL_MAX_BYTES, type UploadPolicy } from '../../contract/api.ts';
 import { spaceFor } from '../people/person.ts';
 import { newUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
@@ -64,5 +64,55 @@ describe('previews in the own list', () => {
     const bogus = await app.call('POST', api.filePreview('../etc/passwd'));
     expect(bogus.status).toBe(400); // as for every route taking a key: not one the server could have made
     expect(bogus.body.error.code).toBe('invalid_request');
+  });
+});
+
+describe('thumbnails', () => {
+  it("takes a thumbnail through its own policy under a key derived from the file's, and signs inline GETs in one call", async () => {
+    const { key } = await upload('photo.jpg', randomBytes(2000), 'image/jpeg');
+    const { key: other } = await upload('other.png', randomBytes(100), 'image/png');
+    const thumb = randomBytes(1234);
+    const signed = await app.call('POST', api.fileThumbnail(key), { size: thumb.length, type: 'image/webp' });
+    expect(signed.status).toBe(201);
+    expect(signed.body.key).toBe(`thumbs/${key.split('/')[1]}`);
+    expect(signed.body.fields['Content-Type']).toBe('image/webp');
+    // Storage holds the policy to its size and type.
+    expect((await postThroughPolicy(signed.body, randomBytes(1235))).status).toBe(400);
+    const wrongType = { ...signed.body, fields: { ...signed.body.fields, 'Content-Type': 'text/html' } };
+    expect((await postThroughPolicy(wrongType, thumb)).status).toBe(403);
+    expect((await postThroughPolicy(signed.body, thumb)).status).toBe(204);
+
+    const urls = await app.call('POST', api.thumbnails, { keys: [key, other] });
+    expect(urls.status).toBe(200);
+    const got = await fetch(urls.body.urls[key]);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('image/webp');
+    expect(got.headers.get('content-disposition')).toBe('inline');
+    expect(Buffer.from(await got.arrayBuffer()).equals(thumb)).toBe(true);
+    expect((await fetch(urls.body.urls[other])).status).toBe(404); // none drawn: the page shows no thumbnail
+    // The listing shows files only, not thumbnails.
+    const list = await app.call('GET', api.files);
+    expect(list.body.files.map((f: { key: string }) => f.key)).not.toContain(signed.body.key);
+  });
+
+  it('refuses other types, sizes, thumbnail types and keys', async () => {
+    const { key } = await upload('photo.png', randomBytes(100), 'image/png');
+    const { key: svg } = await upload('draw.svg', Buffer.from('<svg/>'), 'image/svg+xml');
+    const theirs = newUploadKey('photo.png', 'image/png', Date.now(), spaceFor('0123456789abcdef0123456789abcdef'));
+    const cases: [string, unknown, number][] = [
+      [api.fileThumbnail(key), { size: THUMBNAIL_MAX_BYTES + 1, type: 'image/webp' }, 400],
+      [api.fileThumbnail(key), { size: 100, type: 'image/svg+xml' }, 400],
+      [api.fileThumbnail(key), { size: 100, type: 'image/png' }, 400],
+      [api.fileThumbnail(svg), { size: 100, type: 'image/webp' }, 400],
+      [api.fileThumbnail(theirs), { size: 100, type: 'image/webp' }, 404],
+      [api.thumbnails, { keys: [key, theirs] }, 404],
+      [api.thumbnails, { keys: [svg] }, 400],
+      [api.thumbnails, { keys: Array.from({ length: 101 }, () => key) }, 400],
+    ];
+    for (const [path, body, status] of cases) {
+      const answer = await app.call('POST', path, body);
+      expect(answer.status, `${path} ${JSON.stringify(body).slice(0, 80)}`).toBe(status);
+      expect(JSON.stringify(answer.body)).not.toContain('http');
+    }
   });
 });

@@ -5,6 +5,8 @@ import {
   FilePage,
   Health,
   PreviewLink,
+  ThumbnailUrls,
+  type ThumbnailRequest,
   MultipartUpload,
   PartUrls,
   SessionState,
@@ -53,6 +55,9 @@ export const postboxApi = {
   createLink: (key: string, request: LinkRequest) =>
     requestJson(DownloadLink, api.fileLink(key), { method: 'POST', body: request }),
   previewFile: (key: string) => requestJson(PreviewLink, api.filePreview(key), { method: 'POST' }),
+  signThumbnail: (key: string, request: ThumbnailRequest) =>
+    requestJson(UploadPolicy, api.fileThumbnail(key), { method: 'POST', body: request }),
+  thumbnails: (keys: string[]) => requestJson(ThumbnailUrls, api.thumbnails, { method: 'POST', body: { keys } }),
   deleteFile: (key: string) => requestNoContent(api.file(key), { method: 'DELETE' }),
   createShare: (key: string, request: ShareRequest) =>
     requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),

@@ -93,6 +93,10 @@ describe('thumbnails', () => {
     // The listing shows files only, not thumbnails.
     const list = await app.call('GET', api.files);
     expect(list.body.files.map((f: { key: string }) => f.key)).not.toContain(signed.body.key);
+
+    // Deleting the file deletes its thumbnail.
+    expect((await app.call('DELETE', api.file(key))).status).toBe(204);
+    expect((await fetch(urls.body.urls[key])).status).toBe(404);
   });
 
   it('refuses other types, sizes, thumbnail types and keys', async () => {

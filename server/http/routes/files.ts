@@ -20,6 +20,7 @@ import { personOf, requireOwnKey } from '../upload-key.ts';
 import { requestOrigin } from '../request-origin.ts';
 import type { UsageBook } from '../../people/usage.ts';
 import { releaseQuota } from './usage.ts';
+import { deleteThumbnail } from './thumbnails.ts';
 import { ownerOfSpace } from '../../people/usage.ts';
 import { audit } from '../audit.ts';
 
@@ -35,6 +36,8 @@ export function fileRoutes(router: Router, config: Config, storage: Storage, sto
     // Its share links go first: if deleting the file then fails, the links are gone already, as the
     // owner asked for the file to stop being shared.
     const links = await shares.deleteForFile(req.params.key);
+    // The thumbnail before the file: if that fails, the file is still there to delete again.
+    await deleteThumbnail(storage, req.params.key);
     const size = await store.delete(req.params.key);
     audit(res, 'file.delete', { file: req.params.key, owner: ownerOfSpace(parts.space).id, shareLinks: links });
     await releaseQuota(usage, config, res, req.params.key, size);

@@ -1,3 +1,4 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { Router } from 'express';
 import type { Config } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
@@ -25,6 +26,12 @@ function ownThumbnailKey(res: Parameters<typeof requireOwnKey>[0], key: string):
     throw new AppError('not_previewable', 'Only PNG, JPEG, WebP and GIF images have thumbnails.');
   }
   return thumbnail;
+}
+
+/** Deletes a file's thumbnail, if it has one (S3's DeleteObject of a missing key succeeds). */
+export async function deleteThumbnail(storage: Storage, uploadKey: string): Promise<void> {
+  const key = thumbnailKeyFor(uploadKey);
+  if (key) await orUnavailable(storage.client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: key })));
 }
 
 export function thumbnailRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore): void {

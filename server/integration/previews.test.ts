@@ -120,3 +120,22 @@ describe('thumbnails', () => {
     }
   });
 });
+
+describe('previews and thumbnails behind the password', () => {
+  it('refuses all three routes without a session or token: 401', async () => {
+    const locked = await startTestPostbox({ POSTBOX_PASSWORD: 'correct horse battery staple', RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const key = newUploadKey('a.png', 'image/png');
+      for (const [path, body] of [
+        [api.filePreview(key), undefined],
+        [api.fileThumbnail(key), { size: 100, type: 'image/webp' }],
+        [api.thumbnails, { keys: [key] }],
+      ] as const) {
+        const answer = await locked.call('POST', path, body);
+        expect([answer.status, answer.body.error.code], path).toEqual([401, 'unauthorized']);
+      }
+    } finally {
+      await locked.stop();
+    }
+  });
+});

@@ -65,6 +65,8 @@ export const errorCodes = [
   'request_full',
   'limits_unavailable',
   'quota_exceeded',
+  // Previews in the person's own list (docs/previews.md)
+  'not_previewable',
 ] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -197,6 +199,9 @@ export const api = {
   files: '/api/files',
   file: (key: string) => `/api/files/${encodeURIComponent(key)}`,
   fileLink: (key: string) => `/api/files/${encodeURIComponent(key)}/link`,
+  filePreview: (key: string) => `/api/files/${encodeURIComponent(key)}/preview`,
+  fileThumbnail: (key: string) => `/api/files/${encodeURIComponent(key)}/thumbnail`,
+  thumbnails: '/api/thumbnails',
   fileShares: (key: string) => `/api/files/${encodeURIComponent(key)}/shares`,
   share: (id: string) => `/api/shares/${encodeURIComponent(id)}`,
   shares: '/api/shares',
@@ -561,6 +566,44 @@ export const INLINE_PREVIEW_TYPES = {
   'application/pdf': 'pdf',
 } as const satisfies Record<string, 'image' | 'video' | 'audio' | 'pdf'>;
 export type PreviewKind = (typeof INLINE_PREVIEW_TYPES)[keyof typeof INLINE_PREVIEW_TYPES];
+
+/** A preview in the person's own list is for looking now, not for passing on: a short-lived URL. */
+export const PREVIEW_LINK_SECONDS = 5 * 60;
+
+/** `POST /api/files/:key/preview`: an inline GET of a previewable file, and which element shows it. */
+export const PreviewLink = z.object({
+  url: z.string(),
+  expiresAt: z.string(),
+  kind: z.enum(['image', 'video', 'audio', 'pdf']),
+});
+export type PreviewLink = z.infer<typeof PreviewLink>;
+
+/*
+ * Thumbnails: drawn in the uploader's browser after an image's upload, posted straight to storage
+ * through their own policy under a key the server derives from the file's (docs/previews.md).
+ */
+export const THUMBNAIL_SOURCE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
+export const THUMBNAIL_SOURCE_MAX_BYTES = 50 * 1024 * 1024;
+export const THUMBNAIL_MAX_EDGE = 320;
+export const THUMBNAIL_MAX_BYTES = 64 * 1024;
+export const THUMBNAIL_TYPES = ['image/webp', 'image/jpeg'] as const;
+/** At most this many rows' thumbnails per call: a page of the list. */
+export const THUMBNAILS_PER_CALL = 100;
+
+export const ThumbnailRequest = z.strictObject({
+  size: z.number().int().min(1).max(THUMBNAIL_MAX_BYTES),
+  type: z.enum(THUMBNAIL_TYPES),
+});
+export type ThumbnailRequest = z.infer<typeof ThumbnailRequest>;
+
+export const ThumbnailsRequest = z.strictObject({ keys: z.array(z.string()).min(1).max(THUMBNAILS_PER_CALL) });
+/** File key → an inline GET of its thumbnail (it may not exist: the page hides an image that fails to load). */
+export const ThumbnailUrls = z.object({ urls: z.record(z.string(), z.string()) });
+export type ThumbnailUrls = z.infer<typeof ThumbnailUrls>;
+
+export function hasThumbnail(file: { type: string; size: number }): boolean {
+  return (THUMBNAIL_SOURCE_TYPES as readonly string[]).includes(file.type) && file.size <= THUMBNAIL_SOURCE_MAX_BYTES;
+}
 
 /** How a file of this type may be previewed, or undefined: never inline. Exact, lower-case match only. */
 export function previewKindOf(contentType: string): PreviewKind | undefined {

@@ -44,6 +44,7 @@ const sentences: Record<ClientErrorCode, string> = {
   request_full: 'This request link has received all the files it takes.',
   limits_unavailable: 'Postbox is briefly unable to check sign-ins and limits. Nothing was lost; try again in a moment.',
   quota_exceeded: 'This upload does not fit in your storage quota. Delete files you no longer need, then try again.',
+  not_previewable: 'Files of this type are never shown in the page. Download it instead.',
   network_error: 'Postbox cannot be reached. Check your connection and try again.',
   unexpected_response: 'The server answered in a way this page does not understand. Reload the page.',
   storage_unreachable: 'Storage could not be reached from this browser, so nothing was sent. Try again in a moment.',

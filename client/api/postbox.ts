@@ -4,6 +4,9 @@ import {
   DownloadLink,
   FilePage,
   Health,
+  PreviewLink,
+  ThumbnailUrls,
+  type ThumbnailRequest,
   MultipartUpload,
   PartUrls,
   SessionState,
@@ -51,6 +54,10 @@ export const postboxApi = {
     requestJson(FilePage, cursor ? `${api.files}?${new URLSearchParams({ cursor })}` : api.files),
   createLink: (key: string, request: LinkRequest) =>
     requestJson(DownloadLink, api.fileLink(key), { method: 'POST', body: request }),
+  previewFile: (key: string) => requestJson(PreviewLink, api.filePreview(key), { method: 'POST' }),
+  signThumbnail: (key: string, request: ThumbnailRequest) =>
+    requestJson(UploadPolicy, api.fileThumbnail(key), { method: 'POST', body: request }),
+  thumbnails: (keys: string[]) => requestJson(ThumbnailUrls, api.thumbnails, { method: 'POST', body: { keys } }),
   deleteFile: (key: string) => requestNoContent(api.file(key), { method: 'DELETE' }),
   createShare: (key: string, request: ShareRequest) =>
     requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),

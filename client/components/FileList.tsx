@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
-import { type StoredFile, formatBytes } from '../../contract/api.ts';
-import { useDeleteFile, useFiles } from '../hooks/files.ts';
+import { type StoredFile, formatBytes, hasThumbnail, previewKindOf } from '../../contract/api.ts';
+import { useDeleteFile, useFiles, useThumbnails } from '../hooks/files.ts';
 import { useFileRequests } from '../hooks/requests.ts';
 import { SelectionBar } from './BundleShare.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
+import { FilePreview } from './FilePreview.tsx';
 import { SharePanel } from './SharePanel.tsx';
 import { dateTime } from './dates.ts';
 
@@ -14,18 +15,23 @@ type Via = { note: string | null; visitorName: string | null };
 function FileRow({
   file,
   via,
+  thumbnail,
   onDeleted,
   selected,
   onSelect,
 }: {
   file: StoredFile;
   via?: Via;
+  /** An inline URL of its thumbnail, which may not exist (then the image is hidden). */
+  thumbnail?: string;
   onDeleted: () => void;
   selected: boolean;
   /** `range`: shift was held (select from the last one clicked to this one). */
   onSelect: (range: boolean) => void;
 }) {
   const [sharing, setSharing] = useState(false);
+  const [previewing, setPreviewing] = useState(false);
+  const [thumbnailFailed, setThumbnailFailed] = useState<string>();
   const [confirming, setConfirming] = useState(false);
   const deleteFile = useDeleteFile();
 
@@ -40,6 +46,9 @@ function FileRow({
         onClick={(event) => onSelect(event.shiftKey)}
       />
       <div className="file__main">
+        {thumbnail && thumbnailFailed !== thumbnail && (
+          <img className="file__thumbnail" src={thumbnail} alt="" data-testid="file-thumbnail" onError={() => setThumbnailFailed(thumbnail)} />
+        )}
         <span className="file__name" title={file.name} dir="auto">
           {file.name}
         </span>
@@ -53,6 +62,17 @@ function FileRow({
         )}
       </div>
       <div className="file__actions">
+        {previewKindOf(file.type) !== undefined && (
+          <button
+            type="button"
+            className="button"
+            aria-expanded={previewing}
+            aria-label={`${previewing ? 'Close the preview of' : 'Preview'} ${file.name}`}
+            onClick={() => setPreviewing(!previewing)}
+          >
+            {previewing ? 'Close preview' : 'Preview'}
+          </button>
+        )}
         <button type="button" className="button" aria-expanded={sharing} aria-label={`${sharing ? 'Close sharing of' : 'Share'} ${file.name}`} onClick={() => setSharing(!sharing)}>
           {sharing ? 'Close sharing' : 'Share'}
         </button>
@@ -60,6 +80,7 @@ function FileRow({
           Delete
         </button>
       </div>
+      {previewing && <FilePreview file={file} />}
       {sharing && <SharePanel file={file} />}
       {deleteFile.isError && <ErrorNotice error={deleteFile.error} />}
       {confirming && (
@@ -100,6 +121,7 @@ export function FileList() {
   // pressed are gone, and focus would fall to the page).
   const focusRow = useRef<number | undefined>(undefined);
   const rowCount = files.data?.pages.reduce((count, page) => count + page.files.length, 0) ?? 0;
+  const thumbnails = useThumbnails((files.data?.pages ?? []).flatMap((page) => page.files.filter(hasThumbnail).map((file) => file.key)));
   useEffect(() => {
     const index = focusRow.current;
     focusRow.current = undefined;
@@ -154,6 +176,7 @@ export function FileList() {
             key={file.key}
             file={file}
             via={via.get(file.key)}
+            thumbnail={thumbnails.get(file.key)}
             onDeleted={() => (focusRow.current = index)}
             selected={selectedKeys.has(file.key)}
             onSelect={(range) => select(index, range)}

@@ -10,6 +10,13 @@ export const queryKeys = {
     usage: () => ['files', 'usage'] as const,
   },
   tokens: () => ['tokens'] as const,
+  /** A file's short-lived inline preview URL (not under files: refreshing the list need not re-sign it). */
+  preview: (key: string) => ['preview', key] as const,
+  thumbnails: {
+    all: () => ['thumbnails'] as const,
+    /** Inline URLs of the thumbnails of these rows (one call for up to THUMBNAILS_PER_CALL). */
+    forKeys: (keys: readonly string[]) => ['thumbnails', ...keys] as const,
+  },
   multipartUploads: {
     all: () => ['multipart-uploads'] as const,
     /** Multipart uploads started at least `olderThanSeconds` ago and never completed or aborted. */

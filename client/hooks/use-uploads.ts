@@ -7,6 +7,7 @@ import { abandonMultipart, uploadMultipart } from '../api/multipart-upload.ts';
 import { postForm } from '../api/post-form.ts';
 import { postboxApi } from '../api/postbox.ts';
 import { queryKeys } from './query-keys.ts';
+import { uploadThumbnail } from '../api/thumbnails.ts';
 import { uploadSettingsQuery } from './status.ts';
 
 export type UploadPhase = 'rejected' | 'signing' | 'uploading' | 'done' | 'failed' | 'cancelled' | 'paused';
@@ -115,9 +116,16 @@ export function useUploads() {
   }, [running]);
 
   const landed = useCallback(
-    async (id: string) => {
+    async (id: string, key: string | undefined) => {
       controllers.current.delete(id);
       dispatch({ type: 'done', id });
+      // An image's thumbnail, drawn here and posted straight to storage (docs/previews.md); optional.
+      const file = uploadsRef.current.find((u) => u.id === id)?.file;
+      if (file && key) {
+        void uploadThumbnail(file, key).then(async (stored) => {
+          if (stored) await queryClient.invalidateQueries({ queryKey: queryKeys.thumbnails.all() });
+        });
+      }
       // A first listing still on its way may predate this file, and invalidating a query that has
       // no data yet only waits for that listing: cancel it so that the list is fetched again.
       await queryClient.cancelQueries({ queryKey: queryKeys.files.all() });
@@ -145,7 +153,7 @@ export function useUploads() {
         onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
         onProgress: ({ loaded, retryAttempt }) => dispatch({ type: 'progress', id, loaded, retryAttempt }),
       }),
-    onSuccess: (_result, { id }) => landed(id),
+    onSuccess: (result, { id }) => landed(id, result.key),
     onError: (error, { id }) => failed(id, error),
     // A big upload resumed and completed, or cancelled, may have been in the unfinished list.
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() }),
@@ -159,7 +167,7 @@ export function useUploads() {
       posting.current.add(id);
       postForm(form, { signal: controller.signal, onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }) })
         .then(
-          () => landed(id),
+          () => landed(id, uploadsRef.current.find((u) => u.id === id)?.policy?.key),
           (error: unknown) => failed(id, error),
         )
         .finally(() => posting.current.delete(id));

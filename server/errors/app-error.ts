@@ -20,6 +20,7 @@ const statusByCode: Record<ErrorCode, number> = {
   request_full: 409,
   limits_unavailable: 503,
   quota_exceeded: 413,
+  not_previewable: 400,
 };
 
 /** The one error type the HTTP layer turns into `{ error: { code, message } }`. */

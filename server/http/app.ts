@@ -27,6 +27,7 @@ import { auditTokenUse } from './audit.ts';
 import { PeopleCensus } from '../people/census.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { thumbnailRoutes } from './routes/thumbnails.ts';
 import { apiHeaders, knownHostsOnly, perClientLimit, sameOriginOnly, securityHeaders } from './security.ts';
 import { storageRoute } from './storage-route.ts';
 import { requestOwnerRoutes, requestVisitorRoutes } from './routes/requests.ts';
@@ -133,6 +134,7 @@ export function createApp(deps: AppDeps) {
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   uploadRoutes(apiRouter, config, storage, usage);
   fileRoutes(apiRouter, config, storage, store, shares, usage);
+  thumbnailRoutes(apiRouter, config, storage, store);
   usageRoutes(apiRouter, config, usage);
   tokenRoutes(apiRouter, tokens);
   adminRoutes(apiRouter, new PeopleCensus({ storage, usage, deleteLinksOf: (key) => shares.deleteForFile(key) }));

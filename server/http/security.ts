@@ -22,7 +22,9 @@ export function securityHeaders(storageSource: string): RequestHandler {
         // 'wasm-unsafe-eval': compiling WebAssembly (the MD5 of each multipart part, hash-wasm); not eval of scripts.
         scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // Previews and thumbnails in the own list: presigned inline GETs from the storage (PDFs open in a tab, never framed).
+        imgSrc: [...reachable, 'data:'],
+        mediaSrc: reachable,
         fontSrc: ["'self'"],
         connectSrc: reachable,
         formAction: reachable,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { formatBytes, isTypeAccepted, type FileRequestPublic, type RequestLimits } from '../../contract/api.ts';
+import { formatBytes, isTypeAccepted, ReceivedFile, type FileRequestPublic, type RequestLimits } from '../../contract/api.ts';
 import { AppError } from '../errors/app-error.ts';
 
 /**
@@ -25,17 +25,8 @@ export const ownerMarkerKey = (personId: string, id: string) => `${ownerIndexPre
 
 const PasswordHash = z.object({ algorithm: z.literal('scrypt'), N: z.number(), r: z.number(), p: z.number(), salt: z.string(), hash: z.string() });
 
-const Received = z.object({
-  key: z.string(),
-  name: z.string(),
-  size: z.number(),
-  type: z.string(),
-  visitorName: z.string().nullable(),
-  signedAt: z.string(),
-  /** After this (and ABANDONED_GRACE_MS), an unconfirmed slot whose object is not in storage can be given back. */
-  policyExpiresAt: z.string(),
-  confirmedAt: z.string().nullable(),
-});
+/** A slot of the link: the wire shape is the stored one. */
+const Received = ReceivedFile;
 export type Received = z.infer<typeof Received>;
 
 export const RequestRecord = z.object({

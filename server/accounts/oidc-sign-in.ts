@@ -91,7 +91,7 @@ export class OidcSignIn {
         expectedNonce: flow.nonce,
         idTokenExpected: true,
       })
-      .then(async (tokens) => ({ ...(await this.userInfo(configuration, tokens)), ...tokens.claims()! }))
+      .then(async (tokens) => withEmailFromOneSource(await this.userInfo(configuration, tokens), tokens.claims()!))
       .catch((err: unknown) => {
         throw failureOf(err);
       });
@@ -139,4 +139,14 @@ function failureOf(err: unknown): SignInError {
     return new SignInError('untrusted_answer', "The identity provider's answer did not pass Postbox's checks (issuer, audience, nonce, state or signature).", { cause: err });
   }
   return new SignInError('provider_unreachable', 'The identity provider cannot be reached right now.', { cause: err });
+}
+
+/**
+ * The ID token's claims over userinfo's, but `email` and `email_verified` always from one source
+ * (the ID token when it has an e-mail): an e-mail from one paired with another's "verified" could
+ * make an admin of an address nobody verified.
+ */
+export function withEmailFromOneSource<T extends Record<string, unknown>>(userinfo: Record<string, unknown>, idToken: T): T {
+  const source = idToken.email !== undefined ? idToken : userinfo;
+  return { ...userinfo, ...idToken, email: source.email, email_verified: source.email_verified };
 }

@@ -141,6 +141,26 @@ describe('API tokens', () => {
     expect(signedIn(await instance.check(sending(`bearer ${TOKEN}`)))).toBe(true);
   });
 
+  it("personal tokens: a person's acts as them; the local person's, made before accounts, acts as no one once OIDC is on", async () => {
+    const alice = { id: 'ab'.repeat(16), space: `people/${'ab'.repeat(16)}/`, admin: false };
+    const lookup = (bearer: string) =>
+      Promise.resolve(
+        bearer === 'pbt_alice' ? { person: alice, tokenId: 't1' } : bearer === 'pbt_local' ? { person: LOCAL_PERSON, tokenId: 't2' } : undefined,
+      );
+    const withAccounts = new Access(
+      { apiTokens: [], sessionMaxAgeSeconds: 3600, sessionIdleSeconds: 3600, failedSignInsPerMinute: 60 },
+      {
+        installSecret: new InstallSecret(s3.client, BUCKET),
+        storage: { client: s3.client, bucket: BUCKET },
+        accounts: { issuerUrl: 'https://id.example.test', clientId: 'postbox' },
+        personalTokens: { lookup },
+        now: () => now,
+      },
+    );
+    expect(await withAccounts.check(sending('Bearer pbt_alice', '192.0.2.50'))).toEqual({ signedIn: true, person: alice, viaToken: true, tokenId: 't1' });
+    expect(signedIn(await withAccounts.check(sending('Bearer pbt_local', '192.0.2.51')))).toBe(false);
+  });
+
   it('are refused with anything before the scheme or after the token, or as another scheme', async () => {
     const instance = withTokens();
     for (const header of [`xBearer ${TOKEN}`, `Basic Bearer ${TOKEN}`, `Bearer ${TOKEN} `, `Bearer ${TOKEN}x`, `Bearer  ${TOKEN}`, TOKEN, 'Bearer x']) {

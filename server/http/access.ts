@@ -174,7 +174,10 @@ export class Access {
 
   private async personalToken(bearer: string): Promise<Verdict | undefined> {
     const found = await this.deps.personalTokens?.lookup(bearer);
-    return found && { signedIn: true, person: found.person, viaToken: true, tokenId: found.tokenId };
+    // A token the local person made before accounts were switched on names no one now: with OIDC the
+    // local person (admin of its own Postbox, owner of every file from before) is no one's to act as.
+    if (!found || (this.mode === 'oidc' && found.person.id === LOCAL_PERSON.id)) return undefined;
+    return { signedIn: true, person: found.person, viaToken: true, tokenId: found.tokenId };
   }
 
   private async checkCookie(req: Request): Promise<Verdict> {

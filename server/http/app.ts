@@ -119,12 +119,12 @@ export function createApp(deps: AppDeps) {
   // Every body is a few hundred bytes but a Complete's, which lists up to 10,000 parts with their
   // ETags: that route reads its own, after sign-in.
   const multipart = multipartRoutes(config, storage, deps.installSecret, usage);
-  multipart.complete(apiRouter, [access.requireSignIn, signingLimit]);
+  multipart.complete(apiRouter, [access.requireSignIn, auditTokenUse, signingLimit]);
   // Open to anyone with a request link: what it asks for, a policy per file (docs/requests.md). A
   // visit's report lists up to 500 keys: these routes read their own bodies.
   requestVisitorRoutes(apiRouter, requests, { perMinute: config.rateLimitPerMinute, limits });
   // A bundle lists up to 1,000 keys: it reads its own body too.
-  bundleApiRoute(apiRouter, shares, config.publicUrl, [access.requireSignIn, signingLimit]);
+  bundleApiRoute(apiRouter, shares, config.publicUrl, [access.requireSignIn, auditTokenUse, signingLimit]);
   apiRouter.use(jsonBody(16 * 1024));
   // Open to anyone: signing in.
   sessionRoutes(apiRouter, access, limits, signIn && (() => signIn.endSessionUrl(`${config.publicUrl}/`)));

@@ -65,6 +65,18 @@ describe('files sent through a request link', () => {
   });
 });
 
+describe('a full request link', () => {
+  it("reserves nothing of the requester's quota: visitors knocking on it cannot fill it", async () => {
+    const book = new UsageBook(app.storage);
+    await book.cleared({ id: 'local', space: '' });
+    const link = await app.call('POST', api.requests, { expiresIn: 3600, maxFiles: 1 });
+    const visitor = () => app.call('POST', api.requestUploads(link.body.id), { name: 'scan.pdf', size: 100, type: 'application/pdf' });
+    expect((await visitor()).status).toBe(201);
+    for (let i = 0; i < 5; i++) expect((await visitor()).body.error.code).toBe('request_full');
+    expect((await usage()).usedBytes).toBe(100);
+  });
+});
+
 describe('usage records', () => {
   const person = { id: 'ab'.repeat(16), space: spaceFor('ab'.repeat(16)) };
   const put = (key: string, size: number) =>

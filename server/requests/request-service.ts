@@ -135,12 +135,13 @@ export class RequestService {
     const expiresSeconds = Math.max(MIN_POLICY_SECONDS, Math.min(rules.expiresSeconds, untilExpiry));
     const policyExpiresAt = new Date(now + expiresSeconds * 1000).toISOString();
     const slot = { key: upload.key, name: upload.filename, size: upload.size, type: upload.declaredType, visitorName, policyExpiresAt };
-    // Received files count against the requester's quota, as their own uploads do.
-    await this.deps.reserveQuota?.(upload, now + expiresSeconds * 1000);
     await this.reserveSlot(record.id, slot, now);
     const metadata: Record<string, string> = { 'request-id': record.id };
     if (visitorName) metadata['visitor-name'] = encodeURIComponent(visitorName);
     try {
+      // Received files count against the requester's quota, as their own uploads do; after the slot,
+      // so a full or closed link reserves nothing, and a refused quota gives the slot back (below).
+      await this.deps.reserveQuota?.(upload, now + expiresSeconds * 1000);
       return await orUnavailable(
         signUploadPolicy(this.deps.storage.signerFor(origin), {
           bucket: this.deps.storage.bucket,
@@ -153,7 +154,7 @@ export class RequestService {
         }),
       );
     } catch (err) {
-      // Nothing was signed: give the slot back.
+      // Nothing was signed (quota refused, or signing failed): give the slot back.
       await this.deps.store.update(record.id, (current) => ({ ...current, received: current.received.filter((f) => f.key !== upload.key) }));
       throw err;
     }

@@ -1,4 +1,3 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { AppError } from '../errors/app-error.ts';
 import { PerKeyQueue } from '../shares/per-key-queue.ts';
 import { JsonRecords, WriteConflict, type BucketRef } from '../storage/json-records.ts';
@@ -67,18 +66,9 @@ export class S3RequestStore {
     });
   }
 
+  /** V1 listing (JsonRecords.list): s3rver fails V2 listings past one page. */
   private async listIds(prefix: string): Promise<string[]> {
-    const ids: string[] = [];
-    for (let token: string | undefined; ; ) {
-      const page = await this.storage.client
-        .send(new ListObjectsV2Command({ Bucket: this.storage.bucket, Prefix: prefix, ContinuationToken: token }))
-        .catch((err) => {
-          throw storageUnavailable(err);
-        });
-      for (const object of page.Contents ?? []) if (object.Key) ids.push(object.Key.slice(prefix.length));
-      if (!page.IsTruncated || !page.NextContinuationToken) return ids;
-      token = page.NextContinuationToken;
-    }
+    return (await this.records.list(prefix)).map(({ key }) => key.slice(prefix.length));
   }
 
   private async read(id: string): Promise<{ record: RequestRecord; etag: string } | undefined> {

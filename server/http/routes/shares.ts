@@ -76,6 +76,7 @@ export function bundleApiRoute(router: Router, service: ShareService, publicUrl:
     const linkOrigin = linkOriginOf(req, publicUrl); // before the link exists: a refused request must create nothing
     const person = personOf(res);
     const share = await service.createBundle(files, request, { id: person.id, space: person.space });
+    audit(res, 'share.create', { files: keys.length, link: linkFingerprint(share.id) });
     const link: ShareLink = service.toLink(share, linkOrigin);
     res.status(201).json(link);
   });
@@ -83,6 +84,10 @@ export function bundleApiRoute(router: Router, service: ShareService, publicUrl:
 
 /** Whose a link is: its owner's space, or (records from before accounts) its file key's. */
 const ownerSpaceOf = (share: LiveShare) => share.owner?.space ?? parseUploadKey(share.fileKey)?.space;
+
+/** A bundle's files given to a recipient (a Download, or a batch of the zip's): one audit line, no share id. */
+const auditBundleDownload = (res: Response, share: LiveShare, files: number) =>
+  audit(res, 'share.download', { person: null, owner: ownerOfSpace(ownerSpaceOf(share) ?? '').id, files, link: linkFingerprint(share.id) });
 
 /** The JSON API, mounted inside /api (behind sign-in and the same-origin check). Links point at `publicUrl`, or at the request's own origin. */
 /** `costlyRead` limits reads that cost storage a request per item, as signing is limited. */
@@ -375,6 +380,7 @@ export function sharePageRoutes(
     const downloaded = await service.downloadBundleFile(opened, Number(form.data.file), requestOrigin(req), current.counted);
     if (answerGone(res, downloaded) || downloaded.kind !== 'download') return;
     await keepVisit(req, res, { ...current, counted: true });
+    auditBundleDownload(res, share, 1);
     // Straight to the file (an attachment: the list stays on screen); more files of this visit count no more.
     res.redirect(303, downloaded.url);
   }
@@ -408,6 +414,7 @@ export function sharePageRoutes(
         urls.push(downloaded.url);
       }
       await keepVisit(req, res, { ...current, counted: true });
+      auditBundleDownload(res, opened.share, urls.length);
       res.setHeader('Content-Type', 'application/json');
       res.json({ urls, expiresAt: new Date(Date.now() + DOWNLOAD_URL_SECONDS * 1000).toISOString() });
     }),

@@ -19,7 +19,7 @@ export class S3RequestStore {
   private readonly records: JsonRecords;
   private readonly queue = new PerKeyQueue();
 
-  constructor(private readonly storage: BucketRef) {
+  constructor(storage: BucketRef) {
     this.records = new JsonRecords(storage);
   }
 

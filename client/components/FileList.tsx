@@ -16,7 +16,7 @@ function FileRow({
   file,
   via,
   thumbnail,
-  onDeleted,
+  onDeleting,
   selected,
   onSelect,
 }: {
@@ -24,7 +24,11 @@ function FileRow({
   via?: Via;
   /** An inline URL of its thumbnail, which may not exist (then the image is hidden). */
   thumbnail?: string;
-  onDeleted: () => void;
+  /**
+   * The delete was confirmed (`failed`: it did not happen). Told before the request, not after: the
+   * row is gone, its callbacks with it, as soon as the list is fetched again after the delete.
+   */
+  onDeleting: (failed?: boolean) => void;
   selected: boolean;
   /** `range`: shift was held (select from the last one clicked to this one). */
   onSelect: (range: boolean) => void;
@@ -36,7 +40,7 @@ function FileRow({
   const deleteFile = useDeleteFile();
 
   return (
-    <li className={`file${selected ? ' file--selected' : ''}`} data-testid="file-row">
+    <li className={`file${selected ? ' file--selected' : ''}`} data-testid="file-row" data-key={file.key}>
       <input
         type="checkbox"
         className="file__select"
@@ -89,12 +93,13 @@ function FileRow({
           confirmLabel="Delete"
           busy={deleteFile.isPending}
           onCancel={() => setConfirming(false)}
-          onConfirm={() =>
+          onConfirm={() => {
+            onDeleting();
             deleteFile.mutate(file.key, {
-              onSuccess: onDeleted,
+              onError: () => onDeleting(true),
               onSettled: () => setConfirming(false),
-            })
-          }
+            });
+          }}
         >
           <p>
             <bdi className="dialog__filename">{file.name}</bdi> will be removed from storage. Links already shared stop working.
@@ -118,18 +123,21 @@ export function FileList() {
   const anchor = useRef<number | undefined>(undefined);
   // The row whose Share button gets focus once the list has changed: after a delete, the row that
   // took the deleted one's place; after "Show older files", the first older one (the buttons
-  // pressed are gone, and focus would fall to the page).
-  const focusRow = useRef<number | undefined>(undefined);
+  // pressed are gone, and focus would fall to the page). `gone`: the deleted file's key, whose row may
+  // still be shown until the list is fetched again (the delete's callbacks and the refetch can come in
+  // either order): focus waits for the list without it.
+  const [focusTarget, setFocusTarget] = useState<{ index: number; gone?: string }>();
   const rowCount = files.data?.pages.reduce((count, page) => count + page.files.length, 0) ?? 0;
   const thumbnails = useThumbnails((files.data?.pages ?? []).flatMap((page) => page.files.filter(hasThumbnail).map((file) => file.key)));
   useEffect(() => {
-    const index = focusRow.current;
-    focusRow.current = undefined;
     const rows = list.current?.children;
     // Only when focus was lost: never pull it away from wherever the user has gone since.
-    if (index === undefined || !rows?.length || document.activeElement !== document.body) return;
-    rows[Math.min(index, rows.length - 1)]?.querySelector('button')?.focus();
-  }, [rowCount]);
+    if (!focusTarget || !rows?.length || document.activeElement !== document.body) return;
+    const row = rows[Math.min(focusTarget.index, rows.length - 1)] as HTMLElement | undefined;
+    if (focusTarget.gone !== undefined && row?.dataset.key === focusTarget.gone) return;
+    setFocusTarget(undefined);
+    row?.querySelector('button')?.focus();
+  }, [rowCount, focusTarget]);
 
   if (files.isPending) {
     return (
@@ -177,7 +185,7 @@ export function FileList() {
             file={file}
             via={via.get(file.key)}
             thumbnail={thumbnails.get(file.key)}
-            onDeleted={() => (focusRow.current = index)}
+            onDeleting={(failed) => setFocusTarget(failed ? undefined : { index, gone: file.key })}
             selected={selectedKeys.has(file.key)}
             onSelect={(range) => select(index, range)}
           />
@@ -189,9 +197,9 @@ export function FileList() {
           type="button"
           className="button files__more"
           onClick={() => {
-            focusRow.current = all.length;
+            setFocusTarget({ index: all.length });
             void files.fetchNextPage().then((result) => {
-              if (result.isError) focusRow.current = undefined;
+              if (result.isError) setFocusTarget(undefined);
             });
           }}
           disabled={files.isFetchingNextPage}

@@ -3,8 +3,13 @@
  *
  * The real app (server/main.ts with the embedded S3, LOG_LEVEL=info, its log to /dev/null) runs as a
  * child process; autocannon loads each signing route with 32 connections for a few seconds. Printed:
- * req/s, p50 and p99 latency, the server's CPU time per request, its RSS before and after the load,
- * and a PASS/FAIL line per floor. Exit code 0 on PASS, 1 on FAIL or when it could not measure.
+ * req/s, p50 and p99 latency, the server's CPU time per request (all threads, and its main thread,
+ * where JavaScript runs: 1 s / main µs bounds req/s), its RSS before and after the load, and a
+ * PASS/FAIL line per floor. A reference line (a 404 after every middleware) shows what the
+ * framework alone costs. Exit code 0 on PASS, 1 on FAIL or when it could not measure.
+ *
+ * BENCH_SECONDS (5) per route; BENCH_ROUTE=<text> loads only the routes whose name contains it;
+ * BENCH_PROFILE=<dir> has the server write a V8 CPU profile there (docs/performance.md).
  */
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
@@ -31,9 +36,12 @@ interface Server {
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
-/** CPU seconds (user + system) the process has used, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU seconds (user + system) from /proc (clock ticks of 1/100 s): the whole process, or with
+ * `thread` its main thread alone (JavaScript runs there: it bounds req/s; GC helpers run beside it).
+ */
+function cpuSeconds(pid: number, thread = false): number {
+  const stat = readFileSync(thread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -46,7 +54,9 @@ async function startServer(): Promise<Server> {
   const port = await freePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'postbox-bench-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(S3_|AWS_|APP_ORIGINS$|POSTBOX_|SESSION_|RATE_LIMIT|TRUST_PROXY|LOG_)/.test(name)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), POSTBOX_DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: '1000000' },
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
@@ -70,6 +80,8 @@ async function startServer(): Promise<Server> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+const REFERENCE = 'POST /api/no-such-route (404, reference)';
 
 interface Route {
   name: string;
@@ -102,7 +114,11 @@ async function signingRoutes(server: Server): Promise<Route[]> {
     { name: 'POST /api/multipart-uploads/sign (1 part)', path: api.multipartSign, body: { uploadToken, partNumbers: [2] } },
   ];
   for (const route of routes) await post(server, route.path, route.body);
-  return routes.map((route) => ({ ...route, body: JSON.stringify(route.body) }));
+  // BENCH_ROUTE=<text>: only the routes whose name contains it (to profile one).
+  const only = process.env.BENCH_ROUTE;
+  // A reference, not a floor: every middleware a signing request passes (body parsed, limit counted), then a 404.
+  const reference = { name: REFERENCE, path: '/api/no-such-route', body: { name: 'x' } };
+  return [...routes, reference].filter((route) => !only || route.name.includes(only)).map((route) => ({ ...route, body: JSON.stringify(route.body) }));
 }
 
 interface Measured {
@@ -111,6 +127,7 @@ interface Measured {
   p50: number;
   p99: number;
   cpuUs: number;
+  mainUs: number;
   failures: number;
 }
 
@@ -130,15 +147,18 @@ async function warmUp(server: Server, routes: Route[]): Promise<void> {
 async function load(server: Server, route: Route): Promise<Measured> {
   const options = loadOptions(server, route);
   const cpuBefore = cpuSeconds(server.pid);
+  const mainBefore = cpuSeconds(server.pid, true);
   const result = await autocannon({ ...options, duration: SECONDS });
   const cpu = cpuSeconds(server.pid) - cpuBefore;
+  const mainCpu = cpuSeconds(server.pid, true) - mainBefore;
   return {
     route,
     rps: result.requests.total / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     cpuUs: (cpu * 1e6) / result.requests.total,
-    failures: result.non2xx + result.errors + result.timeouts,
+    mainUs: (mainCpu * 1e6) / result.requests.total,
+    failures: (route.name === REFERENCE ? 0 : result.non2xx) + result.errors + result.timeouts,
   };
 }
 
@@ -159,13 +179,13 @@ async function main(): Promise<boolean> {
     for (const route of routes) results.push(await load(server, route));
     const rssAfter = rssMiB(server.pid);
 
-    console.log(`  ${'route'.padEnd(44)}${'req/s'.padStart(8)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'CPU µs/req'.padStart(12)}${'non-2xx'.padStart(9)}`);
+    console.log(`  ${'route'.padEnd(44)}${'req/s'.padStart(8)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'CPU µs/req'.padStart(12)}${'main µs'.padStart(9)}${'non-2xx'.padStart(9)}`);
     for (const r of results) {
-      console.log(`  ${r.route.name.padEnd(44)}${num(r.rps).padStart(8)}${num(r.p50).padStart(8)}${num(r.p99).padStart(8)}${num(r.cpuUs).padStart(12)}${String(r.failures).padStart(9)}`);
+      console.log(`  ${r.route.name.padEnd(44)}${num(r.rps).padStart(8)}${num(r.p50).padStart(8)}${num(r.p99).padStart(8)}${num(r.cpuUs).padStart(12)}${num(r.mainUs).padStart(9)}${String(r.failures).padStart(9)}`);
     }
     console.log(`  server RSS: ${num(rssCold, 1)} MiB cold, ${num(rssBefore, 1)} MiB after the warm-up, ${num(rssAfter, 1)} MiB after the load\n`);
 
-    const checks: Array<[boolean, string]> = results.map((r) => [
+    const checks: Array<[boolean, string]> = results.filter((r) => r.route.name !== REFERENCE).map((r) => [
       r.rps >= FLOOR.rps && r.p99 < FLOOR.p99Ms && r.failures === 0,
       `${r.route.name}: ≥ ${FLOOR.rps} req/s, p99 < ${FLOOR.p99Ms} ms, all 2xx`,
     ]);

@@ -182,6 +182,5 @@ function meteredStorage(storage: Storage, metrics: Metrics): Storage {
 /** postbox_redis_up follows the client: 0 from its first error until it is ready again. */
 function trackRedis(redis: SharedRedis, metrics: Metrics): void {
   metrics.setRedisUp(redis.state === 'ready');
-  redis.client.on('ready', () => metrics.setRedisUp(true));
-  redis.client.on('error', () => metrics.setRedisUp(false));
+  redis.onChange((state) => metrics.setRedisUp(state === 'ready'));
 }

@@ -40,6 +40,12 @@ export class SharedLimits {
     return this.redis ? { mode: 'redis', reachable: this.redis.state === 'ready' } : { mode: 'memory' };
   }
 
+  /** The health after asking Redis (a PING, shared and reused for a second): an idle instance also notices a silent Redis. */
+  async check(): Promise<SharedStateHealth> {
+    if (this.redis) await this.redis.ping();
+    return this.health;
+  }
+
   /** A store for one express-rate-limit limiter or Budget (one store per limit: express-rate-limit checks). */
   store(name: string): Store {
     if (this.names.has(name)) throw new Error(`Two limits named ${name} would share their counts.`);

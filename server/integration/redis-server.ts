@@ -9,6 +9,9 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /** SIGSTOP: it keeps its connections but answers nothing (a stuck or swapping Redis); `thaw` (SIGCONT) lets it go on. */
+  freeze(): void;
+  thaw(): void;
 }
 
 /** Whether Debian's redis-server is here (scripts/test.sh installs it). */
@@ -46,12 +49,15 @@ export async function startTestRedis(): Promise<TestRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     start,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     async stop() {
       const running = child;
       child = undefined;
       if (!running || running.exitCode !== null) return;
       const ended = once(running, 'exit');
       running.kill('SIGTERM');
+      running.kill('SIGCONT'); // a frozen one ends only once it runs again
       await ended;
     },
   };

@@ -228,3 +228,52 @@ describeWithRedis('Redis stopped mid-run, then started again', () => {
     console.info(`Redis outage timeline:\n  ${timeline.join('\n  ')}`);
   });
 });
+
+describeWithRedis('Redis that keeps its connections but does not answer (SIGSTOP)', () => {
+  let pair: Pair;
+  let locked: TestPostbox;
+  beforeAll(async () => {
+    pair = await startPair({ RATE_LIMIT_PER_MINUTE: '100' });
+    locked = await startTestPostbox({
+      S3_BUCKET: BUCKET,
+      S3_ENDPOINT: pair.s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      REDIS_URL: pair.redis.url,
+      TRUST_PROXY: 'loopback',
+      POSTBOX_PASSWORD: PASSWORD,
+    });
+  });
+  afterAll(async () => {
+    pair?.redis.thaw();
+    await locked?.stop();
+    await pair?.stop();
+  });
+
+  it('requests are answered within a few seconds (signing 201, sign-in 503 limits_unavailable), health and metrics say so, and all is shared again once it answers', async () => {
+    const { first, redis } = pair;
+    expect((await first.call('GET', api.health)).body.sharedState).toEqual({ mode: 'redis', reachable: true });
+    redis.freeze();
+    const timed = async <T>(call: () => Promise<T>) => {
+      const started = Date.now();
+      const result = await call();
+      return { result, ms: Date.now() - started };
+    };
+    // Before the fix each of these waited for as long as Redis stayed silent (the test timed out).
+    const signed = await timed(() => first.call('POST', api.uploads, { name: 'a.txt', size: 3, type: 'text/plain' }, from(1)));
+    expect(signed.result.status).toBe(201);
+    const signIn = await timed(() => locked.call('POST', api.session, { password: PASSWORD }, from(2)));
+    expect([signIn.result.status, signIn.result.body.error?.code]).toEqual([503, 'limits_unavailable']);
+    const health = await timed(() => pair.second.call('GET', api.health));
+    expect([health.result.status, health.result.body.sharedState]).toEqual([200, { mode: 'redis', reachable: false }]);
+    const metrics = await fetch(`${first.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^postbox_redis_up 0$/m);
+    console.info(`Silent Redis: signing ${signed.ms} ms, sign-in ${signIn.ms} ms, health ${health.ms} ms`);
+
+    redis.thaw();
+    await waitForRedis(locked);
+    await waitForRedis(pair.second);
+    expect((await locked.call('POST', api.session, { password: PASSWORD }, from(3))).status).toBe(204);
+    await waitForRedis(first);
+    expect(await fetch(`${first.url}/metrics`).then((r) => r.text())).toMatch(/^postbox_redis_up 1$/m);
+  });
+});

@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { createClient, TimeoutError, TimeoutReadError } from 'redis';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.ts';
 
@@ -6,6 +6,13 @@ import { AppError } from '../errors/app-error.ts';
 const CONNECT_WAIT_MS = 3000;
 /** Reconnect backoff: 100 ms, doubled, at most this (Redis back → limits shared again within it). */
 const LONGEST_RECONNECT_MS = 2000;
+/**
+ * The longest a command waits for its answer. A Redis that keeps its connections but does not answer
+ * (stopped, swapping, stuck on a slow script) would otherwise hold every request that needs a limit.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+/** A health check's PING is reused this long, so that no client can drive Redis calls through /api/health. */
+const PING_REUSE_MS = 1000;
 
 export type RedisState = 'ready' | 'down';
 
@@ -25,6 +32,10 @@ export const limitsUnavailable = (cause: unknown) =>
 export class SharedRedis {
   readonly client: RedisClient;
   private downSince: number | undefined;
+  /** Set while commands time out on an open connection; cleared by the next answer. */
+  private silentSince: number | undefined;
+  private readonly listeners: Array<(state: RedisState) => void> = [];
+  private lastPing: { at: number; state: Promise<RedisState> } | undefined;
 
   private constructor(url: string, private readonly logger: Logger) {
     this.client = createClient({
@@ -35,6 +46,11 @@ export class SharedRedis {
     // Without an 'error' listener node-redis's errors would crash the process.
     this.client.on('error', (err: Error) => this.wentDown(err));
     this.client.on('ready', () => this.cameBack());
+  }
+
+  /** Called with the new state whenever Redis goes away or comes back (metrics follow it). */
+  onChange(listener: (state: RedisState) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Connects, waiting a few seconds at most: a Postbox started while Redis is away serves and connects later. */
@@ -55,24 +71,66 @@ export class SharedRedis {
   }
 
   get state(): RedisState {
-    return this.client.isReady ? 'ready' : 'down';
+    return this.client.isReady && this.silentSince === undefined ? 'ready' : 'down';
   }
 
-  /** For rate-limit-redis: a raw command. */
-  sendCommand(args: string[]) {
-    return this.client.sendCommand(args);
+  /**
+   * A raw command (rate-limit-redis and our scripts), answered within REDIS_COMMAND_TIMEOUT_MS or
+   * rejected: `rejectInFlight` also gives up on a command already sent (its late reply is dropped).
+   */
+  async sendCommand(args: string[]) {
+    try {
+      const reply = await this.client.sendCommand(args, { timeout: REDIS_COMMAND_TIMEOUT_MS, rejectInFlight: true });
+      this.answered();
+      return reply;
+    } catch (err) {
+      if (err instanceof TimeoutError || err instanceof TimeoutReadError) this.fellSilent(err);
+      throw err;
+    }
+  }
+
+  /** Whether Redis answers a PING now (one PING a second at most, shared by concurrent callers). */
+  ping(): Promise<RedisState> {
+    const now = Date.now();
+    if (this.lastPing && now - this.lastPing.at < PING_REUSE_MS) return this.lastPing.state;
+    const state = this.sendCommand(['PING']).then(
+      () => this.state,
+      () => 'down' as const,
+    );
+    this.lastPing = { at: now, state };
+    return state;
+  }
+
+  private fellSilent(err: Error): void {
+    if (this.silentSince !== undefined) return;
+    this.silentSince = Date.now();
+    this.logger.error({ err }, `redis: connected but not answering within ${REDIS_COMMAND_TIMEOUT_MS} ms; limits fail open or closed as documented`);
+    this.changed();
+  }
+
+  private answered(): void {
+    if (this.silentSince === undefined) return;
+    this.logger.warn({ silentMs: Date.now() - this.silentSince }, 'redis: answering again; limits are shared again');
+    this.silentSince = undefined;
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener(this.state);
   }
 
   private wentDown(err: Error): void {
     if (this.downSince !== undefined) return;
     this.downSince = Date.now();
     this.logger.error({ err }, 'redis: unreachable; shared limits fail open or closed as documented until it is back');
+    this.changed();
   }
 
   private cameBack(): void {
     if (this.downSince === undefined) return;
     this.logger.warn({ downMs: Date.now() - this.downSince }, 'redis: back; limits are shared again');
     this.downSince = undefined;
+    this.changed();
   }
 
   close(): void {

@@ -39,15 +39,15 @@ export function statusRoutes(router: Router, config: Config, storage: Storage, s
   };
 
   router.get('/health', async (req, res) => {
-    const ping = await checkStorage();
+    const [ping, sharedState] = await Promise.all([checkStorage(), limits?.check()]);
     if (!ping.reachable) req.log.warn({ err: ping.error }, 'storage unreachable');
     const health: Health = {
       status: ping.reachable ? 'ok' : 'unavailable',
       storage: { reachable: ping.reachable, mode: storage.mode, ...(ping.reachable && { latencyMs: ping.latencyMs }) },
       // Redis away is no reason to take this instance out of a load balancer: it still answers (docs/scale-out.md).
-      ...(limits && { sharedState: limits.health }),
+      ...(sharedState && { sharedState }),
     };
-    if (limits?.health.mode === 'redis' && !limits.health.reachable) req.log.warn('redis unreachable');
+    if (sharedState?.mode === 'redis' && !sharedState.reachable) req.log.warn('redis unreachable');
     res.status(ping.reachable ? 200 : 503).json(health);
   });
 }

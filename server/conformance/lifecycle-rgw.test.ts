@@ -79,7 +79,7 @@ describe.skipIf(!endpoint)('retention by lifecycle rules on Ceph RGW', () => {
 
   it('puts its rules on the bucket at start, beside the operator\'s', async () => {
     const { Rules = [] } = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
-    expect(Rules.map((rule) => rule.ID).sort()).toEqual(['operator-tmp', 'postbox-people', 'postbox-uploads']);
+    expect(Rules.map((rule) => rule.ID).sort()).toEqual(['operator-tmp', 'postbox-people', 'postbox-thumbs', 'postbox-uploads']);
     const uploads = Rules.find((rule) => rule.ID === 'postbox-uploads');
     expect(uploads).toMatchObject({ Expiration: { Days: 1 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
   });

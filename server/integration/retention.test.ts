@@ -2,6 +2,7 @@ import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
 import { spaceFor } from '../people/person.ts';
+import { thumbnailKeyFor } from '../signing/thumbnails.ts';
 import { RetentionSweeper } from '../retention/sweeper.ts';
 import { newUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
@@ -39,6 +40,9 @@ describe('retention on the embedded store', () => {
     expect(shared.status).toBe(201);
     const personKey = newUploadKey('b.txt', 'text/plain', Date.now(), spaceFor('ab'.repeat(16)));
     await put(personKey);
+    // Thumbnails are copies of people's images: they go with the files (the local person's lie outside uploads/).
+    await put(thumbnailKeyFor(policy.key)!);
+    await put(thumbnailKeyFor(personKey)!);
     await put('postbox/kept-record');
     const abandoned = newUploadKey('big.bin', 'application/octet-stream');
     await app.storage.client.send(new CreateMultipartUploadCommand({ Bucket: app.storage.bucket, Key: abandoned }));
@@ -54,8 +58,9 @@ describe('retention on the embedded store', () => {
     expect(await uploadsLeft()).toHaveLength(0);
     expect(await keysUnder('uploads/')).toEqual([policy.key]);
 
-    expect(await sweeperAt(31).runOnce()).toEqual({ deletedFiles: 2, abortedUploads: 0 });
+    expect(await sweeperAt(31).runOnce()).toEqual({ deletedFiles: 4, abortedUploads: 0 });
     expect(await keysUnder('uploads/')).toEqual([]);
+    expect(await keysUnder('thumbs/')).toEqual([]);
     expect(await keysUnder('people/')).toEqual([]);
     expect(await keysUnder('postbox/')).toContain('postbox/kept-record');
     expect(await keysUnder('shares/')).toEqual(sharesBefore);

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { PEOPLE_PREFIX } from '../people/person.ts';
 import { UPLOAD_PREFIX } from '../signing/object-keys.ts';
+import { THUMBNAIL_PREFIX } from '../signing/thumbnails.ts';
 
 export interface RetentionSettings {
   /** Files are deleted this many days after upload; undefined: kept forever. */
@@ -15,11 +16,12 @@ export interface RetentionSettings {
 }
 
 /**
- * Where files live: `uploads/…` (the local person) and `people/<id>/uploads/…`. A lifecycle filter is
- * a plain prefix, so `people/` as a whole: nothing but people's files may ever be kept there. Share
- * records (`shares/`) and Postbox's own records (`postbox/`) have no rule: they never expire by it.
+ * Where files live: `uploads/…` (the local person) and `people/<id>/uploads/…`, and their thumbnails
+ * (`thumbs/…`, `people/<id>/thumbs/…`: made at upload, so they expire with their file). A lifecycle
+ * filter is a plain prefix, so `people/` as a whole: nothing but people's files may ever be kept there.
+ * Share records (`shares/`) and Postbox's own records (`postbox/`) have no rule: they never expire by it.
  */
-export const FILE_PREFIXES = [UPLOAD_PREFIX, PEOPLE_PREFIX] as const;
+export const FILE_PREFIXES = [UPLOAD_PREFIX, THUMBNAIL_PREFIX, PEOPLE_PREFIX] as const;
 
 /** Rule ids Postbox owns; an operator's other rules on the bucket are kept when Postbox puts its own. */
 export const RULE_ID_PREFIX = 'postbox-';

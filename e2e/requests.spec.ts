@@ -12,7 +12,7 @@ import {
   REQUESTS_SMTP_PORT,
   REQUESTS_WEBHOOK_SECRET,
 } from '../playwright.config.ts';
-import { makeFile, sha256, snap, throttleUploads } from './support.ts';
+import { decodeQrPng, makeFile, sha256, snap, throttleUploads } from './support.ts';
 
 const base = `http://127.0.0.1:${REQUESTS_PORT}`;
 
@@ -83,6 +83,12 @@ test('a request link: a visitor with no session sends two files (a third refused
   const url = await row.getByLabel('Request link').inputValue();
   expect(url).toMatch(new RegExp(`^${base}/r/[A-Za-z0-9_-]{22}$`));
   await snap(page, testInfo, 'requests-01-requester-list-empty');
+  // Its QR code, drawn in the page, decodes to the link (the PNG offered for printing, read back here).
+  await row.getByRole('button', { name: 'QR code' }).click();
+  const png = await row.getByTestId('qr-code').getByRole('link', { name: 'Download PNG' }).getAttribute('href');
+  expect(decodeQrPng(png!)).toBe(url);
+  await snap(page, testInfo, 'requests-01b-request-qr');
+  await row.getByRole('button', { name: 'Hide QR code' }).click();
 
   // A second browser context: no cookies, no session.
   const visitorContext = await browser.newContext();

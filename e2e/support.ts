@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Download, Page, TestInfo } from '@playwright/test';
 import { api } from '../contract/api.ts';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -58,4 +60,10 @@ export async function holdSettings(page: Page): Promise<{ asked: () => boolean; 
     await route.continue();
   });
   return { asked: () => asked, release };
+}
+
+/** The text a QR code PNG (a `data:image/png;base64,…` URL, as the page offers it for download) decodes to. */
+export function decodeQrPng(dataUrl: string): string | undefined {
+  const png = PNG.sync.read(Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
 }

@@ -3,6 +3,7 @@ import { MiB, formatBytes, type CreateFileRequest, type FileRequestLink } from '
 import { useCloseFileRequest, useCreateFileRequest, useFileRequests } from '../hooks/requests.ts';
 import { CopyableUrl } from './CopyableUrl.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
+import { QrCode } from './QrCode.tsx';
 import { dateTime } from './dates.ts';
 
 const EXPIRIES: [label: string, seconds: number | null][] = [
@@ -82,7 +83,9 @@ function CreateForm() {
 
 function RequestRow({ request }: { request: FileRequestLink }) {
   const closeLink = useCloseFileRequest();
+  const [showQr, setShowQr] = useState(false);
   const limit = request.limits;
+  const open = request.state !== 'closed';
   return (
     <li className="file request" data-testid="request-row" data-state={request.state}>
       <div className="file__main">
@@ -97,15 +100,21 @@ function RequestRow({ request }: { request: FileRequestLink }) {
         </span>
       </div>
       <div className="file__actions">
-        {request.state !== 'closed' && (
+        {open && (
+          <button type="button" className="button button--quiet" aria-expanded={showQr} onClick={() => setShowQr(!showQr)}>
+            {showQr ? 'Hide QR code' : 'QR code'}
+          </button>
+        )}
+        {open && (
           <button type="button" className="button button--quiet" disabled={closeLink.isPending} onClick={() => closeLink.mutate(request.id)}>
             Close
           </button>
         )}
       </div>
-      {request.state !== 'closed' && (
+      {open && (
         <div className="share__result request__link">
           <CopyableUrl key={request.url} url={request.url} label="Request link" copyText="Copy link" />
+          {showQr && <QrCode url={request.url} />}
         </div>
       )}
       {closeLink.isError && <ErrorNotice error={closeLink.error} />}

@@ -196,6 +196,34 @@ describe('across features, in the OIDC mode', () => {
     expect((await recipient(visitor.cookie()).zip(one.url, [0, 1])).status).toBe(410);
   });
 
+  it("a visitor's HTML declared as PNG previews as an image only; the preview URL's type cannot be edited", async () => {
+    const link = await bob('POST', api.requests, { expiresIn: 3600 });
+    const html = Buffer.from('<script>parent.alert(document.cookie)</script>');
+    const signed = await anyone('POST', api.requestUploads(link.body.id), { name: 'photo.png', size: html.length, type: 'image/png' });
+    expect((await postThroughPolicy(signed.body as UploadPolicy, html)).status).toBe(204);
+    const preview = await bob('POST', api.filePreview(signed.body.key));
+    expect(preview.status).toBe(201);
+    const served = await fetch(preview.body.url);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    const edited = new URL(preview.body.url as string);
+    edited.searchParams.set('response-content-type', 'text/html');
+    expect((await fetch(edited)).status).toBe(403);
+    const added = new URL(preview.body.url as string);
+    added.searchParams.delete('response-content-type');
+    expect((await fetch(added)).status).toBe(403);
+  });
+
+  it('clients drive no metrics labels: made-up paths, share ids and keys are counted under route patterns', async () => {
+    const marker = `zz${Date.now()}`;
+    for (const path of [`/api/${marker}`, `/s/${marker}`, `/${marker}`, `/api/files/${marker}/link`, `/storage/${marker}`]) await fetch(app.url + path);
+    await fetch(`${app.url}/api/files`, { method: 'PROPFIND' });
+    const { body } = await app.metrics.scrape();
+    expect(body).not.toContain(marker);
+    expect(body).not.toMatch(/method="PROPFIND"[^}]*route="\/api\/files"/);
+  });
+
   it('ten downloads and ten zips at once on a bundle with one download: one visit through', async () => {
     const a = await upload(alice, 'p.txt', 'text/plain', Buffer.from('ppp'));
     const b = await upload(alice, 'q.txt', 'text/plain', Buffer.from('qqq'));

@@ -28,6 +28,7 @@ let app: RunningPostbox;
 let dataDir: string;
 /** Made by the local person before OIDC was switched on. */
 let localRequestId: string;
+let localToken: string;
 
 type Answer = { status: number; body: any; headers: Headers }; // eslint-disable-line @typescript-eslint/no-explicit-any -- every route's answer
 
@@ -51,6 +52,9 @@ beforeAll(async () => {
   const made = await call(before.url, 'POST', api.requests, { expiresIn: null, note: 'from before accounts' });
   expect(made.status).toBe(201);
   localRequestId = made.body.id as string;
+  const token = await call(before.url, 'POST', api.tokens, { name: 'from before accounts' });
+  expect(token.status).toBe(201);
+  localToken = token.body.token as string;
   await before.close();
 
   const providerPort = await freePort();
@@ -246,6 +250,12 @@ describe('across features: holes found in round 4 (each test failed before its f
   beforeAll(async () => {
     alice = as((await signInThroughProvider(app.url, 'alice')).jar);
     bob = as((await signInThroughProvider(app.url, 'bob')).jar);
+  });
+
+  it("the local person's token from before accounts acts as no one once OIDC is on", async () => {
+    const bearer = { authorization: `Bearer ${localToken}` };
+    expect((await anyone('GET', api.files, undefined, bearer)).status).toBe(401);
+    expect((await anyone('GET', api.adminPeople, undefined, bearer)).status).toBe(401);
   });
 
   it('a request link the local person made before accounts takes no more files once OIDC is on: no one can close it', async () => {

@@ -11,7 +11,7 @@ import { startPostbox, type RunningPostbox } from '../postbox.ts';
 import { thumbnailKeyFor } from '../signing/thumbnails.ts';
 import { signInThroughProvider, startTestProvider, type CookieJar, type TestProvider } from '../testing/oidc-provider.ts';
 import { freePort } from './free-port.ts';
-import { postThroughPolicy } from './harness.ts';
+import { postThroughPolicy, startTestPostbox } from './harness.ts';
 
 /*
  * Round 4's adversarial pass across features (docs/security.md, "Attempts across features"): people
@@ -308,4 +308,21 @@ describe('across features: holes found in round 4 (each test failed before its f
   // can be posted after its file was deleted (the delete removed the thumbnail first); thumbnails are not
   // in the quota, so upload → thumbnail policy → delete → post stores 64 KiB uncounted per round.
   it.todo('a thumbnail policy posted after its file was deleted stores nothing, or thumbnails count in the quota');
+});
+
+describe('one person (open mode) with a quota', () => {
+  it('a thumbnail policy only for a file that exists: no made-up key stores bytes outside the quota (404)', async () => {
+    const single = await startTestPostbox({ USER_QUOTA_BYTES: '1000', RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const policy = await single.call('POST', api.uploads, { name: 'x.png', size: PNG.length, type: 'image/png' });
+      expect(policy.status).toBe(201);
+      // Never posted: the key is well-formed and the local person's, but no file is there.
+      const thumbnail = await single.call('POST', api.fileThumbnail(policy.body.key as string), { size: 65536, type: 'image/webp' });
+      expect(thumbnail.status).toBe(404);
+      expect((await postThroughPolicy(policy.body as UploadPolicy, PNG)).status).toBe(204);
+      expect((await single.call('POST', api.fileThumbnail(policy.body.key as string), { size: 100, type: 'image/webp' })).status).toBe(201);
+    } finally {
+      await single.stop();
+    }
+  });
 });

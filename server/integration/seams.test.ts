@@ -30,7 +30,8 @@ let dataDir: string;
 let localRequestId: string;
 let localToken: string;
 
-type Answer = { status: number; body: any; headers: Headers }; // eslint-disable-line @typescript-eslint/no-explicit-any -- every route's answer
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- every route's answer; tests read the fields they assert on
+type Answer = { status: number; body: any; headers: Headers };
 
 async function call(base: string, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(base + urlPath, {
@@ -80,7 +81,10 @@ afterAll(async () => {
 });
 
 type Caller = (method: string, urlPath: string, body?: unknown, headers?: Record<string, string>) => Promise<Answer>;
-const as = (jar: CookieJar): Caller => (method, urlPath, body, headers = {}) => call(app.url, method, urlPath, body, { cookie: jar.header(app.url), ...headers });
+const as =
+  (jar: CookieJar): Caller =>
+  (method, urlPath, body, headers = {}) =>
+    call(app.url, method, urlPath, body, { cookie: jar.header(app.url), ...headers });
 const anyone: Caller = (method, urlPath, body, headers) => call(app.url, method, urlPath, body, headers);
 
 async function upload(who: Caller, name: string, type: string, bytes: Buffer): Promise<string> {
@@ -108,7 +112,11 @@ function recipient(cookie = '') {
   return {
     download: (url: string, file: number) => go(url, { method: 'POST', headers: form, body: `file=${file}` }),
     zip: (url: string, indexes: number[]) =>
-      go(`${url}/zip`, { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' }, body: JSON.stringify({ indexes }) }),
+      go(`${url}/zip`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+        body: JSON.stringify({ indexes }),
+      }),
     cookie: () => cookie,
   };
 }
@@ -221,7 +229,8 @@ describe('across features, in the OIDC mode', () => {
 
   it('clients drive no metrics labels: made-up paths, share ids and keys are counted under route patterns', async () => {
     const marker = `zz${Date.now()}`;
-    for (const path of [`/api/${marker}`, `/s/${marker}`, `/${marker}`, `/api/files/${marker}/link`, `/storage/${marker}`]) await fetch(app.url + path);
+    const paths = [`/api/${marker}`, `/s/${marker}`, `/${marker}`, `/api/files/${marker}/link`, `/storage/${marker}`];
+    for (const path of paths) await fetch(app.url + path);
     await fetch(`${app.url}/api/files`, { method: 'PROPFIND' });
     const { body } = await app.metrics.scrape();
     expect(body).not.toContain(marker);
@@ -270,7 +279,8 @@ describe('across features: holes found in round 4 (each test failed before its f
 
   it("a visitor refused by the requester's quota learns nothing of the requester's usage or quota", async () => {
     const link = await bob('POST', api.requests, { expiresIn: 3600 });
-    const refused = await anyone('POST', api.requestUploads(link.body.id), { name: 'big.bin', size: QUOTA + 1, type: 'application/octet-stream' });
+    const big = { name: 'big.bin', size: QUOTA + 1, type: 'application/octet-stream' };
+    const refused = await anyone('POST', api.requestUploads(link.body.id), big);
     expect(refused.status).toBe(413);
     expect(refused.body.error.code).toBe('quota_exceeded');
     expect(refused.body.error.message).not.toMatch(/\d|you have|KiB|bytes/);

@@ -115,7 +115,8 @@ export class RequestService {
   async open(id: string): Promise<RequestRecord> {
     const record = isRequestId(id) ? await this.deps.store.get(id) : undefined;
     if (!record) throw new AppError('not_found', 'There is no such request link.');
-    if (this.deps.localLinksClosed && record.owner.id === LOCAL_PERSON.id && !record.closedAt) return { ...record, closedAt: record.createdAt };
+    const ownerGone = this.deps.localLinksClosed && record.owner.id === LOCAL_PERSON.id;
+    if (ownerGone && !record.closedAt) return { ...record, closedAt: record.createdAt };
     return record;
   }
 
@@ -149,8 +150,8 @@ export class RequestService {
       // so a full or closed link reserves nothing, and a refused quota gives the slot back (below).
       await this.deps.reserveQuota?.(upload, now + expiresSeconds * 1000).catch((err: unknown) => {
         // The quota's words name the requester's usage ("you have … left of …"): not for a visitor.
-        if (err instanceof AppError && err.code === 'quota_exceeded') throw new AppError('quota_exceeded', 'The person who asked has no room left for this file.');
-        throw err;
+        if (!(err instanceof AppError && err.code === 'quota_exceeded')) throw err;
+        throw new AppError('quota_exceeded', 'The person who asked has no room left for this file.');
       });
       return await orUnavailable(
         signUploadPolicy(this.deps.storage.signerFor(origin), {

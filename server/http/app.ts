@@ -88,6 +88,7 @@ export function createApp(deps: AppDeps) {
     rules: config.uploads,
     reserveQuota: (upload, until) => reserveQuota(usage, config, upload, until),
     onArrived: (batch) => notifier.arrived(batch),
+    localLinksClosed: config.oidc !== undefined,
   });
   const signingLimit = perClientLimit(config.rateLimitPerMinute, 'Too many requests from this client. Wait a moment and try again.', {
     store: limits.store('signing'),

@@ -3,6 +3,7 @@ import { AppError } from '../errors/app-error.ts';
 import { S3_SINGLE_UPLOAD_MAX_BYTES, type PeopleUsage, type RemovedFiles } from '../../contract/api.ts';
 import { fileIndexPrefix, isUsable, parseMarker, SHARES_PREFIX } from '../shares/share-record.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
+import { THUMBNAIL_PREFIX } from '../signing/thumbnails.ts';
 import { isNotFound, storageUnavailable } from '../storage/storage-errors.ts';
 import { JsonRecords, type BucketRef } from '../storage/json-records.ts';
 import { LOCAL_PERSON, PEOPLE_PREFIX, spaceFor } from './person.ts';
@@ -61,9 +62,12 @@ export class PeopleCensus {
     return [...byPerson].map(([id, row]) => ({ id, ...row, checkedAt })).sort((a, b) => b.usedBytes - a.usedBytes || a.id.localeCompare(b.id));
   }
 
-  /** Deletes every file of the person and every share link of those files; their usage starts again from zero. */
+  /** Deletes every file of the person, their thumbnails and every share link of those files; their usage starts again from zero. */
   async removeFiles(owner: Owner): Promise<RemovedFiles> {
     const files = (await this.records.list(owner.space + UPLOAD_PREFIX)).filter(({ key }) => parseUploadKey(key)?.space === owner.space);
+    // Thumbnails first, as a person's own delete does (a removed image must not stay as one); all of the
+    // space's, also those whose file went before (a thumbnail policy lives on after its file's delete).
+    for (const { key } of await this.records.list(owner.space + THUMBNAIL_PREFIX)) await this.records.remove(key);
     let shareLinks = 0;
     for (const { key } of files) {
       // Links first, as a person's own delete does: a failure halfway leaves files unshared, never shared ones.

@@ -8,7 +8,7 @@ import {
   type UploadPolicy,
 } from '../../contract/api.ts';
 import { AppError } from '../errors/app-error.ts';
-import type { Person } from '../people/person.ts';
+import { LOCAL_PERSON, type Person } from '../people/person.ts';
 import { hashPassword } from '../shares/passwords.ts';
 import { signUploadPolicy } from '../signing/upload-policy.ts';
 import { acceptUpload, type UploadRules } from '../signing/upload-rules.ts';
@@ -50,6 +50,11 @@ export interface RequestServiceDeps {
   reserveQuota?: (upload: { key: string; size: number }, until: number) => Promise<void>;
   /** Told about each visit's confirmed files; must not throw or block (it queues its own work). */
   onArrived?: (batch: ArrivedBatch) => void;
+  /**
+   * With OIDC accounts: links the local person made before accounts take no more files. No one signs
+   * in as the local person, so no one could see or close them, and visitors would fill that space.
+   */
+  localLinksClosed?: boolean;
   now?: () => number;
 }
 
@@ -110,6 +115,8 @@ export class RequestService {
   async open(id: string): Promise<RequestRecord> {
     const record = isRequestId(id) ? await this.deps.store.get(id) : undefined;
     if (!record) throw new AppError('not_found', 'There is no such request link.');
+    const ownerGone = this.deps.localLinksClosed && record.owner.id === LOCAL_PERSON.id;
+    if (ownerGone && !record.closedAt) return { ...record, closedAt: record.createdAt };
     return record;
   }
 
@@ -141,7 +148,11 @@ export class RequestService {
     try {
       // Received files count against the requester's quota, as their own uploads do; after the slot,
       // so a full or closed link reserves nothing, and a refused quota gives the slot back (below).
-      await this.deps.reserveQuota?.(upload, now + expiresSeconds * 1000);
+      await this.deps.reserveQuota?.(upload, now + expiresSeconds * 1000).catch((err: unknown) => {
+        // The quota's words name the requester's usage ("you have … left of …"): not for a visitor.
+        if (!(err instanceof AppError && err.code === 'quota_exceeded')) throw err;
+        throw new AppError('quota_exceeded', 'The person who asked has no room left for this file.');
+      });
       return await orUnavailable(
         signUploadPolicy(this.deps.storage.signerFor(origin), {
           bucket: this.deps.storage.bucket,

@@ -135,7 +135,7 @@ export function createApp(deps: AppDeps) {
   apiRouter.use((req, res, next) => (req.method === 'GET' ? next() : signingLimit(req, res, next)));
   uploadRoutes(apiRouter, config, storage, usage);
   fileRoutes(apiRouter, config, storage, store, shares, usage);
-  thumbnailRoutes(apiRouter, config, storage, store);
+  thumbnailRoutes(apiRouter, config, storage, store, usage);
   usageRoutes(apiRouter, config, usage);
   tokenRoutes(apiRouter, tokens);
   adminRoutes(apiRouter, new PeopleCensus({ storage, usage, deleteLinksOf: (key) => shares.deleteForFile(key) }));

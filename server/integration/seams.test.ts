@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ShareLink, type UploadPolicy } from '../../contract/api.ts';
 import { loadConfig } from '../config/config.ts';
 import { personIdOf, spaceFor } from '../people/person.ts';
+import { usageKey } from '../people/usage.ts';
 import { startPostbox, type RunningPostbox } from '../postbox.ts';
 import { thumbnailKeyFor } from '../signing/thumbnails.ts';
 import { signInThroughProvider, startTestProvider, type CookieJar, type TestProvider } from '../testing/oidc-provider.ts';
@@ -314,10 +315,6 @@ describe('across features: holes found in round 4 (each test failed before its f
     expect((await anyone('POST', api.requests, { expiresIn: 3600, webhookUrl: 'http://127.0.0.1:9/' }, bearer)).status).toBe(403);
   });
 
-  // Known, not fixed (a design decision, see docs/security.md): a thumbnail policy lives 5 minutes and
-  // can be posted after its file was deleted (the delete removed the thumbnail first); thumbnails are not
-  // in the quota, so upload → thumbnail policy → delete → post stores 64 KiB uncounted per round.
-  it.todo('a thumbnail policy posted after its file was deleted stores nothing, or thumbnails count in the quota');
 });
 
 describe('one person (open mode) with a quota', () => {
@@ -331,6 +328,28 @@ describe('one person (open mode) with a quota', () => {
       expect(thumbnail.status).toBe(404);
       expect((await postThroughPolicy(policy.body as UploadPolicy, PNG)).status).toBe(204);
       expect((await single.call('POST', api.fileThumbnail(policy.body.key as string), { size: 100, type: 'image/webp' })).status).toBe(201);
+    } finally {
+      await single.stop();
+    }
+  });
+
+  it('thumbnails count in the quota: one posted after its file was deleted still takes its bytes, reserved and listed', async () => {
+    const single = await startTestPostbox({ USER_QUOTA_BYTES: '1000', RATE_LIMIT_PER_MINUTE: '0' });
+    try {
+      const policy = await single.call('POST', api.uploads, { name: 'x.png', size: PNG.length, type: 'image/png' });
+      expect((await postThroughPolicy(policy.body as UploadPolicy, PNG)).status).toBe(204);
+      const key = policy.body.key as string;
+      const thumbnail = await single.call('POST', api.fileThumbnail(key), { size: 900, type: 'image/webp' });
+      expect(thumbnail.status).toBe(201);
+      expect((await single.call('DELETE', api.file(key))).status).toBe(204);
+      // The policy outlives the file: the thumbnail lands without it.
+      expect((await postThroughPolicy(thumbnail.body as UploadPolicy, Buffer.alloc(900))).status).toBe(204);
+      // Before the fix: 201, the 900 bytes were nobody's.
+      const over = await single.call('POST', api.uploads, { name: 'y.bin', size: 200, type: 'application/octet-stream' });
+      expect([over.status, over.body.error?.code]).toEqual([413, 'quota_exceeded']);
+      // A recount from a listing (the record damaged) finds the thumbnail too.
+      await single.storage.client.send(new PutObjectCommand({ Bucket: single.storage.bucket, Key: usageKey('local'), Body: 'not a record' }));
+      expect((await single.call('GET', api.usage)).body).toMatchObject({ usedBytes: 900, files: 0 });
     } finally {
       await single.stop();
     }

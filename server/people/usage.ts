@@ -4,6 +4,7 @@ import { backOffAfterConflict } from '../storage/write-conflicts.ts';
 import { formatBytes } from '../../contract/api.ts';
 import { PerKeyQueue } from '../shares/per-key-queue.ts';
 import { parseUploadKey, UPLOAD_PREFIX } from '../signing/object-keys.ts';
+import { THUMBNAIL_PREFIX } from '../signing/thumbnails.ts';
 import { storageUnavailable } from '../storage/storage-errors.ts';
 import { JsonRecords, WriteConflict, type BucketRef } from '../storage/json-records.ts';
 import { LOCAL_PERSON, PEOPLE_PREFIX, spaceFor } from './person.ts';
@@ -156,14 +157,16 @@ export class UsageBook {
     return { version: 1, personId: owner.id, space: owner.space, bytes: 0, files: 0, reserved: [], checkedAt: this.now() };
   }
 
-  /** Bytes and files from a listing of the space; reservations the listing does not show yet and that can still be used stay. */
+  /** Bytes and files from a listing of the space (its files and thumbnails); reservations the listing does not show yet and that can still be used stay. */
   private async recount(owner: Owner, previous: UsageRecord | undefined): Promise<UsageRecord> {
     const now = this.now();
     const objects = (await this.records.list(owner.space + UPLOAD_PREFIX)).filter(({ key }) => parseUploadKey(key)?.space === owner.space);
-    const stored = new Set(objects.map(({ key }) => key));
+    // Thumbnails count too (not as files): one can outlive its file (posted after the delete).
+    const thumbnails = await this.records.list(owner.space + THUMBNAIL_PREFIX);
+    const stored = new Set([...objects, ...thumbnails].map(({ key }) => key));
     return {
       ...this.empty(owner),
-      bytes: objects.reduce((sum, { size }) => sum + size, 0),
+      bytes: [...objects, ...thumbnails].reduce((sum, { size }) => sum + size, 0),
       files: objects.length,
       reserved: (previous?.reserved ?? []).filter((r) => r.until > now && !stored.has(r.key)),
       checkedAt: now,

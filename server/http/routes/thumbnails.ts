@@ -7,6 +7,7 @@ import { signUploadPolicy } from '../../signing/upload-policy.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { orUnavailable } from '../../storage/storage-errors.ts';
 import type { UploadsStore } from '../../storage/uploads-store.ts';
+import type { UsageBook } from '../../people/usage.ts';
 import {
   hasThumbnail,
   PREVIEW_LINK_SECONDS,
@@ -16,7 +17,8 @@ import {
   type UploadPolicy,
 } from '../../../contract/api.ts';
 import { requestOrigin } from '../request-origin.ts';
-import { requireOwnKey } from '../upload-key.ts';
+import { personOf, requireOwnKey } from '../upload-key.ts';
+import { reserveQuota } from './usage.ts';
 
 /** The thumbnail's key, for a key of one's own image (404 for another person's, 400 for other types). */
 function ownThumbnailKey(res: Parameters<typeof requireOwnKey>[0], key: string): string {
@@ -34,15 +36,17 @@ export async function deleteThumbnail(storage: Storage, uploadKey: string): Prom
   if (key) await orUnavailable(storage.client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: key })));
 }
 
-export function thumbnailRoutes(router: Router, _config: Config, storage: Storage, store: UploadsStore): void {
+export function thumbnailRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore, usage: UsageBook): void {
   // A policy for the browser to post the thumbnail it drew straight to storage: exact key (derived
   // from the file's), exact size (64 KiB at most), WebP or JPEG only; no image bytes pass through here.
   router.post('/files/:key/thumbnail', async (req, res) => {
     const thumbnailKey = ownThumbnailKey(res, req.params.key);
     const { size, type } = ThumbnailRequest.parse(req.body);
-    // In every mode, not only with accounts: thumbnails are outside the quota, so a policy for a key with
-    // no file behind it would store 64 KiB uncounted for each made-up key.
+    // In every mode, not only with accounts: a thumbnail is for a file that exists.
     await store.assertExists(req.params.key);
+    // With a quota, thumbnails count like files: a policy outlives a delete of its file by minutes, and
+    // upload → thumbnail policy → delete → post stored 64 KiB uncounted each time.
+    await reserveQuota(usage, config, { key: thumbnailKey, size }, Date.now() + PREVIEW_LINK_SECONDS * 1000, personOf(res).space);
     const policy: UploadPolicy = await orUnavailable(
       signUploadPolicy(storage.signerFor(requestOrigin(req)), {
         bucket: storage.bucket,

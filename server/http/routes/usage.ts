@@ -9,11 +9,18 @@ import { personOf } from '../upload-key.ts';
  * With USER_QUOTA_BYTES: reserves a signed upload's declared size in its owner's usage record, or
  * refuses it (413 quota_exceeded) before anything is signed or created. `until`: when the signed
  * policy (or the multipart reservation) ends. Without a quota nothing is written per upload.
+ * `space`: whose it is, for a key that is no upload key (a thumbnail's).
  */
-export async function reserveQuota(usage: UsageBook, config: Config, upload: { key: string; size: number }, until: number): Promise<void> {
+export async function reserveQuota(
+  usage: UsageBook,
+  config: Config,
+  upload: { key: string; size: number },
+  until: number,
+  space = parseUploadKey(upload.key)!.space,
+): Promise<void> {
   const quota = config.accounts.quotaBytes;
   if (quota === undefined) return;
-  const owner = ownerOfSpace(parseUploadKey(upload.key)!.space);
+  const owner = ownerOfSpace(space);
   await usage.reserve(owner, { key: upload.key, size: upload.size, until }, quota);
 }
 

@@ -42,8 +42,8 @@ const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_S ?? 600);
 const origin = `http://127.0.0.1:${port}`;
 /** The largest bundle's growth, all of Chromium, must stay under this (see the header). */
 const BOUND_MIB = 384;
-/** The download's path (every process but the worker's renderer) must grow less than this. */
-const PATH_MIB = 32;
+/** The download's path (every process but the worker's renderer; a ~17 MiB renderer starts with the download) must grow less than this. */
+const PATH_MIB = 48;
 /** The worker's renderer may not peak higher in the second half of the largest zip than in the first by more than this. */
 const DRIFT_MIB = 32;
 const SAMPLE_MS = 250;

@@ -5,6 +5,7 @@
  *
  *   BENCH_ZIP_MIB=300,1024 (default: the big file of each bundle, one run per size, in order)
  *   BENCH_PORT=38290 (default)   BENCH_TIMEOUT_S=600 (default: the whole run, then it gives up)
+ *   BENCH_EXTRA_ARGS="…" (more Chromium flags, e.g. --js-flags=--expose-gc for a diagnostic)
  *
  * For each size: the app (server/main.ts, a child process, embedded S3) holds a bundle of a random
  * file of that size and a small text file, put straight into the bucket (the upload is not what is

@@ -1,9 +1,11 @@
+import { CreateBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Download, Page, TestInfo } from '@playwright/test';
 import { api } from '../contract/api.ts';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import { corsRule } from '../server/storage/cors.ts';
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -66,4 +68,25 @@ export async function holdSettings(page: Page): Promise<{ asked: () => boolean; 
 export function decodeQrPng(dataUrl: string): string | undefined {
   const png = PNG.sync.read(Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
   return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
+}
+
+/**
+ * The bucket of the app on a real S3 (Ceph RGW) and its CORS rule for `origin`, made as an operator
+ * would (Postbox creates nothing on external storage); a bucket left by an earlier spec is kept.
+ */
+export async function prepareRealS3Bucket(endpoint: string, bucket: string, origin: string) {
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID!, secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY! },
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+      if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
+    });
+    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [corsRule([origin])] } }));
+  } finally {
+    s3.destroy();
+  }
 }

@@ -42,7 +42,8 @@ async function* entries({ shareId, files, port }) {
     for (const [i, file] of files.entries()) {
       const fresh = i >= batch.from && i < batch.from + batch.urls.length && Date.now() < batch.expiresAt - 15_000;
       if (!fresh) batch = await signed(shareId, files, i);
-      const response = await fetch(batch.urls[i - batch.from], { credentials: 'omit' });
+      // no-store: a bundle of gigabytes must not go through (and evict) the browser's HTTP cache.
+      const response = await fetch(batch.urls[i - batch.from], { credentials: 'omit', cache: 'no-store' });
       if (!response.ok) throw new Error(`${file.name}: storage answered ${response.status}`);
       yield { name: file.name, input: response, size: file.size };
       port.postMessage({ done: i + 1 });

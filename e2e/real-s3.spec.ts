@@ -1,8 +1,6 @@
-import { CreateBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_MULTIPART_THRESHOLD_BYTES, REAL_S3_BUCKET, REAL_S3_PORT } from '../playwright.config.ts';
-import { corsRule } from '../server/storage/cors.ts';
-import { downloadThroughBrowser, makeFile, sha256, snap } from './support.ts';
+import { downloadThroughBrowser, makeFile, prepareRealS3Bucket, sha256, snap } from './support.ts';
 
 // The browser form upload against a real S3 (Ceph RGW, started by scripts/test.sh).
 const endpoint = process.env.POSTBOX_RGW_ENDPOINT;
@@ -23,17 +21,7 @@ test.describe('on a real S3 (Ceph RGW)', () => {
   test.beforeAll(async () => {
     expect(endpoint, 'CI must run the browser upload against a real S3').toBeTruthy();
     // Postbox creates nothing on external storage: make the bucket and its CORS rule as an operator would.
-    const s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID!, secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY! },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: REAL_S3_BUCKET })).catch((err) => {
-      if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
-    });
-    await s3.send(new PutBucketCorsCommand({ Bucket: REAL_S3_BUCKET, CORSConfiguration: { CORSRules: [corsRule([origin])] } }));
-    s3.destroy();
+    await prepareRealS3Bucket(endpoint!, REAL_S3_BUCKET, origin);
   });
 
   test('the browser form upload lands byte-identical and the link downloads it', async ({ page }, testInfo) => {

@@ -31,8 +31,8 @@ export class WriteConflict extends Error {
 }
 
 /**
- * Small JSON records in the bucket with optimistic concurrency, as share records do it
- * (s3-share-store.ts): updates carry If-Match with the ETag read, first writes If-None-Match: *.
+ * Small JSON records in the bucket with optimistic concurrency (share, request and usage records):
+ * updates carry If-Match with the ETag read, first writes If-None-Match: *.
  * Ceph RGW 16 wants the ETag without quotes (learned on the first refused write whose record did
  * not change); a store answering 501 gets plain writes from then on. s3rver ignores both headers:
  * callers serialize per record within the process.
@@ -42,6 +42,11 @@ export class JsonRecords {
   private conditional = true;
 
   constructor(private readonly storage: BucketRef) {}
+
+  /** False once the store answered 501 to a conditional write: writes are plain (best effort) from then on. */
+  get conditionalWrites(): boolean {
+    return this.conditional;
+  }
 
   async read(key: string): Promise<{ value: unknown; etag: string } | undefined> {
     try {
@@ -80,6 +85,16 @@ export class JsonRecords {
     }
   }
 
+  /**
+   * Writes with no condition: `value` as JSON, or, with none, an empty marker whose key says it all
+   * (share-record.ts). For objects under fresh random ids and markers, where there is nothing to guard.
+   */
+  async overwrite(key: string, value?: unknown): Promise<void> {
+    await this.put(key, value === undefined ? '' : JSON.stringify(value), {}).catch((err: unknown) => {
+      throw storageUnavailable(err);
+    });
+  }
+
   async remove(key: string): Promise<void> {
     await this.storage.client.send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch((err: unknown) => {
       if (!isNotFound(err)) throw storageUnavailable(err);
@@ -109,7 +124,7 @@ export class JsonRecords {
         Key: key,
         Body: Buffer.from(body, 'utf8'),
         ContentLength: Buffer.byteLength(body, 'utf8'),
-        ContentType: 'application/json',
+        ContentType: body ? 'application/json' : 'application/octet-stream',
         CacheControl: 'no-store',
         ...condition,
       }),

@@ -205,6 +205,18 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       expect(await object(liveMarkerKey(fileKey, live.id, live.expiresAt))).toEqual({ body: '', type: 'application/octet-stream', cacheControl: 'no-store' });
     });
 
+    it('reads a record that is not JSON, of another shape or of another link as damaged (internal_error), never as a link', async () => {
+      const store = new S3ShareStore(target());
+      const { client, bucket } = target();
+      const other = newShare(newUploadKey('h.txt', 'text/plain'));
+      const bodies = ['{"version":1,', JSON.stringify({ version: 1, id: 'x' }), JSON.stringify(other)];
+      for (const body of bodies) {
+        const id = newShareId();
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: recordKey(id), Body: body }));
+        await expect(store.get(id)).rejects.toMatchObject({ code: 'internal_error', message: expect.stringMatching(/^The record of a share link/) });
+      }
+    });
+
     it('keeps records under their own keys, apart from uploads', async () => {
       const store = new S3ShareStore(target());
       const share = newShare(newUploadKey('f.txt', 'text/plain'));

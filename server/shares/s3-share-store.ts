@@ -1,4 +1,3 @@
-import { AppError } from '../errors/app-error.ts';
 import { JsonRecords, WriteConflict, type BucketRef } from '../storage/json-records.ts';
 import { storageUnavailable } from '../storage/storage-errors.ts';
 import { backOffAfterConflict } from '../storage/write-conflicts.ts';
@@ -178,12 +177,7 @@ export class S3ShareStore implements ShareStore {
   }
 
   private async read(id: string): Promise<{ share: StoredShare; etag: string } | undefined> {
-    const found = await this.records.read(recordKey(id));
-    if (!found) return undefined;
-    // A record that is not JSON reads as null, and is as damaged as one of the wrong shape.
-    const share = StoredShare.safeParse(found.value);
-    if (!share.success) throw new AppError('internal_error', 'The record of a share link is damaged.', { cause: share.error });
-    if (share.data.id !== id) throw new AppError('internal_error', 'The record of a share link names another link.');
-    return { share: share.data, etag: found.etag };
+    const found = await this.records.readRecord(recordKey(id), id, StoredShare, 'a share link');
+    return found && { share: found.value, etag: found.etag };
   }
 }

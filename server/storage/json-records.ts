@@ -1,4 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
+import { AppError } from '../errors/app-error.ts';
 import { isNotFound, storageUnavailable } from './storage-errors.ts';
 
 export interface BucketRef {
@@ -57,6 +59,24 @@ export class JsonRecords {
       if (isNotFound(err)) return undefined;
       throw storageUnavailable(err);
     }
+  }
+
+  /**
+   * The record of `id` at `key`, checked against `schema`; undefined when there is none. One that is
+   * not JSON, not of that shape or of another id is damaged: an internal error naming `what` ("a share link").
+   */
+  async readRecord<T extends { id: string }>(
+    key: string,
+    id: string,
+    schema: z.ZodType<T>,
+    what: string,
+  ): Promise<{ value: T; etag: string } | undefined> {
+    const found = await this.read(key);
+    if (!found) return undefined;
+    const parsed = schema.safeParse(found.value);
+    if (!parsed.success) throw new AppError('internal_error', `The record of ${what} is damaged.`, { cause: parsed.error });
+    if (parsed.data.id !== id) throw new AppError('internal_error', `The record of ${what} names another link.`);
+    return { value: parsed.data, etag: found.etag };
   }
 
   /**

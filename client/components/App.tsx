@@ -3,10 +3,11 @@ import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useRefetchFailedWhenStorageIsBack, useUploadSettings } from '../hooks/status.ts';
 import { useUploads } from '../hooks/use-uploads.ts';
-import { DropZone } from './DropZone.tsx';
+import { UploadDropZone } from './DropZone.tsx';
 import { ErrorNotice } from './ErrorNotice.tsx';
 import { FileList } from './FileList.tsx';
 import { InterruptedUploads } from './InterruptedUploads.tsx';
+import { PageFrame } from './PageFrame.tsx';
 import { RequestPanel } from './RequestPanel.tsx';
 import { SignIn } from './SignIn.tsx';
 import { UnfinishedUploads } from './UnfinishedUploads.tsx';
@@ -82,7 +83,7 @@ function Workspace({
         <h1 className="card__title" ref={title} tabIndex={-1}>
           Send files
         </h1>
-        <DropZone onFiles={add} settings={settings.data} storageDown={health.data?.storage.reachable === false} />
+        <UploadDropZone onFiles={add} settings={settings.data} storageDown={health.data?.storage.reachable === false} />
         <InterruptedUploads uploads={interrupted} />
         <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} onFormReady={sendForm} />
       </section>
@@ -126,12 +127,8 @@ export function App() {
   const [showedSignIn, setShowedSignIn] = useState(false);
 
   return (
-    <div className="page">
-      <header className="topbar">
-        <div className="brand">
-          <span className="brand__mark" aria-hidden="true" />
-          <span className="brand__name">Postbox</span>
-        </div>
+    <PageFrame
+      topbarSide={
         <div className="topbar__side">
           <StorageStatus />
           {signedIn && session.data?.person && <SignedInAs person={session.data.person} />}
@@ -144,24 +141,23 @@ export function App() {
             />
           )}
         </div>
-      </header>
-      <main className="content">
-        {session.isPending ? (
-          <p className="placeholder">Loading…</p>
-        ) : session.isError ? (
-          <ErrorNotice error={session.error} onRetry={() => session.refetch()} />
-        ) : locked && !session.data.signedIn ? (
-          <SignIn
-            passwordEnabled={session.data.signInEnabled}
-            signInUrl={session.data.signInUrl}
-            providerSignOutUrl={signedOutOnPurpose ? providerSignOutUrl : null}
-            sessionEnded={wasSignedIn && !signedOutOnPurpose}
-            onSubmit={() => setShowedSignIn(true)}
-          />
-        ) : (
-          <Workspace uploads={uploads} focusTitle={showedSignIn} />
-        )}
-      </main>
-    </div>
+      }
+    >
+      {session.isPending ? (
+        <p className="placeholder">Loading…</p>
+      ) : session.isError ? (
+        <ErrorNotice error={session.error} onRetry={() => session.refetch()} />
+      ) : locked && !session.data.signedIn ? (
+        <SignIn
+          passwordEnabled={session.data.signInEnabled}
+          signInUrl={session.data.signInUrl}
+          providerSignOutUrl={signedOutOnPurpose ? providerSignOutUrl : null}
+          sessionEnded={wasSignedIn && !signedOutOnPurpose}
+          onSubmit={() => setShowedSignIn(true)}
+        />
+      ) : (
+        <Workspace uploads={uploads} focusTitle={showedSignIn} />
+      )}
+    </PageFrame>
   );
 }

@@ -85,6 +85,25 @@ type RowAction = 'pause' | 'resume' | 'cancel' | 'retry';
 /** Which button takes focus when the one pressed goes away with the phase it belonged to. */
 const FOCUS_AFTER: Record<RowAction, string> = { pause: 'resume', resume: 'pause', cancel: 'retry', retry: 'cancel' };
 
+interface RowButtonProps {
+  /** Marks the button, so that focus can move to its counterpart (FOCUS_AFTER); Cancel is also styled as such. */
+  action?: RowAction;
+  /** What the button says; read out with the file's name ("Pause report.pdf"). */
+  label: string;
+  name: string;
+  quiet?: boolean;
+  onClick: () => void;
+}
+
+function RowButton({ action, label, name, quiet = false, onClick }: RowButtonProps) {
+  const className = `button${quiet ? ' button--quiet' : ''}${action === 'cancel' ? ' button--cancel' : ''}`;
+  return (
+    <button type="button" className={className} data-action={action} aria-label={`${label} ${name}`} onClick={onClick}>
+      {label}
+    </button>
+  );
+}
+
 function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady }: Omit<UploadListProps, 'uploads'> & { upload: Upload }) {
   const [confirmingCancel, setConfirmingCancel] = useState(false);
   const actions = useRef<HTMLDivElement>(null);
@@ -134,55 +153,25 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady 
       )}
       <div className="upload__actions" ref={actions}>
         {upload.multipart && upload.phase === 'uploading' && (
-          <button
-            type="button"
-            className="button button--quiet"
-            data-action="pause"
-            aria-label={`Pause ${name}`}
-            onClick={() => press('pause', () => onPause(upload.id))}
-          >
-            Pause
-          </button>
+          <RowButton action="pause" label="Pause" name={name} quiet onClick={() => press('pause', () => onPause(upload.id))} />
         )}
         {upload.phase === 'paused' && (
-          <button
-            type="button"
-            className="button"
-            data-action="resume"
-            aria-label={`Resume ${name}`}
-            onClick={() => press('resume', () => onRetry(upload))}
-          >
-            Resume
-          </button>
+          <RowButton action="resume" label="Resume" name={name} onClick={() => press('resume', () => onRetry(upload))} />
         )}
         {!finished(upload) && (
-          <button
-            type="button"
-            className="button button--quiet button--cancel"
-            data-action="cancel"
-            aria-label={`Cancel ${name}`}
+          <RowButton
+            action="cancel"
+            label="Cancel"
+            name={name}
+            quiet
             // What a big upload has sent is deleted from storage on Cancel: ask first.
             onClick={upload.multipart && upload.loaded > 0 ? () => setConfirmingCancel(true) : cancel}
-          >
-            Cancel
-          </button>
+          />
         )}
         {(upload.phase === 'failed' || upload.phase === 'cancelled') && (
-          <button
-            type="button"
-            className="button"
-            data-action="retry"
-            aria-label={`Retry ${name}`}
-            onClick={() => press('retry', () => onRetry(upload))}
-          >
-            Retry
-          </button>
+          <RowButton action="retry" label="Retry" name={name} onClick={() => press('retry', () => onRetry(upload))} />
         )}
-        {finished(upload) && (
-          <button type="button" className="button button--quiet" aria-label={`Dismiss ${name}`} onClick={() => onDismiss([upload.id])}>
-            Dismiss
-          </button>
-        )}
+        {finished(upload) && <RowButton label="Dismiss" name={name} quiet onClick={() => onDismiss([upload.id])} />}
       </div>
       {confirmingCancel && !finished(upload) && (
         <ConfirmDialog

@@ -1,8 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { formatBytes, isTypeAccepted, type FileRequestPublic } from '../../contract/api.ts';
 import { ApiError, describeError } from '../api/errors.ts';
 import { postFile, requestsApi } from '../api/requests.ts';
+import { DropZone } from './DropZone.tsx';
+import { PageFrame } from './PageFrame.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
 import { dateTime } from './dates.ts';
 
@@ -35,43 +37,29 @@ function refusal(info: FileRequestPublic, file: File, left: { files: number; byt
   return undefined;
 }
 
-function Page({ children }: { children: React.ReactNode }) {
-  return (
-    <div className="page">
-      <header className="topbar">
-        <div className="brand">
-          <span className="brand__mark" aria-hidden="true" />
-          <span className="brand__name">Postbox</span>
-        </div>
-      </header>
-      <main className="content">{children}</main>
-    </div>
-  );
-}
-
 /** The page at /r/<id>: someone without an account sends files to the person who made the link. */
 export function VisitorPage({ id }: { id: string }) {
   const info = useQuery({ queryKey: ['request-public', id], queryFn: () => requestsApi.open(id), retry: false, refetchOnWindowFocus: false });
-  if (info.isPending) return <Page><p className="placeholder">Loading…</p></Page>;
+  if (info.isPending) return <PageFrame><p className="placeholder">Loading…</p></PageFrame>;
   if (info.isError) {
     const missing = info.error instanceof ApiError && info.error.code === 'not_found';
     return (
-      <Page>
+      <PageFrame>
         <section className="card" data-testid="request-gone">
           <h1 className="card__title">{missing ? 'There is no such request link' : 'This page could not be loaded'}</h1>
           <p>{missing ? 'Check the address you were given, or ask the person who sent it.' : describeError(info.error)}</p>
         </section>
-      </Page>
+      </PageFrame>
     );
   }
   if (info.data.state === 'closed' || info.data.state === 'expired') {
     return (
-      <Page>
+      <PageFrame>
         <section className="card" data-testid="request-gone">
           <h1 className="card__title">This request link {info.data.state === 'closed' ? 'was closed' : 'has expired'}</h1>
           <p>It no longer takes files. If you still need to send something, ask the person who sent you the link for a new one.</p>
         </section>
-      </Page>
+      </PageFrame>
     );
   }
   return <Visit info={info.data} />;
@@ -83,8 +71,6 @@ function Visit({ info }: { info: FileRequestPublic }) {
   const [visitorName, setVisitorName] = useState('');
   const [passwordError, setPasswordError] = useState<string>();
   const [receipt, setReceipt] = useState<Item[]>([]);
-  const [dragging, setDragging] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
   const nextId = useRef(1);
   // What the browser counts as left, so that several files dropped at once are checked against each other.
   const left = useRef({ files: info.filesLeft, bytes: info.bytesLeft });
@@ -134,15 +120,8 @@ function Visit({ info }: { info: FileRequestPublic }) {
     void send(batch.filter((item) => item.state === 'waiting'));
   };
 
-  const onDrop = (event: DragEvent) => {
-    event.preventDefault();
-    setDragging(false);
-    const files = Array.from(event.dataTransfer.files);
-    if (files.length) add(files);
-  };
-
   return (
-    <Page>
+    <PageFrame>
       <section className="card" data-testid="request-visit">
         <h1 className="card__title">{info.requester ? `${info.requester} asks you for files` : 'You are asked for files'}</h1>
         {info.note && (
@@ -172,38 +151,15 @@ function Visit({ info }: { info: FileRequestPublic }) {
             {passwordError}
           </p>
         )}
-        <div
-          className={`dropzone${dragging ? ' dropzone--active' : ''}`}
-          onDragOver={(event) => {
-            event.preventDefault();
-            setDragging(true);
-          }}
-          onDragLeave={() => setDragging(false)}
-          onDrop={onDrop}
+        <DropZone
+          onFiles={add}
+          title="Drop files here to send them"
+          inputLabel="Choose files to send"
+          inputTestId="request-file-input"
+          accept={info.limits.allowedTypes.length ? info.limits.allowedTypes.join(',') : undefined}
         >
-          <p className="dropzone__title">Drop files here to send them</p>
-          <p className="dropzone__hint">
-            or{' '}
-            <button type="button" className="button button--primary" onClick={() => input.current?.click()}>
-              Choose files
-            </button>
-          </p>
           <p className="dropzone__limit">Files go straight to storage. You cannot see or change what others sent.</p>
-          <input
-            ref={input}
-            type="file"
-            multiple
-            hidden
-            accept={info.limits.allowedTypes.length ? info.limits.allowedTypes.join(',') : undefined}
-            aria-label="Choose files to send"
-            data-testid="request-file-input"
-            onChange={(event) => {
-              const files = Array.from(event.target.files ?? []);
-              event.target.value = '';
-              if (files.length) add(files);
-            }}
-          />
-        </div>
+        </DropZone>
         {items.length > 0 && (
           <ul className="uploads uploads__list" aria-label="Your files">
             {items.map((item) => (
@@ -238,6 +194,6 @@ function Visit({ info }: { info: FileRequestPublic }) {
           </ul>
         </section>
       )}
-    </Page>
+    </PageFrame>
   );
 }

@@ -1,4 +1,3 @@
-import { AppError } from '../errors/app-error.ts';
 import { PerKeyQueue } from '../shares/per-key-queue.ts';
 import { JsonRecords, WriteConflict, type BucketRef } from '../storage/json-records.ts';
 import { storageUnavailable } from '../storage/storage-errors.ts';
@@ -72,12 +71,8 @@ export class S3RequestStore {
   }
 
   private async read(id: string): Promise<{ record: RequestRecord; etag: string } | undefined> {
-    const found = await this.records.read(requestRecordKey(id));
-    if (!found) return undefined;
-    const record = RequestRecord.safeParse(found.value);
-    if (!record.success) throw new AppError('internal_error', 'The record of a request link is damaged.', { cause: record.error });
-    if (record.data.id !== id) throw new AppError('internal_error', 'The record of a request link names another link.');
-    return { record: record.data, etag: found.etag };
+    const found = await this.records.readRecord(requestRecordKey(id), id, RequestRecord, 'a request link');
+    return found && { record: found.value, etag: found.etag };
   }
 
   async remove(key: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUploadKey } from '../signing/object-keys.ts';
 import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
@@ -179,6 +179,43 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'two', IfMatch: '"00000000000000000000000000000000"' }));
       });
     }
+
+    it('stores a record as the share\'s JSON and its markers as empty objects, as earlier versions read them', async () => {
+      const store = new S3ShareStore(target());
+      const fileKey = newUploadKey('g.txt', 'text/plain');
+      const share = newShare(fileKey);
+      await store.create(share);
+      await store.update(share.id, increment);
+      const revokedAt = new Date().toISOString();
+      await store.update(share.id, revoke(share.id, revokedAt));
+      const { client, bucket } = target();
+      const object = async (key: string) => {
+        const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return { body: await got.Body!.transformToString('utf8'), type: got.ContentType, cacheControl: got.CacheControl };
+      };
+      expect(await object(recordKey(share.id))).toEqual({
+        body: JSON.stringify({ version: 1, id: share.id, revokedAt }),
+        type: 'application/json',
+        cacheControl: 'no-store',
+      });
+      expect(await object(revokedMarkerKey(fileKey, share.id, revokedAt))).toEqual({ body: '', type: 'application/octet-stream', cacheControl: 'no-store' });
+      const live = newShare(fileKey);
+      await store.create(live);
+      expect(await object(recordKey(live.id))).toEqual({ body: JSON.stringify(live), type: 'application/json', cacheControl: 'no-store' });
+      expect(await object(liveMarkerKey(fileKey, live.id, live.expiresAt))).toEqual({ body: '', type: 'application/octet-stream', cacheControl: 'no-store' });
+    });
+
+    it('reads a record that is not JSON, of another shape or of another link as damaged (internal_error), never as a link', async () => {
+      const store = new S3ShareStore(target());
+      const { client, bucket } = target();
+      const other = newShare(newUploadKey('h.txt', 'text/plain'));
+      const bodies = ['{"version":1,', JSON.stringify({ version: 1, id: 'x' }), JSON.stringify(other)];
+      for (const body of bodies) {
+        const id = newShareId();
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: recordKey(id), Body: body }));
+        await expect(store.get(id)).rejects.toMatchObject({ code: 'internal_error', message: expect.stringMatching(/^The record of a share link/) });
+      }
+    });
 
     it('keeps records under their own keys, apart from uploads', async () => {
       const store = new S3ShareStore(target());

@@ -1,4 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
+import { AppError } from '../errors/app-error.ts';
 import { isNotFound, storageUnavailable } from './storage-errors.ts';
 
 export interface BucketRef {
@@ -31,8 +33,8 @@ export class WriteConflict extends Error {
 }
 
 /**
- * Small JSON records in the bucket with optimistic concurrency, as share records do it
- * (s3-share-store.ts): updates carry If-Match with the ETag read, first writes If-None-Match: *.
+ * Small JSON records in the bucket with optimistic concurrency (share, request and usage records):
+ * updates carry If-Match with the ETag read, first writes If-None-Match: *.
  * Ceph RGW 16 wants the ETag without quotes (learned on the first refused write whose record did
  * not change); a store answering 501 gets plain writes from then on. s3rver ignores both headers:
  * callers serialize per record within the process.
@@ -43,6 +45,11 @@ export class JsonRecords {
 
   constructor(private readonly storage: BucketRef) {}
 
+  /** False once the store answered 501 to a conditional write: writes are plain (best effort) from then on. */
+  get conditionalWrites(): boolean {
+    return this.conditional;
+  }
+
   async read(key: string): Promise<{ value: unknown; etag: string } | undefined> {
     try {
       const object = await this.storage.client.send(new GetObjectCommand({ Bucket: this.storage.bucket, Key: key }));
@@ -52,6 +59,24 @@ export class JsonRecords {
       if (isNotFound(err)) return undefined;
       throw storageUnavailable(err);
     }
+  }
+
+  /**
+   * The record of `id` at `key`, checked against `schema`; undefined when there is none. One that is
+   * not JSON, not of that shape or of another id is damaged: an internal error naming `what` ("a share link").
+   */
+  async readRecord<T extends { id: string }>(
+    key: string,
+    id: string,
+    schema: z.ZodType<T>,
+    what: string,
+  ): Promise<{ value: T; etag: string } | undefined> {
+    const found = await this.read(key);
+    if (!found) return undefined;
+    const parsed = schema.safeParse(found.value);
+    if (!parsed.success) throw new AppError('internal_error', `The record of ${what} is damaged.`, { cause: parsed.error });
+    if (parsed.data.id !== id) throw new AppError('internal_error', `The record of ${what} names another link.`);
+    return { value: parsed.data, etag: found.etag };
   }
 
   /**
@@ -78,6 +103,16 @@ export class JsonRecords {
       if (etag !== undefined) await this.learnEtagForm(key, etag);
       throw new WriteConflict();
     }
+  }
+
+  /**
+   * Writes with no condition: `value` as JSON, or, with none, an empty marker whose key says it all
+   * (share-record.ts). For objects under fresh random ids and markers, where there is nothing to guard.
+   */
+  async overwrite(key: string, value?: unknown): Promise<void> {
+    await this.put(key, value === undefined ? '' : JSON.stringify(value), {}).catch((err: unknown) => {
+      throw storageUnavailable(err);
+    });
   }
 
   async remove(key: string): Promise<void> {
@@ -109,7 +144,7 @@ export class JsonRecords {
         Key: key,
         Body: Buffer.from(body, 'utf8'),
         ContentLength: Buffer.byteLength(body, 'utf8'),
-        ContentType: 'application/json',
+        ContentType: body ? 'application/json' : 'application/octet-stream',
         CacheControl: 'no-store',
         ...condition,
       }),

@@ -101,7 +101,8 @@ export function fakeTransport(server: FakeServer, options: { script?: (put: Put,
   const puts: Put[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const transport: PartTransport = async (url, body, contentMd5, signal, onProgress) => {
+  const transport: PartTransport = async (url, sent, contentMd5, signal, onProgress) => {
+    const body = sent instanceof Blob ? sent : new Blob([sent]);
     const params = new URL(url).searchParams;
     const put = { partNumber: Number(params.get('n')), version: Number(params.get('v')), contentMd5, afterAbort: signal.aborted };
     puts.push(put);
@@ -134,7 +135,7 @@ export function depsFor(server: FakeServer, transport: PartTransport, storage = 
     transport,
     records: webStorageRecords(() => storage, () => server.clock.now),
     fingerprint: fileFingerprint,
-    md5Hex: md5Of,
+    readPart: async (part) => ({ md5Hex: await md5Of(part), body: part }),
     // Backoff is recorded, not slept: the tests do not depend on time passing.
     wait: async (ms, signal) => {
       waits.push(ms);

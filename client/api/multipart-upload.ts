@@ -13,7 +13,7 @@ export { MAX_ATTEMPTS, type MultipartOptions, type MultipartProgress } from './m
 export type { ResumableUpload } from './multipart/resume-record.ts';
 
 const records = webStorageRecords(() => localStorage);
-/** Parts are read and hashed in Web Workers (the main thread stays free) and sent as read (read once). */
+/** Parts are read and hashed in Web Workers: the page's main thread stays free while a big file goes up. */
 const hashWorkers = pageHashWorkers();
 
 export const pageDeps: MultipartDeps = {
@@ -22,10 +22,7 @@ export const pageDeps: MultipartDeps = {
     sendToStorage('PUT', url, body, { signal, headers: { 'Content-MD5': contentMd5 }, onProgress: (loaded) => onProgress(loaded) }),
   records,
   fingerprint: fileFingerprint,
-  readPart: async (part) => {
-    const { md5Hex, bytes } = await hashWorkers.read(part);
-    return { md5Hex, body: bytes };
-  },
+  md5Hex: (part) => hashWorkers.md5Hex(part),
   wait: sleep,
   now: Date.now,
 };

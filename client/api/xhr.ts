@@ -25,7 +25,7 @@ export const cancelled = () => new ApiError('cancelled', 'Upload cancelled.');
 export function sendToStorage(
   method: 'POST' | 'PUT',
   url: string,
-  body: Blob | ArrayBuffer | FormData,
+  body: Blob | FormData,
   options: { signal: AbortSignal; headers?: Record<string, string>; onProgress: (loaded: number, total: number) => void },
 ): Promise<StorageAnswer> {
   return new Promise((resolve, reject) => {

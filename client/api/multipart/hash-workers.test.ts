@@ -1,6 +1,6 @@
 import { md5 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
-import { readAndHash } from './blob-md5.ts';
+import { md5OfBlob } from './blob-md5.ts';
 import { HashWorkers, type HashAnswer, type HashRequest, type HashWorker } from './hash-workers.ts';
 
 const md5Of = (text: string) => md5(text);
@@ -19,7 +19,7 @@ class FakeWorker implements HashWorker {
   async answer(answer?: Partial<HashAnswer>) {
     const job = this.jobs.shift()!;
     this.log.running--;
-    const data = answer ? ({ id: job.id, ...answer } as HashAnswer) : { id: job.id, ...(await readAndHash(job.blob)) };
+    const data = answer ? ({ id: job.id, ...answer } as HashAnswer) : { id: job.id, md5Hex: await md5OfBlob(job.blob) };
     this.onmessage?.({ data } as MessageEvent<HashAnswer>);
   }
   fail() {
@@ -28,8 +28,6 @@ class FakeWorker implements HashWorker {
     this.onerror?.({ preventDefault() {} } as ErrorEvent);
   }
 }
-
-const md5Hex = async (hashes: HashWorkers, blob: Blob) => (await hashes.read(blob)).md5Hex;
 
 function pool(size: number) {
   const log = { running: 0, most: 0 };
@@ -51,7 +49,7 @@ describe('HashWorkers', () => {
   it('answers each part with its own MD5, with at most `size` workers hashing at once', async () => {
     const { hashes, workers, log } = pool(2);
     const parts = ['one', 'two', 'three', 'four', 'five'];
-    const answers = Promise.all(parts.map((text) => md5Hex(hashes, new Blob([text]))));
+    const answers = Promise.all(parts.map((text) => hashes.md5Hex(new Blob([text]))));
     for (let done = 0; done < parts.length; done++) {
       await settle();
       await workers.find((w) => w.jobs.length > 0)!.answer();
@@ -61,24 +59,13 @@ describe('HashWorkers', () => {
     expect(log.most).toBe(2);
   });
 
-  it("answers the part's bytes with its MD5, so that the part is not read again to be sent", async () => {
-    const { hashes, workers } = pool(1);
-    const part = new Blob(['0123456789']).slice(2, 7);
-    const read = hashes.read(part);
-    await settle();
-    await workers[0]!.answer();
-    const { md5Hex: hex, bytes } = await read;
-    expect(new TextDecoder().decode(bytes)).toBe('23456');
-    expect(hex).toBe(await md5Of('23456'));
-  });
-
   it('fails the part whose hashing failed, and keeps the worker for the next part', async () => {
     const { hashes, workers } = pool(1);
-    const failed = md5Hex(hashes, new Blob(['a']));
+    const failed = hashes.md5Hex(new Blob(['a']));
     await settle();
     await workers[0]!.answer({ error: 'NotReadableError' });
     await expect(failed).rejects.toThrow(/NotReadableError/);
-    const next = md5Hex(hashes, new Blob(['b']));
+    const next = hashes.md5Hex(new Blob(['b']));
     await settle();
     await workers[0]!.answer();
     expect(await next).toBe(await md5Of('b'));
@@ -87,11 +74,11 @@ describe('HashWorkers', () => {
 
   it('hashes in the page when a worker cannot run, this part and every later one', async () => {
     const { hashes, workers } = pool(2);
-    const first = md5Hex(hashes, new Blob(['first']));
+    const first = hashes.md5Hex(new Blob(['first']));
     await settle();
     workers[0]!.fail();
     expect(await first).toBe(await md5Of('first'));
-    expect(await md5Hex(hashes, new Blob(['second']))).toBe(await md5Of('second'));
+    expect(await hashes.md5Hex(new Blob(['second']))).toBe(await md5Of('second'));
     expect(workers.flatMap((w) => w.jobs)).toEqual([]);
     expect(workers).toHaveLength(1);
   });

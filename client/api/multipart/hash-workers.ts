@@ -1,10 +1,10 @@
-import { readAndHash, type ReadPart } from './blob-md5.ts';
+import { md5OfBlob } from './blob-md5.ts';
 
 export interface HashRequest {
   id: number;
   blob: Blob;
 }
-export type HashAnswer = ({ id: number } & ReadPart) | { id: number; error: string };
+export type HashAnswer = { id: number; md5Hex: string } | { id: number; error: string };
 
 /** The part of a Worker this pool uses (tests give it in-process stand-ins). */
 export interface HashWorker {
@@ -14,10 +14,9 @@ export interface HashWorker {
 }
 
 /**
- * Parts read and hashed (MD5) in a few Web Workers, off the page's main thread: each job goes to an
- * idle worker, or waits for one, and answers the part's bytes with their MD5. A worker that fails
- * (it could not start, say) fails its job, and later jobs are done in the page instead, so an
- * upload never depends on workers being available.
+ * MD5 of parts in a few Web Workers, off the page's main thread: each job goes to an idle worker,
+ * or waits for one. A worker that fails (it could not start, say) fails its job, and later jobs
+ * are hashed in the page instead, so an upload never depends on workers being available.
  */
 export class HashWorkers {
   private readonly idle: HashWorker[] = [];
@@ -31,8 +30,8 @@ export class HashWorkers {
     private readonly size: number,
   ) {}
 
-  async read(blob: Blob): Promise<ReadPart> {
-    if (this.broken) return readAndHash(blob);
+  async md5Hex(blob: Blob): Promise<string> {
+    if (this.broken) return md5OfBlob(blob);
     const worker = await this.acquire();
     try {
       return await this.run(worker, blob);
@@ -57,18 +56,18 @@ export class HashWorkers {
     else this.idle.push(worker);
   }
 
-  private run(worker: HashWorker, blob: Blob): Promise<ReadPart> {
+  private run(worker: HashWorker, blob: Blob): Promise<string> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
         if (data.id !== id) return;
-        if ('md5Hex' in data) resolve({ md5Hex: data.md5Hex, bytes: data.bytes });
+        if ('md5Hex' in data) resolve(data.md5Hex);
         else reject(new Error(`Hashing a part failed: ${data.error}`));
       };
       worker.onerror = (event) => {
         event.preventDefault?.();
         this.broken = true;
-        resolve(readAndHash(blob)); // the worker could not run: read this part here, and the next ones
+        resolve(md5OfBlob(blob)); // the worker could not run: hash this part here, and the next ones
       };
       worker.postMessage({ id, blob });
     });

@@ -34,14 +34,10 @@ export interface MultipartOptions {
   onStart?: (resumedBytes: number) => void;
 }
 
-/** A part's bytes as sent: read once (to hash them) and sent from memory, or a slice of the file. */
-export type PartBody = Blob | ArrayBuffer;
-export const bodySize = (body: PartBody) => (body instanceof Blob ? body.size : body.byteLength);
-
 /** PUTs one part to a presigned URL; rejects only when `signal` aborts it. */
 export type PartTransport = (
   url: string,
-  body: PartBody,
+  body: Blob,
   contentMd5: string,
   signal: AbortSignal,
   onProgress: (loaded: number) => void,
@@ -52,8 +48,7 @@ export interface MultipartDeps {
   transport: PartTransport;
   records: RecordStore;
   fingerprint: (file: File) => Promise<string>;
-  /** Reads a part (a slice of the file) and hashes it: its MD5 and the body to send. */
-  readPart: (part: Blob) => Promise<{ md5Hex: string; body: PartBody }>;
+  md5Hex: (bytes: Blob) => Promise<string>;
   /** Waits `ms` (backoff), rejecting when `signal` aborts. */
   wait: (ms: number, signal: AbortSignal) => Promise<void>;
   now: () => number;
@@ -217,7 +212,8 @@ class PartSender {
   }
 
   async send(part: PlannedPart): Promise<void> {
-    const { md5Hex, body } = await this.ctx.deps.readPart(this.ctx.file.slice(part.start, part.end));
+    const body = this.ctx.file.slice(part.start, part.end);
+    const md5Hex = await this.ctx.deps.md5Hex(body);
     const stored = this.unchecked.get(part.number);
     if (stored !== undefined) {
       this.unchecked.delete(part.number);
@@ -230,7 +226,7 @@ class PartSender {
     this.etags.set(part.number, await this.put(part, body, contentMd5Of(md5Hex)));
   }
 
-  private async put(part: PlannedPart, body: PartBody, contentMd5: string): Promise<string> {
+  private async put(part: PlannedPart, body: Blob, contentMd5: string): Promise<string> {
     const { deps, progress, stop } = this.ctx;
     const n = part.number;
     for (let attempt = 1; ; attempt++) {

@@ -225,11 +225,12 @@ function cpuDelta(before: Map<string, number>, after: Map<string, number>): Map<
 
 /** Installed before any script of the page: the longest task and how many went over 50 ms since the last reset. */
 const LONG_TASK_OBSERVER = `
-  window.__longTasks = { longest: 0, count: 0 };
+  window.__longTasks = { longest: 0, count: 0, entries: [] };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       window.__longTasks.longest = Math.max(window.__longTasks.longest, entry.duration);
       window.__longTasks.count++;
+      window.__longTasks.entries.push([entry.startTime, entry.duration]);
     }
   }).observe({ type: 'longtask' });
 `;
@@ -244,12 +245,18 @@ interface BrowserRun {
   scriptSeconds: number;
   longestTaskMs: number;
   longTasks: number;
+  /** Postbox lane: the long tasks that started before progress read 100 % (while parts went up). */
+  whileSending?: { longestMs: number; count: number };
   /** Chromium's CPU seconds by process kind and thread name (threads that exited meanwhile are missing). */
   threads: Map<string, number>;
 }
 
 /** Measures one upload in `page`, from `start` (which begins it) to `finished` resolving. */
-async function measured(page: Page, start: () => Promise<void>, finished: () => Promise<number | undefined>): Promise<BrowserRun> {
+async function measured(
+  page: Page,
+  start: () => Promise<void>,
+  finished: () => Promise<{ at: number; pageAt: number } | undefined>,
+): Promise<BrowserRun> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const metrics = async () => {
@@ -257,20 +264,21 @@ async function measured(page: Page, start: () => Promise<void>, finished: () => 
     const of = (name: string) => list.find((m) => m.name === name)?.value ?? 0;
     return { task: of('TaskDuration'), script: of('ScriptDuration') };
   };
-  await page.evaluate('window.__longTasks = { longest: 0, count: 0 }');
+  await page.evaluate('window.__longTasks = { longest: 0, count: 0, entries: [] }');
   const threadsBefore = await chromiumThreadCpu(process.pid, serverPid);
   const before = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
   const started = performance.now();
   await start();
-  const partsAt = await finished();
+  const parts = await finished();
   const seconds = (performance.now() - started) / 1000;
   const after = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
   const threads = cpuDelta(threadsBefore, await chromiumThreadCpu(process.pid, serverPid));
-  const longTasks = await page.evaluate<{ longest: number; count: number }>('window.__longTasks');
+  const longTasks = await page.evaluate<{ longest: number; count: number; entries: Array<[number, number]> }>('window.__longTasks');
+  const sending = parts ? longTasks.entries.filter(([startTime]) => startTime < parts.pageAt).map(([, duration]) => duration) : [];
   await cdp.detach();
   return {
     seconds,
-    ...(partsAt !== undefined && { partsSeconds: (partsAt - started) / 1000 }),
+    ...(parts && { partsSeconds: (parts.at - started) / 1000, whileSending: { longestMs: Math.max(0, ...sending), count: sending.length } }),
     cpuSeconds: after.cpu - before.cpu,
     mainThreadSeconds: after.main.task - before.main.task,
     scriptSeconds: after.main.script - before.main.script,
@@ -382,10 +390,10 @@ async function main() {
         async () => {
           await upload.getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).or(failed).waitFor({ timeout: 30 * 60_000 });
           await whenFailed();
-          const partsAt = performance.now();
+          const parts = { at: performance.now(), pageAt: await page.evaluate(() => performance.now()) };
           await upload.filter({ hasText: 'Uploaded ·' }).or(failed).waitFor({ timeout: 30 * 60_000 });
           await whenFailed();
-          return partsAt;
+          return parts;
         },
       );
     } finally {
@@ -498,6 +506,11 @@ async function main() {
   console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${partSize / MiB} MiB, ${settings.multipartConcurrency} at a time`);
   console.log(`over ${ROUNDS} rounds after the warm-up (bytes over seconds, all rounds together):`);
   console.log(line('(a) Postbox page:', spaRuns, spa));
+  const sendingTasks = spaRuns.map((r) => r.whileSending ?? { longestMs: 0, count: 0 });
+  console.log(
+    `    while the parts went up: longest main-thread task ${Math.max(...sendingTasks.map((t) => t.longestMs)).toFixed(0)} ms, ` +
+      `${sum(sendingTasks.map((t) => t.count))} over 50 ms`,
+  );
   console.log(`    of which sending the parts: ${(partsSeconds / ROUNDS).toFixed(1)} s; completing (storage joins the parts): ${((total(spaRuns, 'seconds') - partsSeconds) / ROUNDS).toFixed(1)} s`);
   console.log(line('(b) Uppy 5 @uppy/aws-s3:', uppyRuns, uppy));
   for (const [label, runs] of [['(a)', spaRuns], ['(b)', uppyRuns]] as const) console.log(`    ${label} Chromium CPU s/GiB by thread: ${threadLine(runs, GiBs)}`);

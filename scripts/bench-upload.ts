@@ -175,13 +175,62 @@ async function treeCpuSeconds(pid: number, except: number): Promise<number> {
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
+/** A Chromium process's kind from its command line: browser, renderer, or the utility it runs (network, storage…). */
+function processKind(cmdline: string): string {
+  const type = /--type=([\w-]+)/.exec(cmdline)?.[1];
+  if (!type) return 'browser';
+  const sub = /--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1];
+  return sub ? sub.replace(/\.mojom\./, '.').replace(/^network\.NetworkService$/, 'network') : type;
+}
+
+/**
+ * CPU seconds of every thread of Chromium's processes (under `pid`, not under `except`), keyed by
+ * `<process kind>/<thread name>`: where the browser's CPU goes (the page's main thread is CrRendererMain,
+ * hashing workers are DedicatedWorker threads, the network service its own utility process).
+ */
+async function chromiumThreadCpu(pid: number, except: number): Promise<Map<string, number>> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+  }
+  const under = (p: number) => {
+    for (let q = parents.get(p) ?? 0; q > 1; q = parents.get(q) ?? 0) {
+      if (q === except || p === except) return false;
+      if (q === pid) return true;
+    }
+    return false;
+  };
+  const cpu = new Map<string, number>();
+  for (const p of parents.keys()) {
+    if (!under(p)) continue;
+    const kind = processKind((await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' '));
+    for (const tid of await readdir(`/proc/${p}/task`).catch(() => [] as string[])) {
+      const stat = await readFile(`/proc/${p}/task/${tid}/stat`, 'utf8').catch(() => '');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d:/]+$/, '').trim() || '?';
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = `${kind}/${name}`;
+      cpu.set(key, (cpu.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+    }
+  }
+  return cpu;
+}
+
+function cpuDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const delta = new Map<string, number>();
+  for (const [key, seconds] of after) delta.set(key, seconds - (before.get(key) ?? 0));
+  return delta;
+}
+
 /** Installed before any script of the page: the longest task and how many went over 50 ms since the last reset. */
 const LONG_TASK_OBSERVER = `
-  window.__longTasks = { longest: 0, count: 0 };
+  window.__longTasks = { longest: 0, count: 0, entries: [] };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       window.__longTasks.longest = Math.max(window.__longTasks.longest, entry.duration);
       window.__longTasks.count++;
+      window.__longTasks.entries.push([entry.startTime, entry.duration]);
     }
   }).observe({ type: 'longtask' });
 `;
@@ -196,10 +245,18 @@ interface BrowserRun {
   scriptSeconds: number;
   longestTaskMs: number;
   longTasks: number;
+  /** Postbox lane: the long tasks that started before progress read 100 % (while parts went up). */
+  whileSending?: { longestMs: number; count: number };
+  /** Chromium's CPU seconds by process kind and thread name (threads that exited meanwhile are missing). */
+  threads: Map<string, number>;
 }
 
 /** Measures one upload in `page`, from `start` (which begins it) to `finished` resolving. */
-async function measured(page: Page, start: () => Promise<void>, finished: () => Promise<number | undefined>): Promise<BrowserRun> {
+async function measured(
+  page: Page,
+  start: () => Promise<void>,
+  finished: () => Promise<{ at: number; pageAt: number } | undefined>,
+): Promise<BrowserRun> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const metrics = async () => {
@@ -207,23 +264,27 @@ async function measured(page: Page, start: () => Promise<void>, finished: () => 
     const of = (name: string) => list.find((m) => m.name === name)?.value ?? 0;
     return { task: of('TaskDuration'), script: of('ScriptDuration') };
   };
-  await page.evaluate('window.__longTasks = { longest: 0, count: 0 }');
+  await page.evaluate('window.__longTasks = { longest: 0, count: 0, entries: [] }');
+  const threadsBefore = await chromiumThreadCpu(process.pid, serverPid);
   const before = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
   const started = performance.now();
   await start();
-  const partsAt = await finished();
+  const parts = await finished();
   const seconds = (performance.now() - started) / 1000;
   const after = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
-  const longTasks = await page.evaluate<{ longest: number; count: number }>('window.__longTasks');
+  const threads = cpuDelta(threadsBefore, await chromiumThreadCpu(process.pid, serverPid));
+  const longTasks = await page.evaluate<{ longest: number; count: number; entries: Array<[number, number]> }>('window.__longTasks');
+  const sending = parts ? longTasks.entries.filter(([startTime]) => startTime < parts.pageAt).map(([, duration]) => duration) : [];
   await cdp.detach();
   return {
     seconds,
-    ...(partsAt !== undefined && { partsSeconds: (partsAt - started) / 1000 }),
+    ...(parts && { partsSeconds: (parts.at - started) / 1000, whileSending: { longestMs: Math.max(0, ...sending), count: sending.length } }),
     cpuSeconds: after.cpu - before.cpu,
     mainThreadSeconds: after.main.task - before.main.task,
     scriptSeconds: after.main.script - before.main.script,
     longestTaskMs: longTasks.longest,
     longTasks: longTasks.count,
+    threads,
   };
 }
 let serverPid = 0;
@@ -238,6 +299,14 @@ async function buildUppyPage(outDir: string) {
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true },
   });
+}
+
+/** The threads that took most of Chromium's CPU over `runs`, in s/GiB. */
+function threadLine(runs: BrowserRun[], GiBs: number): string {
+  const sums = new Map<string, number>();
+  for (const run of runs) for (const [key, seconds] of run.threads) sums.set(key, (sums.get(key) ?? 0) + seconds);
+  const top = [...sums].filter(([, s]) => s / GiBs >= 0.1).sort((a, b) => b[1] - a[1]).slice(0, 10);
+  return top.map(([key, seconds]) => `${key} ${(seconds / GiBs).toFixed(1)}`).join(', ');
 }
 
 async function main() {
@@ -321,10 +390,10 @@ async function main() {
         async () => {
           await upload.getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).or(failed).waitFor({ timeout: 30 * 60_000 });
           await whenFailed();
-          const partsAt = performance.now();
+          const parts = { at: performance.now(), pageAt: await page.evaluate(() => performance.now()) };
           await upload.filter({ hasText: 'Uploaded ·' }).or(failed).waitFor({ timeout: 30 * 60_000 });
           await whenFailed();
-          return partsAt;
+          return parts;
         },
       );
     } finally {
@@ -437,8 +506,14 @@ async function main() {
   console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${partSize / MiB} MiB, ${settings.multipartConcurrency} at a time`);
   console.log(`over ${ROUNDS} rounds after the warm-up (bytes over seconds, all rounds together):`);
   console.log(line('(a) Postbox page:', spaRuns, spa));
+  const sendingTasks = spaRuns.map((r) => r.whileSending ?? { longestMs: 0, count: 0 });
+  console.log(
+    `    while the parts went up: longest main-thread task ${Math.max(...sendingTasks.map((t) => t.longestMs)).toFixed(0)} ms, ` +
+      `${sum(sendingTasks.map((t) => t.count))} over 50 ms`,
+  );
   console.log(`    of which sending the parts: ${(partsSeconds / ROUNDS).toFixed(1)} s; completing (storage joins the parts): ${((total(spaRuns, 'seconds') - partsSeconds) / ROUNDS).toFixed(1)} s`);
   console.log(line('(b) Uppy 5 @uppy/aws-s3:', uppyRuns, uppy));
+  for (const [label, runs] of [['(a)', spaRuns], ['(b)', uppyRuns]] as const) console.log(`    ${label} Chromium CPU s/GiB by thread: ${threadLine(runs, GiBs)}`);
   console.log(`(c) one presigned PUT from Node: ${(sum(putRuns) / ROUNDS).toFixed(1)} s per upload, ${fmt(put)}`);
   console.log(`Postbox / Uppy: ${(spa / uppy).toFixed(2)}× the MiB/s, ${(total(spaRuns, 'cpuSeconds') / total(uppyRuns, 'cpuSeconds')).toFixed(2)}× the CPU per GiB; Postbox / PUT: ${(spa / put).toFixed(2)}`);
   console.log(`server process${target === 'embedded' ? ' (with the embedded S3 in it)' : ''} RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`);

@@ -81,6 +81,31 @@ function checkLocally(file: File, settings: UploadSettings): ApiError | undefine
 let nextId = 0;
 
 /**
+ * Upload progress handed to React at most once per animation frame: four parts in flight report
+ * far more often than a screen shows, and each report re-rendered the list. `flush` gives what is
+ * pending at once, before a phase changes (done, failed, started), so no late tick follows it.
+ */
+function useFrameProgress(dispatch: (action: Action) => void) {
+  const pending = useRef(new Map<string, { loaded: number; retryAttempt?: number }>());
+  const frame = useRef<number | undefined>(undefined);
+  const flush = useCallback(() => {
+    if (frame.current !== undefined) cancelAnimationFrame(frame.current);
+    frame.current = undefined;
+    for (const [id, progress] of pending.current) dispatch({ type: 'progress', id, ...progress });
+    pending.current.clear();
+  }, [dispatch]);
+  const report = useCallback(
+    (id: string, loaded: number, retryAttempt?: number) => {
+      pending.current.set(id, { loaded, retryAttempt });
+      frame.current ??= requestAnimationFrame(flush);
+    },
+    [flush],
+  );
+  useEffect(() => () => cancelAnimationFrame(frame.current ?? 0), []);
+  return { report, flush };
+}
+
+/**
  * The upload queue. A small file is signed (a presigned POST from the server); its policy goes into
  * the upload's state; the row renders the policy as a real <form> and, once React has mounted it,
  * hands that form to `sendForm`, which posts its FormData to storage with progress. The form is the
@@ -91,6 +116,7 @@ let nextId = 0;
  */
 export function useUploads() {
   const [uploads, dispatch] = useReducer(reducer, []);
+  const { report, flush } = useFrameProgress(dispatch);
   // The latest list for `cancel`, which stays the same function across renders. Kept up to date in a
   // layout effect (not during render): it runs at commit, before any click on what was rendered.
   const uploadsRef = useRef(uploads);
@@ -118,6 +144,7 @@ export function useUploads() {
   const landed = useCallback(
     async (id: string, key: string | undefined) => {
       controllers.current.delete(id);
+      flush();
       dispatch({ type: 'done', id });
       // An image's thumbnail, drawn here and posted straight to storage (docs/previews.md); optional.
       const file = uploadsRef.current.find((u) => u.id === id)?.file;
@@ -131,12 +158,16 @@ export function useUploads() {
       await queryClient.cancelQueries({ queryKey: queryKeys.files.all() });
       await queryClient.invalidateQueries({ queryKey: queryKeys.files.all() });
     },
-    [queryClient],
+    [queryClient, flush],
   );
-  const failed = useCallback((id: string, error: unknown) => {
-    controllers.current.delete(id);
-    dispatch({ type: 'failed', id, error });
-  }, []);
+  const failed = useCallback(
+    (id: string, error: unknown) => {
+      controllers.current.delete(id);
+      flush();
+      dispatch({ type: 'failed', id, error });
+    },
+    [flush],
+  );
 
   // Mutations, so that a 401 on the way reaches the client's global handler (the session is read again).
   const { mutate: sign } = useMutation({
@@ -150,8 +181,11 @@ export function useUploads() {
       uploadMultipart(file, {
         concurrency: settings.multipartConcurrency,
         signal,
-        onStart: (loaded) => dispatch({ type: 'started', id, loaded }),
-        onProgress: ({ loaded, retryAttempt }) => dispatch({ type: 'progress', id, loaded, retryAttempt }),
+        onStart: (loaded) => {
+          flush();
+          dispatch({ type: 'started', id, loaded });
+        },
+        onProgress: ({ loaded, retryAttempt }) => report(id, loaded, retryAttempt),
       }),
     onSuccess: (result, { id }) => landed(id, result.key),
     onError: (error, { id }) => failed(id, error),
@@ -165,14 +199,14 @@ export function useUploads() {
       const controller = controllers.current.get(id);
       if (!controller || posting.current.has(id)) return;
       posting.current.add(id);
-      postForm(form, { signal: controller.signal, onProgress: ({ loaded }) => dispatch({ type: 'progress', id, loaded }) })
+      postForm(form, { signal: controller.signal, onProgress: ({ loaded }) => report(id, loaded) })
         .then(
           () => landed(id, uploadsRef.current.find((u) => u.id === id)?.policy?.key),
           (error: unknown) => failed(id, error),
         )
         .finally(() => posting.current.delete(id));
     },
-    [landed, failed],
+    [landed, failed, report],
   );
 
   /**

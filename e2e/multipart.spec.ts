@@ -87,8 +87,10 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
   expect(failedOnce(), `part PUTs sent so far: ${[...sent].sort((a, b) => Number(a) - Number(b)).join(', ')}`).toBe(true);
 
   // Reload mid-way: the in-flight parts are lost, the finished ones stay on storage.
-  await unthrottle();
+  // Reloaded while still throttled: unthrottled first, the rest of the parts could all go up before
+  // the reload takes effect on a busy machine, leaving nothing to resume.
   await page.reload();
+  await unthrottle();
   const before = sent.size;
   expect(before).toBeGreaterThan(4);
   const stale = await staleUploads(page.request);
@@ -285,6 +287,18 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
     await lastHeld;
     await route.abort().catch(() => {});
   });
+  // Part 7's first PUT waits for the pause (which drops it): after Resume there is always a part to
+  // send besides the held one, however far the upload got before Pause under a busy machine.
+  let pausedNow!: () => void;
+  const pauseSeen = new Promise<void>((resolve) => (pausedNow = resolve));
+  let part7Seen = false;
+  const part7 = (url: URL) => url.searchParams.get('x-id') === 'UploadPart' && url.searchParams.get('partNumber') === '7';
+  await page.route(part7, async (route) => {
+    if (part7Seen) return route.continue();
+    part7Seen = true;
+    await pauseSeen;
+    await route.abort().catch(() => {});
+  });
   await page.getByTestId('file-input').setInputFiles(file.path);
   const upload = page.getByTestId('upload').filter({ hasText: name });
   await expect.poll(() => percentOf(page, name), { timeout: 30_000 }).toBeGreaterThanOrEqual(25);
@@ -295,6 +309,7 @@ test('pause keeps the parts, resume continues, cancel aborts the upload on stora
 
   await upload.getByRole('button', { name: `Pause ${name}` }).click();
   await expect(upload.getByRole('status')).toContainText(/Paused · \d+% kept/);
+  pausedNow();
   await expect(upload.getByRole('button', { name: `Resume ${name}` })).toBeFocused();
   await snap(page, testInfo, '01-paused');
   const paused = await percentOf(page, name);

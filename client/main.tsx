@@ -28,8 +28,6 @@ const requestId = /^\/r\/([A-Za-z0-9_-]{1,64})\/?$/.exec(window.location.pathnam
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      {requestId ? <VisitorPage id={requestId} /> : <App />}
-    </QueryClientProvider>
+    <QueryClientProvider client={queryClient}>{requestId ? <VisitorPage id={requestId} /> : <App />}</QueryClientProvider>
   </StrictMode>,
 );

@@ -153,7 +153,9 @@ export const Health = z.object({
     latencyMs: z.number().optional(),
   }),
   /** Where limits and session revocations are kept: this instance's memory, or Redis (REDIS_URL) shared by all. */
-  sharedState: z.discriminatedUnion('mode', [z.object({ mode: z.literal('memory') }), z.object({ mode: z.literal('redis'), reachable: z.boolean() })]).optional(),
+  sharedState: z
+    .discriminatedUnion('mode', [z.object({ mode: z.literal('memory') }), z.object({ mode: z.literal('redis'), reachable: z.boolean() })])
+    .optional(),
 });
 export type Health = z.infer<typeof Health>;
 
@@ -298,7 +300,12 @@ export type CompletedUpload = z.infer<typeof CompletedUpload>;
 
 export const StaleUploadsQuery = z.strictObject({
   /** Only uploads started at least this long ago (default: a day). */
-  olderThanSeconds: z.coerce.number().int().min(0).max(10 * 365 * 24 * 3600).default(24 * 3600),
+  olderThanSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10 * 365 * 24 * 3600)
+    .default(24 * 3600),
 });
 
 export const StaleUploads = z.object({
@@ -392,7 +399,10 @@ export const CreateFileRequest = z.strictObject({
   allowedTypes: z.array(typePattern).max(REQUEST_TYPES_MAX).optional(),
   password: z.string().min(SHARE_PASSWORD_MIN_CHARS).max(SHARE_PASSWORD_MAX_CHARS).optional(),
   /** Where to POST the signed event when files arrive (only an admin may set one: the server calls it). */
-  webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  webhookUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
 });
 export type CreateFileRequest = z.infer<typeof CreateFileRequest>;
 
@@ -607,5 +617,7 @@ export function hasThumbnail(file: { type: string; size: number }): boolean {
 
 /** How a file of this type may be previewed, or undefined: never inline. Exact, lower-case match only. */
 export function previewKindOf(contentType: string): PreviewKind | undefined {
-  return Object.hasOwn(INLINE_PREVIEW_TYPES, contentType) ? INLINE_PREVIEW_TYPES[contentType as keyof typeof INLINE_PREVIEW_TYPES] : undefined;
+  return Object.hasOwn(INLINE_PREVIEW_TYPES, contentType)
+    ? INLINE_PREVIEW_TYPES[contentType as keyof typeof INLINE_PREVIEW_TYPES]
+    : undefined;
 }

@@ -51,7 +51,10 @@ test('two people sign in through the provider in two browsers; each sees only th
   // Signing out of Postbox offers the provider's own sign-out.
   await bob.page.getByRole('button', { name: 'Sign out' }).click();
   await expect(bob.page.getByRole('heading', { name: 'Sign in to Postbox' })).toBeVisible();
-  await expect(bob.page.getByRole('link', { name: 'Sign out of your identity provider too' })).toHaveAttribute('href', new RegExp(`^${providerUrl}/session/end`));
+  await expect(bob.page.getByRole('link', { name: 'Sign out of your identity provider too' })).toHaveAttribute(
+    'href',
+    new RegExp(`^${providerUrl}/session/end`),
+  );
   await snap(bob.page, testInfo, '44-accounts-signed-out-offer');
   await alice.context.close();
   await bob.context.close();

@@ -152,7 +152,10 @@ async function threeFilesInOneLink(page: Page, browser: Browser, testInfo: TestI
     }
   })();
   const started = Date.now();
-  const [download] = await Promise.all([recipient.waitForEvent('download'), recipient.getByRole('button', { name: 'Download all (.zip)' }).click()]);
+  const [download] = await Promise.all([
+    recipient.waitForEvent('download'),
+    recipient.getByRole('button', { name: 'Download all (.zip)' }).click(),
+  ]);
   const zipFile = await download.path(); // read where the browser wrote it: no copy of 300 MB
   const seconds = (Date.now() - started) / 1000;
   sampling = false;
@@ -188,7 +191,10 @@ async function hostileNames(page: Page, browser: Browser) {
   const recipient = await (await browser.newContext({ acceptDownloads: true })).newPage();
   await recipient.goto(url);
   await expect(recipient.locator('main b, main script:not([src])')).toHaveCount(0);
-  const [download] = await Promise.all([recipient.waitForEvent('download'), recipient.getByRole('button', { name: 'Download all (.zip)' }).click()]);
+  const [download] = await Promise.all([
+    recipient.waitForEvent('download'),
+    recipient.getByRole('button', { name: 'Download all (.zip)' }).click(),
+  ]);
   const zipFile = test.info().outputPath('names.zip');
   await download.saveAs(zipFile);
   const entries = [...(await unzip(zipFile)).keys()];

@@ -36,7 +36,9 @@ test('when Postbox itself stops answering, the header says so instead of the las
 test('when storage comes back, the file list that failed meanwhile is fetched again by itself', async ({ page }) => {
   await page.clock.install();
   const down = { status: 503, json: { error: { code: 'storage_unavailable', message: 'Storage is down.' } } };
-  await page.route('**/api/health', (route) => route.fulfill({ status: 503, json: { status: 'unavailable', storage: { reachable: false, mode: 'embedded' } } }));
+  await page.route('**/api/health', (route) =>
+    route.fulfill({ status: 503, json: { status: 'unavailable', storage: { reachable: false, mode: 'embedded' } } }),
+  );
   await page.route('**/api/files?*', (route) => route.fulfill(down));
   await page.route('**/api/files', (route) => route.fulfill(down));
   await page.goto('/');

@@ -63,7 +63,9 @@ async function spoilFirstPut(page: Page, partNumber: number, spoil: (route: Rout
   return () => spoiled;
 }
 
-test('a 256 MiB file goes up in parallel parts, survives a failed part and a reload, and lands byte-identical', async ({ page }, testInfo) => {
+test('a 256 MiB file goes up in parallel parts, survives a failed part and a reload, and lands byte-identical', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(240_000);
   const name = 'big-video.bin';
   const size = 256 * MiB; // 32 parts of 8 MiB
@@ -109,11 +111,14 @@ test('a 256 MiB file goes up in parallel parts, survives a failed part and a rel
   const again = page.getByTestId('upload').filter({ hasText: name });
   // It continues from what storage has: the bar never starts at 0.
   await expect
-    .poll(async () => {
-      const percent = await percentOf(page, name);
-      progressSeen.push(percent);
-      return percent;
-    }, { timeout: 30_000, intervals: [50] })
+    .poll(
+      async () => {
+        const percent = await percentOf(page, name);
+        progressSeen.push(percent);
+        return percent;
+      },
+      { timeout: 30_000, intervals: [50] },
+    )
     .toBeGreaterThan(0);
   expect(progressSeen.filter((p) => p > 0)[0]).toBeGreaterThanOrEqual(20);
   await expect(again).toContainText('Uploaded · 256 MiB', { timeout: 120_000 });
@@ -207,7 +212,11 @@ test('a Complete whose answer is lost is asked again, and the upload lands', asy
   const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
   const response = await page.request.get(link.url);
   expect(response.status()).toBe(200);
-  expect(createHash('sha256').update(await response.body()).digest('hex')).toBe(file.sha256);
+  expect(
+    createHash('sha256')
+      .update(await response.body())
+      .digest('hex'),
+  ).toBe(file.sha256);
   expect(await staleUploads(page.request)).toEqual([]);
 });
 
@@ -258,7 +267,11 @@ test('on resume, a part someone replaced on storage is found by its MD5 and sent
   const stored = files.files.find((f) => f.name === name)!;
   const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
   const response = await page.request.get(link.url);
-  expect(createHash('sha256').update(await response.body()).digest('hex')).toBe(file.sha256);
+  expect(
+    createHash('sha256')
+      .update(await response.body())
+      .digest('hex'),
+  ).toBe(file.sha256);
 });
 
 test('pause keeps the parts, resume continues, cancel aborts the upload on storage', async ({ page }, testInfo) => {

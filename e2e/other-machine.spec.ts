@@ -22,7 +22,10 @@ async function shareLink(page: Page, name: string): Promise<string> {
   return linkField.inputValue();
 }
 
-test('from another machine: uploads (form and multipart) and downloads go through the page origin alone', async ({ page, context }, testInfo) => {
+test('from another machine: uploads (form and multipart) and downloads go through the page origin alone', async ({
+  page,
+  context,
+}, testInfo) => {
   const cutOff: string[] = [];
   await context.route(
     (url) => LOOPBACK_NAMES.has(url.hostname),

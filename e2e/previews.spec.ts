@@ -17,7 +17,11 @@ test('the own list previews an image under its row, and offers no preview for SV
   await page.goto('/');
   await page.getByTestId('file-input').setInputFiles([
     { name: names.image, mimeType: 'image/png', buffer: png() },
-    { name: names.svg, mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') },
+    {
+      name: names.svg,
+      mimeType: 'image/svg+xml',
+      buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    },
   ]);
   const imageRow = page.getByTestId('file-row').filter({ hasText: names.image });
   const svgRow = page.getByTestId('file-row').filter({ hasText: names.svg });

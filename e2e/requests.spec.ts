@@ -138,7 +138,9 @@ test('a request link: a visitor with no session sends two files (a third refused
   await notified;
   while (hooks.length < 1 || mails.length < 1) await nextArrival();
   const hook = hooks.at(-1)!;
-  expect(hook.headers['x-postbox-signature']).toBe(`sha256=${createHmac('sha256', REQUESTS_WEBHOOK_SECRET).update(hook.body).digest('hex')}`);
+  expect(hook.headers['x-postbox-signature']).toBe(
+    `sha256=${createHmac('sha256', REQUESTS_WEBHOOK_SECRET).update(hook.body).digest('hex')}`,
+  );
   const event = JSON.parse(hook.body);
   expect(event.visitorName).toBe('Grace Hopper');
   expect(event.files.map((f: { name: string }) => f.name).sort()).toEqual([contract.name, id.name].sort());
@@ -151,9 +153,12 @@ test('a request link: a visitor with no session sends two files (a third refused
   await page.reload();
   for (const file of [contract, id]) {
     const fileRow = page.getByTestId('file-row').filter({ hasText: file.name });
-    await expect(fileRow.getByTestId('file-via')).toHaveText('Received through “Please send the signed contract and your ID” from Grace Hopper', {
-      timeout: 20_000,
-    });
+    await expect(fileRow.getByTestId('file-via')).toHaveText(
+      'Received through “Please send the signed contract and your ID” from Grace Hopper',
+      {
+        timeout: 20_000,
+      },
+    );
   }
   await expect(page.getByTestId('file-row').filter({ hasText: big.name })).toHaveCount(0);
   await expect(row).toContainText('Open · 2 of 5 files');

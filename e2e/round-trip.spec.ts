@@ -22,9 +22,7 @@ test('a person uploads a file, shares a link, downloads it and deletes it', asyn
 
   const upload = page.getByTestId('upload').filter({ hasText: file.name });
   const progress = upload.getByRole('progressbar');
-  await expect
-    .poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 15_000 })
-    .toBeGreaterThan(10);
+  await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 15_000 }).toBeGreaterThan(10);
   await expect(upload).toContainText(/\d+% · [\d.]+ MiB of 3 MiB/);
   await snap(page, testInfo, '02-uploading');
   await unthrottle();
@@ -71,11 +69,13 @@ test('a person uploads a file, shares a link, downloads it and deletes it', asyn
 test('several files at once, with a name full of markup shown as text', async ({ page }, testInfo) => {
   await page.goto('/');
   const markup = '<img src=x onerror="window.pwned=1"> & <b>bold.html';
-  await page.getByTestId('file-input').setInputFiles([
-    makeFile(markup, 2000, 'text/html'),
-    makeFile('photo.png', 50_000, 'image/png'),
-    makeFile('notes.md', 10, 'text/markdown'),
-  ]);
+  await page
+    .getByTestId('file-input')
+    .setInputFiles([
+      makeFile(markup, 2000, 'text/html'),
+      makeFile('photo.png', 50_000, 'image/png'),
+      makeFile('notes.md', 10, 'text/markdown'),
+    ]);
   for (const name of [markup, 'photo.png', 'notes.md']) {
     await expect(page.getByTestId('file-row').filter({ hasText: name })).toBeVisible();
   }
@@ -189,7 +189,9 @@ test('where the page may not use the clipboard, Copy selects the link and says t
   await row.getByRole('button', { name: 'Copy link' }).click();
   await expect(row.getByRole('status').filter({ hasText: 'press Ctrl+C' })).toBeVisible();
   await expect(linkField).toBeFocused();
-  expect(await linkField.evaluate((input: HTMLInputElement) => input.selectionEnd! - input.selectionStart!)).toBe((await linkField.inputValue()).length);
+  expect(await linkField.evaluate((input: HTMLInputElement) => input.selectionEnd! - input.selectionStart!)).toBe(
+    (await linkField.inputValue()).length,
+  );
 });
 
 test('past five uploaded files the list of uploads folds them into one line, which opens again', async ({ page }) => {

@@ -137,7 +137,7 @@ test('share links work from the keyboard, and a plain link downloads with one bu
   await expect(item.getByTestId('share-downloads')).toHaveText('1 download', { timeout: 15_000 });
 });
 
-test('a form on another page cannot use up a download; the link\'s own page can', async ({ page, browser }) => {
+test("a form on another page cannot use up a download; the link's own page can", async ({ page, browser }) => {
   const file = makeFile('cross-site.txt', 1000, 'text/plain');
   const row = await uploadAndOpenSharing(page, file);
   await row.getByRole('button', { name: 'New share link' }).click();

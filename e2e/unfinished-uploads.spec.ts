@@ -69,5 +69,7 @@ test('an upload left unfinished for a day is listed and can be discarded, which 
 
   // Really gone from storage, not just from the page.
   expect((await staleUploads(page.request)).map((u) => u.uploadId)).not.toContain(created.uploadId);
-  expect((await page.request.get(`${api.multipartParts}?${new URLSearchParams({ key: created.key, uploadId: created.uploadId })}`)).status()).toBe(404);
+  expect(
+    (await page.request.get(`${api.multipartParts}?${new URLSearchParams({ key: created.key, uploadId: created.uploadId })}`)).status(),
+  ).toBe(404);
 });

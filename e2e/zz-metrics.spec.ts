@@ -9,7 +9,13 @@ test('/metrics counts the uploads, links and share downloads of the e2e run', as
   const response = await request.get('/metrics');
   expect(response.status()).toBe(200);
   const text = await response.text();
-  const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+  const value = (series: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((line) => line.startsWith(`${series} `))
+        ?.slice(series.length + 1) ?? 0,
+    );
 
   expect(value('postbox_signatures_total{kind="post"}')).toBeGreaterThan(0);
   expect(value('postbox_upload_signed_bytes_total')).toBeGreaterThan(0);

@@ -47,7 +47,6 @@ import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { createSigningClient } from '../server/storage/s3-client.ts';
 
-
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
 const port = Number(process.env.BENCH_PORT ?? 38190);
 const root = path.resolve(import.meta.dirname, '..');
@@ -99,8 +98,15 @@ async function rgwStorage(): Promise<Storage> {
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();
   // NAME=value lines, shell-quoted (%q): the values here never need quoting.
-  const env = Object.fromEntries(lines.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
-  cleanups.push(() => execFileSync('bash', [path.join(root, 'scripts/ceph-rgw.sh'), 'stop', env.CEPH_RGW_STATE_DIR!], { stdio: 'inherit' }));
+  const env = Object.fromEntries(
+    lines
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
+  cleanups.push(() =>
+    execFileSync('bash', [path.join(root, 'scripts/ceph-rgw.sh'), 'stop', env.CEPH_RGW_STATE_DIR!], { stdio: 'inherit' }),
+  );
   const storage: Storage = {
     name: 'Ceph RGW 16 (memstore OSD), path-style',
     endpoint: env.S3_ENDPOINT!,
@@ -117,7 +123,9 @@ async function rgwStorage(): Promise<Storage> {
   };
   const s3 = new S3Client({ region: 'us-east-1', endpoint: storage.endpoint, forcePathStyle: true, credentials: storage.credentials });
   await s3.send(new CreateBucketCommand({ Bucket: storage.bucket }));
-  await s3.send(new PutBucketCorsCommand({ Bucket: storage.bucket, CORSConfiguration: { CORSRules: [corsRule([`http://127.0.0.1:${port}`])] } }));
+  await s3.send(
+    new PutBucketCorsCommand({ Bucket: storage.bucket, CORSConfiguration: { CORSRules: [corsRule([`http://127.0.0.1:${port}`])] } }),
+  );
   s3.destroy();
   return storage;
 }
@@ -145,7 +153,10 @@ async function rssKiB(pid: number): Promise<number> {
 async function waitFor(url: string, timeoutMs: number) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -208,7 +219,11 @@ async function chromiumThreadCpu(pid: number, except: number): Promise<Map<strin
     const kind = processKind((await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' '));
     for (const tid of await readdir(`/proc/${p}/task`).catch(() => [] as string[])) {
       const stat = await readFile(`/proc/${p}/task/${tid}/stat`, 'utf8').catch(() => '');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d:/]+$/, '').trim() || '?';
+      const name =
+        stat
+          .slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+          .replace(/[\d:/]+$/, '')
+          .trim() || '?';
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const key = `${kind}/${name}`;
       cpu.set(key, (cpu.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
@@ -278,7 +293,10 @@ async function measured(
   await cdp.detach();
   return {
     seconds,
-    ...(parts && { partsSeconds: (parts.at - started) / 1000, whileSending: { longestMs: Math.max(0, ...sending), count: sending.length } }),
+    ...(parts && {
+      partsSeconds: (parts.at - started) / 1000,
+      whileSending: { longestMs: Math.max(0, ...sending), count: sending.length },
+    }),
     cpuSeconds: after.cpu - before.cpu,
     mainThreadSeconds: after.main.task - before.main.task,
     scriptSeconds: after.main.script - before.main.script,
@@ -305,7 +323,10 @@ async function buildUppyPage(outDir: string) {
 function threadLine(runs: BrowserRun[], GiBs: number): string {
   const sums = new Map<string, number>();
   for (const run of runs) for (const [key, seconds] of run.threads) sums.set(key, (sums.get(key) ?? 0) + seconds);
-  const top = [...sums].filter(([, s]) => s / GiBs >= 0.1).sort((a, b) => b[1] - a[1]).slice(0, 10);
+  const top = [...sums]
+    .filter(([, s]) => s / GiBs >= 0.1)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10);
   return top.map(([key, seconds]) => `${key} ${(seconds / GiBs).toFixed(1)}`).join(', ');
 }
 
@@ -345,7 +366,14 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
-      ...['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      ...[
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       // The Uppy page is served by Playwright (route.fulfill), which Chromium places outside the loopback
       // address space: without this, its PUTs to an RGW on 127.0.0.1 are refused (Local Network Access).
       '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights',
@@ -388,10 +416,17 @@ async function main() {
         page,
         () => page.getByTestId('file-input').setInputFiles(file),
         async () => {
-          await upload.getByRole('progressbar', { includeHidden: true }).and(page.locator('[aria-valuenow="100"]')).or(failed).waitFor({ timeout: 30 * 60_000 });
+          await upload
+            .getByRole('progressbar', { includeHidden: true })
+            .and(page.locator('[aria-valuenow="100"]'))
+            .or(failed)
+            .waitFor({ timeout: 30 * 60_000 });
           await whenFailed();
           const parts = { at: performance.now(), pageAt: await page.evaluate(() => performance.now()) };
-          await upload.filter({ hasText: 'Uploaded ·' }).or(failed).waitFor({ timeout: 30 * 60_000 });
+          await upload
+            .filter({ hasText: 'Uploaded ·' })
+            .or(failed)
+            .waitFor({ timeout: 30 * 60_000 });
           await whenFailed();
           return parts;
         },
@@ -403,7 +438,12 @@ async function main() {
     }
   }
 
-  const client = createSigningClient({ region: 'us-east-1', endpoint: storage.endpoint, forcePathStyle: true, credentials: storage.credentials });
+  const client = createSigningClient({
+    region: 'us-east-1',
+    endpoint: storage.endpoint,
+    forcePathStyle: true,
+    credentials: storage.credentials,
+  });
   cleanups.push(() => client.destroy());
 
   /**
@@ -415,23 +455,27 @@ async function main() {
     page.on('requestfailed', (r) => console.error(`Uppy lane: ${r.method()} ${r.url().split('?')[0]} failed: ${r.failure()?.errorText}`));
     page.on('console', (m) => m.type() === 'error' && console.error(`Uppy lane page: ${m.text()}`));
     try {
-      await page.exposeFunction('benchS3', async (op: string, args: { key: string; uploadId: string; partNumber: number; parts: never }) => {
-        const Bucket = storage.bucket;
-        if (op === 'create') {
-          const key = `bench/uppy-${round}.bin`;
-          const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
-          return { key, uploadId: UploadId };
-        }
-        const ref = { Bucket, Key: args.key, UploadId: args.uploadId };
-        if (op === 'sign') return { url: await getSignedUrl(client, new UploadPartCommand({ ...ref, PartNumber: args.partNumber }), { expiresIn: 3600 }) };
-        if (op === 'complete') {
-          const parts = (args.parts as Array<{ PartNumber: number; ETag: string }>).map(({ PartNumber, ETag }) => ({ PartNumber, ETag }));
-          await client.send(new CompleteMultipartUploadCommand({ ...ref, MultipartUpload: { Parts: parts } }));
+      await page.exposeFunction(
+        'benchS3',
+        async (op: string, args: { key: string; uploadId: string; partNumber: number; parts: never }) => {
+          const Bucket = storage.bucket;
+          if (op === 'create') {
+            const key = `bench/uppy-${round}.bin`;
+            const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
+            return { key, uploadId: UploadId };
+          }
+          const ref = { Bucket, Key: args.key, UploadId: args.uploadId };
+          if (op === 'sign')
+            return { url: await getSignedUrl(client, new UploadPartCommand({ ...ref, PartNumber: args.partNumber }), { expiresIn: 3600 }) };
+          if (op === 'complete') {
+            const parts = (args.parts as Array<{ PartNumber: number; ETag: string }>).map(({ PartNumber, ETag }) => ({ PartNumber, ETag }));
+            await client.send(new CompleteMultipartUploadCommand({ ...ref, MultipartUpload: { Parts: parts } }));
+            return {};
+          }
+          await client.send(new AbortMultipartUploadCommand(ref));
           return {};
-        }
-        await client.send(new AbortMultipartUploadCommand(ref));
-        return {};
-      });
+        },
+      );
       // Served from this script's build, under the app's origin, only while the page loads.
       await page.route(`http://127.0.0.1:${port}${BENCH_UPPY_PATH}**`, (route) =>
         route.fulfill({ path: path.join(uppyDir, new URL(route.request().url()).pathname.slice(BENCH_UPPY_PATH.length) || 'index.html') }),
@@ -455,7 +499,11 @@ async function main() {
 
   /** (c) One plain presigned PUT of the whole file from Node, to the same S3. */
   async function onePut(round: number): Promise<number> {
-    const url = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: storage.bucket, Key: `bench/plain-put-${round}.bin` }), { expiresIn: 3600 }));
+    const url = new URL(
+      await getSignedUrl(client, new PutObjectCommand({ Bucket: storage.bucket, Key: `bench/plain-put-${round}.bin` }), {
+        expiresIn: 3600,
+      }),
+    );
     const started = performance.now();
     await new Promise<void>((resolve, reject) => {
       const req = request(url, { method: 'PUT', headers: { 'content-length': String(size) } }, (res) => {
@@ -491,7 +539,8 @@ async function main() {
   }
 
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
-  const total = (runs: BrowserRun[], field: 'seconds' | 'cpuSeconds' | 'mainThreadSeconds' | 'scriptSeconds') => sum(runs.map((r) => r[field]));
+  const total = (runs: BrowserRun[], field: 'seconds' | 'cpuSeconds' | 'mainThreadSeconds' | 'scriptSeconds') =>
+    sum(runs.map((r) => r[field]));
   const GiBs = (ROUNDS * size) / 1024 ** 3;
   const spa = (ROUNDS * size) / total(spaRuns, 'seconds');
   const uppy = (ROUNDS * size) / total(uppyRuns, 'seconds');
@@ -502,8 +551,12 @@ async function main() {
     `(page main thread ${(total(runs, 'mainThreadSeconds') / GiBs).toFixed(1)} s/GiB, of which JS ${(total(runs, 'scriptSeconds') / GiBs).toFixed(1)}); ` +
     `longest main-thread task ${Math.max(...runs.map((r) => r.longestTaskMs)).toFixed(0)} ms, ${sum(runs.map((r) => r.longTasks))} over 50 ms`;
   console.log('');
-  console.log(`storage: ${storage.name}; machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`);
-  console.log(`file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${partSize / MiB} MiB, ${settings.multipartConcurrency} at a time`);
+  console.log(
+    `storage: ${storage.name}; machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`,
+  );
+  console.log(
+    `file: ${size / MiB} MiB; multipart threshold ${settings.multipartThresholdBytes / MiB} MiB, parts of ${partSize / MiB} MiB, ${settings.multipartConcurrency} at a time`,
+  );
   console.log(`over ${ROUNDS} rounds after the warm-up (bytes over seconds, all rounds together):`);
   console.log(line('(a) Postbox page:', spaRuns, spa));
   const sendingTasks = spaRuns.map((r) => r.whileSending ?? { longestMs: 0, count: 0 });
@@ -511,12 +564,22 @@ async function main() {
     `    while the parts went up: longest main-thread task ${Math.max(...sendingTasks.map((t) => t.longestMs)).toFixed(0)} ms, ` +
       `${sum(sendingTasks.map((t) => t.count))} over 50 ms`,
   );
-  console.log(`    of which sending the parts: ${(partsSeconds / ROUNDS).toFixed(1)} s; completing (storage joins the parts): ${((total(spaRuns, 'seconds') - partsSeconds) / ROUNDS).toFixed(1)} s`);
+  console.log(
+    `    of which sending the parts: ${(partsSeconds / ROUNDS).toFixed(1)} s; completing (storage joins the parts): ${((total(spaRuns, 'seconds') - partsSeconds) / ROUNDS).toFixed(1)} s`,
+  );
   console.log(line('(b) Uppy 5 @uppy/aws-s3:', uppyRuns, uppy));
-  for (const [label, runs] of [['(a)', spaRuns], ['(b)', uppyRuns]] as const) console.log(`    ${label} Chromium CPU s/GiB by thread: ${threadLine(runs, GiBs)}`);
+  for (const [label, runs] of [
+    ['(a)', spaRuns],
+    ['(b)', uppyRuns],
+  ] as const)
+    console.log(`    ${label} Chromium CPU s/GiB by thread: ${threadLine(runs, GiBs)}`);
   console.log(`(c) one presigned PUT from Node: ${(sum(putRuns) / ROUNDS).toFixed(1)} s per upload, ${fmt(put)}`);
-  console.log(`Postbox / Uppy: ${(spa / uppy).toFixed(2)}× the MiB/s, ${(total(spaRuns, 'cpuSeconds') / total(uppyRuns, 'cpuSeconds')).toFixed(2)}× the CPU per GiB; Postbox / PUT: ${(spa / put).toFixed(2)}`);
-  console.log(`server process${target === 'embedded' ? ' (with the embedded S3 in it)' : ''} RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`);
+  console.log(
+    `Postbox / Uppy: ${(spa / uppy).toFixed(2)}× the MiB/s, ${(total(spaRuns, 'cpuSeconds') / total(uppyRuns, 'cpuSeconds')).toFixed(2)}× the CPU per GiB; Postbox / PUT: ${(spa / put).toFixed(2)}`,
+  );
+  console.log(
+    `server process${target === 'embedded' ? ' (with the embedded S3 in it)' : ''} RSS: idle ${(idleRss / 1024).toFixed(0)} MiB, peak during (a) ${(peakRss / 1024).toFixed(0)} MiB`,
+  );
 }
 
 try {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:zip`: the whole browser's memory while "Download all" writes a bundle's zip. Not a
- * test: it prints figures and one PASS/FAIL line (exit code 1 on FAIL). Under the machine lock
- * (flock /tmp/postbox-measure.lock, from package.json), loopback only, bounded in time (BENCH_TIMEOUT_S).
+ * test: it prints figures and one PASS/FAIL line (exit code 1 on FAIL). Run it on a quiet machine;
+ * loopback only, bounded in time (BENCH_TIMEOUT_S).
  *
  *   BENCH_ZIP_MIB=300,1024 (default: the big file of each bundle, one run per size, in order)
  *   BENCH_PORT=38290 (default)   BENCH_TIMEOUT_S=600 (default: the whole run, then it gives up)
@@ -70,7 +70,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(url: string, timeoutMs: number) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await sleep(200);
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
@@ -129,7 +135,8 @@ async function chromiumPids(serverPid: number): Promise<number[]> {
 /** PSS of one process in bytes (RSS where smaps_rollup is missing); 0 once it has gone. */
 async function pss(pid: number): Promise<number> {
   const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-  const kib = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1];
+  const kib =
+    /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1];
   return Number(kib ?? 0) * 1024;
 }
 
@@ -227,7 +234,10 @@ async function measure(browser: Browser, serverPid: number, url: string, sizeMiB
       }
     })();
     const started = performance.now();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download all (.zip)' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download all (.zip)' }).click(),
+    ]);
     const file = await download.path(); // resolves once the download manager has the whole file on disk
     const seconds = (performance.now() - started) / 1000;
     sampling = false;
@@ -264,7 +274,15 @@ async function main() {
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...(process.env.BENCH_EXTRA_ARGS ?? '').split(' ').filter(Boolean)],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      ...(process.env.BENCH_EXTRA_ARGS ?? '').split(' ').filter(Boolean),
+    ],
   });
   cleanups.push(() => browser.close());
 
@@ -281,7 +299,11 @@ async function main() {
   }
   const largest = runs.reduce((a, b) => (b.sizeMiB > a.sizeMiB ? b : a));
   const pass = largest.growth < BOUND_MIB * MiB && largest.restGrowth < PATH_MIB * MiB && largest.drift < DRIFT_MIB * MiB;
-  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(
     `bench:zip: ${pass ? 'PASS' : 'FAIL'}: ${largest.sizeMiB} MiB bundle: growth ${mib(largest.growth)} (bound ${BOUND_MIB} MiB), ` +
       `download path ${mib(largest.restGrowth)} (bound ${PATH_MIB} MiB), worker's renderer second half vs first ${mib(largest.drift)} ` +

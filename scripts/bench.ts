@@ -53,12 +53,22 @@ function cpuSeconds(pid: number, thread = false): number {
 async function startServer(): Promise<Server> {
   const port = await freePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'postbox-bench-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(S3_|AWS_|APP_ORIGINS$|POSTBOX_|SESSION_|RATE_LIMIT|TRUST_PROXY|LOG_)/.test(name)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(S3_|AWS_|APP_ORIGINS$|POSTBOX_|SESSION_|RATE_LIMIT|TRUST_PROXY|LOG_)/.test(name)),
+  );
   // BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
-    env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), POSTBOX_DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: '1000000' },
+    env: {
+      ...env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      POSTBOX_DATA_DIR: dataDir,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    },
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
   });
   process.once('exit', () => child.kill('SIGKILL'));
@@ -70,9 +80,15 @@ async function startServer(): Promise<Server> {
     await rm(dataDir, { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 30_000; ; ) {
+  for (const deadline = Date.now() + 30_000; ;) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    if (await fetch(url + api.settings).then((r) => r.ok, () => false)) return { url, pid: child.pid!, stop };
+    if (
+      await fetch(url + api.settings).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, pid: child.pid!, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error('the server did not answer within 30 s');
@@ -90,7 +106,11 @@ interface Route {
 }
 
 const post = async (server: Server, urlPath: string, body: unknown): Promise<unknown> => {
-  const response = await fetch(server.url + urlPath, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(server.url + urlPath, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const answer: unknown = await response.json();
   if (!response.ok) throw new Error(`${urlPath} answered ${response.status} ${JSON.stringify(answer)}`);
   return answer;
@@ -118,7 +138,9 @@ async function signingRoutes(server: Server): Promise<Route[]> {
   const only = process.env.BENCH_ROUTE;
   // A reference, not a floor: every middleware a signing request passes (body parsed, limit counted), then a 404.
   const reference = { name: REFERENCE, path: '/api/no-such-route', body: { name: 'x' } };
-  return [...routes, reference].filter((route) => !only || route.name.includes(only)).map((route) => ({ ...route, body: JSON.stringify(route.body) }));
+  return [...routes, reference]
+    .filter((route) => !only || route.name.includes(only))
+    .map((route) => ({ ...route, body: JSON.stringify(route.body) }));
 }
 
 interface Measured {
@@ -166,8 +188,12 @@ const num = (x: number, digits = 0) => x.toFixed(digits);
 
 async function main(): Promise<boolean> {
   const cpus = os.cpus();
-  console.log(`Postbox signing bench: Node ${process.version}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, load average ${os.loadavg()[0]!.toFixed(1)}`);
-  console.log(`${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up per route, then ${SECONDS} s per route, LOG_LEVEL=info (JSON to /dev/null)\n`);
+  console.log(
+    `Postbox signing bench: Node ${process.version}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  console.log(
+    `${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up per route, then ${SECONDS} s per route, LOG_LEVEL=info (JSON to /dev/null)\n`,
+  );
   const server = await startServer();
   try {
     const routes = await signingRoutes(server);
@@ -179,17 +205,28 @@ async function main(): Promise<boolean> {
     for (const route of routes) results.push(await load(server, route));
     const rssAfter = rssMiB(server.pid);
 
-    console.log(`  ${'route'.padEnd(44)}${'req/s'.padStart(8)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'CPU µs/req'.padStart(12)}${'main µs'.padStart(9)}${'non-2xx'.padStart(9)}`);
+    console.log(
+      `  ${'route'.padEnd(44)}${'req/s'.padStart(8)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'CPU µs/req'.padStart(12)}${'main µs'.padStart(9)}${'non-2xx'.padStart(9)}`,
+    );
     for (const r of results) {
-      console.log(`  ${r.route.name.padEnd(44)}${num(r.rps).padStart(8)}${num(r.p50).padStart(8)}${num(r.p99).padStart(8)}${num(r.cpuUs).padStart(12)}${num(r.mainUs).padStart(9)}${String(r.failures).padStart(9)}`);
+      console.log(
+        `  ${r.route.name.padEnd(44)}${num(r.rps).padStart(8)}${num(r.p50).padStart(8)}${num(r.p99).padStart(8)}${num(r.cpuUs).padStart(12)}${num(r.mainUs).padStart(9)}${String(r.failures).padStart(9)}`,
+      );
     }
-    console.log(`  server RSS: ${num(rssCold, 1)} MiB cold, ${num(rssBefore, 1)} MiB after the warm-up, ${num(rssAfter, 1)} MiB after the load\n`);
+    console.log(
+      `  server RSS: ${num(rssCold, 1)} MiB cold, ${num(rssBefore, 1)} MiB after the warm-up, ${num(rssAfter, 1)} MiB after the load\n`,
+    );
 
-    const checks: Array<[boolean, string]> = results.filter((r) => r.route.name !== REFERENCE).map((r) => [
-      r.rps >= FLOOR.rps && r.p99 < FLOOR.p99Ms && r.failures === 0,
-      `${r.route.name}: ≥ ${FLOOR.rps} req/s, p99 < ${FLOOR.p99Ms} ms, all 2xx`,
+    const checks: Array<[boolean, string]> = results
+      .filter((r) => r.route.name !== REFERENCE)
+      .map((r) => [
+        r.rps >= FLOOR.rps && r.p99 < FLOOR.p99Ms && r.failures === 0,
+        `${r.route.name}: ≥ ${FLOOR.rps} req/s, p99 < ${FLOOR.p99Ms} ms, all 2xx`,
+      ]);
+    checks.push([
+      rssAfter - rssBefore < FLOOR.rssGrowthMiB,
+      `server RSS grows less than ${FLOOR.rssGrowthMiB} MiB under the load (after the warm-up)`,
     ]);
-    checks.push([rssAfter - rssBefore < FLOOR.rssGrowthMiB, `server RSS grows less than ${FLOOR.rssGrowthMiB} MiB under the load (after the warm-up)`]);
     for (const [pass, text] of checks) console.log(`  ${pass ? 'ok  ' : 'MISS'}  ${text}`);
     const pass = checks.every(([ok]) => ok);
     console.log(`\n${pass ? 'PASS' : 'FAIL'}`);

@@ -30,7 +30,18 @@ process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 async function startRedis(): Promise<string> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no']);
+  const child = spawn('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+  ]);
   children.push(child);
   let seen = '';
   for await (const chunk of child.stdout) {
@@ -45,14 +56,28 @@ async function startInstance(env: Record<string, string>): Promise<{ url: string
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60_000; ; ) {
+  for (const deadline = Date.now() + 60_000; ;) {
     if (child.exitCode !== null) throw new Error(`an instance exited with ${child.exitCode}`);
-    if (await fetch(url + api.health).then((r) => r.ok, () => false)) return { url, pid: child.pid! };
+    if (
+      await fetch(url + api.health).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, pid: child.pid! };
     if (Date.now() > deadline) throw new Error('an instance did not answer within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -66,54 +91,99 @@ const nextClient = () => {
 };
 
 async function bulk(url: string, sharePath: string) {
-  const fresh = <T extends { headers?: Record<string, string> }>(req: T): T => ({ ...req, headers: { ...req.headers, 'x-forwarded-for': nextClient() } });
+  const fresh = <T extends { headers?: Record<string, string> }>(req: T): T => ({
+    ...req,
+    headers: { ...req.headers, 'x-forwarded-for': nextClient() },
+  });
   return autocannon({
     url,
     connections: CONNECTIONS_PER_INSTANCE,
     duration: SECONDS,
     requests: [
-      { method: 'POST', path: api.uploads, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'a.txt', size: 3, type: 'text/plain' }), setupRequest: fresh },
+      {
+        method: 'POST',
+        path: api.uploads,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'a.txt', size: 3, type: 'text/plain' }),
+        setupRequest: fresh,
+      },
       { method: 'GET', path: sharePath, setupRequest: fresh },
     ],
   });
 }
 
 /** `amount` requests from one client, split over both instances at once; the count of each status. */
-async function probe(urls: string[], amount: number, request: { method: string; path: string; headers?: Record<string, string>; body?: string }) {
+async function probe(
+  urls: string[],
+  amount: number,
+  request: { method: string; path: string; headers?: Record<string, string>; body?: string },
+) {
   const client = nextClient();
   const results = await Promise.all(
     urls.map((url) =>
-      autocannon({ url, connections: 4, amount: amount / urls.length, method: request.method, headers: { 'x-forwarded-for': client, ...request.headers }, body: request.body, requests: [{ path: request.path }] }),
+      autocannon({
+        url,
+        connections: 4,
+        amount: amount / urls.length,
+        method: request.method,
+        headers: { 'x-forwarded-for': client, ...request.headers },
+        body: request.body,
+        requests: [{ path: request.path }],
+      }),
     ),
   );
   const counts: Record<string, number> = {};
-  for (const result of results) for (const [status, { count }] of Object.entries(result.statusCodeStats)) counts[status] = (counts[status] ?? 0) + count;
+  for (const result of results)
+    for (const [status, { count }] of Object.entries(result.statusCodeStats)) counts[status] = (counts[status] ?? 0) + count;
   const errors = results.reduce((sum, r) => sum + r.errors + r.timeouts, 0);
   return { counts, errors };
 }
 
 const bucket = `load-${Date.now().toString(36)}`;
 const s3 = createS3Client(
-  { region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! } },
+  {
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
+  },
   { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 },
 );
 await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 s3.destroy();
 const redisUrl = await startRedis();
-const env = { S3_BUCKET: bucket, S3_FORCE_PATH_STYLE: 'true', REDIS_URL: redisUrl, TRUST_PROXY: 'loopback', RATE_LIMIT_PER_MINUTE: String(LIMIT) };
+const env = {
+  S3_BUCKET: bucket,
+  S3_FORCE_PATH_STYLE: 'true',
+  REDIS_URL: redisUrl,
+  TRUST_PROXY: 'loopback',
+  RATE_LIMIT_PER_MINUTE: String(LIMIT),
+};
 const instances = [await startInstance(env), await startInstance(env)];
 const urls = instances.map((i) => i.url);
 
 const json = { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.1' };
-const policy = (await (await fetch(urls[0] + api.uploads, { method: 'POST', headers: json, body: JSON.stringify({ name: 'a.txt', size: 3, type: 'text/plain' }) })).json()) as UploadPolicy;
+const policy = (await (
+  await fetch(urls[0] + api.uploads, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ name: 'a.txt', size: 3, type: 'text/plain' }),
+  })
+).json()) as UploadPolicy;
 if ((await postThroughPolicy(policy, new TextEncoder().encode('abc'))).status !== 204) throw new Error('the test file did not upload');
 const share = async (body: unknown) =>
-  ((await (await fetch(urls[0] + api.fileShares(policy.key), { method: 'POST', headers: json, body: JSON.stringify(body) })).json()) as { id: string }).id;
+  (
+    (await (await fetch(urls[0] + api.fileShares(policy.key), { method: 'POST', headers: json, body: JSON.stringify(body) })).json()) as {
+      id: string;
+    }
+  ).id;
 const openLink = await share({ expiresIn: 3600 });
 const limitedLink = await share({ expiresIn: 3600, maxDownloads: MAX_DOWNLOADS });
 
 const rssStart = instances.map((i) => rssMiB(i.pid));
-console.log(`load: ${SECONDS} s, ${CONNECTIONS_PER_INSTANCE} connections per instance, signing (POST ${api.uploads}) and a share page (GET /s/:id) in turn`);
+console.log(
+  `load: ${SECONDS} s, ${CONNECTIONS_PER_INSTANCE} connections per instance, signing (POST ${api.uploads}) and a share page (GET /s/:id) in turn`,
+);
 const results = await Promise.all(urls.map((url) => bulk(url, `/s/${openLink}`)));
 const rssEnd = instances.map((i) => rssMiB(i.pid));
 
@@ -127,17 +197,32 @@ results.forEach((r, n) => {
   );
 });
 
-const signing = await probe(urls, 3 * LIMIT, { method: 'POST', path: api.uploads, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'a.txt', size: 3, type: 'text/plain' }) });
+const signing = await probe(urls, 3 * LIMIT, {
+  method: 'POST',
+  path: api.uploads,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'a.txt', size: 3, type: 'text/plain' }),
+});
 const opens = await probe(urls, 3 * LIMIT, { method: 'GET', path: `/s/${openLink}` });
-const downloads = await probe(urls, 4 * MAX_DOWNLOADS, { method: 'POST', path: `/s/${limitedLink}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+const downloads = await probe(urls, 4 * MAX_DOWNLOADS, {
+  method: 'POST',
+  path: `/s/${limitedLink}`,
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: '',
+});
 const exact = (name: string, got: { counts: Record<string, number>; errors: number }, want: Record<string, number>) => {
   const ok = got.errors === 0 && JSON.stringify(Object.entries(got.counts).sort()) === JSON.stringify(Object.entries(want).sort());
   if (!ok) failed = true;
-  console.log(`${ok ? 'exact' : 'NOT EXACT'}: ${name}: ${JSON.stringify(got.counts)} (wanted ${JSON.stringify(want)}), connection errors ${got.errors}`);
+  console.log(
+    `${ok ? 'exact' : 'NOT EXACT'}: ${name}: ${JSON.stringify(got.counts)} (wanted ${JSON.stringify(want)}), connection errors ${got.errors}`,
+  );
 };
 exact(`signing, one client, ${3 * LIMIT} requests over both instances, limit ${LIMIT}/min`, signing, { 201: LIMIT, 429: 2 * LIMIT });
 exact(`share page opens, one client, ${3 * LIMIT} over both, limit ${LIMIT}/min`, opens, { 200: LIMIT, 429: 2 * LIMIT });
-exact(`share downloads of a link limited to ${MAX_DOWNLOADS}, ${4 * MAX_DOWNLOADS} over both`, downloads, { 303: MAX_DOWNLOADS, 410: 3 * MAX_DOWNLOADS });
+exact(`share downloads of a link limited to ${MAX_DOWNLOADS}, ${4 * MAX_DOWNLOADS} over both`, downloads, {
+  303: MAX_DOWNLOADS,
+  410: 3 * MAX_DOWNLOADS,
+});
 
 console.log(failed ? 'FAIL' : 'PASS');
 process.exit(failed ? 1 : 0);

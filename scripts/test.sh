@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-test-packages.sh
 npx tsc -b
 npx eslint --max-warnings 0 .
+# One layout for the TypeScript (printWidth 140): `npm run format` writes it.
+npx prettier --check --log-level warn "**/*.{ts,tsx}"
 
 rgw_state=""
 stop_rgw() { if [ -n "$rgw_state" ]; then bash scripts/ceph-rgw.sh stop "$rgw_state" || true; fi; }

@@ -26,7 +26,7 @@ try {
   logger.info(
     postbox.redis
       ? `Limits and session revocations: shared through Redis (${postbox.redis.state})`
-      : 'Limits: in this instance\'s memory (for one instance; set REDIS_URL to share them between several)',
+      : "Limits: in this instance's memory (for one instance; set REDIS_URL to share them between several)",
   );
 
   let stopping = false;

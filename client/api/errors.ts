@@ -76,5 +76,8 @@ export function describeError(error: unknown): string {
 }
 
 export function isRetryable(error: unknown): boolean {
-  return error instanceof ApiError && ['network_error', 'storage_unavailable', 'storage_unreachable', 'internal_error', 'rate_limited'].includes(error.code);
+  return (
+    error instanceof ApiError &&
+    ['network_error', 'storage_unavailable', 'storage_unreachable', 'internal_error', 'rate_limited'].includes(error.code)
+  );
 }

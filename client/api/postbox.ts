@@ -50,17 +50,14 @@ export const postboxApi = {
   abortMultipart: (ref: MultipartRef) => requestNoContent(api.multipartUpload(ref.key, ref.uploadId), { method: 'DELETE' }),
   staleMultipartUploads: (olderThanSeconds: number) =>
     requestJson(StaleUploads, `${api.multipartUploads}?${new URLSearchParams({ olderThanSeconds: String(olderThanSeconds) })}`),
-  listFiles: (cursor?: string) =>
-    requestJson(FilePage, cursor ? `${api.files}?${new URLSearchParams({ cursor })}` : api.files),
-  createLink: (key: string, request: LinkRequest) =>
-    requestJson(DownloadLink, api.fileLink(key), { method: 'POST', body: request }),
+  listFiles: (cursor?: string) => requestJson(FilePage, cursor ? `${api.files}?${new URLSearchParams({ cursor })}` : api.files),
+  createLink: (key: string, request: LinkRequest) => requestJson(DownloadLink, api.fileLink(key), { method: 'POST', body: request }),
   previewFile: (key: string) => requestJson(PreviewLink, api.filePreview(key), { method: 'POST' }),
   signThumbnail: (key: string, request: ThumbnailRequest) =>
     requestJson(UploadPolicy, api.fileThumbnail(key), { method: 'POST', body: request }),
   thumbnails: (keys: string[]) => requestJson(ThumbnailUrls, api.thumbnails, { method: 'POST', body: { keys } }),
   deleteFile: (key: string) => requestNoContent(api.file(key), { method: 'DELETE' }),
-  createShare: (key: string, request: ShareRequest) =>
-    requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),
+  createShare: (key: string, request: ShareRequest) => requestJson(ShareLink, api.fileShares(key), { method: 'POST', body: request }),
   listShares: (key: string) => requestJson(ShareList, api.fileShares(key)),
   createBundle: (request: BundleRequest) => requestJson(ShareLink, api.shares, { method: 'POST', body: request }),
   revokeShare: (id: string) => requestNoContent(api.share(id), { method: 'DELETE' }),

@@ -28,12 +28,17 @@ export const requestsApi = {
  * Posts a file under a presigned POST: the policy's fields first, the file last (S3 ignores fields
  * after the file), as the main page's form does, with progress.
  */
-export async function postFile(policy: UploadPolicy, file: File, options: { signal: AbortSignal; onProgress: (loaded: number, total: number) => void }) {
+export async function postFile(
+  policy: UploadPolicy,
+  file: File,
+  options: { signal: AbortSignal; onProgress: (loaded: number, total: number) => void },
+) {
   const form = new FormData();
   for (const [name, value] of Object.entries(policy.fields)) form.append(name, value);
   form.append('file', file);
   const answer = await sendToStorage('POST', policy.url, form, options);
   if (ok(answer)) return;
-  if (answer.status === 0) throw new ApiError(answer.sentAnything ? 'upload_failed' : 'storage_unreachable', 'The upload did not reach storage.');
+  if (answer.status === 0)
+    throw new ApiError(answer.sentAnything ? 'upload_failed' : 'storage_unreachable', 'The upload did not reach storage.');
   throw new ApiError('upload_rejected', `Storage answered ${answer.status}`, answer.storageCode);
 }

@@ -18,6 +18,13 @@ describe('thumbnailSize', () => {
   });
 
   it('has no size for an image without pixels', () => {
-    for (const [w, h] of [[0, 10], [10, 0], [NaN, 5], [Infinity, 5], [-1, 5]]) expect(thumbnailSize(w!, h!)).toBeUndefined();
+    for (const [w, h] of [
+      [0, 10],
+      [10, 0],
+      [NaN, 5],
+      [Infinity, 5],
+      [-1, 5],
+    ])
+      expect(thumbnailSize(w!, h!)).toBeUndefined();
   });
 });

@@ -39,7 +39,12 @@ export function sendToStorage(
       if (event.lengthComputable) options.onProgress(event.loaded, event.total);
     };
     xhr.onload = () =>
-      resolve({ status: xhr.status, etag: xhr.getResponseHeader('ETag'), storageCode: storageCodeOf(xhr.responseText), sentAnything: true });
+      resolve({
+        status: xhr.status,
+        etag: xhr.getResponseHeader('ETag'),
+        storageCode: storageCodeOf(xhr.responseText),
+        sentAnything: true,
+      });
     xhr.onerror = () => resolve({ status: 0, etag: null, sentAnything });
     xhr.onabort = () => reject(cancelled());
     options.signal.addEventListener('abort', () => xhr.abort(), { once: true });

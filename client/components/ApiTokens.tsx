@@ -9,9 +9,7 @@ import { ErrorNotice } from './ErrorNotice.tsx';
 function NewToken({ created }: { created: CreatedToken }) {
   return (
     <div className="notice" role="status">
-      <p>
-        Copy the token for “{created.name}” now: Postbox keeps only its hash and will not show it again.
-      </p>
+      <p>Copy the token for “{created.name}” now: Postbox keeps only its hash and will not show it again.</p>
       <div className="tokens__new">
         <CopyableUrl key={created.token} url={created.token} label={`API token ${created.name}`} copyText="Copy token" />
       </div>
@@ -34,11 +32,20 @@ export function ApiTokens() {
       <h2 className="card__title" id="tokens-title">
         API tokens
       </h2>
-      <p className="card__intro">For scripts: send a token as “Authorization: Bearer …”. It can upload, list, share and delete your files.</p>
+      <p className="card__intro">
+        For scripts: send a token as “Authorization: Bearer …”. It can upload, list, share and delete your files.
+      </p>
       <form className="tokens__form" onSubmit={submit}>
         <div className="field">
           <label htmlFor="token-name">Name</label>
-          <input id="token-name" value={name} maxLength={TOKEN_NAME_MAX_CHARS} required placeholder="backup script" onChange={(e) => setName(e.target.value)} />
+          <input
+            id="token-name"
+            value={name}
+            maxLength={TOKEN_NAME_MAX_CHARS}
+            required
+            placeholder="backup script"
+            onChange={(e) => setName(e.target.value)}
+          />
         </div>
         <button type="submit" className="button button--primary" disabled={create.isPending || !name.trim()}>
           Create token
@@ -58,10 +65,16 @@ export function ApiTokens() {
               <span>
                 <strong>{token.name}</strong> <span className="field__hint">made {dateTime.format(new Date(token.createdAt))}</span>
               </span>
-              <button type="button" className="button" onClick={() => {
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
                   if (create.data?.id === token.id) create.reset(); // a revoked token is not worth copying
                   revoke.mutate(token.id);
-                }} disabled={revoke.isPending} aria-label={`Revoke ${token.name}`}>
+                }}
+                disabled={revoke.isPending}
+                aria-label={`Revoke ${token.name}`}
+              >
                 Revoke
               </button>
             </li>

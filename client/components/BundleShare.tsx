@@ -39,7 +39,13 @@ export function SelectionBar({
         </span>
         {selected.length > 0 && (
           <>
-            <button type="button" className="button button--primary" disabled={tooMany} aria-expanded={sharing} onClick={() => setSharing(!sharing)}>
+            <button
+              type="button"
+              className="button button--primary"
+              disabled={tooMany}
+              aria-expanded={sharing}
+              onClick={() => setSharing(!sharing)}
+            >
               {sharing ? 'Close' : 'Share selected'}
             </button>
             <button type="button" className="button button--quiet" onClick={onClear}>
@@ -58,12 +64,16 @@ export function SelectionBar({
 function BundlePanel({ files, onDone }: { files: readonly StoredFile[]; onDone: () => void }) {
   const createBundle = useCreateBundle();
   const [link, setLink] = useState<ShareLink>();
-  const names = files.slice(0, 3).map((file) => file.name).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
+  const names =
+    files
+      .slice(0, 3)
+      .map((file) => file.name)
+      .join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
   return (
     <div className="share bundle" data-testid="bundle-panel">
       <p className="share__kind">
-        <strong>One link for {files.length === 1 ? '1 file' : `${files.length} files`}</strong>: <bdi>{names}</bdi>. The recipient sees every file, downloads
-        each or all of them as a zip; a visit counts as one download.
+        <strong>One link for {files.length === 1 ? '1 file' : `${files.length} files`}</strong>: <bdi>{names}</bdi>. The recipient sees
+        every file, downloads each or all of them as a zip; a visit counts as one download.
       </p>
       {link ? (
         <div className="share__result">

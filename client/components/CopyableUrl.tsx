@@ -20,7 +20,14 @@ export function CopyableUrl(props: {
   const { state, copy } = useCopy(field);
   return (
     <>
-      <input ref={field} className="share__url" readOnly value={props.url} aria-label={props.label} onFocus={(event) => event.target.select()} />
+      <input
+        ref={field}
+        className="share__url"
+        readOnly
+        value={props.url}
+        aria-label={props.label}
+        onFocus={(event) => event.target.select()}
+      />
       <button
         type="button"
         className="button"

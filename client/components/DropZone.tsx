@@ -71,7 +71,15 @@ export function DropZone({ onFiles, title, inputLabel, inputTestId, accept, icon
 }
 
 /** The main page's drop zone: the server's limits under it, and a warning while storage is down. */
-export function UploadDropZone({ onFiles, settings, storageDown }: { onFiles: (files: File[]) => void; settings?: UploadSettings; storageDown: boolean }) {
+export function UploadDropZone({
+  onFiles,
+  settings,
+  storageDown,
+}: {
+  onFiles: (files: File[]) => void;
+  settings?: UploadSettings;
+  storageDown: boolean;
+}) {
   return (
     <DropZone
       onFiles={onFiles}

@@ -51,7 +51,13 @@ function FileRow({
       />
       <div className="file__main">
         {thumbnail && thumbnailFailed !== thumbnail && (
-          <img className="file__thumbnail" src={thumbnail} alt="" data-testid="file-thumbnail" onError={() => setThumbnailFailed(thumbnail)} />
+          <img
+            className="file__thumbnail"
+            src={thumbnail}
+            alt=""
+            data-testid="file-thumbnail"
+            onError={() => setThumbnailFailed(thumbnail)}
+          />
         )}
         <span className="file__name" title={file.name} dir="auto">
           {file.name}
@@ -61,7 +67,13 @@ function FileRow({
         </span>
         {via && (
           <span className="file__via" data-testid="file-via">
-            Received through “{via.note ?? 'a request link'}”{via.visitorName && <> from <bdi>{via.visitorName}</bdi></>}
+            Received through “{via.note ?? 'a request link'}”
+            {via.visitorName && (
+              <>
+                {' '}
+                from <bdi>{via.visitorName}</bdi>
+              </>
+            )}
           </span>
         )}
       </div>
@@ -77,7 +89,13 @@ function FileRow({
             {previewing ? 'Close preview' : 'Preview'}
           </button>
         )}
-        <button type="button" className="button" aria-expanded={sharing} aria-label={`${sharing ? 'Close sharing of' : 'Share'} ${file.name}`} onClick={() => setSharing(!sharing)}>
+        <button
+          type="button"
+          className="button"
+          aria-expanded={sharing}
+          aria-label={`${sharing ? 'Close sharing of' : 'Share'} ${file.name}`}
+          onClick={() => setSharing(!sharing)}
+        >
           {sharing ? 'Close sharing' : 'Share'}
         </button>
         <button type="button" className="button button--quiet" onClick={() => setConfirming(true)} aria-label={`Delete ${file.name}`}>

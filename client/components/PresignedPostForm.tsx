@@ -7,7 +7,15 @@ import type { UploadPolicy } from '../../contract/api.ts';
  * once mounted, with the file attached, it is handed to `onReady`, which posts its FormData so
  * progress can be shown without leaving the page.
  */
-export function PresignedPostForm({ policy, file, onReady }: { policy: UploadPolicy; file: File; onReady: (form: HTMLFormElement) => void }) {
+export function PresignedPostForm({
+  policy,
+  file,
+  onReady,
+}: {
+  policy: UploadPolicy;
+  file: File;
+  onReady: (form: HTMLFormElement) => void;
+}) {
   const form = useRef<HTMLFormElement>(null);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => {

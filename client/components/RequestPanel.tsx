@@ -33,7 +33,12 @@ function CreateForm() {
       note: note.trim() || undefined,
       maxFiles: Number(maxFiles) || undefined,
       maxFileBytes: maxMiB ? Math.round(Number(maxMiB) * MiB) : undefined,
-      allowedTypes: types.trim() ? types.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
+      allowedTypes: types.trim()
+        ? types
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : undefined,
       password: password || undefined,
     };
     create.mutate(request, { onSuccess: () => setNote('') });
@@ -43,7 +48,13 @@ function CreateForm() {
     <form className="request-form" onSubmit={submit} aria-label="New request link">
       <label className="request-form__wide">
         What you ask for
-        <textarea value={note} maxLength={1000} rows={2} onChange={(e) => setNote(e.target.value)} placeholder="Please send the signed contract" />
+        <textarea
+          value={note}
+          maxLength={1000}
+          rows={2}
+          onChange={(e) => setNote(e.target.value)}
+          placeholder="Please send the signed contract"
+        />
       </label>
       <label>
         Open for
@@ -106,7 +117,12 @@ function RequestRow({ request }: { request: FileRequestLink }) {
           </button>
         )}
         {open && (
-          <button type="button" className="button button--quiet" disabled={closeLink.isPending} onClick={() => closeLink.mutate(request.id)}>
+          <button
+            type="button"
+            className="button button--quiet"
+            disabled={closeLink.isPending}
+            onClick={() => closeLink.mutate(request.id)}
+          >
             Close
           </button>
         )}

@@ -254,7 +254,9 @@ export function ShareLinks({ file }: { file: StoredFile }) {
           <h3 className="links__title" id={headingId}>
             Share links
           </h3>
-          <p className="links__hint">A Postbox link that lasts as long as you choose, can ask for a password, and can be revoked at any time.</p>
+          <p className="links__hint">
+            A Postbox link that lasts as long as you choose, can ask for a password, and can be revoked at any time.
+          </p>
         </div>
         {!creating && (
           <button ref={newButton} type="button" className="button" onClick={() => setCreating(true)}>

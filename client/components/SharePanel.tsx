@@ -48,9 +48,7 @@ export function SharePanel({ file }: { file: StoredFile }) {
       {link && (
         <div className="share__result">
           <CopyableUrl key={link.url} url={link.url} label={`Download link for ${file.name}`} copyText="Copy link" />
-          <p className="share__note">
-            Anyone with this link can download the file until {dateTime.format(new Date(link.expiresAt))}.
-          </p>
+          <p className="share__note">Anyone with this link can download the file until {dateTime.format(new Date(link.expiresAt))}.</p>
         </div>
       )}
       <ShareLinks file={file} />

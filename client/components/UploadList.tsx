@@ -56,7 +56,8 @@ function statusText(upload: Upload): string {
     case 'uploading': {
       const percent = percentOf(upload);
       const text = `${percent}% · ${formatBytes(upload.loaded)} of ${formatBytes(upload.file.size)}`;
-      if (upload.retryAttempt) return `${text} · connection trouble: sending a part again (attempt ${upload.retryAttempt} of ${MAX_ATTEMPTS})…`;
+      if (upload.retryAttempt)
+        return `${text} · connection trouble: sending a part again (attempt ${upload.retryAttempt} of ${MAX_ATTEMPTS})…`;
       const speed = speedOf(upload);
       if (!speed) return text;
       return `${text} · ${formatBytes(speed)}/s · ${formatDuration((upload.file.size - upload.loaded) / speed)} left`;
@@ -182,8 +183,8 @@ function UploadRow({ upload, onCancel, onPause, onRetry, onDismiss, onFormReady 
           onConfirm={cancel}
         >
           <p>
-            What was sent of <bdi className="dialog__filename">{name}</bdi> ({formatBytes(upload.loaded)}) is deleted from storage: it
-            would start over from the beginning. {upload.phase === 'uploading' ? 'To stop for now and go on later, use Pause.' : ''}
+            What was sent of <bdi className="dialog__filename">{name}</bdi> ({formatBytes(upload.loaded)}) is deleted from storage: it would
+            start over from the beginning. {upload.phase === 'uploading' ? 'To stop for now and go on later, use Pause.' : ''}
           </p>
         </ConfirmDialog>
       )}

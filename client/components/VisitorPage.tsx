@@ -20,7 +20,15 @@ interface Item {
 }
 
 /** Codes whose server sentences say exactly why a file was refused. */
-const SAY_AS_IS = new Set(['request_closed', 'request_full', 'file_too_large', 'unsupported_type', 'invalid_credentials', 'unauthorized', 'rate_limited']);
+const SAY_AS_IS = new Set([
+  'request_closed',
+  'request_full',
+  'file_too_large',
+  'unsupported_type',
+  'invalid_credentials',
+  'unauthorized',
+  'rate_limited',
+]);
 const sentenceOf = (error: unknown) => (error instanceof ApiError && SAY_AS_IS.has(error.code) ? error.message : describeError(error));
 const typeOf = (file: File) => file.type || 'application/octet-stream';
 
@@ -39,8 +47,18 @@ function refusal(info: FileRequestPublic, file: File, left: { files: number; byt
 
 /** The page at /r/<id>: someone without an account sends files to the person who made the link. */
 export function VisitorPage({ id }: { id: string }) {
-  const info = useQuery({ queryKey: ['request-public', id], queryFn: () => requestsApi.open(id), retry: false, refetchOnWindowFocus: false });
-  if (info.isPending) return <PageFrame><p className="placeholder">Loading…</p></PageFrame>;
+  const info = useQuery({
+    queryKey: ['request-public', id],
+    queryFn: () => requestsApi.open(id),
+    retry: false,
+    refetchOnWindowFocus: false,
+  });
+  if (info.isPending)
+    return (
+      <PageFrame>
+        <p className="placeholder">Loading…</p>
+      </PageFrame>
+    );
   if (info.isError) {
     const missing = info.error instanceof ApiError && info.error.code === 'not_found';
     return (
@@ -76,7 +94,8 @@ function Visit({ info }: { info: FileRequestPublic }) {
   const left = useRef({ files: info.filesLeft, bytes: info.bytesLeft });
   const abort = useRef(new AbortController());
 
-  const update = (id: number, change: Partial<Item>) => setItems((all) => all.map((item) => (item.id === id ? { ...item, ...change } : item)));
+  const update = (id: number, change: Partial<Item>) =>
+    setItems((all) => all.map((item) => (item.id === id ? { ...item, ...change } : item)));
 
   const send = useCallback(
     async (batch: Item[]) => {
@@ -86,7 +105,13 @@ function Visit({ info }: { info: FileRequestPublic }) {
         try {
           const policy = await requestsApi.sign(
             info.id,
-            { name: item.file.name, size: item.file.size, type: typeOf(item.file), password: password || undefined, visitorName: visitorName || undefined },
+            {
+              name: item.file.name,
+              size: item.file.size,
+              type: typeOf(item.file),
+              password: password || undefined,
+              visitorName: visitorName || undefined,
+            },
             abort.current.signal,
           );
           await postFile(policy, item.file, { signal: abort.current.signal, onProgress: (loaded) => update(item.id, { loaded }) });
@@ -94,15 +119,21 @@ function Visit({ info }: { info: FileRequestPublic }) {
           update(item.id, finished);
           done.push(finished);
         } catch (error) {
-          if (error instanceof ApiError && (error.code === 'invalid_credentials' || error.code === 'unauthorized')) setPasswordError(error.message);
+          if (error instanceof ApiError && (error.code === 'invalid_credentials' || error.code === 'unauthorized'))
+            setPasswordError(error.message);
           left.current = { files: left.current.files + 1, bytes: left.current.bytes === null ? null : left.current.bytes + item.file.size };
-          update(item.id, { state: error instanceof ApiError && error.code.startsWith('upload') ? 'failed' : 'refused', message: sentenceOf(error) });
+          update(item.id, {
+            state: error instanceof ApiError && error.code.startsWith('upload') ? 'failed' : 'refused',
+            message: sentenceOf(error),
+          });
         }
       }
       if (done.length) {
         setReceipt((all) => [...all, ...done]);
         // One notification for the requester per batch; the server checks each key exists first.
-        await requestsApi.visitDone(info.id, { keys: done.map((item) => item.key!), password: password || undefined }).catch(() => undefined);
+        await requestsApi
+          .visitDone(info.id, { keys: done.map((item) => item.key!), password: password || undefined })
+          .catch(() => undefined);
       }
     },
     [info.id, password, visitorName],
@@ -113,7 +144,8 @@ function Visit({ info }: { info: FileRequestPublic }) {
     const batch: Item[] = files.map((file) => {
       const why = refusal(info, file, left.current);
       const item: Item = { id: nextId.current++, file, state: why ? 'refused' : 'waiting', loaded: 0, message: why };
-      if (!why) left.current = { files: left.current.files - 1, bytes: left.current.bytes === null ? null : left.current.bytes - file.size };
+      if (!why)
+        left.current = { files: left.current.files - 1, bytes: left.current.bytes === null ? null : left.current.bytes - file.size };
       return item;
     });
     setItems((all) => [...all, ...batch]);
@@ -142,7 +174,12 @@ function Visit({ info }: { info: FileRequestPublic }) {
           {info.passwordRequired && (
             <label>
               Password
-              <input type="password" value={password} onChange={(event) => setPassword(event.target.value)} aria-invalid={passwordError !== undefined} />
+              <input
+                type="password"
+                value={password}
+                onChange={(event) => setPassword(event.target.value)}
+                aria-invalid={passwordError !== undefined}
+              />
             </label>
           )}
         </div>
@@ -174,7 +211,13 @@ function Visit({ info }: { info: FileRequestPublic }) {
                   <ProgressBar value={item.loaded} max={Math.max(1, item.file.size)} label={`Sending ${item.file.name}`} tone="active" />
                 )}
                 <p className="upload__status" role={item.state === 'refused' || item.state === 'failed' ? 'alert' : undefined}>
-                  {item.state === 'done' ? 'Sent' : item.state === 'waiting' ? 'Waiting…' : item.state === 'uploading' ? 'Sending…' : item.message}
+                  {item.state === 'done'
+                    ? 'Sent'
+                    : item.state === 'waiting'
+                      ? 'Waiting…'
+                      : item.state === 'uploading'
+                        ? 'Sending…'
+                        : item.message}
                 </p>
               </li>
             ))}

@@ -9,9 +9,12 @@ const decodePng = (dataUrl: string) => {
 };
 
 describe('QR codes of share links', () => {
-  it.each(['https://postbox.example.com/s/AbCdEfGhIjKlMnOpQrStUv', 'http://127.0.0.1:8080/s/-_-_-_-_-_-_-_-_-_-_-_'])('the PNG decodes to %s', async (url) => {
-    expect(decodePng(await qrPngDataUrl(url))).toBe(url);
-  });
+  it.each(['https://postbox.example.com/s/AbCdEfGhIjKlMnOpQrStUv', 'http://127.0.0.1:8080/s/-_-_-_-_-_-_-_-_-_-_-_'])(
+    'the PNG decodes to %s',
+    async (url) => {
+      expect(decodePng(await qrPngDataUrl(url))).toBe(url);
+    },
+  );
 
   it('draws the same code as SVG, with nothing but shapes', async () => {
     const svg = await qrSvg('https://postbox.example.com/s/AbCdEfGhIjKlMnOpQrStUv');

@@ -28,8 +28,5 @@ export function useInterruptedUploads(uploads: Upload[]) {
     setReadFor(phases);
     setStored(resumableUploads());
   }
-  return useMemo(
-    () => stored.filter((r) => !uploads.some((u) => u.file.name === r.name && u.file.size === r.size)),
-    [stored, uploads],
-  );
+  return useMemo(() => stored.filter((r) => !uploads.some((u) => u.file.name === r.name && u.file.size === r.size)), [stored, uploads]);
 }

@@ -32,4 +32,8 @@ export function useCopy(field: RefObject<HTMLInputElement | null>) {
 
 /** What a copy button's neighbour announces (role="status"). */
 export const copyAnnouncement = (state: CopyState) =>
-  state === 'copied' ? 'Link copied.' : state === 'failed' ? 'This page may not use the clipboard: the link is selected, press Ctrl+C (⌘C on a Mac) to copy it.' : '';
+  state === 'copied'
+    ? 'Link copied.'
+    : state === 'failed'
+      ? 'This page may not use the clipboard: the link is selected, press Ctrl+C (⌘C on a Mac) to copy it.'
+      : '';

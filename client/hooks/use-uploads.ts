@@ -50,7 +50,15 @@ function reducer(uploads: Upload[], action: Action): Upload[] {
         return { ...u, phase: 'rejected', error: action.error };
       case 'signing':
         // A big upload going on keeps showing what storage had; its start says exactly.
-        return { ...u, phase: 'signing', multipart: action.multipart, loaded: action.multipart ? u.loaded : 0, policy: undefined, error: undefined, retryAttempt: undefined };
+        return {
+          ...u,
+          phase: 'signing',
+          multipart: action.multipart,
+          loaded: action.multipart ? u.loaded : 0,
+          policy: undefined,
+          error: undefined,
+          retryAttempt: undefined,
+        };
       case 'signed':
         return { ...u, phase: 'uploading', policy: action.policy, startedAt: Date.now(), startLoaded: 0 };
       case 'started':
@@ -61,7 +69,12 @@ function reducer(uploads: Upload[], action: Action): Upload[] {
         return { ...u, phase: 'done', loaded: u.file.size, retryAttempt: undefined };
       case 'failed': {
         const code = action.error instanceof ApiError ? action.error.code : undefined;
-        return { ...u, phase: code === 'cancelled' ? 'cancelled' : code === 'paused' ? 'paused' : 'failed', error: action.error, retryAttempt: undefined };
+        return {
+          ...u,
+          phase: code === 'cancelled' ? 'cancelled' : code === 'paused' ? 'paused' : 'failed',
+          error: action.error,
+          retryAttempt: undefined,
+        };
       }
     }
   });
@@ -73,7 +86,10 @@ function checkLocally(file: File, settings: UploadSettings): ApiError | undefine
     return new ApiError('file_too_large', `This file is too large: the limit is ${formatBytes(settings.maxUploadBytes)} per file.`);
   }
   if (!isTypeAccepted(file.type || 'application/octet-stream', settings)) {
-    return new ApiError('unsupported_type', `Files of type ${file.type || 'unknown'} are not accepted here. ${acceptedTypesText(settings)}`.trim());
+    return new ApiError(
+      'unsupported_type',
+      `Files of type ${file.type || 'unknown'} are not accepted here. ${acceptedTypesText(settings)}`.trim(),
+    );
   }
   return undefined;
 }
@@ -256,20 +272,23 @@ export function useUploads() {
     [start],
   );
 
-  const cancel = useCallback((id: string) => {
-    const controller = controllers.current.get(id);
-    if (controller) {
-      controller.abort('cancel');
-      return;
-    }
-    // A paused multipart upload: nothing runs, but storage keeps its parts until it is aborted.
-    const item = uploadsRef.current.find((u) => u.id === id);
-    if (item?.phase === 'paused') {
-      dispatch({ type: 'failed', id, error: new ApiError('cancelled', 'Upload cancelled.') });
-      // It may be in the unfinished list: that list changes once it is aborted on storage.
-      void abandonMultipart(item.file).then(() => queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() }));
-    }
-  }, [queryClient]);
+  const cancel = useCallback(
+    (id: string) => {
+      const controller = controllers.current.get(id);
+      if (controller) {
+        controller.abort('cancel');
+        return;
+      }
+      // A paused multipart upload: nothing runs, but storage keeps its parts until it is aborted.
+      const item = uploadsRef.current.find((u) => u.id === id);
+      if (item?.phase === 'paused') {
+        dispatch({ type: 'failed', id, error: new ApiError('cancelled', 'Upload cancelled.') });
+        // It may be in the unfinished list: that list changes once it is aborted on storage.
+        void abandonMultipart(item.file).then(() => queryClient.invalidateQueries({ queryKey: queryKeys.multipartUploads.all() }));
+      }
+    },
+    [queryClient],
+  );
   /** Multipart only: stops sending and keeps what storage has; Resume (retry) continues from there. */
   const pause = useCallback((id: string) => controllers.current.get(id)?.abort('pause'), []);
   const retry = useCallback((item: Upload) => start([item]), [start]);

@@ -21,7 +21,9 @@ export function openFlow(key: Buffer, value: string | undefined, nowMs: number):
   const match = value === undefined ? null : FORMAT.exec(value);
   if (!match) return 'missing';
   if (!timingSafeEqual(Buffer.from(match[2]!, 'hex'), mac(key, value!.slice(0, value!.lastIndexOf('.'))))) return 'missing';
-  const { verifier, state, nonce, until } = JSON.parse(Buffer.from(match[1]!, 'base64url').toString('utf8')) as FlowState & { until: number };
+  const { verifier, state, nonce, until } = JSON.parse(Buffer.from(match[1]!, 'base64url').toString('utf8')) as FlowState & {
+    until: number;
+  };
   if (until * 1000 <= nowMs) return 'expired';
   return { verifier, state, nonce };
 }

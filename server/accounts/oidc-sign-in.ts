@@ -27,7 +27,6 @@ export class SignInError extends Error {
   }
 }
 
-
 const DISCOVERY_TIMEOUT_SECONDS = 5;
 const MAX_CLAIM_CHARS = 200;
 
@@ -121,22 +120,35 @@ export class OidcSignIn {
 function failureOf(err: unknown): SignInError {
   if (err instanceof SignInError) return err;
   if (err instanceof oidc.AuthorizationResponseError) {
-    if (err.error === 'access_denied') return new SignInError('denied', 'Sign-in was cancelled or refused at the identity provider.', { cause: err });
+    if (err.error === 'access_denied')
+      return new SignInError('denied', 'Sign-in was cancelled or refused at the identity provider.', { cause: err });
     return new SignInError('provider_refused', `The identity provider refused the sign-in (${err.error}).`, { cause: err });
   }
   if (err instanceof oidc.ResponseBodyError) {
     if (err.error === 'invalid_client') {
-      return new SignInError('provider_refused', 'The identity provider does not accept this Postbox (its client id or secret is wrong): tell whoever runs Postbox.', { cause: err });
+      return new SignInError(
+        'provider_refused',
+        'The identity provider does not accept this Postbox (its client id or secret is wrong): tell whoever runs Postbox.',
+        { cause: err },
+      );
     }
     if (err.error === 'invalid_grant') return new SignInError('stale', 'This sign-in expired or was already used.', { cause: err });
     return new SignInError('provider_refused', `The identity provider refused the sign-in (${err.error}).`, { cause: err });
   }
   const code = (err as { code?: string }).code;
   if (code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED') {
-    return new SignInError('untrusted_answer', "The identity provider's answer is outside its validity time: a clock (here or there) is wrong.", { cause: err });
+    return new SignInError(
+      'untrusted_answer',
+      "The identity provider's answer is outside its validity time: a clock (here or there) is wrong.",
+      { cause: err },
+    );
   }
   if (typeof code === 'string' && code.startsWith('OAUTH_')) {
-    return new SignInError('untrusted_answer', "The identity provider's answer did not pass Postbox's checks (issuer, audience, nonce, state or signature).", { cause: err });
+    return new SignInError(
+      'untrusted_answer',
+      "The identity provider's answer did not pass Postbox's checks (issuer, audience, nonce, state or signature).",
+      { cause: err },
+    );
   }
   return new SignInError('provider_unreachable', 'The identity provider cannot be reached right now.', { cause: err });
 }

@@ -34,8 +34,19 @@ describe('loadConfig', () => {
       dataDir: path.resolve('./data'),
     });
     expect(config.s3Client).toEqual({ maxAttempts: 3, retryMode: 'standard', proxy: undefined, timeoutMs: 5000 });
-    expect(config.uploads).toEqual({ maxBytes: 1024 ** 3, allowedTypes: ['*/*'], deniedTypes: [], expiresSeconds: 900, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4, multipartPartBytes: 32 * 1024 ** 2 });
-    expect(config.access).toEqual({ password: undefined, apiTokens: [], sessionSecret: undefined,
+    expect(config.uploads).toEqual({
+      maxBytes: 1024 ** 3,
+      allowedTypes: ['*/*'],
+      deniedTypes: [],
+      expiresSeconds: 900,
+      multipartThresholdBytes: 64 * 1024 ** 2,
+      multipartConcurrency: 4,
+      multipartPartBytes: 32 * 1024 ** 2,
+    });
+    expect(config.access).toEqual({
+      password: undefined,
+      apiTokens: [],
+      sessionSecret: undefined,
       sessionMaxAgeSeconds: 604800,
       sessionIdleSeconds: 43200,
       failedSignInsPerMinute: 60,
@@ -47,7 +58,12 @@ describe('loadConfig', () => {
 
   it('answers under localhost, HOST, the hosts of PUBLIC_URL and APP_ORIGINS, and ALLOWED_HOSTS (or any, with *)', () => {
     expect(
-      loadConfig({ HOST: '0.0.0.0', PUBLIC_URL: 'https://Postbox.example.com', APP_ORIGINS: 'http://dev.local:5173', ALLOWED_HOSTS: 'nas.lan, Other.example' }).allowedHosts,
+      loadConfig({
+        HOST: '0.0.0.0',
+        PUBLIC_URL: 'https://Postbox.example.com',
+        APP_ORIGINS: 'http://dev.local:5173',
+        ALLOWED_HOSTS: 'nas.lan, Other.example',
+      }).allowedHosts,
     ).toEqual(['localhost', '0.0.0.0', 'postbox.example.com', 'dev.local', 'nas.lan', 'other.example']);
     expect(loadConfig({ ALLOWED_HOSTS: 'nas.lan,*' }).allowedHosts).toBe('*');
     expect(problemsOf({ ALLOWED_HOSTS: 'nas.lan:8080' })[0]).toMatch(/^ALLOWED_HOSTS: expected comma-separated host names/);
@@ -150,7 +166,10 @@ describe('loadConfig', () => {
     [{ MULTIPART_PART_BYTES: String(5 * 1024 * MiB + MiB) }, /^MULTIPART_PART_BYTES: expected a whole number from 5242880 to 5368709120/],
     [{ MULTIPART_PART_BYTES: String(8 * MiB + 1) }, /^MULTIPART_PART_BYTES: expected a whole number of MiB/],
     [{ MULTIPART_THRESHOLD_BYTES: String(1024 ** 2) }, /^MULTIPART_THRESHOLD_BYTES: expected a whole number from 5242880 to 5368709120/],
-    [{ MULTIPART_THRESHOLD_BYTES: String(6 * 1024 ** 3) }, /^MULTIPART_THRESHOLD_BYTES: expected a whole number from 5242880 to 5368709120/],
+    [
+      { MULTIPART_THRESHOLD_BYTES: String(6 * 1024 ** 3) },
+      /^MULTIPART_THRESHOLD_BYTES: expected a whole number from 5242880 to 5368709120/,
+    ],
     [{ MULTIPART_CONCURRENCY: '0' }, /^MULTIPART_CONCURRENCY: expected a whole number from 1 to 16/],
     [{ ALLOWED_TYPES: 'images' }, /^ALLOWED_TYPES: expected content types such as image\/png/],
     [{ UPLOAD_EXPIRES_SECONDS: '5' }, /^UPLOAD_EXPIRES_SECONDS: expected a whole number from 60 to 43200/],
@@ -171,7 +190,11 @@ describe('loadConfig', () => {
   });
 
   it('locks access when a password or tokens are set, and reads TRUST_PROXY', () => {
-    const config = loadConfig({ POSTBOX_PASSWORD: 'correct horse', POSTBOX_API_TOKENS: 'a'.repeat(16) + ',' + 'b'.repeat(20), TRUST_PROXY: '1' });
+    const config = loadConfig({
+      POSTBOX_PASSWORD: 'correct horse',
+      POSTBOX_API_TOKENS: 'a'.repeat(16) + ',' + 'b'.repeat(20),
+      TRUST_PROXY: '1',
+    });
     expect(config.access).toMatchObject({ password: 'correct horse', apiTokens: ['a'.repeat(16), 'b'.repeat(20)] });
     expect(config.trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
@@ -180,7 +203,9 @@ describe('loadConfig', () => {
   it('reads the session ends and the failed sign-in budget, within bounds', () => {
     const config = loadConfig({ SESSION_IDLE_SECONDS: '900', SESSION_MAX_AGE_SECONDS: '86400', SIGN_IN_FAILURES_PER_MINUTE: '20' });
     expect(config.access).toMatchObject({ sessionIdleSeconds: 900, sessionMaxAgeSeconds: 86400, failedSignInsPerMinute: 20 });
-    expect(problemsOf({ SESSION_IDLE_SECONDS: '59' })).toEqual(['SESSION_IDLE_SECONDS: expected a whole number from 60 to 7776000 (got "59")']);
+    expect(problemsOf({ SESSION_IDLE_SECONDS: '59' })).toEqual([
+      'SESSION_IDLE_SECONDS: expected a whole number from 60 to 7776000 (got "59")',
+    ]);
     expect(problemsOf({ SIGN_IN_FAILURES_PER_MINUTE: '0' })).toEqual([
       'SIGN_IN_FAILURES_PER_MINUTE: expected a whole number from 1 to 100000 (got "0")',
     ]);
@@ -193,12 +218,21 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad variable at once', () => {
-    expect(problemsOf({ PORT: 'x', S3_RETRY_MODE: 'y' }).map((p) => p.split(':')[0]).sort()).toEqual(['PORT', 'S3_RETRY_MODE']);
+    expect(
+      problemsOf({ PORT: 'x', S3_RETRY_MODE: 'y' })
+        .map((p) => p.split(':')[0])
+        .sort(),
+    ).toEqual(['PORT', 'S3_RETRY_MODE']);
   });
 });
 
 describe('loadConfig: OIDC sign-in', () => {
-  const oidc = { OIDC_ISSUER_URL: 'https://id.example.com/realms/x/', OIDC_CLIENT_ID: 'postbox', OIDC_CLIENT_SECRET: 's3cret', PUBLIC_URL: 'https://postbox.example.com' };
+  const oidc = {
+    OIDC_ISSUER_URL: 'https://id.example.com/realms/x/',
+    OIDC_CLIENT_ID: 'postbox',
+    OIDC_CLIENT_SECRET: 's3cret',
+    PUBLIC_URL: 'https://postbox.example.com',
+  };
   const problemsOf = (env: Record<string, string>) => {
     try {
       loadConfig(env);
@@ -210,7 +244,12 @@ describe('loadConfig: OIDC sign-in', () => {
 
   it('is off without settings and on with all of them, scopes defaulting to openid email profile', () => {
     expect(loadConfig({}).oidc).toBeUndefined();
-    expect(loadConfig(oidc).oidc).toEqual({ issuerUrl: 'https://id.example.com/realms/x', clientId: 'postbox', clientSecret: 's3cret', scopes: 'openid email profile' });
+    expect(loadConfig(oidc).oidc).toEqual({
+      issuerUrl: 'https://id.example.com/realms/x',
+      clientId: 'postbox',
+      clientSecret: 's3cret',
+      scopes: 'openid email profile',
+    });
     expect(loadConfig({ ...oidc, OIDC_SCOPES: 'openid email' }).oidc?.scopes).toBe('openid email');
   });
 
@@ -227,7 +266,9 @@ describe('loadConfig: OIDC sign-in', () => {
       'POSTBOX_PASSWORD: not used with OIDC sign-in (each person signs in with the provider); unset one of them',
     ]);
     expect(problemsOf({ ...oidc, POSTBOX_API_TOKENS: 'a'.repeat(20) })).toHaveLength(1);
-    expect(problemsOf({ ...oidc, OIDC_SCOPES: 'email profile' })[0]).toMatch(/^OIDC_SCOPES: expected space-separated scopes including openid/);
+    expect(problemsOf({ ...oidc, OIDC_SCOPES: 'email profile' })[0]).toMatch(
+      /^OIDC_SCOPES: expected space-separated scopes including openid/,
+    );
   });
 
   it('never echoes the client secret', () => {

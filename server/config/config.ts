@@ -2,7 +2,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MiB, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES, S3_OBJECT_MAX_BYTES, S3_SINGLE_UPLOAD_MAX_BYTES } from '../../contract/api.ts';
 
-
 const EMBEDDED_BUCKET = 'postbox';
 
 /** A host as browsers send it: a name or IPv4 address, or a bracketed IPv6 address, and maybe a port. */
@@ -13,11 +12,9 @@ const int = (min: number, max: number) => {
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
-const bool = () =>
-  z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).transform((v) => v === 'true' || v === '1');
+const bool = () => z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).transform((v) => v === 'true' || v === '1');
 
-const httpUrl = () =>
-  z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).transform((u) => u.replace(/\/+$/, ''));
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).transform((u) => u.replace(/\/+$/, ''));
 
 const text = () => z.string().trim().min(1);
 
@@ -49,7 +46,9 @@ const envSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected comma-separated http(s) origins' })))
     .optional(),
   ALLOWED_HOSTS: list()
-    .pipe(z.array(z.string().regex(/^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i, { error: 'expected comma-separated host names (no port), or *' })))
+    .pipe(
+      z.array(z.string().regex(/^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i, { error: 'expected comma-separated host names (no port), or *' })),
+    )
     .optional(),
 
   S3_BUCKET: text()
@@ -83,7 +82,9 @@ const envSchema = z.object({
   UPLOAD_EXPIRES_SECONDS: int(60, 12 * 3600).default(900),
 
   POSTBOX_PASSWORD: z.string().min(8, { error: 'expected at least 8 characters' }).optional(),
-  POSTBOX_API_TOKENS: list().pipe(z.array(z.string().min(16, { error: 'expected comma-separated tokens of at least 16 characters' }))).optional(),
+  POSTBOX_API_TOKENS: list()
+    .pipe(z.array(z.string().min(16, { error: 'expected comma-separated tokens of at least 16 characters' })))
+    .optional(),
   SESSION_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SESSION_MAX_AGE_SECONDS: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
   SESSION_IDLE_SECONDS: int(60, 90 * 24 * 3600).default(12 * 3600),
@@ -93,10 +94,14 @@ const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   TRUST_PROXY: z
     .string()
-    .regex(/^(true|false|\d+|[0-9a-f.:/, ]+|loopback|linklocal|uniquelocal)$/i, { error: 'expected true, false, a hop count, or addresses/subnets' })
+    .regex(/^(true|false|\d+|[0-9a-f.:/, ]+|loopback|linklocal|uniquelocal)$/i, {
+      error: 'expected true, false, a hop count, or addresses/subnets',
+    })
     .default('false'),
   LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
     .default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).default('json'),
   METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
@@ -276,7 +281,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       if (e[name]) problems.push(`${name}: only used with S3_BUCKET; set S3_BUCKET to use external storage`);
     }
   }
-  if (e.REQUEST_WEBHOOK_URL && !e.REQUEST_WEBHOOK_SECRET) problems.push('REQUEST_WEBHOOK_SECRET: needed with REQUEST_WEBHOOK_URL (it signs each event)');
+  if (e.REQUEST_WEBHOOK_URL && !e.REQUEST_WEBHOOK_SECRET)
+    problems.push('REQUEST_WEBHOOK_SECRET: needed with REQUEST_WEBHOOK_URL (it signs each event)');
   problems.push(...oidcProblems(e));
   if (problems.length) throw new ConfigError(problems);
 
@@ -368,7 +374,8 @@ function oidcProblems(e: z.infer<typeof envSchema>): string[] {
   const problems = names.filter((name) => e[name] === undefined).map((name) => `${name}: required with ${set.join(', ')} (OIDC sign-in)`);
   if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required with OIDC sign-in (the provider returns to <PUBLIC_URL>/auth/callback)');
   for (const name of ['POSTBOX_PASSWORD', 'POSTBOX_API_TOKENS'] as const) {
-    if (e[name] !== undefined) problems.push(`${name}: not used with OIDC sign-in (each person signs in with the provider); unset one of them`);
+    if (e[name] !== undefined)
+      problems.push(`${name}: not used with OIDC sign-in (each person signs in with the provider); unset one of them`);
   }
   return problems;
 }

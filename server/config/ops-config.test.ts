@@ -9,7 +9,12 @@ describe('metrics and retention settings', () => {
   });
 
   it('reads FILE_RETENTION_DAYS, ABORT_INCOMPLETE_UPLOADS_DAYS, S3_MANAGE_LIFECYCLE and METRICS_TOKEN', () => {
-    const config = loadConfig({ FILE_RETENTION_DAYS: '30', ABORT_INCOMPLETE_UPLOADS_DAYS: '2', S3_MANAGE_LIFECYCLE: 'true', METRICS_TOKEN: 'x'.repeat(16) });
+    const config = loadConfig({
+      FILE_RETENTION_DAYS: '30',
+      ABORT_INCOMPLETE_UPLOADS_DAYS: '2',
+      S3_MANAGE_LIFECYCLE: 'true',
+      METRICS_TOKEN: 'x'.repeat(16),
+    });
     expect(config.retention).toEqual({ fileDays: 30, abortIncompleteUploadsDays: 2, manageBucketLifecycle: true });
     expect(config.metricsToken).toBe('x'.repeat(16));
   });

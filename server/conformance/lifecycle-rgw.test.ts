@@ -51,13 +51,18 @@ describe.skipIf(!endpoint)('retention by lifecycle rules on Ceph RGW', () => {
     );
 
   beforeAll(async () => {
-    client = createS3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials }, { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 });
+    client = createS3Client(
+      { region: 'us-east-1', endpoint, forcePathStyle: true, credentials },
+      { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 },
+    );
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     // The operator's own rule, which Postbox must keep.
     await client.send(
       new PutBucketLifecycleConfigurationCommand({
         Bucket: bucket,
-        LifecycleConfiguration: { Rules: [{ ID: 'operator-tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 3650 } }] },
+        LifecycleConfiguration: {
+          Rules: [{ ID: 'operator-tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 3650 } }],
+        },
       }),
     );
     process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
@@ -77,38 +82,42 @@ describe.skipIf(!endpoint)('retention by lifecycle rules on Ceph RGW', () => {
     client?.destroy();
   });
 
-  it('puts its rules on the bucket at start, beside the operator\'s', async () => {
+  it("puts its rules on the bucket at start, beside the operator's", async () => {
     const { Rules = [] } = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
     expect(Rules.map((rule) => rule.ID).sort()).toEqual(['operator-tmp', 'postbox-people', 'postbox-thumbs', 'postbox-uploads']);
     const uploads = Rules.find((rule) => rule.ID === 'postbox-uploads');
     expect(uploads).toMatchObject({ Expiration: { Days: 1 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
   });
 
-  it('RGW deletes the expired file and aborts the abandoned upload by the rules; records stay; the share answers 410', async () => {
-    const bytes = new TextEncoder().encode('expires by rule');
-    const signed = await app.call('POST', api.uploads, { name: 'short-lived.txt', size: bytes.length, type: 'text/plain' });
-    expect(signed.status).toBe(201);
-    const policy = signed.body as UploadPolicy;
-    expect((await postThroughPolicy(policy, bytes)).status).toBe(204);
-    const shared = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });
-    expect(shared.status).toBe(201);
-    const abandoned = newUploadKey('abandoned.bin', 'application/octet-stream');
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: abandoned }));
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'postbox/kept-record', Body: 'record' }));
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'shares/kept-record', Body: 'record' }));
+  it(
+    'RGW deletes the expired file and aborts the abandoned upload by the rules; records stay; the share answers 410',
+    async () => {
+      const bytes = new TextEncoder().encode('expires by rule');
+      const signed = await app.call('POST', api.uploads, { name: 'short-lived.txt', size: bytes.length, type: 'text/plain' });
+      expect(signed.status).toBe(201);
+      const policy = signed.body as UploadPolicy;
+      expect((await postThroughPolicy(policy, bytes)).status).toBe(204);
+      const shared = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });
+      expect(shared.status).toBe(201);
+      const abandoned = newUploadKey('abandoned.bin', 'application/octet-stream');
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: abandoned }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'postbox/kept-record', Body: 'record' }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'shares/kept-record', Body: 'record' }));
 
-    await eventually('the file deleted by the expiration rule', async () => !(await exists(policy.key)));
-    await eventually('the multipart upload aborted by the rule', async () => {
-      const { Uploads = [] } = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'uploads/' }));
-      return !Uploads.some((upload) => upload.UploadId === UploadId);
-    });
-    expect(await exists('postbox/kept-record')).toBe(true);
-    expect(await exists('shares/kept-record')).toBe(true);
-    expect((await fetch((shared.body as ShareLink).url)).status).toBe(410);
+      await eventually('the file deleted by the expiration rule', async () => !(await exists(policy.key)));
+      await eventually('the multipart upload aborted by the rule', async () => {
+        const { Uploads = [] } = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'uploads/' }));
+        return !Uploads.some((upload) => upload.UploadId === UploadId);
+      });
+      expect(await exists('postbox/kept-record')).toBe(true);
+      expect(await exists('shares/kept-record')).toBe(true);
+      expect((await fetch((shared.body as ShareLink).url)).status).toBe(410);
 
-    // By the rule, not by Postbox: it never deleted or aborted anything itself.
-    const scrape = await (await fetch(`${app.url}/metrics`)).text();
-    expect(scrape).not.toMatch(/operation="(DeleteObjectCommand|AbortMultipartUploadCommand)"/);
-    expect(scrape).not.toMatch(/^postbox_retention_deleted_total\{/m);
-  }, DEADLINE_MS + 30_000);
+      // By the rule, not by Postbox: it never deleted or aborted anything itself.
+      const scrape = await (await fetch(`${app.url}/metrics`)).text();
+      expect(scrape).not.toMatch(/operation="(DeleteObjectCommand|AbortMultipartUploadCommand)"/);
+      expect(scrape).not.toMatch(/^postbox_retention_deleted_total\{/m);
+    },
+    DEADLINE_MS + 30_000,
+  );
 });

@@ -30,7 +30,10 @@ if (rgwEndpoint) {
     name: 'Ceph RGW (a real S3)',
     env: async () => {
       const bucket = `policy-reuse-${Date.now().toString(36)}`;
-      const client = createS3Client({ region: 'us-east-1', endpoint: rgwEndpoint, forcePathStyle: true, credentials: rgwCredentials }, { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 });
+      const client = createS3Client(
+        { region: 'us-east-1', endpoint: rgwEndpoint, forcePathStyle: true, credentials: rgwCredentials },
+        { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 },
+      );
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
       client.destroy();
       // The SDK's default provider chain reads these (this file's own process).
@@ -66,25 +69,28 @@ for (const target of targets) {
       return { status: response.status, code: storageErrorCode(await response.text()) };
     };
 
-    it.each(['${filename}', 'report.txt', '$key'])('a policy for a file named %j refuses every other key: 403, nothing written', async (name) => {
-      const policy = await sign(name);
-      const folder = policy.key.slice(0, policy.key.lastIndexOf('/') + 1);
-      const others = [
-        `${folder}someone-else.txt`, // a sibling under the same prefix
-        `${folder}nested/deeper/x.txt`, // nested: /api/files never lists it, the API cannot delete it
-        `${folder}${policy.key.slice(folder.length)}/x`, // the key itself as a folder
-        `${folder}../../../../shares/links/forged.json`, // climbs out on a filesystem-backed store
-        'shares/links/forged.json',
-        `${policy.key}x`,
-      ];
-      for (const other of others) {
-        expect(await postAs(policy, other), other).toEqual({ status: 403, code: 'AccessDenied' });
-        expect(await exists(other), other).toBe(false);
-      }
-      expect(await exists('shares/links/forged.json')).toBe(false);
-      // The policy still does what it was signed for.
-      expect((await postThroughPolicy(policy, randomBytes(10), 'x.txt')).status).toBe(204);
-      expect(await exists(policy.key)).toBe(true);
-    });
+    it.each(['${filename}', 'report.txt', '$key'])(
+      'a policy for a file named %j refuses every other key: 403, nothing written',
+      async (name) => {
+        const policy = await sign(name);
+        const folder = policy.key.slice(0, policy.key.lastIndexOf('/') + 1);
+        const others = [
+          `${folder}someone-else.txt`, // a sibling under the same prefix
+          `${folder}nested/deeper/x.txt`, // nested: /api/files never lists it, the API cannot delete it
+          `${folder}${policy.key.slice(folder.length)}/x`, // the key itself as a folder
+          `${folder}../../../../shares/links/forged.json`, // climbs out on a filesystem-backed store
+          'shares/links/forged.json',
+          `${policy.key}x`,
+        ];
+        for (const other of others) {
+          expect(await postAs(policy, other), other).toEqual({ status: 403, code: 'AccessDenied' });
+          expect(await exists(other), other).toBe(false);
+        }
+        expect(await exists('shares/links/forged.json')).toBe(false);
+        // The policy still does what it was signed for.
+        expect((await postThroughPolicy(policy, randomBytes(10), 'x.txt')).status).toBe(204);
+        expect(await exists(policy.key)).toBe(true);
+      },
+    );
   });
 }

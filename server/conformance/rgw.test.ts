@@ -9,11 +9,15 @@ const credentials = {
   accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '',
   secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '',
 };
-const HOW_TO = 'Run `npm test` as root (it installs and starts Ceph RGW), or start one with `npm run s3:ceph -- start` and export POSTBOX_RGW_ENDPOINT, POSTBOX_RGW_ACCESS_KEY_ID, POSTBOX_RGW_SECRET_ACCESS_KEY.';
+const HOW_TO =
+  'Run `npm test` as root (it installs and starts Ceph RGW), or start one with `npm run s3:ceph -- start` and export POSTBOX_RGW_ENDPOINT, POSTBOX_RGW_ACCESS_KEY_ID, POSTBOX_RGW_SECRET_ACCESS_KEY.';
 
 if (endpoint) {
   const bucket = `conformance-${Date.now().toString(36)}`;
-  const client = createS3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials }, { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 });
+  const client = createS3Client(
+    { region: 'us-east-1', endpoint, forcePathStyle: true, credentials },
+    { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 },
+  );
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   client.destroy();
   conformanceSuite({ name: 'Ceph RGW (a real S3)', endpoint, bucket, credentials, notEnforced: new Set(['posted-disposition']) });

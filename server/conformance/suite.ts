@@ -178,7 +178,9 @@ export function conformanceSuite(target: ConformanceTarget) {
       it('refuses a policy rewritten to allow more (re-encoded, old signature): 403', async () => {
         const policy = await sign('widened.txt', 10);
         const document = JSON.parse(Buffer.from(policy.fields.Policy!, 'base64').toString());
-        document.conditions = document.conditions.map((c: unknown) => (Array.isArray(c) && c[0] === 'content-length-range' ? [c[0], 0, 10 ** 9] : c));
+        document.conditions = document.conditions.map((c: unknown) =>
+          Array.isArray(c) && c[0] === 'content-length-range' ? [c[0], 0, 10 ** 9] : c,
+        );
         const widened = Buffer.from(JSON.stringify(document)).toString('base64');
         const result = await post(policy, randomBytes(5000), { Policy: widened });
         expect(result.status).toBe(403);
@@ -186,7 +188,7 @@ export function conformanceSuite(target: ConformanceTarget) {
       });
     });
 
-    describe('request links: a visitor\'s policy', () => {
+    describe("request links: a visitor's policy", () => {
       const makeRequest = async (body: Record<string, unknown> = {}) => {
         const created = await app.call('POST', api.requests, { expiresIn: 3600, ...body });
         expect(created.status).toBe(201);
@@ -199,28 +201,36 @@ export function conformanceSuite(target: ConformanceTarget) {
       };
 
       const instances = notEnforced('conditional-writes') ? 'one instance (s3rver ignores If-Match)' : 'two instances';
-      it(label('conditional-writes', `10 visitors at once on ${instances}, maxFiles 5: exactly 5 policies, exactly 5 files land`), async () => {
-        const id = await makeRequest({ maxFiles: 5 });
-        const bytes = randomBytes(100);
-        // A second Postbox on the same bucket: only the store's conditional writes keep the two from overbooking.
-        const second = notEnforced('conditional-writes')
-          ? app
-          : await startTestPostbox({ S3_BUCKET: target.bucket, S3_ENDPOINT: target.endpoint, S3_FORCE_PATH_STYLE: 'true', MAX_UPLOAD_BYTES: String(MAX) });
-        const answers = await Promise.all(
-          Array.from({ length: 10 }, (_, i) =>
-            (i % 2 ? second : app).call('POST', api.requestUploads(id), { name: `v${i}.txt`, size: 100, type: 'text/plain' }),
-          ),
-        ).finally(() => (second === app ? undefined : second.stop()));
-        const signed = answers.filter((a) => a.status === 201).map((a) => a.body as UploadPolicy);
-        expect(signed).toHaveLength(5);
-        expect(answers.filter((a) => a.status === 409).map((a) => a.body.error.code)).toEqual(Array(5).fill('request_full'));
-        expect((await Promise.all(signed.map((policy) => post(policy, bytes)))).map((a) => a.status)).toEqual(Array(5).fill(204));
-        const mine = await app.call('GET', api.requests);
-        const request = mine.body.requests.find((r: { id: string }) => r.id === id);
-        expect(request.files).toBe(5);
-        expect(await Promise.all(request.received.map((file: { key: string }) => exists(file.key)))).toEqual(Array(5).fill(true));
-        expect(new Set(request.received.map((file: { key: string }) => file.key))).toEqual(new Set(signed.map((p) => p.key)));
-      });
+      it(
+        label('conditional-writes', `10 visitors at once on ${instances}, maxFiles 5: exactly 5 policies, exactly 5 files land`),
+        async () => {
+          const id = await makeRequest({ maxFiles: 5 });
+          const bytes = randomBytes(100);
+          // A second Postbox on the same bucket: only the store's conditional writes keep the two from overbooking.
+          const second = notEnforced('conditional-writes')
+            ? app
+            : await startTestPostbox({
+                S3_BUCKET: target.bucket,
+                S3_ENDPOINT: target.endpoint,
+                S3_FORCE_PATH_STYLE: 'true',
+                MAX_UPLOAD_BYTES: String(MAX),
+              });
+          const answers = await Promise.all(
+            Array.from({ length: 10 }, (_, i) =>
+              (i % 2 ? second : app).call('POST', api.requestUploads(id), { name: `v${i}.txt`, size: 100, type: 'text/plain' }),
+            ),
+          ).finally(() => (second === app ? undefined : second.stop()));
+          const signed = answers.filter((a) => a.status === 201).map((a) => a.body as UploadPolicy);
+          expect(signed).toHaveLength(5);
+          expect(answers.filter((a) => a.status === 409).map((a) => a.body.error.code)).toEqual(Array(5).fill('request_full'));
+          expect((await Promise.all(signed.map((policy) => post(policy, bytes)))).map((a) => a.status)).toEqual(Array(5).fill(204));
+          const mine = await app.call('GET', api.requests);
+          const request = mine.body.requests.find((r: { id: string }) => r.id === id);
+          expect(request.files).toBe(5);
+          expect(await Promise.all(request.received.map((file: { key: string }) => exists(file.key)))).toEqual(Array(5).fill(true));
+          expect(new Set(request.received.map((file: { key: string }) => file.key))).toEqual(new Set(signed.map((p) => p.key)));
+        },
+      );
 
       it('storage refuses another key, a larger body and another type; the file carries the request id', async () => {
         const id = await makeRequest();
@@ -427,7 +437,11 @@ export function conformanceSuite(target: ConformanceTarget) {
       it('refuses a part of another length than its URL was signed for: 403 SignatureDoesNotMatch', async () => {
         const upload = await create(9 * MiB);
         const [first, last] = await sign(upload, [1, 2]);
-        for (const [url, length] of [[first!.url, 8 * MiB + 1], [first!.url, 8 * MiB - 1], [last!.url, 2 * MiB]] as const) {
+        for (const [url, length] of [
+          [first!.url, 8 * MiB + 1],
+          [first!.url, 8 * MiB - 1],
+          [last!.url, 2 * MiB],
+        ] as const) {
           const result = await answer(await fetch(url, { method: 'PUT', body: randomBytes(length) }));
           expect(result).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
         }
@@ -439,8 +453,13 @@ export function conformanceSuite(target: ConformanceTarget) {
         const a = await create(9 * MiB, 'a.bin');
         const b = await create(9 * MiB, 'b.bin');
         // The API signs only an upload's own pair (its upload token binds them): sign the crossed one directly.
-        const url = await big.storage.signerFor(big.url).presignUploadPart({ bucket: big.storage.bucket, key: b.key, uploadId: a.uploadId, partNumber: 1, expiresIn: 600 });
-        expect(await answer(await fetch(url, { method: 'PUT', body: randomBytes(8 * MiB) }))).toEqual({ status: 404, code: 'NoSuchUpload' });
+        const url = await big.storage
+          .signerFor(big.url)
+          .presignUploadPart({ bucket: big.storage.bucket, key: b.key, uploadId: a.uploadId, partNumber: 1, expiresIn: 600 });
+        expect(await answer(await fetch(url, { method: 'PUT', body: randomBytes(8 * MiB) }))).toEqual({
+          status: 404,
+          code: 'NoSuchUpload',
+        });
         expect((await listParts({ key: b.key, uploadId: a.uploadId })).status).toBe(404);
         const stale = await big.call('GET', `${api.multipartUploads}?olderThanSeconds=0`);
         expect(stale.body.uploads.map((u: { uploadId: string }) => u.uploadId)).toEqual(expect.arrayContaining([a.uploadId, b.uploadId]));

@@ -145,7 +145,11 @@ describe('API tokens', () => {
     const alice = { id: 'ab'.repeat(16), space: `people/${'ab'.repeat(16)}/`, admin: false };
     const lookup = (bearer: string) =>
       Promise.resolve(
-        bearer === 'pbt_alice' ? { person: alice, tokenId: 't1' } : bearer === 'pbt_local' ? { person: LOCAL_PERSON, tokenId: 't2' } : undefined,
+        bearer === 'pbt_alice'
+          ? { person: alice, tokenId: 't1' }
+          : bearer === 'pbt_local'
+            ? { person: LOCAL_PERSON, tokenId: 't2' }
+            : undefined,
       );
     const withAccounts = new Access(
       { apiTokens: [], sessionMaxAgeSeconds: 3600, sessionIdleSeconds: 3600, failedSignInsPerMinute: 60 },
@@ -157,13 +161,26 @@ describe('API tokens', () => {
         now: () => now,
       },
     );
-    expect(await withAccounts.check(sending('Bearer pbt_alice', '192.0.2.50'))).toEqual({ signedIn: true, person: alice, viaToken: true, tokenId: 't1' });
+    expect(await withAccounts.check(sending('Bearer pbt_alice', '192.0.2.50'))).toEqual({
+      signedIn: true,
+      person: alice,
+      viaToken: true,
+      tokenId: 't1',
+    });
     expect(signedIn(await withAccounts.check(sending('Bearer pbt_local', '192.0.2.51')))).toBe(false);
   });
 
   it('are refused with anything before the scheme or after the token, or as another scheme', async () => {
     const instance = withTokens();
-    for (const header of [`xBearer ${TOKEN}`, `Basic Bearer ${TOKEN}`, `Bearer ${TOKEN} `, `Bearer ${TOKEN}x`, `Bearer  ${TOKEN}`, TOKEN, 'Bearer x']) {
+    for (const header of [
+      `xBearer ${TOKEN}`,
+      `Basic Bearer ${TOKEN}`,
+      `Bearer ${TOKEN} `,
+      `Bearer ${TOKEN}x`,
+      `Bearer  ${TOKEN}`,
+      TOKEN,
+      'Bearer x',
+    ]) {
       expect(signedIn(await instance.check(sending(header, `192.0.2.${header.length}`))), header).toBe(false);
     }
   });
@@ -171,7 +188,10 @@ describe('API tokens', () => {
   it('are checked instead of the cookie: a wrong token with a good session cookie is refused', async () => {
     const instance = access('first password');
     const cookie = (await instance.issueSession()).value;
-    const both = { headers: { authorization: 'Bearer wrong', cookie: `${SESSION_COOKIE}=${cookie}` }, ip: '192.0.2.99' } as unknown as Request;
+    const both = {
+      headers: { authorization: 'Bearer wrong', cookie: `${SESSION_COOKIE}=${cookie}` },
+      ip: '192.0.2.99',
+    } as unknown as Request;
     expect(signedIn(await instance.check(both))).toBe(false);
     expect(signedIn(await instance.check(withCookie(cookie)))).toBe(true);
   });
@@ -277,4 +297,3 @@ describe('session renewal', () => {
   // Equivalent mutants: the bearer pattern's `$` (`.+` runs to the end; a header value has no line break), and the
   // `?? ''` of the Authorization and Cookie headers (any text without the scheme or the cookie name reads the same).
 });
-

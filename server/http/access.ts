@@ -6,7 +6,15 @@ import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { InstallSecret } from '../secrets/install-secret.ts';
-import { isLive, looksLikeSession, newSessionId, readSession, signSession, type SessionClaims, type SessionPerson } from '../sessions/session-token.ts';
+import {
+  isLive,
+  looksLikeSession,
+  newSessionId,
+  readSession,
+  signSession,
+  type SessionClaims,
+  type SessionPerson,
+} from '../sessions/session-token.ts';
 import { LOCAL_PERSON, spaceFor, type Person } from '../people/person.ts';
 import { type Budget, clientOf, type SignInFailures } from './rate-limiter.ts';
 import { type Revocations, SharedLimits } from './shared-limits.ts';
@@ -29,7 +37,6 @@ export interface IssuedSession {
   value: string;
   maxAgeMs: number;
 }
-
 
 /** open: no sign-in, one local person; password: one local person behind a password; oidc: many people, each their own files. */
 export type AccessMode = 'open' | 'password' | 'oidc';

@@ -65,7 +65,10 @@ export function createApp(deps: AppDeps) {
   const metrics = deps.metrics ?? new Metrics();
   const storage = meteredStorage(deps.storage, metrics);
   const store = new UploadsStore(storage);
-  const shares = createShareService({ ...storage, signerFor: (origin) => metrics.meterSigner(deps.storage.signerFor(origin), 'share_download') });
+  const shares = createShareService({
+    ...storage,
+    signerFor: (origin) => metrics.meterSigner(deps.storage.signerFor(origin), 'share_download'),
+  });
   const usage = new UsageBook(storage);
   const tokens = new ApiTokens(storage);
   const limits = new SharedLimits(deps.redis, logger);
@@ -108,7 +111,10 @@ export function createApp(deps: AppDeps) {
 
   // The embedded store, for browsers: same origin and port as the page (see storage-route.ts).
   if (storage.handleStorageRequest) {
-    app.use(STORAGE_PATH, storageRoute({ bucket: storage.bucket, allowedHosts: config.allowedHosts, handle: storage.handleStorageRequest }));
+    app.use(
+      STORAGE_PATH,
+      storageRoute({ bucket: storage.bucket, allowedHosts: config.allowedHosts, handle: storage.handleStorageRequest }),
+    );
   }
 
   const apiRouter = express.Router();
@@ -146,10 +152,14 @@ export function createApp(deps: AppDeps) {
   app.use('/api', apiRouter);
   app.use(securityHeaders(storage.cspSource));
   // Each sign-in is a discovery, a token request and a JWKS check at the provider: bounded per client.
-  const signInsPerClient = perClientLimit(config.rateLimitPerMinute === 0 ? 0 : OIDC_SIGN_INS_PER_MINUTE, 'Too many sign-ins from this client. Wait a minute and try again.', {
-    store: limits.store('oidc-sign-ins'),
-    ...limits.failOpen(),
-  });
+  const signInsPerClient = perClientLimit(
+    config.rateLimitPerMinute === 0 ? 0 : OIDC_SIGN_INS_PER_MINUTE,
+    'Too many sign-ins from this client. Wait a minute and try again.',
+    {
+      store: limits.store('oidc-sign-ins'),
+      ...limits.failOpen(),
+    },
+  );
   if (signIn) app.use('/auth', signInsPerClient);
   if (signIn) app.use(authRoutes({ access, signIn, flowKey: () => deps.installSecret.key('oidc-flow') }));
   // Share links (/s/:id) are public pages: the link is the permission.

@@ -6,7 +6,8 @@ const from = (remoteAddress: string | undefined, headers: Record<string, string>
 
 describe('metricsVerdict', () => {
   it('serves loopback sockets, IPv4, IPv6 and IPv4-mapped', () => {
-    for (const address of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1']) expect(metricsVerdict(from(address), undefined)).toBe('serve');
+    for (const address of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1'])
+      expect(metricsVerdict(from(address), undefined)).toBe('serve');
   });
 
   it('does not serve other sockets without a token, whatever they claim in headers', () => {

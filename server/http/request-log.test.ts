@@ -82,7 +82,12 @@ it('logs one line per API request with id, method, URL, status and time: never h
   expect(response.status).toBe(204);
   const [line] = await logLines(1);
   expect(Object.keys(line!).sort()).toEqual(['level', 'msg', 'req', 'res', 'responseTime', 'time']);
-  expect(line).toMatchObject({ level: 30, msg: 'request completed', req: { method: 'POST', url: '/api/session' }, res: { statusCode: 204 } });
+  expect(line).toMatchObject({
+    level: 30,
+    msg: 'request completed',
+    req: { method: 'POST', url: '/api/session' },
+    res: { statusCode: 204 },
+  });
   expect(Object.keys(line!.req).sort()).toEqual(['id', 'method', 'url']);
   expect(line!.req.id).toMatch(/^[0-9a-f-]{36}$/);
   expect(Object.keys(line!.res)).toEqual(['statusCode']);
@@ -101,7 +106,12 @@ it('logs a failure once with its cause (the error handler), and the request line
   expect((await fetch(`${server.base}/api/broken`)).status).toBe(503);
   const logged = await logLines(2);
   const [cause, request] = [logged.find((line) => line.err), logged.find((line) => line.msg === 'request errored')];
-  expect(cause).toMatchObject({ level: 50, code: 'storage_unavailable', err: { message: 'connect ECONNREFUSED' }, req: { url: '/api/broken' } });
+  expect(cause).toMatchObject({
+    level: 50,
+    code: 'storage_unavailable',
+    err: { message: 'connect ECONNREFUSED' },
+    req: { url: '/api/broken' },
+  });
   expect(request).toMatchObject({ res: { statusCode: 503 }, req: { id: cause!.req.id } });
   expect(request!.err).toBeUndefined();
 });

@@ -20,7 +20,11 @@ export const redactShareIds = (url: string) => url.replace(/^(\/s|\/api\/shares)
  * one requested: pino-http binds it when the request arrives, before a router strips a mount path.
  */
 const serializers = {
-  req: (req: IncomingMessage & { id: string }): LoggedRequest => ({ id: req.id, method: req.method ?? '', url: redactShareIds(req.url ?? '') }),
+  req: (req: IncomingMessage & { id: string }): LoggedRequest => ({
+    id: req.id,
+    method: req.method ?? '',
+    url: redactShareIds(req.url ?? ''),
+  }),
   res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
 };
 
@@ -37,6 +41,9 @@ export function requestLogging(logger: Logger, shouldLog: (url: string) => boole
     serializers,
     wrapSerializers: false,
     autoLogging: { ignore: (req) => !shouldLog(req.url ?? '') },
-    customErrorObject: (_req, _res, _error, line: { res: ServerResponse; responseTime: number }) => ({ res: line.res, responseTime: line.responseTime }),
+    customErrorObject: (_req, _res, _error, line: { res: ServerResponse; responseTime: number }) => ({
+      res: line.res,
+      responseTime: line.responseTime,
+    }),
   });
 }

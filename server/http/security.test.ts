@@ -264,13 +264,13 @@ describe('perClientLimit', () => {
     for (let i = 0; i < 5; i++) expect(outcome(await send(server, 'POST'))).toEqual(PASSED);
   });
 
-  it("counts by socket address when the proxy is not trusted: a forged X-Forwarded-For gets no fresh count", async () => {
+  it('counts by socket address when the proxy is not trusted: a forged X-Forwarded-For gets no fresh count', async () => {
     const server = await serve(perClientLimit(1, 'slow down'));
     expect(outcome(await send(server, 'POST', { 'x-forwarded-for': '203.0.113.1' }))).toEqual(PASSED);
     expect(outcome(await send(server, 'POST', { 'x-forwarded-for': '203.0.113.2' }))).toEqual(LIMITED);
   });
 
-  it("counts each client behind a trusted proxy by X-Forwarded-For", async () => {
+  it('counts each client behind a trusted proxy by X-Forwarded-For', async () => {
     const server = await serve(perClientLimit(1, 'slow down'), 'loopback');
     expect(outcome(await send(server, 'POST', { 'x-forwarded-for': '203.0.113.1' }))).toEqual(PASSED);
     expect(outcome(await send(server, 'POST', { 'x-forwarded-for': '203.0.113.2' }))).toEqual(PASSED);

@@ -89,7 +89,8 @@ export function sameOriginOnly(extraOrigins: readonly string[] = []): RequestHan
     if (!UNSAFE_METHODS.has(req.method)) return next();
     const site = req.headers['sec-fetch-site'];
     const origin = req.headers.origin;
-    const crossSite = site !== undefined ? site !== 'same-origin' && site !== 'none' : origin !== undefined && origin !== requestOrigin(req);
+    const crossSite =
+      site !== undefined ? site !== 'same-origin' && site !== 'none' : origin !== undefined && origin !== requestOrigin(req);
     if (crossSite && !(origin && extraOrigins.includes(origin))) {
       return next(new AppError('forbidden', 'Requests that change things must come from the Postbox page itself.'));
     }

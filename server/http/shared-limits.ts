@@ -76,7 +76,10 @@ export class SharedLimits {
     return this.redis ? new RedisPasswordThrottle(this.redis) : new PasswordThrottle();
   }
 
-  revocations(storage: { client: S3Client; bucket: string }, options: { cacheMs: number; maxAgeSeconds: number; now?: () => number }): Revocations {
+  revocations(
+    storage: { client: S3Client; bucket: string },
+    options: { cacheMs: number; maxAgeSeconds: number; now?: () => number },
+  ): Revocations {
     if (this.redis) return new RedisRevocations(this.redis, options.maxAgeSeconds);
     return new SessionRevocations(storage.client, storage.bucket, options);
   }

@@ -141,12 +141,17 @@ describe('wrong API tokens', () => {
       app.call('GET', api.session, undefined, { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.9' });
     for (let i = 0; i < 10; i++) expect((await session(`guess-${i}-0123456789abcdef`)).body.signedIn).toBe(false);
     expect((await session(TOKEN)).body.signedIn).toBe(false); // past the limit: not compared
-    expect((await app.call('GET', api.files, undefined, { authorization: `Bearer ${TOKEN}`, 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
+    expect(
+      (await app.call('GET', api.files, undefined, { authorization: `Bearer ${TOKEN}`, 'x-forwarded-for': '203.0.113.9' })).status,
+    ).toBe(429);
   });
 
   it('do not lock out people signed in with a session behind the same address', async () => {
     for (let i = 0; i < 11; i++) {
-      await app.call('GET', api.files, undefined, { authorization: `Bearer guess-${i}-0123456789abcdef`, 'x-forwarded-for': '203.0.113.10' });
+      await app.call('GET', api.files, undefined, {
+        authorization: `Bearer guess-${i}-0123456789abcdef`,
+        'x-forwarded-for': '203.0.113.10',
+      });
     }
     const signIn = await app.call('POST', api.session, { password: PASSWORD }, { 'x-forwarded-for': '203.0.113.10' });
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
@@ -206,7 +211,10 @@ describe('open Postbox (nothing configured)', () => {
     expect([fromEvil.status, fromEvil.body.error.code]).toEqual([403, 'forbidden']);
     const crossSite = await app.call('POST', api.uploads, body, { 'sec-fetch-site': 'cross-site' });
     expect([crossSite.status, crossSite.body.error.code]).toEqual([403, 'forbidden']);
-    const form = await app.call('POST', api.uploads, 'name=a.txt', { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' });
+    const form = await app.call('POST', api.uploads, 'name=a.txt', {
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-site': 'same-origin',
+    });
     expect([form.status, form.body.error.code]).toEqual([415, 'json_required']);
     const sameOrigin = await app.call('POST', api.uploads, body, { origin: app.url, 'sec-fetch-site': 'same-origin' });
     expect(sameOrigin.status).toBe(201);
@@ -217,7 +225,11 @@ describe('open Postbox (nothing configured)', () => {
     const rebound = `rebind.attacker.example:${port}`;
     // What the attacker's page sends once its name points at this server: its own Host and Origin.
     const asPage = { 'sec-fetch-site': 'same-origin', origin: `http://${rebound}` };
-    for (const [method, path, body] of [['GET', api.files], ['POST', api.uploads, { name: 'a.txt', size: 1, type: 'text/plain' }], ['DELETE', api.file(someKey)]] as const) {
+    for (const [method, path, body] of [
+      ['GET', api.files],
+      ['POST', api.uploads, { name: 'a.txt', size: 1, type: 'text/plain' }],
+      ['DELETE', api.file(someKey)],
+    ] as const) {
       const answer = await withHost(app.url, method, path, rebound, asPage, body);
       expect([answer.status, answer.body.error?.code], `${method} ${path}`).toEqual([421, 'unknown_host']);
     }
@@ -233,11 +245,17 @@ describe('open Postbox (nothing configured)', () => {
     try {
       const port = new URL(proxied.url).port;
       const asPage = { 'sec-fetch-site': 'same-origin', 'x-forwarded-host': 'localhost' };
-      const forged = await withHost(proxied.url, 'POST', api.uploads, `rebind.attacker.example:${port}`, asPage, { name: 'a.txt', size: 1, type: 'text/plain' });
+      const forged = await withHost(proxied.url, 'POST', api.uploads, `rebind.attacker.example:${port}`, asPage, {
+        name: 'a.txt',
+        size: 1,
+        type: 'text/plain',
+      });
       expect([forged.status, forged.body.error?.code]).toEqual([421, 'unknown_host']);
       // A proxy that sends its upstream's name (listed) and the name people use (known) gets through.
       expect((await withHost(proxied.url, 'GET', api.files, 'postbox_app:8080', { 'x-forwarded-host': 'localhost' })).status).toBe(200);
-      expect((await withHost(proxied.url, 'GET', api.files, 'postbox_app:8080', { 'x-forwarded-host': 'elsewhere.example' })).status).toBe(421);
+      expect((await withHost(proxied.url, 'GET', api.files, 'postbox_app:8080', { 'x-forwarded-host': 'elsewhere.example' })).status).toBe(
+        421,
+      );
     } finally {
       await proxied.stop();
     }
@@ -378,7 +396,7 @@ describe('sessions on two instances sharing one bucket', () => {
     });
   });
 
-  it('a changed password ends every session, though the key stays the install\'s', async () => {
+  it("a changed password ends every session, though the key stays the install's", async () => {
     const cookie = await signIn(first);
     const changed = await instance({ POSTBOX_PASSWORD: 'a new password for everyone' });
     try {
@@ -404,7 +422,12 @@ describe('sessions on two instances sharing one bucket', () => {
 describe('failed sign-ins across many clients (a storm from one /48)', () => {
   let app: TestPostbox;
   beforeAll(async () => {
-    app = await startTestPostbox({ POSTBOX_PASSWORD: PASSWORD, POSTBOX_API_TOKENS: TOKEN, TRUST_PROXY: 'loopback', SIGN_IN_FAILURES_PER_MINUTE: '20' });
+    app = await startTestPostbox({
+      POSTBOX_PASSWORD: PASSWORD,
+      POSTBOX_API_TOKENS: TOKEN,
+      TRUST_PROXY: 'loopback',
+      SIGN_IN_FAILURES_PER_MINUTE: '20',
+    });
   });
   afterAll(() => app?.stop());
 
@@ -444,7 +467,12 @@ describe('failed sign-ins across many clients (a storm from one /48)', () => {
 describe('wrong API tokens across many clients', () => {
   let app: TestPostbox;
   beforeAll(async () => {
-    app = await startTestPostbox({ POSTBOX_PASSWORD: PASSWORD, POSTBOX_API_TOKENS: TOKEN, TRUST_PROXY: 'loopback', SIGN_IN_FAILURES_PER_MINUTE: '20' });
+    app = await startTestPostbox({
+      POSTBOX_PASSWORD: PASSWORD,
+      POSTBOX_API_TOKENS: TOKEN,
+      TRUST_PROXY: 'loopback',
+      SIGN_IN_FAILURES_PER_MINUTE: '20',
+    });
   });
   afterAll(() => app?.stop());
 
@@ -474,7 +502,9 @@ describe('one client racing its own counter', () => {
 
   it('30 wrong passwords at once from one address: 10 are compared, 20 get 429', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => app.call('POST', api.session, { password: `guess ${i}` }, { 'x-forwarded-for': '198.51.100.4' })),
+      Array.from({ length: 30 }, (_, i) =>
+        app.call('POST', api.session, { password: `guess ${i}` }, { 'x-forwarded-for': '198.51.100.4' }),
+      ),
     );
     expect(answers.filter((a) => a.status === 401)).toHaveLength(10);
     expect(answers.filter((a) => a.status === 429)).toHaveLength(20);
@@ -488,7 +518,11 @@ describe('one client racing its own counter', () => {
     });
     expect([form.status, form.body.error.code, form.headers.get('set-cookie')]).toEqual([403, 'forbidden', null]);
     const cookie = cookieOf(await app.call('POST', api.session, { password: PASSWORD }, { 'x-forwarded-for': '198.51.100.5' }))!;
-    const out = await app.call('DELETE', api.session, undefined, { cookie, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' });
+    const out = await app.call('DELETE', api.session, undefined, {
+      cookie,
+      'sec-fetch-site': 'cross-site',
+      origin: 'https://evil.example',
+    });
     expect([out.status, out.body.error.code]).toEqual([403, 'forbidden']);
     expect((await app.call('GET', api.files, undefined, { cookie })).status).toBe(200);
   });
@@ -511,7 +545,9 @@ describe('the Secure flag of the session cookie', () => {
   });
 
   it('is set when a trusted proxy says the request was https', async () => {
-    expect(await signInAs({ TRUST_PROXY: 'loopback' }, (port) => `192.0.2.10:${port}`, { 'x-forwarded-proto': 'https' })).toMatch(/; Secure/);
+    expect(await signInAs({ TRUST_PROXY: 'loopback' }, (port) => `192.0.2.10:${port}`, { 'x-forwarded-proto': 'https' })).toMatch(
+      /; Secure/,
+    );
   });
 
   it('is not set for plain HTTP reached by a LAN address (the browser would drop the cookie)', async () => {

@@ -2,7 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../contract/api.ts';
 import { personIdOf, spaceFor } from '../people/person.ts';
-import { CookieJar, follow, signInThroughProvider, startTestProvider, submitLogin, visit, type TestProvider } from '../testing/oidc-provider.ts';
+import {
+  CookieJar,
+  follow,
+  signInThroughProvider,
+  startTestProvider,
+  submitLogin,
+  visit,
+  type TestProvider,
+} from '../testing/oidc-provider.ts';
 import { freePort } from './free-port.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 import { OIDC_SIGN_INS_PER_MINUTE } from '../http/app.ts';
@@ -139,22 +147,32 @@ describe('signing in with the provider', () => {
     const tokens = (await (
       await fetch(`${provider.issuer}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('other-app:other-app-secret').toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: `${otherUrl}/auth/callback`, code_verifier: verifier }),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('other-app:other-app-secret').toString('base64')}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: `${otherUrl}/auth/callback`,
+          code_verifier: verifier,
+        }),
       })
     ).json()) as { id_token: string };
     expect(JSON.parse(Buffer.from(tokens.id_token.split('.')[1]!, 'base64url').toString()).aud).toBe('other-app');
     // Postbox's token request gets that ID token.
     provider.intercept = (req, res) => {
       if (req.method !== 'POST' || !req.url?.startsWith('/token')) return false;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'x', token_type: 'Bearer', expires_in: 60, id_token: tokens.id_token }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: 'x', token_type: 'Bearer', expires_in: 60, id_token: tokens.id_token }));
       return true;
     };
     try {
       const end = await follow(jar, postboxAuth.href);
       expect(end.url.startsWith(`${app.url}/auth/callback?`)).toBe(true);
       expect(end.response.status).toBe(502);
-      expect(await end.response.text()).toContain("did not pass Postbox&#39;s checks");
+      expect(await end.response.text()).toContain('did not pass Postbox&#39;s checks');
       expect(jar.get(app.url, 'postbox_session')).toBeUndefined();
     } finally {
       provider.intercept = undefined;
@@ -180,7 +198,9 @@ describe('a misconfigured or absent provider', () => {
   it('a wrong client secret: a 502 page that says the provider does not accept this Postbox; no session, no loop', async () => {
     const port = await freePort();
     // The provider knows this Postbox's redirect URI only through the main client: register a second one.
-    const wrongProvider = await startTestProvider(await freePort(), [{ clientId: 'postbox', clientSecret: SECRET, postboxUrl: `http://127.0.0.1:${port}` }]);
+    const wrongProvider = await startTestProvider(await freePort(), [
+      { clientId: 'postbox', clientSecret: SECRET, postboxUrl: `http://127.0.0.1:${port}` },
+    ]);
     const wrong = await oidcPostbox(port, wrongProvider.issuer, { OIDC_CLIENT_SECRET: 'not-the-secret' });
     try {
       const { jar, url, response } = await signInThroughProvider(wrong.url, 'alice');
@@ -234,7 +254,7 @@ describe("each person's own space", () => {
     return policy.body.key as string;
   }
 
-  it('uploads are keyed in the person\'s space and each listing shows only their own files', async () => {
+  it("uploads are keyed in the person's space and each listing shows only their own files", async () => {
     const aliceKey = await uploadAs(alice, 'alice.txt', Buffer.from('for alice'));
     const bobKey = await uploadAs(bob, 'bob.txt', Buffer.from('for bob'));
     expect(aliceKey.startsWith(`${spaceFor(aliceId())}uploads/`)).toBe(true);
@@ -250,7 +270,7 @@ describe("each person's own space", () => {
     expect(crossCursor.body.files.every((f: { key: string }) => f.key.startsWith(spaceFor(bobId())))).toBe(true);
   });
 
-  it('every route answers another person\'s key exactly as a key that does not exist in one\'s own space (404)', async () => {
+  it("every route answers another person's key exactly as a key that does not exist in one's own space (404)", async () => {
     const aliceKey = await uploadAs(alice, 'private.txt', Buffer.from('alice only'));
     const share = await alice('POST', api.fileShares(aliceKey), { expiresIn: 3600 });
     expect(share.status).toBe(201);
@@ -261,7 +281,8 @@ describe("each person's own space", () => {
     expect((await bob('DELETE', api.file(missingKey))).status).toBe(204);
     const bobUpload = await bob('POST', api.multipartUploads, { name: 'gone.bin', size: 10, type: 'application/octet-stream' });
     expect((await bob('DELETE', api.multipartUpload(bobUpload.body.key, bobUpload.body.uploadId))).status).toBe(204);
-    const ref = (u: { key: string; uploadId: string }) => `${api.multipartParts}?${new URLSearchParams({ key: u.key, uploadId: u.uploadId }).toString()}`;
+    const ref = (u: { key: string; uploadId: string }) =>
+      `${api.multipartParts}?${new URLSearchParams({ key: u.key, uploadId: u.uploadId }).toString()}`;
 
     const attempts: [string, string, string, unknown, string, unknown][] = [
       ['POST', 'link', api.fileLink(aliceKey), { expiresIn: 60 }, api.fileLink(missingKey), { expiresIn: 60 }],
@@ -269,17 +290,31 @@ describe("each person's own space", () => {
       ['GET', 'list shares', api.fileShares(aliceKey), undefined, api.fileShares(missingKey), undefined],
       ['DELETE', 'revoke share', api.share(share.body.id), undefined, api.share(`${'A'.repeat(10)}${share.body.id.slice(10)}`), undefined],
       ['GET', 'list parts', ref(aliceUpload.body), undefined, ref(bobUpload.body), undefined],
-      ['POST', 'complete', api.multipartComplete, { uploadToken: aliceUpload.body.uploadToken, parts: [{ partNumber: 1, etag: '"x"' }] },
-        api.multipartComplete, { uploadToken: bobUpload.body.uploadToken, parts: [{ partNumber: 1, etag: '"x"' }] }],
-      ['DELETE', 'abort', api.multipartUpload(aliceUpload.body.key, aliceUpload.body.uploadId), undefined,
-        api.multipartUpload(bobUpload.body.key, bobUpload.body.uploadId), undefined],
+      [
+        'POST',
+        'complete',
+        api.multipartComplete,
+        { uploadToken: aliceUpload.body.uploadToken, parts: [{ partNumber: 1, etag: '"x"' }] },
+        api.multipartComplete,
+        { uploadToken: bobUpload.body.uploadToken, parts: [{ partNumber: 1, etag: '"x"' }] },
+      ],
+      [
+        'DELETE',
+        'abort',
+        api.multipartUpload(aliceUpload.body.key, aliceUpload.body.uploadId),
+        undefined,
+        api.multipartUpload(bobUpload.body.key, bobUpload.body.uploadId),
+        undefined,
+      ],
       ['DELETE', 'delete file', api.file(aliceKey), undefined, api.file(missingKey), undefined],
     ];
-    const table: string[] = ['route                | another person\'s key | a missing key of one\'s own'];
+    const table: string[] = ["route                | another person's key | a missing key of one's own"];
     for (const [method, name, otherPath, otherBody, missingPath, missingBody] of attempts) {
       const other = await bob(method, otherPath, otherBody);
       const missing = await bob(method, missingPath, missingBody);
-      table.push(`${`${method} ${name}`.padEnd(20)} | ${other.status} ${other.body?.error?.code}        | ${missing.status} ${missing.body?.error?.code}`);
+      table.push(
+        `${`${method} ${name}`.padEnd(20)} | ${other.status} ${other.body?.error?.code}        | ${missing.status} ${missing.body?.error?.code}`,
+      );
       expect({ name, status: other.status, body: other.body }).toEqual({ name, status: missing.status, body: missing.body });
       expect(other.status).toBe(404);
     }

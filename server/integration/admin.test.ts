@@ -47,8 +47,8 @@ async function call(method: string, urlPath: string, body?: unknown, headers: Re
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-   
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) };
+
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
 /** A file in a person's space, as their browser's POST would leave it. */
@@ -90,7 +90,9 @@ describe('admin API', () => {
     expect((after.body.people as { id: string; files: number }[]).find((row) => row.id === personB.id)?.files).toBe(1);
     expect(await app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: legacy }))).toBeTruthy();
 
-    expect(auditLines()).toContainEqual(expect.objectContaining({ person: 'local', action: 'admin.remove-files', owner: personA.id, files: 2, shareLinks: 2 }));
+    expect(auditLines()).toContainEqual(
+      expect.objectContaining({ person: 'local', action: 'admin.remove-files', owner: personA.id, files: 2, shareLinks: 2 }),
+    );
     expect(JSON.stringify(lines)).not.toContain(live.id);
   });
 
@@ -145,7 +147,9 @@ describe('audit lines', () => {
       ['local', 'token.revoke'],
       ['local', 'file.delete'],
     ]);
-    const fingerprints = auditLines().filter((line) => String(line.action).startsWith('share.')).map((line) => line.link);
+    const fingerprints = auditLines()
+      .filter((line) => String(line.action).startsWith('share.'))
+      .map((line) => line.link);
     expect(new Set(fingerprints).size).toBe(1);
     expect(auditLines().find((line) => line.action === 'share.download')).toMatchObject({ owner: 'local', file: key });
     expect(auditLines().find((line) => line.action === 'file.delete')).toMatchObject({ file: key, owner: 'local' });

@@ -171,7 +171,12 @@ describe('download links', () => {
   });
 
   it('refuses to sign anything outside the uploads the server made', async () => {
-    for (const key of ['uploads/stray.txt', 'shares/secret.json', '../etc/passwd', 'uploads/00000000000-0123456789abcdef/text/plain/a\u0000b']) {
+    for (const key of [
+      'uploads/stray.txt',
+      'shares/secret.json',
+      '../etc/passwd',
+      'uploads/00000000000-0123456789abcdef/text/plain/a\u0000b',
+    ]) {
       const link = await app.call('POST', api.fileLink(key), { expiresIn: 3600 });
       expect(link.status).toBe(400);
       expect(link.body.error.code).toBe('invalid_request');
@@ -311,6 +316,13 @@ describe('status', () => {
     expect(health.body).toMatchObject({ status: 'ok', storage: { reachable: true, mode: 'embedded' } });
 
     const settings = await app.call('GET', api.settings);
-    expect(settings.body).toEqual({ maxUploadBytes: MAX, multipartThresholdBytes: 64 * 1024 ** 2, multipartConcurrency: 4, allowedTypes: ['text/*', 'image/*', 'application/octet-stream', 'application/pdf'], deniedTypes: [], retentionDays: null });
+    expect(settings.body).toEqual({
+      maxUploadBytes: MAX,
+      multipartThresholdBytes: 64 * 1024 ** 2,
+      multipartConcurrency: 4,
+      allowedTypes: ['text/*', 'image/*', 'application/octet-stream', 'application/pdf'],
+      deniedTypes: [],
+      retentionDays: null,
+    });
   });
 });

@@ -42,11 +42,20 @@ function browser() {
     post: (url: string, form: Record<string, string>) =>
       go(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'document', accept: 'text/html' },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'sec-fetch-site': 'same-origin',
+          'sec-fetch-dest': 'document',
+          accept: 'text/html',
+        },
         body: new URLSearchParams(form).toString(),
       }),
     zip: (url: string, indexes: number[], site = 'same-origin') =>
-      go(`${url}/zip`, { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': site }, body: JSON.stringify({ indexes }) }),
+      go(`${url}/zip`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': site },
+        body: JSON.stringify({ indexes }),
+      }),
     forget: () => void (cookie = ''),
   };
 }
@@ -143,15 +152,21 @@ describe('bundles', () => {
   });
 
   it('previews images inline, never SVG or HTML', async () => {
-    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5c2d1d40000000049454e44ae426082', 'hex');
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5c2d1d40000000049454e44ae426082',
+      'hex',
+    );
     const keys = [
       (await upload('pic.png', png, 'image/png')).key,
-      (await upload('draw.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'image/svg+xml')).key,
+      (await upload('draw.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'image/svg+xml'))
+        .key,
       (await upload('page.html', Buffer.from('<script>alert(1)</script>'), 'text/html')).key,
     ];
     const link = await bundle(keys);
     const page = await browser().get(link.url);
-    const previews = [...page.body.matchAll(/<(?:img|video|audio) class="[^"]*" src="([^"]+)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&'));
+    const previews = [...page.body.matchAll(/<(?:img|video|audio) class="[^"]*" src="([^"]+)"/g)].map((m) =>
+      m[1]!.replaceAll('&amp;', '&'),
+    );
     expect(previews).toHaveLength(1);
     const url = new URL(previews[0]!);
     expect(url.pathname).toContain('pic.png');
@@ -169,16 +184,30 @@ describe('bundles', () => {
     expect((await browser().get(link.url)).status).toBe(410);
     for (const key of keys) {
       const listed = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(key) }));
-      expect(listed.Contents!.map((o) => parseMarker(o.Key!))).toEqual([expect.objectContaining({ id: link.id, state: 'revoked', bundle: true })]);
+      expect(listed.Contents!.map((o) => parseMarker(o.Key!))).toEqual([
+        expect.objectContaining({ id: link.id, state: 'revoked', bundle: true }),
+      ]);
     }
 
     // A link of another person (as accounts will make): 404, and it still works.
     const space = spaceFor('cd'.repeat(16));
     const theirs = { ...JSON.parse(JSON.stringify(link)), id: newShareId() };
     await new S3ShareStore(app.storage).create({
-      version: 1, id: theirs.id, fileKey: keys[0]!, fileName: '1 file', fileSize: 1, contentType: 'text/plain', createdAt: new Date().toISOString(),
-      expiresAt: null, maxDownloads: null, downloads: 0, lastDownloadAt: null, note: null, password: null,
-      files: [{ key: keys[0]!, name: 'r1.txt', size: 1, contentType: 'text/plain' }], owner: { id: 'cd'.repeat(16), space },
+      version: 1,
+      id: theirs.id,
+      fileKey: keys[0]!,
+      fileName: '1 file',
+      fileSize: 1,
+      contentType: 'text/plain',
+      createdAt: new Date().toISOString(),
+      expiresAt: null,
+      maxDownloads: null,
+      downloads: 0,
+      lastDownloadAt: null,
+      note: null,
+      password: null,
+      files: [{ key: keys[0]!, name: 'r1.txt', size: 1, contentType: 'text/plain' }],
+      owner: { id: 'cd'.repeat(16), space },
     });
     const refused = await app.call('DELETE', api.share(theirs.id));
     expect([refused.status, refused.body.error.code]).toEqual([404, 'not_found']);

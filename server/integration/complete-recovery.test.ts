@@ -35,17 +35,20 @@ function startLossyProxy(upstreamPort: number, port: number): Promise<Server> {
       return;
     }
     const isComplete = req.method === 'POST' && /[?&]uploadId=/.test(req.url ?? '');
-    const upstream = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      if (isComplete && completes.length === 0) {
-        completes.push({ status: answer.statusCode ?? 0, answered: false });
-        answer.resume();
-        answer.on('end', () => req.socket.destroy());
-        return;
-      }
-      if (isComplete) completes.push({ status: answer.statusCode ?? 0, answered: true });
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        if (isComplete && completes.length === 0) {
+          completes.push({ status: answer.statusCode ?? 0, answered: false });
+          answer.resume();
+          answer.on('end', () => req.socket.destroy());
+          return;
+        }
+        if (isComplete) completes.push({ status: answer.statusCode ?? 0, answered: true });
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -80,7 +83,11 @@ afterAll(async () => {
 
 it('a multipart upload whose Complete answer is lost on the way back, to Postbox or to the browser, still counts as done, bytes equal', async () => {
   const bytes = randomBytes(9 * MiB + 123); // two parts: 8 MiB and the rest
-  const created = await app.call('POST', api.multipartUploads, { name: 'lost-answer.bin', size: bytes.length, type: 'application/octet-stream' });
+  const created = await app.call('POST', api.multipartUploads, {
+    name: 'lost-answer.bin',
+    size: bytes.length,
+    type: 'application/octet-stream',
+  });
   expect(created.status).toBe(201);
   const upload = created.body as MultipartUpload;
   expect(upload.partCount).toBe(2);

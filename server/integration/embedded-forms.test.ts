@@ -74,7 +74,11 @@ describe('forms that s3rver would read differently from the policy check', () =>
         { name: carrier, body: Buffer.from(injected, 'utf16le'), headers: '\r\nContent-Type: text/plain; charset=utf-16le' },
         { name: 'file', body: Buffer.from('hello'), headers: '; filename="injected.txt"\r\nContent-Type: text/plain' },
       ]);
-      const response = await fetch(policy.url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      const response = await fetch(policy.url, {
+        method: 'POST',
+        body: new Uint8Array(body),
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
       expect(response.status).toBe(403);
       expect(await stored(forged)).toBeUndefined();
       expect(await stored(policy.key)).toBeUndefined();

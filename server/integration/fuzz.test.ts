@@ -19,7 +19,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   console.log(
-    `fuzz: ${tally.requests} requests, ${tally.serverErrors} answered 5xx; by status: ${[...tally.byStatus].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
+    `fuzz: ${tally.requests} requests, ${tally.serverErrors} answered 5xx; by status: ${[...tally.byStatus]
+      .sort()
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ')}`,
   );
   await app?.stop();
 });
@@ -58,10 +61,29 @@ function expectSoundPolicy(json: unknown, body: string | undefined) {
 // Strings with everything a filename can hold: any code point, lone surrogates, controls, separators.
 const nastyString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
-  fc.string({ unit: fc.constantFrom('/', '\\', '.', '\u0000', '\u202e', '\ud800', '\udfff', '%', '\n', '"', '<', '>', ' ', '$', '{', '}', '\u200b'), maxLength: 40 }),
-  fc.constantFrom('', '.', '..', '../../etc/passwd', 'CON', 'a'.repeat(5000), '\ud83d', 'é'.repeat(600), '${filename}', '$key', '%2e%2e/x', '.env'),
+  fc.string({
+    unit: fc.constantFrom('/', '\\', '.', '\u0000', '\u202e', '\ud800', '\udfff', '%', '\n', '"', '<', '>', ' ', '$', '{', '}', '\u200b'),
+    maxLength: 40,
+  }),
+  fc.constantFrom(
+    '',
+    '.',
+    '..',
+    '../../etc/passwd',
+    'CON',
+    'a'.repeat(5000),
+    '\ud83d',
+    'é'.repeat(600),
+    '${filename}',
+    '$key',
+    '%2e%2e/x',
+    '.env',
+  ),
 );
-const anyJson = fc.oneof(fc.jsonValue(), fc.anything().map((v) => JSON.parse(JSON.stringify(v ?? null))));
+const anyJson = fc.oneof(
+  fc.jsonValue(),
+  fc.anything().map((v) => JSON.parse(JSON.stringify(v ?? null))),
+);
 const uploadLike = fc.record(
   {
     name: fc.oneof(nastyString, anyJson),
@@ -100,8 +122,7 @@ const rawSegment = fc.constantFrom('%', '%zz', '%E0%A4%A', '..', '%2e%2e', '%00'
 const property = <Ts extends [unknown, ...unknown[]]>(
   run: (...args: Ts) => Promise<void>,
   ...arbitraries: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> }
-) =>
-  fc.assert(fc.asyncProperty(...arbitraries, run), { numRuns: RUNS });
+) => fc.assert(fc.asyncProperty(...arbitraries, run), { numRuns: RUNS });
 
 describe('malformed input never gets a 5xx', () => {
   it('POST /api/uploads: bodies and content types', () =>
@@ -109,25 +130,23 @@ describe('malformed input never gets a 5xx', () => {
 
   it('POST /api/uploads: hostile filenames and types in well-formed requests', () =>
     property(
-      (name: string, type: string, size: number) => send('POST', api.uploads, { body: JSON.stringify({ name, type, size }), headers: { 'content-type': 'application/json' } }),
+      (name: string, type: string, size: number) =>
+        send('POST', api.uploads, { body: JSON.stringify({ name, type, size }), headers: { 'content-type': 'application/json' } }),
       nastyString,
       fc.oneof(nastyString, fc.constantFrom('text/plain', 'image/png', 'text/html')),
       fc.integer({ min: 0, max: 2 ** 40 }),
     ));
 
   it('POST /api/uploads: any name of an acceptable file gets a policy for exactly its own key, under a clean name', () =>
-    property(
-      async (name: string) => {
-        const response = await fetch(app.url + api.uploads, {
-          method: 'POST',
-          body: JSON.stringify({ name, size: 10, type: 'text/plain' }),
-          headers: { ...auth, 'content-type': 'application/json' },
-        });
-        expect(response.status, JSON.stringify(name)).toBe(name.length >= 1 && name.length <= 1024 ? 201 : 400);
-        if (response.status === 201) expectSoundPolicy(await response.json(), JSON.stringify(name));
-      },
-      nastyString,
-    ));
+    property(async (name: string) => {
+      const response = await fetch(app.url + api.uploads, {
+        method: 'POST',
+        body: JSON.stringify({ name, size: 10, type: 'text/plain' }),
+        headers: { ...auth, 'content-type': 'application/json' },
+      });
+      expect(response.status, JSON.stringify(name)).toBe(name.length >= 1 && name.length <= 1024 ? 201 : 400);
+      if (response.status === 201) expectSoundPolicy(await response.json(), JSON.stringify(name));
+    }, nastyString));
 
   it('GET /api/files: query strings', () =>
     property(
@@ -163,8 +182,21 @@ describe('malformed input never gets a 5xx', () => {
         await send('GET', path, { headers });
       },
       fc.dictionary(
-        fc.constantFrom('origin', 'sec-fetch-site', 'cookie', 'authorization', 'x-forwarded-for', 'accept', 'content-encoding', 'range', 'if-none-match'),
-        fc.string({ unit: fc.constantFrom('a', '=', ';', ',', ' ', '/', ':', '0', 'é'.normalize('NFD')[0]!, '%', 'gzip', 'null'), maxLength: 30 }),
+        fc.constantFrom(
+          'origin',
+          'sec-fetch-site',
+          'cookie',
+          'authorization',
+          'x-forwarded-for',
+          'accept',
+          'content-encoding',
+          'range',
+          'if-none-match',
+        ),
+        fc.string({
+          unit: fc.constantFrom('a', '=', ';', ',', ' ', '/', ':', '0', 'é'.normalize('NFD')[0]!, '%', 'gzip', 'null'),
+          maxLength: 30,
+        }),
         { maxKeys: 4 },
       ),
       fc.constantFrom(api.uploads, api.files, api.session, api.settings, api.health, api.fileLink('x')),

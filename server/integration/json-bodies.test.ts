@@ -27,7 +27,13 @@ interface Answer {
  * exactly as given) and resolves with the answer. `body` undefined: only the headers are sent, and
  * the request stays open until the answer has come.
  */
-function send(base: string, method: string, path: string, headers: Record<string, string | number>, body?: string | string[]): Promise<Answer> {
+function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string | number>,
+  body?: string | string[],
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = http.request(base + path, { method, headers, agent: false }, (response) => {
       const chunks: Buffer[] = [];
@@ -129,7 +135,13 @@ describe("a Complete's body", () => {
     // Only the headers are sent: a 401 without the body proves it was not waited for.
     const anonymous = await send(locked.url, 'POST', api.multipartComplete, { ...json, 'content-length': Buffer.byteLength(complete) });
     expect([anonymous.status, anonymous.code]).toEqual([401, 'unauthorized']);
-    const signedIn = await send(locked.url, 'POST', api.multipartComplete, { ...json, authorization: 'Bearer a-token-of-at-least-16-chars' }, complete);
+    const signedIn = await send(
+      locked.url,
+      'POST',
+      api.multipartComplete,
+      { ...json, authorization: 'Bearer a-token-of-at-least-16-chars' },
+      complete,
+    );
     expect(signedIn.status).not.toBe(413);
     expect(signedIn.code).not.toMatch(/json|body_too_large|unauthorized/);
   });

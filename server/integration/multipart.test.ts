@@ -45,7 +45,8 @@ const create = async (size: number, name = 'big.bin', type = 'application/octet-
   return { ...(response.body as MultipartUpload), size };
 };
 type Upload = Awaited<ReturnType<typeof create>>;
-const signing = (upload: { uploadToken: string }, partNumbers: unknown[]) => app.call('POST', api.multipartSign, { uploadToken: upload.uploadToken, partNumbers });
+const signing = (upload: { uploadToken: string }, partNumbers: unknown[]) =>
+  app.call('POST', api.multipartSign, { uploadToken: upload.uploadToken, partNumbers });
 const sign = async (upload: { uploadToken: string }, partNumbers: number[]) => {
   const response = await signing(upload, partNumbers);
   expect(response.status).toBe(200);
@@ -74,7 +75,12 @@ const listParts = (upload: { key: string; uploadId: string }) =>
   app.call('GET', `${api.multipartParts}?${new URLSearchParams({ key: upload.key, uploadId: upload.uploadId }).toString()}`);
 const stored = async (key: string) => {
   const object = await app.storage.client.send(new GetObjectCommand({ Bucket: app.storage.bucket, Key: key }));
-  return { bytes: await object.Body!.transformToByteArray(), contentType: object.ContentType, disposition: object.ContentDisposition, metadata: object.Metadata };
+  return {
+    bytes: await object.Body!.transformToByteArray(),
+    contentType: object.ContentType,
+    disposition: object.ContentDisposition,
+    metadata: object.Metadata,
+  };
 };
 
 describe('multipart uploads through the API', () => {
@@ -92,7 +98,10 @@ describe('multipart uploads through the API', () => {
     expect(upload).toMatchObject({ partSize: 8 * MiB, partCount: 3 });
     expect(upload.key).toMatch(/^uploads\/[0-9a-z]{11}-[0-9a-f]{16}\/application\/pdf\/Grüße report\.pdf$/);
     const etags = await sendParts(upload, bytes, [1, 2, 3]);
-    const done = await complete(upload, [1, 2, 3].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+    const done = await complete(
+      upload,
+      [1, 2, 3].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+    );
     expect(done).toMatchObject({ status: 200, body: { key: upload.key, size: bytes.length } });
     const object = await stored(upload.key);
     expect(sha256(object.bytes)).toBe(sha256(bytes));
@@ -100,7 +109,10 @@ describe('multipart uploads through the API', () => {
     expect(object.disposition).toMatch(/^attachment; .*filename\*=UTF-8''Gr%C3%BC%C3%9Fe%20report\.pdf$/);
     expect(object.metadata?.['original-name']).toBe(encodeURIComponent('Grüße report.pdf'));
     const files = await app.call('GET', api.files);
-    expect(files.body.files.find((f: { key: string }) => f.key === upload.key)).toMatchObject({ size: bytes.length, name: 'Grüße report.pdf' });
+    expect(files.body.files.find((f: { key: string }) => f.key === upload.key)).toMatchObject({
+      size: bytes.length,
+      name: 'Grüße report.pdf',
+    });
   });
 
   it('while storage joins the parts, the file is absent or whole, never a part of it', async () => {
@@ -113,11 +125,16 @@ describe('multipart uploads through the API', () => {
     const watching = (async () => {
       while (!joined) {
         heads++;
-        const head = await app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: upload.key })).catch(() => undefined);
+        const head = await app.storage.client
+          .send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: upload.key }))
+          .catch(() => undefined);
         sizes.add(head?.ContentLength ?? 'absent');
       }
     })();
-    const done = await complete(upload, [1, 2, 3, 4, 5].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+    const done = await complete(
+      upload,
+      [1, 2, 3, 4, 5].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+    );
     joined = true;
     await watching;
     expect(done.status).toBe(200);
@@ -212,7 +229,10 @@ describe('multipart uploads through the API', () => {
     const aborted = await app.call('DELETE', api.multipartUpload(upload.key, upload.uploadId));
     expect(aborted.status).toBe(204);
     expect((await listParts(upload)).status).toBe(404);
-    const done = await complete(upload, [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+    const done = await complete(
+      upload,
+      [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+    );
     expect(done.status).toBe(404);
     expect(done.body.error.code).toBe('not_found');
     await expect(app.storage.client.send(new HeadObjectCommand({ Bucket: app.storage.bucket, Key: upload.key }))).rejects.toThrow();
@@ -221,7 +241,9 @@ describe('multipart uploads through the API', () => {
   it('lists stale uploads of keys Postbox made, with name and type, and aborts them', async () => {
     const upload = await create(9 * MiB, 'Ferien – Film.mov', 'video/quicktime');
     // Someone else's upload under uploads/: Postbox would refuse to abort it, so it does not offer it.
-    const foreign = await app.storage.client.send(new CreateMultipartUploadCommand({ Bucket: app.storage.bucket, Key: 'uploads/not-ours.bin' }));
+    const foreign = await app.storage.client.send(
+      new CreateMultipartUploadCommand({ Bucket: app.storage.bucket, Key: 'uploads/not-ours.bin' }),
+    );
     const recent = await app.call('GET', `${api.multipartUploads}?olderThanSeconds=3600`);
     expect(recent.body.uploads.map((u: { uploadId: string }) => u.uploadId)).not.toContain(upload.uploadId);
     const all = await app.call('GET', `${api.multipartUploads}?olderThanSeconds=0`);
@@ -234,7 +256,9 @@ describe('multipart uploads through the API', () => {
       expect((await app.call('DELETE', api.multipartUpload(stale.key, stale.uploadId))).status).toBe(204);
     }
     expect((await app.call('GET', `${api.multipartUploads}?olderThanSeconds=0`)).body.uploads).toEqual([]);
-    await app.storage.client.send(new AbortMultipartUploadCommand({ Bucket: app.storage.bucket, Key: 'uploads/not-ours.bin', UploadId: foreign.UploadId }));
+    await app.storage.client.send(
+      new AbortMultipartUploadCommand({ Bucket: app.storage.bucket, Key: 'uploads/not-ours.bin', UploadId: foreign.UploadId }),
+    );
   });
 
   describe('refusals', () => {
@@ -253,7 +277,11 @@ describe('multipart uploads through the API', () => {
         // The old shape, naming key, upload id and sizes: refused whole (400), never signed.
         const named = await app.call('POST', api.multipartSign, { ...ref, size: 9 * MiB, partSize: 8 * MiB, partNumbers: [1] });
         expect([named.status, named.body.error.code]).toEqual([400, 'invalid_request']);
-        const alongside = await app.call('POST', api.multipartComplete, { ...ref, uploadToken: upload.uploadToken, parts: [{ partNumber: 1, etag: '"x"' }] });
+        const alongside = await app.call('POST', api.multipartComplete, {
+          ...ref,
+          uploadToken: upload.uploadToken,
+          parts: [{ partNumber: 1, etag: '"x"' }],
+        });
         expect([alongside.status, alongside.body.error.code]).toEqual([400, 'invalid_request']);
       }
       expect((await listParts(upload)).status).toBe(200); // the upload itself is untouched
@@ -266,7 +294,9 @@ describe('multipart uploads through the API', () => {
       expect((await listParts(crossed)).status).toBe(404);
       expect((await app.call('DELETE', api.multipartUpload(crossed.key, crossed.uploadId))).status).toBe(404);
       // The API signs only an upload's own pair (its token binds them): sign the crossed one directly.
-      const url = await app.storage.signerFor(app.url).presignUploadPart({ bucket: app.storage.bucket, ...crossed, partNumber: 1, expiresIn: 600 });
+      const url = await app.storage
+        .signerFor(app.url)
+        .presignUploadPart({ bucket: app.storage.bucket, ...crossed, partNumber: 1, expiresIn: 600 });
       const response = await put(url, randomBytes(8 * MiB));
       expect(response.status).toBe(404);
       expect(await response.text()).toContain('<Code>NoSuchUpload</Code>');
@@ -277,11 +307,20 @@ describe('multipart uploads through the API', () => {
 
     it('reads a Complete of 10,000 parts (a body far over the 16 KiB of other requests), and refuses one past its own limit', async () => {
       const upload = await create(9 * MiB);
-      const parts = Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, etag: `"${createHash('md5').update(String(i)).digest('hex')}"` }));
+      const parts = Array.from({ length: 10_000 }, (_, i) => ({
+        partNumber: i + 1,
+        etag: `"${createHash('md5').update(String(i)).digest('hex')}"`,
+      }));
       expect(JSON.stringify({ ...upload, parts }).length).toBeGreaterThan(500_000);
       const listed = await complete(upload, parts);
-      expect(listed).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'A file of 9437184 bytes has 2 parts of 8388608 bytes: there is no part 3.' } } });
-      const padded = await complete(upload, parts.map((part) => ({ ...part, etag: part.etag.padEnd(200, ' ') })));
+      expect(listed).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_request', message: 'A file of 9437184 bytes has 2 parts of 8388608 bytes: there is no part 3.' } },
+      });
+      const padded = await complete(
+        upload,
+        parts.map((part) => ({ ...part, etag: part.etag.padEnd(200, ' ') })),
+      );
       expect(padded).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
       const tooLong = parts.map((part) => ({ ...part, etag: `${part.etag}${'\\'.repeat(100)}` }));
       expect((await complete(upload, tooLong)).status).toBe(413);
@@ -289,7 +328,10 @@ describe('multipart uploads through the API', () => {
 
     it('answers a Complete however its path is spelled (any case, a trailing slash), with its own body limit', async () => {
       const upload = await create(9 * MiB);
-      const parts = Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, etag: `"${createHash('md5').update(String(i)).digest('hex')}"` }));
+      const parts = Array.from({ length: 10_000 }, (_, i) => ({
+        partNumber: i + 1,
+        etag: `"${createHash('md5').update(String(i)).digest('hex')}"`,
+      }));
       for (const path of ['/api/multipart-uploads/COMPLETE', '/api/Multipart-Uploads/Complete/', '/api/multipart-uploads/complete/']) {
         const ref = { uploadToken: upload.uploadToken };
         for (const [body, message] of [
@@ -297,18 +339,23 @@ describe('multipart uploads through the API', () => {
           [{ ...ref, parts }, 'A file of 9437184 bytes has 2 parts of 8388608 bytes: there is no part 3.'],
         ] as const) {
           const answer = await app.call('POST', path, body);
-          expect(answer, `${path} with ${body.parts.length} parts`).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message } } });
+          expect(answer, `${path} with ${body.parts.length} parts`).toMatchObject({
+            status: 400,
+            body: { error: { code: 'invalid_request', message } },
+          });
         }
       }
     });
 
-    it('refuses bad part numbers (0, 10001), parts past the token\'s part count and too many parts in one signing request (400)', async () => {
+    it("refuses bad part numbers (0, 10001), parts past the token's part count and too many parts in one signing request (400)", async () => {
       const upload = await create(9 * MiB);
       for (const partNumbers of [[0], [10_001], [1.5], [], [3], [1, 2, 3], Array.from({ length: 101 }, (_, i) => i + 1)]) {
         const answer = await signing(upload, partNumbers);
         expect([answer.status, answer.body.error.code], JSON.stringify(partNumbers)).toEqual([400, 'invalid_request']);
       }
-      expect(await signing(upload, [1, 2, 3])).toMatchObject({ body: { error: { message: 'A file of 9437184 bytes has 2 parts of 8388608 bytes: there is no part 3.' } } });
+      expect(await signing(upload, [1, 2, 3])).toMatchObject({
+        body: { error: { message: 'A file of 9437184 bytes has 2 parts of 8388608 bytes: there is no part 3.' } },
+      });
       expect((await signing(upload, [1, 2])).status).toBe(200);
     });
 
@@ -343,7 +390,7 @@ describe('multipart uploads through the API', () => {
       }
     });
 
-    it('signs each part URL for its part\'s length: Content-Length is a signed header', async () => {
+    it("signs each part URL for its part's length: Content-Length is a signed header", async () => {
       const upload = await create(MAX);
       const urls = await sign(upload, [1, 5]);
       for (const { url } of urls) expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
@@ -356,38 +403,69 @@ describe('multipart uploads through the API', () => {
       const upload = await create(bytes.length);
       const etags = await sendParts(upload, bytes, [1, 2]);
       const cases = [
-        [{ partNumber: 2, etag: etags.get(2)! }, { partNumber: 1, etag: etags.get(1)! }],
-        [{ partNumber: 1, etag: etags.get(1)! }, { partNumber: 1, etag: etags.get(1)! }],
-        [{ partNumber: 1, etag: etags.get(1)! }, { partNumber: 3, etag: etags.get(2)! }],
-        [{ partNumber: 1, etag: '"00000000000000000000000000000000"' }, { partNumber: 2, etag: etags.get(2)! }],
+        [
+          { partNumber: 2, etag: etags.get(2)! },
+          { partNumber: 1, etag: etags.get(1)! },
+        ],
+        [
+          { partNumber: 1, etag: etags.get(1)! },
+          { partNumber: 1, etag: etags.get(1)! },
+        ],
+        [
+          { partNumber: 1, etag: etags.get(1)! },
+          { partNumber: 3, etag: etags.get(2)! },
+        ],
+        [
+          { partNumber: 1, etag: '"00000000000000000000000000000000"' },
+          { partNumber: 2, etag: etags.get(2)! },
+        ],
       ];
       for (const parts of cases) {
         expect((await complete(upload, parts)).status, JSON.stringify(parts)).toBe(400);
       }
-      expect((await complete(upload, [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })))).status).toBe(200);
+      expect(
+        (
+          await complete(
+            upload,
+            [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+          )
+        ).status,
+      ).toBe(200);
     });
 
-    it('refuses to complete an upload whose parts add up to more than its token\'s size (413), even within MAX_UPLOAD_BYTES, and aborts it', async () => {
+    it("refuses to complete an upload whose parts add up to more than its token's size (413), even within MAX_UPLOAD_BYTES, and aborts it", async () => {
       const upload = await create(9 * MiB); // parts of 8 MiB and 1 MiB
       // Storage refuses an 8 MiB body on the 1 MiB part's URL; someone holding the credentials can still put one there.
       const etags = [];
       for (const partNumber of [1, 2]) {
         const part = await app.storage.client.send(
-          new UploadPartCommand({ Bucket: app.storage.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: partNumber, Body: randomBytes(8 * MiB) }),
+          new UploadPartCommand({
+            Bucket: app.storage.bucket,
+            Key: upload.key,
+            UploadId: upload.uploadId,
+            PartNumber: partNumber,
+            Body: randomBytes(8 * MiB),
+          }),
         );
         etags.push({ partNumber, etag: part.ETag! });
       }
       const done = await complete(upload, etags);
-      expect(done).toMatchObject({ status: 413, body: { error: { code: 'file_too_large', message: 'These parts hold 16 MiB, more than the 9 MiB this upload was created for.' } } });
+      expect(done).toMatchObject({
+        status: 413,
+        body: { error: { code: 'file_too_large', message: 'These parts hold 16 MiB, more than the 9 MiB this upload was created for.' } },
+      });
       expect((await listParts(upload)).status).toBe(404);
     });
 
-    it('refuses a Complete listing parts past the token\'s part count (400), or numbered 0 or 10001', async () => {
+    it("refuses a Complete listing parts past the token's part count (400), or numbered 0 or 10001", async () => {
       const bytes = randomBytes(9 * MiB);
       const upload = await create(bytes.length);
       const etags = await sendParts(upload, bytes, [1, 2]);
       const parts = [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! }));
-      for (const extra of [{ partNumber: 3, etag: etags.get(2)! }, { partNumber: 10_001, etag: etags.get(2)! }]) {
+      for (const extra of [
+        { partNumber: 3, etag: etags.get(2)! },
+        { partNumber: 10_001, etag: etags.get(2)! },
+      ]) {
         expect((await complete(upload, [...parts, extra])).status, JSON.stringify(extra)).toBe(400);
       }
       expect((await complete(upload, [{ partNumber: 0, etag: etags.get(1)! }, ...parts])).status).toBe(400);
@@ -463,7 +541,11 @@ describe('multipart uploads through the API', () => {
         // A token of another install (its own bucket and secret).
         const elsewhere = await startTestPostbox({ MAX_UPLOAD_BYTES: String(MAX), RATE_LIMIT_PER_MINUTE: '0' });
         try {
-          const foreign = await elsewhere.call('POST', api.multipartUploads, { name: 'x.bin', size: 9 * MiB, type: 'application/octet-stream' });
+          const foreign = await elsewhere.call('POST', api.multipartUploads, {
+            name: 'x.bin',
+            size: 9 * MiB,
+            type: 'application/octet-stream',
+          });
           expect(await refusal(foreign.body.uploadToken)).toEqual([403, 'forbidden']);
         } finally {
           await elsewhere.stop();
@@ -484,7 +566,10 @@ describe('multipart uploads through the API', () => {
           vi.setSystemTime(Date.now() + 29 * 24 * 3600_000);
           expect((await signing(upload, [1])).status).toBe(200);
           vi.setSystemTime(Date.now() + 2 * 24 * 3600_000);
-          expect(await signing(upload, [1])).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: 'That upload has expired: start it again.' } } });
+          expect(await signing(upload, [1])).toMatchObject({
+            status: 403,
+            body: { error: { code: 'forbidden', message: 'That upload has expired: start it again.' } },
+          });
         } finally {
           vi.useRealTimers();
         }
@@ -498,7 +583,10 @@ describe('multipart uploads through the API', () => {
         const [signed] = await sign(upload, [1]);
         const replay = await put(signed!.url, bytes.subarray(0, 8 * MiB));
         expect([replay.status, storageErrorCode(await replay.text())]).toEqual([404, 'NoSuchUpload']);
-        const done = await complete(upload, [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+        const done = await complete(
+          upload,
+          [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+        );
         expect([done.status, done.body.error.code]).toEqual([404, 'not_found']);
       });
     });
@@ -518,7 +606,10 @@ describe('multipart uploads through the API', () => {
         );
         etags.set(partNumber, part.ETag!);
       }
-      const done = await complete(upload, partNumbers.map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+      const done = await complete(
+        upload,
+        partNumbers.map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+      );
       expect(done).toMatchObject({ status: 413, body: { error: { code: 'file_too_large' } } });
       expect((await listParts(upload)).status).toBe(404);
     });

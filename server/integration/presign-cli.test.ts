@@ -16,11 +16,17 @@ beforeAll(async () => {
 });
 afterAll(() => s3?.stop());
 
-const sign = (request: Omit<Parameters<typeof presignOperation>[1], 'bucket'>) => presignOperation(s3.client, { bucket: BUCKET, ...request });
+const sign = (request: Omit<Parameters<typeof presignOperation>[1], 'bucket'>) =>
+  presignOperation(s3.client, { bucket: BUCKET, ...request });
 
 describe('presignOperation', () => {
   it('signs GetObject with response overrides that S3 honours', async () => {
-    const url = await sign({ operation: 'get-object', key: 'notes/hello.txt', expiresIn: 60, params: { ResponseContentType: 'application/x-test' } });
+    const url = await sign({
+      operation: 'get-object',
+      key: 'notes/hello.txt',
+      expiresIn: 60,
+      params: { ResponseContentType: 'application/x-test' },
+    });
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('hello');

@@ -27,7 +27,10 @@ describe('quota per person (USER_QUOTA_BYTES)', () => {
 
     const refused = await sign(500);
     expect(refused.status).toBe(413);
-    expect(refused.body.error).toEqual({ code: 'quota_exceeded', message: 'This upload needs 500 bytes but you have 400 bytes left of 1000 bytes.' });
+    expect(refused.body.error).toEqual({
+      code: 'quota_exceeded',
+      message: 'This upload needs 500 bytes but you have 400 bytes left of 1000 bytes.',
+    });
     const multipart = await app.call('POST', api.multipartUploads, { name: 'big.bin', size: 6 * MiB, type: 'application/octet-stream' });
     expect(multipart.status).toBe(413);
     expect(multipart.body.error.code).toBe('quota_exceeded');
@@ -53,7 +56,8 @@ describe('files sent through a request link', () => {
     await book.cleared({ id: 'local', space: '' });
     const link = await app.call('POST', api.requests, { expiresIn: 3600, maxFiles: 5 });
     expect(link.status).toBe(201);
-    const visitor = (size: number) => app.call('POST', api.requestUploads(link.body.id), { name: 'scan.pdf', size, type: 'application/pdf' });
+    const visitor = (size: number) =>
+      app.call('POST', api.requestUploads(link.body.id), { name: 'scan.pdf', size, type: 'application/pdf' });
     expect((await sign(700)).status).toBe(201);
     const refused = await visitor(400);
     expect(refused.status).toBe(413);
@@ -104,7 +108,9 @@ describe('usage records', () => {
   it('replace a damaged record with a listing', async () => {
     const book = new UsageBook(app.storage);
     await put(`${person.space}uploads/0000000000c-0123456789abcdef/text/plain/x.txt`, 42);
-    await app.storage.client.send(new PutObjectCommand({ Bucket: app.storage.bucket, Key: usageKey(person.id), Body: '{"version":1,"bytes":-5' }));
+    await app.storage.client.send(
+      new PutObjectCommand({ Bucket: app.storage.bucket, Key: usageKey(person.id), Body: '{"version":1,"bytes":-5' }),
+    );
     expect(await book.current(person)).toMatchObject({ bytes: 42, files: 1 });
   });
 });
@@ -117,9 +123,15 @@ describe.runIf(rgw)('usage records on a real S3 (Ceph RGW): conditional writes a
     const { CreateBucketCommand } = await import('@aws-sdk/client-s3');
     const { createS3Client } = await import('../storage/s3-client.ts');
     const bucket = `quota-${Date.now().toString(36)}`;
-    const credentials = { accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '' };
+    const credentials = {
+      accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '',
+      secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '',
+    };
     const client = () =>
-      createS3Client({ region: 'us-east-1', endpoint: rgw, forcePathStyle: true, credentials }, { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 });
+      createS3Client(
+        { region: 'us-east-1', endpoint: rgw, forcePathStyle: true, credentials },
+        { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 },
+      );
     const [one, two] = [client(), client()];
     await one.send(new CreateBucketCommand({ Bucket: bucket }));
     try {
@@ -127,7 +139,11 @@ describe.runIf(rgw)('usage records on a real S3 (Ceph RGW): conditional writes a
       const person = { id: 'ef'.repeat(16), space: spaceFor('ef'.repeat(16)) };
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) =>
-          books[i % 2]!.reserve(person, { key: `${person.space}uploads/0000000000${i}-0123456789abcdef/text/plain/f.txt`, size: 200, until: Date.now() + 60_000 }, QUOTA),
+          books[i % 2]!.reserve(
+            person,
+            { key: `${person.space}uploads/0000000000${i}-0123456789abcdef/text/plain/f.txt`, size: 200, until: Date.now() + 60_000 },
+            QUOTA,
+          ),
         ),
       );
       const refused = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code] : []));

@@ -105,7 +105,12 @@ async function send(id: string, name: string, bytes: Uint8Array, extra: Record<s
 
 describe('request links: the requester', () => {
   it('creates a link, lists it with what it received, and closes it', async () => {
-    const link = await makeRequest({ note: 'Please send the signed contract', maxFiles: 3, maxFileBytes: 1000, allowedTypes: ['text/plain'] });
+    const link = await makeRequest({
+      note: 'Please send the signed contract',
+      maxFiles: 3,
+      maxFileBytes: 1000,
+      allowedTypes: ['text/plain'],
+    });
     expect(link.url).toBe(`${app.url}/r/${link.id}`);
     expect(link.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(link).toMatchObject({ state: 'open', files: 0, bytes: 0, hasPassword: false, limits: { maxFiles: 3, maxFileBytes: 1000 } });
@@ -125,7 +130,7 @@ describe('request links: the requester', () => {
     expect([refused.status, refused.body.error.code]).toEqual([410, 'request_closed']);
   });
 
-  it('refuses a per-file limit over the server\'s own and an expiry under an hour', async () => {
+  it("refuses a per-file limit over the server's own and an expiry under an hour", async () => {
     const tooBig = await app.call('POST', api.requests, { expiresIn: 3600, maxFileBytes: 64 * 1024 + 1 });
     expect([tooBig.status, tooBig.body.error.code]).toEqual([400, 'invalid_request']);
     const badExpiry = await app.call('POST', api.requests, { expiresIn: 60 });
@@ -143,7 +148,13 @@ describe('request links: the requester', () => {
 
 describe('request links: the visitor', () => {
   it('sees who asks, the note and the limits in plain words, and nothing else', async () => {
-    const link = await makeRequest({ note: 'Your photos', maxFiles: 2, maxFileBytes: 2048, maxTotalBytes: 3000, allowedTypes: ['image/*'] });
+    const link = await makeRequest({
+      note: 'Your photos',
+      maxFiles: 2,
+      maxFileBytes: 2048,
+      maxTotalBytes: 3000,
+      allowedTypes: ['image/*'],
+    });
     const seen = await app.call('GET', api.requestPublic(link.id));
     expect(seen.status).toBe(200);
     expect(seen.body).toMatchObject({ state: 'open', note: 'Your photos', filesLeft: 2, bytesLeft: 3000, passwordRequired: false });
@@ -167,7 +178,12 @@ describe('request links: the visitor', () => {
     expect((await app.call('GET', api.requestPublic(link.id))).body.passwordRequired).toBe(true);
     const none = await app.call('POST', api.requestUploads(link.id), { name: 'a.txt', size: 1, type: 'text/plain' });
     expect([none.status, none.body.error.code]).toEqual([401, 'unauthorized']);
-    const wrong = await app.call('POST', api.requestUploads(link.id), { name: 'a.txt', size: 1, type: 'text/plain', password: 'wrong horse' });
+    const wrong = await app.call('POST', api.requestUploads(link.id), {
+      name: 'a.txt',
+      size: 1,
+      type: 'text/plain',
+      password: 'wrong horse',
+    });
     expect([wrong.status, wrong.body.error.code]).toEqual([401, 'invalid_credentials']);
     await send(link.id, 'a.txt', randomBytes(1), { password: 'correct horse' });
   });
@@ -175,7 +191,12 @@ describe('request links: the visitor', () => {
   it('cannot list, read or delete anything: those routes need sign-in or are not there', async () => {
     const locked = await startTestPostbox({ POSTBOX_PASSWORD: 'owner-password-1', RATE_LIMIT_PER_MINUTE: '0' });
     try {
-      for (const [method, path] of [['GET', api.files], ['GET', api.requests], ['POST', api.uploads], ['DELETE', api.request('AAAAAAAAAAAAAAAAAAAAAA')]]) {
+      for (const [method, path] of [
+        ['GET', api.files],
+        ['GET', api.requests],
+        ['POST', api.uploads],
+        ['DELETE', api.request('AAAAAAAAAAAAAAAAAAAAAA')],
+      ]) {
         const answer = await locked.call(method!, path!, method === 'POST' ? { name: 'a', size: 1, type: 'text/plain' } : undefined);
         expect([path, answer.status]).toEqual([path, 401]);
       }
@@ -193,7 +214,8 @@ describe('request links: telling the requester', () => {
     const first = await send(link.id, 'w2.txt', randomBytes(300), { visitorName: 'Grace' });
     const second = await send(link.id, 'receipt.txt', randomBytes(400), { visitorName: 'Grace' });
     // Signed but never sent: not in the batch.
-    const unsent = (await app.call('POST', api.requestUploads(link.id), { name: 'never.txt', size: 5, type: 'text/plain' })).body as UploadPolicy;
+    const unsent = (await app.call('POST', api.requestUploads(link.id), { name: 'never.txt', size: 5, type: 'text/plain' }))
+      .body as UploadPolicy;
 
     failNextHooks = 1;
     const visit = await app.call('POST', api.requestVisits(link.id), { keys: [first.key, second.key, unsent.key] });
@@ -226,7 +248,7 @@ describe('request links: telling the requester', () => {
     expect(await mails.next()).toMatch(/A file arrived through your request link/);
   });
 
-  it('a visit may report 500 long keys (past the API\'s 16 KiB body limit); more is refused', async () => {
+  it("a visit may report 500 long keys (past the API's 16 KiB body limit); more is refused", async () => {
     const link = await makeRequest();
     const long = (i: number) => `uploads/${'x'.repeat(2000)}${i}`;
     const keys = Array.from({ length: 500 }, (_, i) => long(i));
@@ -236,7 +258,7 @@ describe('request links: telling the requester', () => {
     expect([tooMany.status, tooMany.body.error.code]).toEqual([400, 'invalid_request']);
   });
 
-  it('a visit cannot confirm keys that are not this link\'s', async () => {
+  it("a visit cannot confirm keys that are not this link's", async () => {
     const mine = await makeRequest();
     const theirs = await makeRequest();
     const policy = await send(theirs.id, 'theirs.txt', randomBytes(10));
@@ -285,12 +307,16 @@ describe('request links: attacks', () => {
       const created = await limited.call('POST', api.requests, { expiresIn: 3600 });
       const answers = [];
       for (let i = 1; i <= 4; i++) {
-        answers.push((await limited.call('GET', api.requestPublic(created.body.id), undefined, { 'x-forwarded-for': `203.0.113.${i}` })).status);
+        answers.push(
+          (await limited.call('GET', api.requestPublic(created.body.id), undefined, { 'x-forwarded-for': `203.0.113.${i}` })).status,
+        );
       }
       expect(answers).toEqual([200, 200, 200, 429]);
       // Another link is not affected.
       const other = await limited.call('POST', api.requests, { expiresIn: 3600 });
-      expect((await limited.call('GET', api.requestPublic(other.body.id), undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
+      expect((await limited.call('GET', api.requestPublic(other.body.id), undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(
+        200,
+      );
     } finally {
       await limited.stop();
     }
@@ -312,10 +338,14 @@ describe('request links: slots signed but never used', () => {
     const used = await service.sign(record, { name: 'used.txt', ...file }, app.url);
     expect((await postThroughPolicy(used, randomBytes(10))).status).toBe(204); // sent, never confirmed
     await service.sign(await service.open(record.id), { name: 'abandoned.txt', ...file }, app.url);
-    await expect(service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url)).rejects.toMatchObject({ code: 'request_full' });
+    await expect(service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url)).rejects.toMatchObject({
+      code: 'request_full',
+    });
 
     now += 900_000 + 3600_000 - 1000; // not yet an hour past the policies' expiry
-    await expect(service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url)).rejects.toMatchObject({ code: 'request_full' });
+    await expect(service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url)).rejects.toMatchObject({
+      code: 'request_full',
+    });
     now += 1000;
     await service.sign(await service.open(record.id), { name: 'third.txt', ...file }, app.url);
     const names = (await service.open(record.id)).received.map((f) => f.name);

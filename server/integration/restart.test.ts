@@ -36,7 +36,11 @@ async function startProcess(): Promise<{ child: ChildProcess; url: string; logs:
 it('stops cleanly on SIGTERM and finds its files again after a restart', async () => {
   const first = await startProcess();
   const signed = (await (
-    await fetch(first.url + api.uploads, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'kept.txt', size: 4, type: 'text/plain' }) })
+    await fetch(first.url + api.uploads, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'kept.txt', size: 4, type: 'text/plain' }),
+    })
   ).json()) as UploadPolicy;
   expect((await postThroughPolicy(signed, Buffer.from('kept'))).status).toBe(204);
 

@@ -18,13 +18,21 @@ beforeAll(async () => {
 afterAll(() => app?.stop());
 
 const keysUnder = async (prefix: string) =>
-  ((await app.storage.client.send(new ListObjectsV2Command({ Bucket: app.storage.bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
+  ((await app.storage.client.send(new ListObjectsV2Command({ Bucket: app.storage.bucket, Prefix: prefix }))).Contents ?? []).map(
+    (o) => o.Key,
+  );
 
 const put = (key: string) => app.storage.client.send(new PutObjectCommand({ Bucket: app.storage.bucket, Key: key, Body: 'x' }));
 
 /** A sweeper of the app's store whose clock is `days` ahead. */
 const sweeperAt = (days: number, maxListedPerRun?: number) =>
-  new RetentionSweeper({ client: app.storage.client, bucket: app.storage.bucket, settings, now: () => Date.now() + days * DAY, maxListedPerRun });
+  new RetentionSweeper({
+    client: app.storage.client,
+    bucket: app.storage.bucket,
+    settings,
+    now: () => Date.now() + days * DAY,
+    maxListedPerRun,
+  });
 
 describe('retention on the embedded store', () => {
   it('tells the page how long files are kept', async () => {

@@ -11,7 +11,8 @@ import { hasRedisServer, startTestRedis, type TestRedis } from './redis-server.t
  * server/conformance/rgw.test.ts) and POSTBOX_REDIS_URL.
  */
 const endpoint = process.env.POSTBOX_RGW_ENDPOINT;
-const HOW_TO = 'Run `npm test` (it starts Ceph RGW and Redis), or export POSTBOX_RGW_ENDPOINT, POSTBOX_RGW_ACCESS_KEY_ID, POSTBOX_RGW_SECRET_ACCESS_KEY.';
+const HOW_TO =
+  'Run `npm test` (it starts Ceph RGW and Redis), or export POSTBOX_RGW_ENDPOINT, POSTBOX_RGW_ACCESS_KEY_ID, POSTBOX_RGW_SECRET_ACCESS_KEY.';
 
 if (!endpoint || !hasRedisServer()) {
   if (process.env.CI === 'true') {
@@ -37,11 +38,15 @@ if (!endpoint || !hasRedisServer()) {
       process.env.AWS_ACCESS_KEY_ID = process.env.POSTBOX_RGW_ACCESS_KEY_ID;
       process.env.AWS_SECRET_ACCESS_KEY = process.env.POSTBOX_RGW_SECRET_ACCESS_KEY;
       const credentials = { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '' };
-      const client = createS3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials }, { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 });
+      const client = createS3Client(
+        { region: 'us-east-1', endpoint, forcePathStyle: true, credentials },
+        { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 },
+      );
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
       client.destroy();
       const redisUrl = process.env.POSTBOX_REDIS_URL ?? (redis = await startTestRedis()).url;
-      const instance = () => startTestPostbox({ S3_BUCKET: bucket, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'true', REDIS_URL: redisUrl });
+      const instance = () =>
+        startTestPostbox({ S3_BUCKET: bucket, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'true', REDIS_URL: redisUrl });
       first = await instance();
       second = await instance();
     });
@@ -58,7 +63,12 @@ if (!endpoint || !hasRedisServer()) {
       const link = await first.call('POST', api.fileShares(policy.body.key), { expiresIn: 3600, maxDownloads: 3 });
       expect(link.status).toBe(201);
       const download = (app: TestPostbox) =>
-        fetch(`${app.url}/s/${link.body.id}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+        fetch(`${app.url}/s/${link.body.id}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: '',
+        });
       const answers = await Promise.all(Array.from({ length: 16 }, (_, n) => download([first, second][n % 2]!)));
       const statuses = answers.map((a) => a.status).sort();
       expect(statuses).toEqual([...Array(3).fill(303), ...Array(13).fill(410)]);

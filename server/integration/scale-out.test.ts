@@ -34,7 +34,14 @@ async function startPair(env: Record<string, string>): Promise<Pair> {
   process.env.AWS_SECRET_ACCESS_KEY = EMBEDDED_CREDENTIALS.secretAccessKey;
   const redis = await startTestRedis();
   const instance = () =>
-    startTestPostbox({ S3_BUCKET: BUCKET, S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', REDIS_URL: redis.url, TRUST_PROXY: 'loopback', ...env });
+    startTestPostbox({
+      S3_BUCKET: BUCKET,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      REDIS_URL: redis.url,
+      TRUST_PROXY: 'loopback',
+      ...env,
+    });
   const first = await instance();
   const second = await instance();
   return {
@@ -85,7 +92,9 @@ describeWithRedis('two instances sharing one Redis: sign-ins and sessions', () =
     await waitForRedis(second);
     const statuses: number[] = [];
     for (let n = 0; n < 12; n++) {
-      statuses.push((await [first, second][n % 2]!.call('GET', api.files, undefined, from(7, { authorization: `Bearer wrong-${n}` }))).status);
+      statuses.push(
+        (await [first, second][n % 2]!.call('GET', api.files, undefined, from(7, { authorization: `Bearer wrong-${n}` }))).status,
+      );
     }
     expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
   });
@@ -139,7 +148,8 @@ describeWithRedis('two instances sharing one Redis: share links', () => {
     const links = [];
     for (let n = 0; n < 12; n++) links.push(await sharedFile({ password: 'the right password' }));
     const statuses: number[] = [];
-    for (const [n, link] of links.entries()) statuses.push((await post(link.on([pair.first, pair.second][n % 2]!), 32, { password: `guess ${n}` })).status);
+    for (const [n, link] of links.entries())
+      statuses.push((await post(link.on([pair.first, pair.second][n % 2]!), 32, { password: `guess ${n}` })).status);
     expect(statuses).toEqual([...Array(10).fill(403), 429, 429]);
   });
 });
@@ -175,7 +185,8 @@ describeWithRedis('Redis stopped mid-run, then started again', () => {
     await open?.stop();
   });
 
-  const sign = (app: TestPostbox, client: number) => app.call('POST', api.uploads, { name: 'a.txt', size: 3, type: 'text/plain' }, from(client));
+  const sign = (app: TestPostbox, client: number) =>
+    app.call('POST', api.uploads, { name: 'a.txt', size: 3, type: 'text/plain' }, from(client));
 
   it('signing and share pages fail open, sign-in, tokens and sessions fail closed (503 limits_unavailable), health says so; back without a restart', async () => {
     const { first, second, redis } = open;

@@ -314,7 +314,6 @@ describe('across features: holes found in round 4 (each test failed before its f
     expect((await anyone('DELETE', api.adminPersonFiles(bobId()), undefined, bearer)).status).toBe(403);
     expect((await anyone('POST', api.requests, { expiresIn: 3600, webhookUrl: 'http://127.0.0.1:9/' }, bearer)).status).toBe(403);
   });
-
 });
 
 describe('one person (open mode) with a quota', () => {
@@ -348,7 +347,9 @@ describe('one person (open mode) with a quota', () => {
       const over = await single.call('POST', api.uploads, { name: 'y.bin', size: 200, type: 'application/octet-stream' });
       expect([over.status, over.body.error?.code]).toEqual([413, 'quota_exceeded']);
       // A recount from a listing (the record damaged) finds the thumbnail too.
-      await single.storage.client.send(new PutObjectCommand({ Bucket: single.storage.bucket, Key: usageKey('local'), Body: 'not a record' }));
+      await single.storage.client.send(
+        new PutObjectCommand({ Bucket: single.storage.bucket, Key: usageKey('local'), Body: 'not a record' }),
+      );
       expect((await single.call('GET', api.usage)).body).toMatchObject({ usedBytes: 900, files: 0 });
     } finally {
       await single.stop();

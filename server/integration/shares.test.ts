@@ -14,7 +14,14 @@ import { api, SHARE_LINKS_PER_FILE, type ShareLink, type UploadPolicy } from '..
 import { createShareService, sharePageRoutes } from '../http/routes/shares.ts';
 import { PASSWORD_THROTTLE, PasswordThrottle } from '../shares/password-throttle.ts';
 import { S3ShareStore } from '../shares/s3-share-store.ts';
-import { fileIndexPrefix, legacyRevokedIndexPrefix, liveMarkerKey, recordKey, SHARES_PREFIX, type LiveShare } from '../shares/share-record.ts';
+import {
+  fileIndexPrefix,
+  legacyRevokedIndexPrefix,
+  liveMarkerKey,
+  recordKey,
+  SHARES_PREFIX,
+  type LiveShare,
+} from '../shares/share-record.ts';
 import { recordStorageCalls } from '../shares/storage-calls.fixture.ts';
 import { parseUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
@@ -48,7 +55,12 @@ async function visit(url: string, init: RequestInit = {}) {
 }
 
 /** What a browser sends when the share page's own form is submitted. */
-const BROWSER_FORM = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' };
+const BROWSER_FORM = {
+  accept: 'text/html,application/xhtml+xml,*/*;q=0.8',
+  'sec-fetch-site': 'same-origin',
+  'sec-fetch-dest': 'document',
+  'sec-fetch-mode': 'navigate',
+};
 
 /** The share page's Download button (with the password field, when there is one). */
 const submit = (url: string, form: Record<string, string> = {}, headers: Record<string, string> = BROWSER_FORM) =>
@@ -60,7 +72,11 @@ const submit = (url: string, form: Record<string, string> = {}, headers: Record<
 
 /** A POST as `curl -d ''` sends it: a form body, Accept: *\/*, no Origin, no Sec-Fetch-*. */
 const scriptPost = (url: string, form: Record<string, string> = {}) =>
-  visit(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+  visit(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
 
 /** The download a "Your download is starting" page goes on to (its refresh and its link name the same URL). */
 function startedDownload(page: { status: number; body: string }): string {
@@ -95,7 +111,10 @@ async function followDownload(location: string) {
   expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeGreaterThan(0);
   const response = await fetch(location);
   expect(response.status).toBe(200);
-  return { bytes: new Uint8Array(await response.arrayBuffer()), disposition: parseDisposition(response.headers.get('content-disposition')!) };
+  return {
+    bytes: new Uint8Array(await response.arrayBuffer()),
+    disposition: parseDisposition(response.headers.get('content-disposition')!),
+  };
 }
 
 describe('creating a share link', () => {
@@ -106,14 +125,24 @@ describe('creating a share link', () => {
 
     expect(link.id).toMatch(/^[A-Za-z0-9_-]{22}$/); // 16 random bytes
     expect(link.url).toBe(`${app.url}/s/${link.id}`);
-    expect(link).toMatchObject({ fileKey: policy.key, state: 'active', maxDownloads: 5, downloads: 0, note: 'For the board meeting', hasPassword: false, lastDownloadAt: null });
+    expect(link).toMatchObject({
+      fileKey: policy.key,
+      state: 'active',
+      maxDownloads: 5,
+      downloads: 0,
+      note: 'For the board meeting',
+      hasPassword: false,
+      lastDownloadAt: null,
+    });
     expect(Math.abs(Date.parse(link.expiresAt!) - (before + 3 * 24 * 3600_000))).toBeLessThan(10_000);
     expect(Math.abs(Date.parse(link.createdAt) - before)).toBeLessThan(10_000);
 
     // The record is one small JSON object in the bucket, found by its file with one listing.
     const record = JSON.parse((await storedObject(recordKey(link.id)))!);
     expect(record).toMatchObject({ id: link.id, fileKey: policy.key, fileName: 'report.txt', fileSize: 17, downloads: 0, password: null });
-    const markers = await app.storage.client.send(new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(policy.key) }));
+    const markers = await app.storage.client.send(
+      new ListObjectsCommand({ Bucket: app.storage.bucket, Prefix: fileIndexPrefix(policy.key) }),
+    );
     expect(markers.Contents?.map((o) => o.Key)).toEqual([liveMarkerKey(policy.key, link.id, link.expiresAt)]);
   });
 
@@ -150,7 +179,9 @@ describe('creating a share link', () => {
   });
 
   it('answers 404 for a file that does not exist', async () => {
-    const created = await app.call('POST', api.fileShares('uploads/0000000000a-0123456789abcdef/text/plain/missing.txt'), { expiresIn: 3600 });
+    const created = await app.call('POST', api.fileShares('uploads/0000000000a-0123456789abcdef/text/plain/missing.txt'), {
+      expiresIn: 3600,
+    });
     expect([created.status, created.body.error.code]).toEqual([404, 'not_found']);
   });
 });
@@ -305,7 +336,12 @@ describe('password-protected links', () => {
 
     const stored = (await storedObject(recordKey(link.id)))!;
     expect(stored).not.toContain('correct horse');
-    expect(JSON.parse(stored).password).toMatchObject({ algorithm: 'scrypt', N: 2 ** 15, salt: expect.any(String), hash: expect.any(String) });
+    expect(JSON.parse(stored).password).toMatchObject({
+      algorithm: 'scrypt',
+      N: 2 ** 15,
+      salt: expect.any(String),
+      hash: expect.any(String),
+    });
 
     const page = await visit(link.url);
     expect(page.status).toBe(200);
@@ -356,14 +392,23 @@ describe('password-protected links', () => {
 
 describe('where share links point', () => {
   it('at PUBLIC_URL when it is set, whatever Host the request came with; the API accepts that origin', async () => {
-    const behindProxy = await startTestPostbox({ PUBLIC_URL: 'https://postbox.example.com', TRUST_PROXY: 'loopback', RATE_LIMIT_PER_MINUTE: '0' });
+    const behindProxy = await startTestPostbox({
+      PUBLIC_URL: 'https://postbox.example.com',
+      TRUST_PROXY: 'loopback',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
     try {
       const signed = await behindProxy.call('POST', api.uploads, { name: 'proxied.txt', size: 7, type: 'text/plain' });
       // The form posts to the embedded store at PUBLIC_URL; the proxy there would pass it on to this app.
       expect(signed.body.url).toBe('https://postbox.example.com/storage/postbox');
       const policy: UploadPolicy = signed.body;
       expect((await postThroughPolicy({ ...policy, url: `${behindProxy.url}/storage/postbox` }, Buffer.from('proxied'))).status).toBe(204);
-      const created = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, { origin: 'https://postbox.example.com' });
+      const created = await behindProxy.call(
+        'POST',
+        api.fileShares(policy.key),
+        { expiresIn: 3600 },
+        { origin: 'https://postbox.example.com' },
+      );
       expect(created.status).toBe(201);
       expect(created.body.url).toBe(`https://postbox.example.com/s/${created.body.id}`);
       expect((await listShares(policy.key, behindProxy))[0]!.url).toBe(created.body.url);
@@ -371,7 +416,12 @@ describe('where share links point', () => {
       const direct = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });
       expect(direct.body.url).toBe(`https://postbox.example.com/s/${direct.body.id}`);
       // A host name it does not know is refused (DNS rebinding), even from a trusted proxy.
-      const forwarded = await behindProxy.call('POST', api.fileShares(policy.key), { expiresIn: 3600 }, { 'x-forwarded-host': 'elsewhere.example' });
+      const forwarded = await behindProxy.call(
+        'POST',
+        api.fileShares(policy.key),
+        { expiresIn: 3600 },
+        { 'x-forwarded-host': 'elsewhere.example' },
+      );
       expect([forwarded.status, forwarded.body.error.code]).toEqual([421, 'unknown_host']);
       // The page itself is still served under any Host.
       expect((await visit(`${behindProxy.url}/s/${created.body.id}`)).status).toBe(200);
@@ -392,7 +442,12 @@ describe('where share links point', () => {
       const trusted = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600 }, forwarded);
       expect(trusted.body.url).toBe(`https://files.example.org/s/${trusted.body.id}`);
       // A forwarded host that is not a plain host[:port] never makes it into a link.
-      const odd = await trusting.call('POST', api.fileShares(other.key), { expiresIn: 3600, note: 'refused' }, { 'x-forwarded-host': 'files.example.org/phish?' });
+      const odd = await trusting.call(
+        'POST',
+        api.fileShares(other.key),
+        { expiresIn: 3600, note: 'refused' },
+        { 'x-forwarded-host': 'files.example.org/phish?' },
+      );
       expect([odd.status, odd.body.error.code]).toEqual([400, 'invalid_request']);
       // ...and a refused request made no link.
       const listed = await trusting.call('GET', api.fileShares(other.key));
@@ -411,7 +466,9 @@ describe('opening share pages', () => {
       const link = await share(policy.key, {}, limited);
       const guessed = `${limited.url}/s/AAAAAAAAAAAAAAAAAAAAAA`;
       // Guessed ids count too: walking through them is what the limit is for.
-      const statuses = [await visit(link.url), await visit(guessed), await visit(link.url, { method: 'HEAD' }), await submit(link.url)].map((r) => r.status);
+      const statuses = [await visit(link.url), await visit(guessed), await visit(link.url, { method: 'HEAD' }), await submit(link.url)].map(
+        (r) => r.status,
+      );
       expect(statuses).toEqual([200, 404, 200, 200]);
 
       const paused = await visit(link.url);
@@ -437,7 +494,9 @@ describe('opening share pages', () => {
     try {
       const page = `${proxied.url}/s/AAAAAAAAAAAAAAAAAAAAAA`;
       const from = (ip: string) => visit(page, { headers: { 'x-forwarded-for': ip } });
-      expect([(await from('198.51.100.1')).status, (await from('198.51.100.1')).status, (await from('198.51.100.1')).status]).toEqual([404, 404, 429]);
+      expect([(await from('198.51.100.1')).status, (await from('198.51.100.1')).status, (await from('198.51.100.1')).status]).toEqual([
+        404, 404, 429,
+      ]);
       expect((await from('198.51.100.2')).status).toBe(404);
     } finally {
       await proxied.stop();
@@ -571,10 +630,14 @@ describe('nothing but the recipient uses up a download (issue 18, finding 6)', (
     const previewer = { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', accept: 'text/html,*/*' };
     const page = await visit(link.url, { headers: previewer });
     expect(page.status).toBe(200);
-    const urls = [...page.body.matchAll(/(?:href|src|action|url)=["']?([^"' >]+)/g)].map((m) => new URL(m[1]!.replaceAll('&amp;', '&'), link.url));
+    const urls = [...page.body.matchAll(/(?:href|src|action|url)=["']?([^"' >]+)/g)].map(
+      (m) => new URL(m[1]!.replaceAll('&amp;', '&'), link.url),
+    );
     expect(urls.map(String)).toContain(link.url); // the form's action
-    for (const url of urls.filter((u) => u.protocol.startsWith('http'))) expect((await visit(String(url), { headers: previewer })).status).toBe(200);
-    for (const query of ['?dl=1', '?dl=1&password=x', '?download=true']) expect((await visit(link.url + query, { headers: previewer })).status).toBe(200);
+    for (const url of urls.filter((u) => u.protocol.startsWith('http')))
+      expect((await visit(String(url), { headers: previewer })).status).toBe(200);
+    for (const query of ['?dl=1', '?dl=1&password=x', '?download=true'])
+      expect((await visit(link.url + query, { headers: previewer })).status).toBe(200);
     const head = await visit(`${link.url}?dl=1`, { method: 'HEAD', headers: previewer });
     expect(head.status).toBe(200);
     const options = await visit(link.url, { method: 'OPTIONS', headers: previewer });
@@ -658,7 +721,9 @@ describe('downloading a limited link with curl or wget (the commands in docs/sha
 
       const guarded = await share(policy.key, { maxDownloads: 1, password: 'p@ss word & more' });
       expect((await run('curl', ['-fsSL', '--data-urlencode', 'password=wrong password', '-o', file, guarded.url])).code).toBe(22);
-      expect(await run('curl', ['-fsSL', '--data-urlencode', 'password=p@ss word & more', '-o', file, guarded.url])).toMatchObject({ code: 0 });
+      expect(await run('curl', ['-fsSL', '--data-urlencode', 'password=p@ss word & more', '-o', file, guarded.url])).toMatchObject({
+        code: 0,
+      });
       expect(sha256(await readFile(file))).toBe(sha256(bytes));
       expect((await listShares(policy.key)).find((s) => s.id === guarded.id)!.downloads).toBe(1);
     } finally {

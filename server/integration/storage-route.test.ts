@@ -88,11 +88,17 @@ describe('the embedded store under the app origin', () => {
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
   });
 
-  it("signs for the origin the request came to: another known name (not an IP) reaches the same bucket", async () => {
+  it('signs for the origin the request came to: another known name (not an IP) reaches the same bucket', async () => {
     const bytes = randomBytes(100);
     const policy = await uploadSmall(bytes);
     const port = new URL(app.url).port;
-    const signed = await raw(app.url, 'POST', api.fileLink(policy.key), { host: `nas.lan:${port}`, 'content-type': 'application/json' }, '{"expiresIn":300}');
+    const signed = await raw(
+      app.url,
+      'POST',
+      api.fileLink(policy.key),
+      { host: `nas.lan:${port}`, 'content-type': 'application/json' },
+      '{"expiresIn":300}',
+    );
     expect(signed.status).toBe(201);
     const link = new URL(JSON.parse(signed.body.toString()).url);
     expect(link.origin).toBe(`http://nas.lan:${port}`);
@@ -100,11 +106,17 @@ describe('the embedded store under the app origin', () => {
     const download = await raw(app.url, 'GET', link.pathname + link.search, { host: link.host });
     expect(download.status).toBe(200);
     expect(download.body.equals(bytes)).toBe(true);
-    const viaLocalhost = await raw(app.url, 'POST', api.uploads, { host: `localhost:${port}`, 'content-type': 'application/json' }, '{"name":"a.txt","size":1,"type":"text/plain"}');
+    const viaLocalhost = await raw(
+      app.url,
+      'POST',
+      api.uploads,
+      { host: `localhost:${port}`, 'content-type': 'application/json' },
+      '{"name":"a.txt","size":1,"type":"text/plain"}',
+    );
     expect(JSON.parse(viaLocalhost.body.toString()).url).toBe(`http://localhost:${port}/storage/postbox`);
   });
 
-  it("share pages redirect downloads to the store under the origin the link was opened at", async () => {
+  it('share pages redirect downloads to the store under the origin the link was opened at', async () => {
     const bytes = randomBytes(500);
     const policy = await uploadSmall(bytes, 'shared.bin');
     const created = await app.call('POST', api.fileShares(policy.key), { expiresIn: 3600 });

@@ -30,7 +30,9 @@ async function storedTokenRecords(): Promise<string[]> {
   const { bucket, client } = app.storage;
   const listing = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: TOKENS_PREFIX }));
   return Promise.all(
-    (listing.Contents ?? []).map(async ({ Key }) => (await client.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToString()),
+    (listing.Contents ?? []).map(async ({ Key }) =>
+      (await client.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToString(),
+    ),
   );
 }
 
@@ -38,7 +40,12 @@ describe('personal API tokens', () => {
   it('are made from a session, shown once, stored hashed, work as the bearer, and stop working when revoked', async () => {
     const created = await app.call('POST', api.tokens, { name: 'backup script' }, { cookie });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.stringMatching(/^[0-9a-f]{16}$/), name: 'backup script', token: expect.stringMatching(/^pbt_/), createdAt: expect.any(String) });
+    expect(created.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{16}$/),
+      name: 'backup script',
+      token: expect.stringMatching(/^pbt_/),
+      createdAt: expect.any(String),
+    });
     const { id, token } = created.body as { id: string; token: string };
 
     const listed = await app.call('GET', api.tokens, undefined, { cookie });

@@ -26,7 +26,11 @@ export function isAdmin(claims: IdentityClaims, admins: readonly string[]): bool
  * sub) and only a verified e-mail: `issuer|sub` entries are compared by that digest.
  */
 export function adminMatcher(admins: readonly string[]): (person: { id: string; email?: string }) => boolean {
-  const ids = new Set(admins.filter((entry) => entry.includes('|')).map((entry) => personIdOf(entry.slice(0, entry.lastIndexOf('|')), entry.slice(entry.lastIndexOf('|') + 1))));
+  const ids = new Set(
+    admins
+      .filter((entry) => entry.includes('|'))
+      .map((entry) => personIdOf(entry.slice(0, entry.lastIndexOf('|')), entry.slice(entry.lastIndexOf('|') + 1))),
+  );
   const emails = new Set(admins.filter((entry) => !entry.includes('|')).map((entry) => entry.toLowerCase()));
   return (person) => ids.has(person.id) || (person.email !== undefined && emails.has(person.email.toLowerCase()));
 }

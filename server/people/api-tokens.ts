@@ -37,7 +37,10 @@ const shown = (record: TokenRecord): ApiToken => ({ id: record.id, name: record.
 export class ApiTokens {
   private readonly records: JsonRecords;
 
-  constructor(storage: BucketRef, private readonly now: () => number = Date.now) {
+  constructor(
+    storage: BucketRef,
+    private readonly now: () => number = Date.now,
+  ) {
     this.records = new JsonRecords(storage);
   }
 

@@ -59,7 +59,9 @@ export class PeopleCensus {
       row.shareLinks += liveByFile.get(fileIndexPrefix(key)) ?? 0;
     }
     const checkedAt = new Date(now).toISOString();
-    return [...byPerson].map(([id, row]) => ({ id, ...row, checkedAt })).sort((a, b) => b.usedBytes - a.usedBytes || a.id.localeCompare(b.id));
+    return [...byPerson]
+      .map(([id, row]) => ({ id, ...row, checkedAt }))
+      .sort((a, b) => b.usedBytes - a.usedBytes || a.id.localeCompare(b.id));
   }
 
   /** Deletes every file of the person, their thumbnails and every share link of those files; their usage starts again from zero. */
@@ -87,11 +89,19 @@ export class PeopleCensus {
     const parts = parseUploadKey(key);
     if (!parts || parts.space !== '') throw new AppError('not_found', 'There is no such file from before accounts.');
     const size = await this.sizeOf(key);
-    if (size > S3_SINGLE_UPLOAD_MAX_BYTES) throw new AppError('invalid_request', 'Files over 5 GiB cannot be given with one copy; see docs/accounts-admin.md.');
+    if (size > S3_SINGLE_UPLOAD_MAX_BYTES)
+      throw new AppError('invalid_request', 'Files over 5 GiB cannot be given with one copy; see docs/accounts-admin.md.');
     const target = spaceFor(personId) + key;
     const { client, bucket } = this.deps.storage;
     await client
-      .send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`, MetadataDirective: 'COPY' }))
+      .send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: target,
+          CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'COPY',
+        }),
+      )
       .catch((err: unknown) => {
         throw storageUnavailable(err);
       });

@@ -48,11 +48,15 @@ export function ownerOfSpace(space: string): Owner {
 }
 
 export const usageKey = (personId: string) => `${USAGE_PREFIX}${personId}.json`;
-export const usedBytes = (record: Pick<UsageRecord, 'bytes' | 'reserved'>) => record.bytes + record.reserved.reduce((sum, r) => sum + r.size, 0);
+export const usedBytes = (record: Pick<UsageRecord, 'bytes' | 'reserved'>) =>
+  record.bytes + record.reserved.reduce((sum, r) => sum + r.size, 0);
 
 export function quotaExceeded(needs: number, used: number, quota: number): AppError {
   const left = Math.max(0, quota - used);
-  return new AppError('quota_exceeded', `This upload needs ${formatBytes(needs)} but you have ${formatBytes(left)} left of ${formatBytes(quota)}.`);
+  return new AppError(
+    'quota_exceeded',
+    `This upload needs ${formatBytes(needs)} but you have ${formatBytes(left)} left of ${formatBytes(quota)}.`,
+  );
 }
 
 /**
@@ -150,7 +154,9 @@ export class UsageBook {
 
   private isStale(record: UsageRecord): boolean {
     const now = this.now();
-    return now - record.checkedAt > USAGE_RECHECK_MS || record.reserved.length >= MAX_RESERVATIONS || record.reserved.some((r) => r.until <= now);
+    return (
+      now - record.checkedAt > USAGE_RECHECK_MS || record.reserved.length >= MAX_RESERVATIONS || record.reserved.some((r) => r.until <= now)
+    );
   }
 
   private empty(owner: Owner): UsageRecord {

@@ -53,7 +53,8 @@ export class Notifier {
     const body = JSON.stringify(event);
     const targets: { url: string; secret: string }[] = [];
     if (batch.record.webhookUrl) targets.push({ url: batch.record.webhookUrl, secret: batch.record.webhookSecret });
-    if (this.options.webhookUrl && this.options.webhookSecret) targets.push({ url: this.options.webhookUrl, secret: this.options.webhookSecret });
+    if (this.options.webhookUrl && this.options.webhookSecret)
+      targets.push({ url: this.options.webhookUrl, secret: this.options.webhookSecret });
     for (const target of targets) this.track(this.deliver(target.url, target.secret, body, event.deliveryId));
     const to = batch.record.owner.email ?? this.options.mailTo;
     if (this.mailer && to) this.track(this.mail(to, event));

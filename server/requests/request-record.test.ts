@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors/app-error.ts';
-import { ABANDONED_GRACE_MS, abandonedCandidates, confirm, release, reserve, stateOf, summaryOf, toPublic, type RequestRecord } from './request-record.ts';
+import {
+  ABANDONED_GRACE_MS,
+  abandonedCandidates,
+  confirm,
+  release,
+  reserve,
+  stateOf,
+  summaryOf,
+  toPublic,
+  type RequestRecord,
+} from './request-record.ts';
 
 const NOW = Date.parse('2026-12-05T10:00:00Z');
 
@@ -22,7 +32,14 @@ const record = (over: Partial<RequestRecord> = {}): RequestRecord => ({
   received: [],
   ...over,
 });
-const slot = (key: string, size: number) => ({ key, name: `${key}.txt`, size, type: 'text/plain', visitorName: null, policyExpiresAt: new Date(NOW + 900_000).toISOString() });
+const slot = (key: string, size: number) => ({
+  key,
+  name: `${key}.txt`,
+  size,
+  type: 'text/plain',
+  visitorName: null,
+  policyExpiresAt: new Date(NOW + 900_000).toISOString(),
+});
 const codeOf = (work: () => unknown) => {
   try {
     work();
@@ -67,7 +84,11 @@ describe('confirm', () => {
 
 describe('what the visitor sees', () => {
   it('the limits in plain words, and nothing of the owner but a name or e-mail', () => {
-    const shown = record({ maxFiles: 1, allowedTypes: ['application/pdf'], owner: { id: 'ab'.repeat(8), space: `people/${'ab'.repeat(8)}/`, name: 'Ada', email: 'ada@example.test' } });
+    const shown = record({
+      maxFiles: 1,
+      allowedTypes: ['application/pdf'],
+      owner: { id: 'ab'.repeat(8), space: `people/${'ab'.repeat(8)}/`, name: 'Ada', email: 'ada@example.test' },
+    });
     expect(summaryOf(shown)).toEqual([
       'You can send one file of at most 1000 bytes.',
       'At most 1.5 KiB in all.',

@@ -23,7 +23,14 @@ export const requestRecordKey = (id: string) => `${PREFIX}links/${id}.json`;
 export const ownerIndexPrefix = (personId: string) => `${PREFIX}by-owner/${personId}/`;
 export const ownerMarkerKey = (personId: string, id: string) => `${ownerIndexPrefix(personId)}${id}`;
 
-const PasswordHash = z.object({ algorithm: z.literal('scrypt'), N: z.number(), r: z.number(), p: z.number(), salt: z.string(), hash: z.string() });
+const PasswordHash = z.object({
+  algorithm: z.literal('scrypt'),
+  N: z.number(),
+  r: z.number(),
+  p: z.number(),
+  salt: z.string(),
+  hash: z.string(),
+});
 
 /** A slot of the link: the wire shape is the stored one. */
 const Received = ReceivedFile;
@@ -96,7 +103,9 @@ export const ABANDONED_GRACE_MS = 3600_000;
 
 /** Unconfirmed slots whose policy is long expired: candidates to give back if storage does not have their object. */
 export const abandonedCandidates = (record: RequestRecord, now: number): string[] =>
-  record.received.filter((file) => !file.confirmedAt && Date.parse(file.policyExpiresAt) + ABANDONED_GRACE_MS <= now).map((file) => file.key);
+  record.received
+    .filter((file) => !file.confirmedAt && Date.parse(file.policyExpiresAt) + ABANDONED_GRACE_MS <= now)
+    .map((file) => file.key);
 
 /** The record without the given slots, if still unconfirmed; undefined when none is left to remove. */
 export function release(record: RequestRecord, keys: ReadonlySet<string>): RequestRecord | undefined {
@@ -126,7 +135,10 @@ export function reserve(record: RequestRecord, slot: Slot, now: number): Request
 export function confirm(record: RequestRecord, keys: ReadonlySet<string>, now: number): RequestRecord | undefined {
   if (!record.received.some((file) => keys.has(file.key) && !file.confirmedAt)) return undefined;
   const at = new Date(now).toISOString();
-  return { ...record, received: record.received.map((file) => (keys.has(file.key) && !file.confirmedAt ? { ...file, confirmedAt: at } : file)) };
+  return {
+    ...record,
+    received: record.received.map((file) => (keys.has(file.key) && !file.confirmedAt ? { ...file, confirmedAt: at } : file)),
+  };
 }
 
 export const close = (record: RequestRecord, now: number): RequestRecord | undefined =>
@@ -140,7 +152,11 @@ export function lastUploadAt(record: RequestRecord): string | null {
 /** The limits in plain words, for the visitor's page. */
 export function summaryOf(record: RequestRecord): string[] {
   const size = formatBytes(record.maxFileBytes);
-  const lines = [record.maxFiles === 1 ? `You can send one file of at most ${size}.` : `You can send up to ${record.maxFiles} files of at most ${size} each.`];
+  const lines = [
+    record.maxFiles === 1
+      ? `You can send one file of at most ${size}.`
+      : `You can send up to ${record.maxFiles} files of at most ${size} each.`,
+  ];
   if (record.maxTotalBytes !== null) lines.push(`At most ${formatBytes(record.maxTotalBytes)} in all.`);
   if (record.allowedTypes.length) lines.push(`Accepted types: ${record.allowedTypes.join(', ')}.`);
   if (record.expiresAt) lines.push(`Open until ${record.expiresAt.replace('T', ' ').slice(0, 16)} UTC.`);

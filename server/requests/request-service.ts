@@ -166,7 +166,10 @@ export class RequestService {
       );
     } catch (err) {
       // Nothing was signed (quota refused, or signing failed): give the slot back.
-      await this.deps.store.update(record.id, (current) => ({ ...current, received: current.received.filter((f) => f.key !== upload.key) }));
+      await this.deps.store.update(record.id, (current) => ({
+        ...current,
+        received: current.received.filter((f) => f.key !== upload.key),
+      }));
       throw err;
     }
   }

@@ -6,7 +6,11 @@ describe('lifecycleRules', () => {
     const rules = lifecycleRules({ fileDays: 30, abortIncompleteUploadsDays: 7 });
     expect(rules.map((rule) => rule.Filter?.Prefix)).toEqual(['uploads/', 'thumbs/', 'people/']);
     for (const rule of rules) {
-      expect(rule).toMatchObject({ Status: 'Enabled', Expiration: { Days: 30 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } });
+      expect(rule).toMatchObject({
+        Status: 'Enabled',
+        Expiration: { Days: 30 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      });
       expect(rule.ID).toMatch(/^postbox-/);
     }
   });

@@ -86,7 +86,9 @@ export class RetentionSweeper {
   private async deleteOld(prefix: string, before: number): Promise<number> {
     const { client, bucket } = this.options;
     // ListObjects (v1) with a marker: s3rver's v2 continuation tokens use a cipher call newer Node lacks.
-    const answer = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: this.resumeAfter.get(prefix), MaxKeys: this.maxListed }));
+    const answer = await client.send(
+      new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: this.resumeAfter.get(prefix), MaxKeys: this.maxListed }),
+    );
     const contents = answer.Contents ?? [];
     const last = contents.at(-1)?.Key;
     if (answer.IsTruncated && last) this.resumeAfter.set(prefix, last);
@@ -104,7 +106,9 @@ export class RetentionSweeper {
   private async abortOld(prefix: string, before: number): Promise<number> {
     const { client, bucket } = this.options;
     const answer = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, MaxUploads: this.maxListed }));
-    const old = (answer.Uploads ?? []).filter((upload) => upload.Key && upload.UploadId && upload.Initiated && upload.Initiated.getTime() <= before);
+    const old = (answer.Uploads ?? []).filter(
+      (upload) => upload.Key && upload.UploadId && upload.Initiated && upload.Initiated.getTime() <= before,
+    );
     for (const upload of old.slice(0, this.maxListed)) {
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }));
     }

@@ -11,7 +11,10 @@ describe('InstallSecret', () => {
   afterAll(() => s3.stop());
 
   it('is made once and shared by every instance on the bucket, one key per purpose', async () => {
-    const [a, b] = await Promise.all([new InstallSecret(s3.client, 'secrets').key('session'), new InstallSecret(s3.client, 'secrets').key('session')]);
+    const [a, b] = await Promise.all([
+      new InstallSecret(s3.client, 'secrets').key('session'),
+      new InstallSecret(s3.client, 'secrets').key('session'),
+    ]);
     expect(a.equals(b)).toBe(true);
     const later = new InstallSecret(s3.client, 'secrets');
     expect((await later.key('session')).equals(a)).toBe(true);

@@ -40,7 +40,12 @@ export class InstallSecret {
     try {
       // Two instances starting at once: the first write wins where the store honours If-None-Match.
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: INSTALL_SECRET_KEY, Body: randomBytes(32).toString('base64url'), IfNoneMatch: '*' }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: INSTALL_SECRET_KEY,
+          Body: randomBytes(32).toString('base64url'),
+          IfNoneMatch: '*',
+        }),
       );
     } catch (err) {
       if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;

@@ -29,8 +29,14 @@ describe.each(stores)('SessionRevocations on %s', (store) => {
       credentials = await client.config.credentials();
     } else {
       endpoint = rgw ?? '';
-      credentials = { accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '' };
-      client = createS3Client({ region: 'us-east-1', endpoint: rgw, forcePathStyle: true, credentials }, { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 });
+      credentials = {
+        accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '',
+        secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '',
+      };
+      client = createS3Client(
+        { region: 'us-east-1', endpoint: rgw, forcePathStyle: true, credentials },
+        { maxAttempts: 3, retryMode: 'standard', timeoutMs: 10_000 },
+      );
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
     }
   });
@@ -42,8 +48,18 @@ describe.each(stores)('SessionRevocations on %s', (store) => {
   /** A client of its own (through `via`, a switchable proxy, if given) that records the name of every command it sends. */
   const countingClient = (via?: Proxy) => {
     const own = via
-      ? new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpAgent: via.agent }) })
-      : createS3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials }, { maxAttempts: 1, retryMode: 'standard', timeoutMs: 60_000 });
+      ? new S3Client({
+          region: 'us-east-1',
+          endpoint,
+          forcePathStyle: true,
+          credentials,
+          maxAttempts: 1,
+          requestHandler: new NodeHttpHandler({ httpAgent: via.agent }),
+        })
+      : createS3Client(
+          { region: 'us-east-1', endpoint, forcePathStyle: true, credentials },
+          { maxAttempts: 1, retryMode: 'standard', timeoutMs: 60_000 },
+        );
     const sent: string[] = [];
     own.middlewareStack.add(
       (next, context) => (args) => {
@@ -115,7 +131,8 @@ describe.each(stores)('SessionRevocations on %s', (store) => {
     const instance = revocations(undefined, own);
     const id = newSessionId();
     proxy.mode = 'down';
-    const refused = (work: Promise<unknown>) => expect(work).rejects.toSatisfy((e) => e instanceof AppError && e.code === 'storage_unavailable');
+    const refused = (work: Promise<unknown>) =>
+      expect(work).rejects.toSatisfy((e) => e instanceof AppError && e.code === 'storage_unavailable');
     await refused(instance.isRevoked(id));
     await refused(instance.revoke(id));
     proxy.mode = 'up';

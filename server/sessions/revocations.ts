@@ -79,7 +79,9 @@ export class SessionRevocations {
     let swept = 0;
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: REVOKED_PREFIX, ContinuationToken: token }));
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: REVOKED_PREFIX, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) {
         if (!object.Key || !object.LastModified || object.LastModified.getTime() >= before) continue;
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));

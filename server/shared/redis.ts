@@ -21,7 +21,9 @@ export type RedisClient = ReturnType<typeof createClient>;
 
 /** Redis could not answer for a limit that fails closed: 503, never a 500 and never "let through". */
 export const limitsUnavailable = (cause: unknown) =>
-  new AppError('limits_unavailable', 'Postbox cannot reach the state its instances share (Redis) right now. Try again in a moment.', { cause });
+  new AppError('limits_unavailable', 'Postbox cannot reach the state its instances share (Redis) right now. Try again in a moment.', {
+    cause,
+  });
 
 /**
  * One node-redis client for the whole instance. Commands fail at once while Redis is away
@@ -37,7 +39,10 @@ export class SharedRedis {
   private readonly listeners: Array<(state: RedisState) => void> = [];
   private lastPing: { at: number; state: Promise<RedisState> } | undefined;
 
-  private constructor(url: string, private readonly logger: Logger) {
+  private constructor(
+    url: string,
+    private readonly logger: Logger,
+  ) {
     this.client = createClient({
       url,
       disableOfflineQueue: true,
@@ -104,7 +109,10 @@ export class SharedRedis {
   private fellSilent(err: Error): void {
     if (this.silentSince !== undefined) return;
     this.silentSince = Date.now();
-    this.logger.error({ err }, `redis: connected but not answering within ${REDIS_COMMAND_TIMEOUT_MS} ms; limits fail open or closed as documented`);
+    this.logger.error(
+      { err },
+      `redis: connected but not answering within ${REDIS_COMMAND_TIMEOUT_MS} ms; limits fail open or closed as documented`,
+    );
     this.changed();
   }
 

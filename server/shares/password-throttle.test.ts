@@ -82,7 +82,14 @@ describe('PasswordThrottle', () => {
 
   it('when full, forgets entries whose time is up before any live one, then the oldest tenth', () => {
     const time = clock();
-    const throttle = new PasswordThrottle({ perClient: 1, windowMs: 60_000, freePerLink: 0, maxDelayMs: 30_000, maxKeys: 20, now: time.now });
+    const throttle = new PasswordThrottle({
+      perClient: 1,
+      windowMs: 60_000,
+      freePerLink: 0,
+      maxDelayMs: 30_000,
+      maxKeys: 20,
+      now: time.now,
+    });
     const pausedFor = (client: string) => throttle.begin(client, `check-${client}`);
     for (let i = 0; i < 20; i++) throttle.begin(`client${i}`, `link${i}`); // 20 clients paused
     time.advance(30_000);
@@ -97,7 +104,14 @@ describe('PasswordThrottle', () => {
 
   it('when full of entries whose time is up, drops none of the live ones', () => {
     const time = clock();
-    const throttle = new PasswordThrottle({ perClient: 100, windowMs: 60_000, freePerLink: 0, maxDelayMs: 30_000, maxKeys: 10, now: time.now });
+    const throttle = new PasswordThrottle({
+      perClient: 100,
+      windowMs: 60_000,
+      freePerLink: 0,
+      maxDelayMs: 30_000,
+      maxKeys: 10,
+      now: time.now,
+    });
     throttle.begin('c', 'kept'); // the oldest link, kept alive below
     for (let i = 0; i < 9; i++) throttle.begin('c', `old${i}`);
     time.advance(50_000);

@@ -30,7 +30,9 @@ const clientSettings = { maxAttempts: 3, retryMode: 'standard' as const, timeout
 
 const newShare = (fileKey: string) => liveShare({ fileKey });
 
-const revoke = (id: string, revokedAt = new Date().toISOString()) => (): RevokedShare => ({ version: 1, id, revokedAt });
+const revoke =
+  (id: string, revokedAt = new Date().toISOString()) =>
+  (): RevokedShare => ({ version: 1, id, revokedAt });
 const increment = (current: StoredShare) => (isRevoked(current) ? undefined : { ...current, downloads: current.downloads + 1 });
 
 /** The same tests on every store; `honoursIfMatch` says what the store was seen to do with a stale If-Match. */
@@ -90,7 +92,7 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       expect(await keysUnder(legacyRevokedIndexPrefix(fileKey))).toEqual([]);
     }, 120_000); // 2,000 deletes on a shared 2-core machine
 
-    it('deletes a file\'s links with two storage calls per link and a listing, however many were ever revoked', async () => {
+    it("deletes a file's links with two storage calls per link and a listing, however many were ever revoked", async () => {
       const { client, bucket } = target();
       const store = new S3ShareStore({ client, bucket });
       const fileKey = newUploadKey('counted.txt', 'text/plain');
@@ -118,13 +120,18 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       const working = newShare(fileKey);
       await store.create(working);
       // 130 tombstones revoked a second apart (markers and records), as 130 revocations would leave them.
-      const dead = Array.from({ length: DEAD_LINKS_PER_FILE + 30 }, (_, i) => ({ id: newShareId(), revokedAt: new Date(now - (i + 1) * 1000).toISOString() }));
+      const dead = Array.from({ length: DEAD_LINKS_PER_FILE + 30 }, (_, i) => ({
+        id: newShareId(),
+        revokedAt: new Date(now - (i + 1) * 1000).toISOString(),
+      }));
       for (let i = 0; i < dead.length; i += 20) {
         await Promise.all(
-          dead.slice(i, i + 20).flatMap(({ id, revokedAt }) => [
-            client.send(new PutObjectCommand({ Bucket: bucket, Key: revokedMarkerKey(fileKey, id, revokedAt), Body: Buffer.alloc(0) })),
-            client.send(new PutObjectCommand({ Bucket: bucket, Key: recordKey(id), Body: JSON.stringify(revoke(id, revokedAt)()) })),
-          ]),
+          dead
+            .slice(i, i + 20)
+            .flatMap(({ id, revokedAt }) => [
+              client.send(new PutObjectCommand({ Bucket: bucket, Key: revokedMarkerKey(fileKey, id, revokedAt), Body: Buffer.alloc(0) })),
+              client.send(new PutObjectCommand({ Bucket: bucket, Key: recordKey(id), Body: JSON.stringify(revoke(id, revokedAt)()) })),
+            ]),
         );
       }
 
@@ -180,7 +187,7 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       });
     }
 
-    it('stores a record as the share\'s JSON and its markers as empty objects, as earlier versions read them', async () => {
+    it("stores a record as the share's JSON and its markers as empty objects, as earlier versions read them", async () => {
       const store = new S3ShareStore(target());
       const fileKey = newUploadKey('g.txt', 'text/plain');
       const share = newShare(fileKey);
@@ -198,11 +205,19 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
         type: 'application/json',
         cacheControl: 'no-store',
       });
-      expect(await object(revokedMarkerKey(fileKey, share.id, revokedAt))).toEqual({ body: '', type: 'application/octet-stream', cacheControl: 'no-store' });
+      expect(await object(revokedMarkerKey(fileKey, share.id, revokedAt))).toEqual({
+        body: '',
+        type: 'application/octet-stream',
+        cacheControl: 'no-store',
+      });
       const live = newShare(fileKey);
       await store.create(live);
       expect(await object(recordKey(live.id))).toEqual({ body: JSON.stringify(live), type: 'application/json', cacheControl: 'no-store' });
-      expect(await object(liveMarkerKey(fileKey, live.id, live.expiresAt))).toEqual({ body: '', type: 'application/octet-stream', cacheControl: 'no-store' });
+      expect(await object(liveMarkerKey(fileKey, live.id, live.expiresAt))).toEqual({
+        body: '',
+        type: 'application/octet-stream',
+        cacheControl: 'no-store',
+      });
     });
 
     it('reads a record that is not JSON, of another shape or of another link as damaged (internal_error), never as a link', async () => {
@@ -213,7 +228,10 @@ function storeSuite(name: string, target: () => { client: S3Client; bucket: stri
       for (const body of bodies) {
         const id = newShareId();
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: recordKey(id), Body: body }));
-        await expect(store.get(id)).rejects.toMatchObject({ code: 'internal_error', message: expect.stringMatching(/^The record of a share link/) });
+        await expect(store.get(id)).rejects.toMatchObject({
+          code: 'internal_error',
+          message: expect.stringMatching(/^The record of a share link/),
+        });
       }
     });
 
@@ -235,7 +253,10 @@ let dataDir = '';
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'postbox-shares-'));
   embedded = await startEmbeddedS3({ dataDir, port: 0, bucket: 'postbox' });
-  embeddedClient = createS3Client({ region: 'us-east-1', endpoint: embedded.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS }, clientSettings);
+  embeddedClient = createS3Client(
+    { region: 'us-east-1', endpoint: embedded.endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS },
+    clientSettings,
+  );
 });
 afterAll(async () => {
   embeddedClient?.destroy();
@@ -253,7 +274,10 @@ if (rgwEndpoint) {
       region: 'us-east-1',
       endpoint: rgwEndpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '' },
+      credentials: {
+        accessKeyId: process.env.POSTBOX_RGW_ACCESS_KEY_ID ?? '',
+        secretAccessKey: process.env.POSTBOX_RGW_SECRET_ACCESS_KEY ?? '',
+      },
     },
     clientSettings,
   );

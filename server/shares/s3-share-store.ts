@@ -141,7 +141,8 @@ export class S3ShareStore implements ShareStore {
    */
   private async dropFromBundle(id: string, fileKey: string): Promise<boolean> {
     const result = await this.update(id, (current) => {
-      if (isRevoked(current) || !current.files || !fileKeysOf(current).includes(fileKey) || fileKeysOf(current).length < 2) return undefined;
+      if (isRevoked(current) || !current.files || !fileKeysOf(current).includes(fileKey) || fileKeysOf(current).length < 2)
+        return undefined;
       const files = current.files.map((file) => (file.key === fileKey ? { ...file, deleted: true } : file));
       return { ...current, files, fileSize: files.reduce((sum, file) => sum + (file.deleted ? 0 : file.size), 0) };
     });

@@ -32,7 +32,7 @@ describe('share pages', () => {
     expect(html).not.toContain('type="password"');
   });
 
-  it('says how long the link still works in words, whatever the reader\'s time zone', () => {
+  it("says how long the link still works in words, whatever the reader's time zone", () => {
     const until = (from: string) => /UTC (\(in [^)]+\))/.exec(sharePage({ share, size: 1, askPassword: false, now: Date.parse(from) }))![1];
     expect(until('2026-12-24T17:59:50Z')).toBe('(in 1 minute)');
     expect(until('2026-12-24T17:20:00Z')).toBe('(in 40 minutes)');
@@ -44,8 +44,12 @@ describe('share pages', () => {
   it('says the download is starting, goes on to it, and says what is left; the name as text', () => {
     const url = 'http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&response-content-disposition=a%22b';
     const html = downloadStartedPage({ share: { ...share, downloads: 2 }, url });
-    expect(html).toContain('<meta http-equiv="refresh" content="0; url=http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&amp;response-content-disposition=a%22b">');
-    expect(html).toContain('<a href="http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&amp;response-content-disposition=a%22b">download it here</a>');
+    expect(html).toContain(
+      '<meta http-equiv="refresh" content="0; url=http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&amp;response-content-disposition=a%22b">',
+    );
+    expect(html).toContain(
+      '<a href="http://127.0.0.1:8081/postbox/uploads/x?X-Amz-Signature=abc&amp;response-content-disposition=a%22b">download it here</a>',
+    );
     expect(html).toContain('1 download left.');
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('not right');
@@ -54,7 +58,9 @@ describe('share pages', () => {
   it('asks for the password with a labelled field and an announced error', () => {
     const html = sharePage({ share, size: 10, askPassword: true, passwordError: 'That password is not right. Try again.' });
     expect(html).toContain('<label for="password">Password</label>');
-    expect(html).toMatch(/<input id="password" name="password" type="password"[^>]* aria-invalid="true" aria-describedby="password-error">/);
+    expect(html).toMatch(
+      /<input id="password" name="password" type="password"[^>]* aria-invalid="true" aria-describedby="password-error">/,
+    );
     expect(html).toContain('role="alert">That password is not right. Try again.</p>');
   });
 

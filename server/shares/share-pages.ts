@@ -236,7 +236,11 @@ function message(kind: 'gone' | 'info', title: string, text: string): string {
 export const gonePage = (reason: GoneReason) => message('gone', GONE[reason].title, GONE[reason].text);
 
 export const missingPage = () =>
-  message('gone', 'There is no such link', 'Check that you copied the whole address. If you did, the link may have been removed together with its file.');
+  message(
+    'gone',
+    'There is no such link',
+    'Check that you copied the whole address. If you did, the link may have been removed together with its file.',
+  );
 
 /** "a second", "20 seconds", "a minute", "15 minutes". */
 function waitFor(seconds: number): string {
@@ -247,7 +251,11 @@ function waitFor(seconds: number): string {
 }
 
 export function tooManyTriesPage(retryAfterSeconds: number): string {
-  return message('info', 'Too many wrong passwords', `To protect this file, password tries are paused. Wait ${waitFor(retryAfterSeconds)}, then try again.`);
+  return message(
+    'info',
+    'Too many wrong passwords',
+    `To protect this file, password tries are paused. Wait ${waitFor(retryAfterSeconds)}, then try again.`,
+  );
 }
 
 export const crossSitePage = () =>
@@ -258,14 +266,22 @@ export const crossSitePage = () =>
   );
 
 export const passwordInAddressPage = () =>
-  message('gone', 'The password does not go in the address', 'Send it in the form (the request body), never in the link: addresses end up in logs and histories.');
+  message(
+    'gone',
+    'The password does not go in the address',
+    'Send it in the form (the request body), never in the link: addresses end up in logs and histories.',
+  );
 
 export const unreadableFormPage = () =>
   message('gone', 'That request could not be read', 'Open the link you were sent and press Download there.');
 
 export function tooManyOpensPage(retryAfterSeconds: number): string {
   const wait = retryAfterSeconds >= 60 ? 'a minute' : retryAfterSeconds <= 1 ? 'a second' : `${retryAfterSeconds} seconds`;
-  return message('info', 'Too many requests from your address', `Postbox has paused opening links from your address for a short while. Wait ${wait}, then reload this page.`);
+  return message(
+    'info',
+    'Too many requests from your address',
+    `Postbox has paused opening links from your address for a short while. Wait ${wait}, then reload this page.`,
+  );
 }
 
 export const unavailablePage = () =>
@@ -277,7 +293,9 @@ export const errorPage = () => message('info', 'Something went wrong', 'Postbox 
 function factsOf(share: LiveShare, now: number): string[] {
   const expiresAt = share.expiresAt === null ? null : new Date(share.expiresAt);
   const facts = [
-    expiresAt === null ? 'This link does not expire.' : `This link works until ${utc.format(expiresAt)} UTC (${fromNow(expiresAt.getTime() - now)}).`,
+    expiresAt === null
+      ? 'This link does not expire.'
+      : `This link works until ${utc.format(expiresAt)} UTC (${fromNow(expiresAt.getTime() - now)}).`,
   ];
   const left = downloadsLeft(share);
   if (left) facts.push(share.files ? `${left} One download is one visit: every file of it, and Download all, count once.` : left);
@@ -314,9 +332,13 @@ function previewOf(file: BundleFile, url: string | undefined): { thumb: string; 
   const tile = '<span class="thumb" aria-hidden="true"></span>';
   if (kind === 'image') return { thumb: `<img class="thumb" src="${src}" alt="" loading="lazy">`, player: '' };
   if (kind === 'video') return { thumb: tile, player: `<video class="preview" controls preload="metadata" src="${src}"></video>` };
-  if (kind === 'audio') return { thumb: tile, player: `<audio class="preview preview--audio" controls preload="none" src="${src}"></audio>` };
+  if (kind === 'audio')
+    return { thumb: tile, player: `<audio class="preview preview--audio" controls preload="none" src="${src}"></audio>` };
   if (kind === 'pdf') {
-    return { thumb: `<a class="thumb" href="${src}" target="_blank" rel="noopener noreferrer" aria-label="Preview ${escapeHtml(file.name)}"></a>`, player: '' };
+    return {
+      thumb: `<a class="thumb" href="${src}" target="_blank" rel="noopener noreferrer" aria-label="Preview ${escapeHtml(file.name)}"></a>`,
+      player: '',
+    };
   }
   return { thumb: tile, player: '' };
 }
@@ -326,7 +348,12 @@ function previewOf(file: BundleFile, url: string | undefined): { thumb: string; 
  * (one form, a button per file). "Download all (.zip)" appears only when the page's script runs:
  * it builds the zip in the browser (bundle-zip.ts) under the entry names given here.
  */
-export function bundlePage(input: { share: LiveShare & { files: BundleFile[] }; previews: ReadonlyMap<number, string>; nonce: string; now?: number }): string {
+export function bundlePage(input: {
+  share: LiveShare & { files: BundleFile[] };
+  previews: ReadonlyMap<number, string>;
+  nonce: string;
+  now?: number;
+}): string {
   const { share, previews, now = Date.now() } = input;
   const zipNames = safeZipNames(share.files.map((file) => file.name));
   const rows = share.files
@@ -347,7 +374,9 @@ ${previewOf(file, previews.get(index)).player}</li>`,
     `<p class="eyebrow">Files were shared with you</p>
 <h1>${count} · ${escapeHtml(formatBytes(share.fileSize))}</h1>
 ${noteOf(share)}
-<ul class="facts">${factsOf(share, now).map((fact) => `<li>${escapeHtml(fact)}</li>`).join('')}</ul>
+<ul class="facts">${factsOf(share, now)
+      .map((fact) => `<li>${escapeHtml(fact)}</li>`)
+      .join('')}</ul>
 <form id="download" method="post" action="/s/${escapeHtml(share.id)}"></form>
 <ul class="files" id="files" data-share="${escapeHtml(share.id)}">
 ${rows}
@@ -361,4 +390,8 @@ ${rows}
 }
 
 export const zipExpiredPage = () =>
-  message('info', 'Start Download all again', 'This zip download was not started from its page, or the page was closed. Open the link and press Download all.');
+  message(
+    'info',
+    'Start Download all again',
+    'This zip download was not started from its page, or the page was closed. Open the link and press Download all.',
+  );

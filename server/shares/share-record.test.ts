@@ -38,9 +38,12 @@ describe('share ids', () => {
     }
   });
 
-  it.each(['', 'short', 'AAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAA/A', '../AAAAAAAAAAAAAAAAAAAA'])('refuses %j', (id) => {
-    expect(isShareId(id)).toBe(false);
-  });
+  it.each(['', 'short', 'AAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAA/A', '../AAAAAAAAAAAAAAAAAAAA'])(
+    'refuses %j',
+    (id) => {
+      expect(isShareId(id)).toBe(false);
+    },
+  );
 });
 
 describe('record layout', () => {
@@ -90,14 +93,28 @@ describe('deadToPrune', () => {
   it(`removes revoked and expired links ${DEAD_LINK_RETENTION_DAYS} days after they stopped working, never a working one`, () => {
     const keep = [revoked(DAY), expired(DEAD_LINK_RETENTION_DAYS * DAY - 1), expired(-DAY), { ...expired(0), expiresAt: null }];
     const old = [revoked(DEAD_LINK_RETENTION_DAYS * DAY), expired(40 * DAY)];
-    expect(deadToPrune([...keep, ...old], now).map((m) => m.key).sort()).toEqual(old.map((m) => m.key).sort());
+    expect(
+      deadToPrune([...keep, ...old], now)
+        .map((m) => m.key)
+        .sort(),
+    ).toEqual(old.map((m) => m.key).sort());
   });
 
   it(`keeps at most ${DEAD_LINKS_PER_FILE} dead links per file, the newest, pruning ${PRUNE_PER_REQUEST} at a time, oldest first`, () => {
     const dead = Array.from({ length: DEAD_LINKS_PER_FILE + 10 }, (_, i) => (i % 2 ? revoked(i * 1000) : expired(i * 1000)));
-    expect(deadToPrune(dead, now).map((m) => m.key)).toEqual(dead.slice(-10).reverse().map((m) => m.key));
+    expect(deadToPrune(dead, now).map((m) => m.key)).toEqual(
+      dead
+        .slice(-10)
+        .reverse()
+        .map((m) => m.key),
+    );
     const many = Array.from({ length: 1000 }, (_, i) => revoked(i));
-    expect(deadToPrune(many, now).map((m) => m.key)).toEqual(many.slice(-PRUNE_PER_REQUEST).reverse().map((m) => m.key));
+    expect(deadToPrune(many, now).map((m) => m.key)).toEqual(
+      many
+        .slice(-PRUNE_PER_REQUEST)
+        .reverse()
+        .map((m) => m.key),
+    );
   });
 });
 

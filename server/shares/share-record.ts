@@ -90,12 +90,14 @@ export function parseMarker(key: string): ShareMarker | undefined {
   }
   const [, folder, state, time, id] = match as unknown as [string, string, 'live' | 'revoked' | undefined, string | undefined, string];
   if (folder === 'revoked-by-file') return state === undefined ? { key, id, state: 'revoked', revokedAt: 0 } : undefined;
-  if (state === undefined || state === 'live') return { key, id, state: 'live', expiresAt: time === undefined || time === 'never' ? null : Number(time) };
+  if (state === undefined || state === 'live')
+    return { key, id, state: 'live', expiresAt: time === undefined || time === 'never' ? null : Number(time) };
   return time === 'never' ? undefined : { key, id, state, revokedAt: Number(time) };
 }
 
 /** A link that still works by the clock: it counts against SHARE_LINKS_PER_FILE. */
-export const isUsable = (marker: ShareMarker, now: number) => marker.state === 'live' && (marker.expiresAt === null || marker.expiresAt > now);
+export const isUsable = (marker: ShareMarker, now: number) =>
+  marker.state === 'live' && (marker.expiresAt === null || marker.expiresAt > now);
 
 /** Revoked and expired links are kept this long (their pages say 410), then removed. */
 export const DEAD_LINK_RETENTION_DAYS = 30;
@@ -139,7 +141,13 @@ export const PasswordHash = z.object({
 export type PasswordHash = z.infer<typeof PasswordHash>;
 
 /** One file of a bundle, as it was when the bundle was made; `deleted` once its owner deleted it (it keeps its place). */
-export const BundleFile = z.object({ key: z.string(), name: z.string(), size: z.number(), contentType: z.string(), deleted: z.boolean().optional() });
+export const BundleFile = z.object({
+  key: z.string(),
+  name: z.string(),
+  size: z.number(),
+  contentType: z.string(),
+  deleted: z.boolean().optional(),
+});
 export type BundleFile = z.infer<typeof BundleFile>;
 
 export const LiveShare = z.object({

@@ -35,10 +35,7 @@ export interface ShareOwner {
 
 export type GoneReason = 'expired' | 'exhausted' | 'revoked' | 'file_deleted';
 
-export type Opened =
-  | { kind: 'missing' }
-  | { kind: 'gone'; reason: GoneReason }
-  | { kind: 'open'; share: LiveShare; size: number };
+export type Opened = { kind: 'missing' } | { kind: 'gone'; reason: GoneReason } | { kind: 'open'; share: LiveShare; size: number };
 
 export type Downloaded = { kind: 'missing' } | { kind: 'gone'; reason: GoneReason } | { kind: 'download'; url: string; share: LiveShare };
 
@@ -47,9 +44,21 @@ export interface ShareServiceDeps {
   /** For HeadObject on the shared file. */
   storage: { client: S3Client; bucket: string };
   /** A presigned GET for the file, as an attachment under its name; `origin` is where the browser reached the app. */
-  signDownload(input: { key: string; filename: string; contentType: string; expiresSeconds: number; origin: string | undefined }): Promise<{ url: string }>;
+  signDownload(input: {
+    key: string;
+    filename: string;
+    contentType: string;
+    expiresSeconds: number;
+    origin: string | undefined;
+  }): Promise<{ url: string }>;
   /** A presigned GET shown inline, for preview types only (undefined for any other type). */
-  signPreview?(input: { key: string; filename: string; contentType: string; expiresSeconds: number; origin: string | undefined }): Promise<string | undefined>;
+  signPreview?(input: {
+    key: string;
+    filename: string;
+    contentType: string;
+    expiresSeconds: number;
+    origin: string | undefined;
+  }): Promise<string | undefined>;
   now?: () => number;
 }
 
@@ -119,7 +128,11 @@ export class ShareService {
    * repeats dropped. Each file must exist and have fewer than SHARE_LINKS_PER_FILE links; its
    * size is read now (one HEAD and one LIST per file, BUNDLE_CHECK_CONCURRENCY at a time).
    */
-  async createBundle(files: readonly { key: string; parts: UploadKeyParts }[], request: Omit<BundleRequest, 'keys'>, owner: ShareOwner): Promise<LiveShare> {
+  async createBundle(
+    files: readonly { key: string; parts: UploadKeyParts }[],
+    request: Omit<BundleRequest, 'keys'>,
+    owner: ShareOwner,
+  ): Promise<LiveShare> {
     const unique = [...new Map(files.map((file) => [file.key, file])).values()];
     const checked: BundleFile[] = [];
     for (let i = 0; i < unique.length; i += BUNDLE_CHECK_CONCURRENCY) {
@@ -188,7 +201,8 @@ export class ShareService {
     const state = shareState(share, this.now());
     const visitGoesOn = state === 'exhausted' && options.visitCounted === true && isBundle(share);
     if (state !== 'active' && !visitGoesOn) return { kind: 'gone', reason: state };
-    if (isBundle(share)) return fileKeysOf(share).length > 0 ? { kind: 'open', share, size: share.fileSize } : { kind: 'gone', reason: 'file_deleted' };
+    if (isBundle(share))
+      return fileKeysOf(share).length > 0 ? { kind: 'open', share, size: share.fileSize } : { kind: 'gone', reason: 'file_deleted' };
     const size = await this.fileSize(share.fileKey);
     if (size === undefined) return { kind: 'gone', reason: 'file_deleted' };
     return { kind: 'open', share, size };
@@ -205,7 +219,13 @@ export class ShareService {
     if (opened.kind !== 'open') return opened;
     const { share } = opened;
     const { url } = await this.deps
-      .signDownload({ key: share.fileKey, filename: share.fileName, contentType: share.contentType, expiresSeconds: DOWNLOAD_URL_SECONDS, origin })
+      .signDownload({
+        key: share.fileKey,
+        filename: share.fileName,
+        contentType: share.contentType,
+        expiresSeconds: DOWNLOAD_URL_SECONDS,
+        origin,
+      })
       .catch((err) => {
         throw storageUnavailable(err); // signing fails only when credentials cannot be resolved
       });
@@ -232,7 +252,12 @@ export class ShareService {
    * One file of an opened bundle (its index in the record): a presigned GET of DOWNLOAD_URL_SECONDS,
    * counted as the link's download unless this visit was counted already (bundle-visit.ts).
    */
-  async downloadBundleFile(opened: Opened & { kind: 'open' }, index: number, origin: string | undefined, visitCounted: boolean): Promise<Downloaded> {
+  async downloadBundleFile(
+    opened: Opened & { kind: 'open' },
+    index: number,
+    origin: string | undefined,
+    visitCounted: boolean,
+  ): Promise<Downloaded> {
     const file = opened.share.files?.[index];
     if (!file || file.deleted) return { kind: 'gone', reason: 'file_deleted' };
     const { url } = await this.deps
@@ -252,11 +277,15 @@ export class ShareService {
     await Promise.all(
       files.map(async (file: BundleFile, index) => {
         if (file.deleted) return;
-        const url = await sign({ key: file.key, filename: file.name, contentType: file.contentType, expiresSeconds: PREVIEW_URL_SECONDS, origin }).catch(
-          (err) => {
-            throw storageUnavailable(err);
-          },
-        );
+        const url = await sign({
+          key: file.key,
+          filename: file.name,
+          contentType: file.contentType,
+          expiresSeconds: PREVIEW_URL_SECONDS,
+          origin,
+        }).catch((err) => {
+          throw storageUnavailable(err);
+        });
         if (url) previews.set(index, url);
       }),
     );

@@ -21,7 +21,10 @@ export interface ShareStore {
    * undefined to leave it as it is; it may be called again if another writer got there first.
    * Returns what is stored afterwards and whether `change` was applied, or undefined when there is no record.
    */
-  update(id: string, change: (current: StoredShare) => StoredShare | undefined): Promise<{ share: StoredShare; changed: boolean } | undefined>;
+  update(
+    id: string,
+    change: (current: StoredShare) => StoredShare | undefined,
+  ): Promise<{ share: StoredShare; changed: boolean } | undefined>;
   /** Removes every link of a file, revoked ones included (when the file is deleted); returns how many there were. */
   deleteForFile(fileKey: string): Promise<number>;
   /** How concurrent updates behave on this store, for logs and docs. */

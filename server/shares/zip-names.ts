@@ -16,7 +16,9 @@ export function safeZipName(raw: string): string {
     .split(/[/\\]+/)
     .filter((segment) => segment !== '' && segment !== '.' && segment !== '..')
     .join('_');
-  let name = sanitizeFilename(flat).replace(FORBIDDEN, '_').replace(/[. ]+$/, '');
+  let name = sanitizeFilename(flat)
+    .replace(FORBIDDEN, '_')
+    .replace(/[. ]+$/, '');
   name = name.replace(/^[. ]+/, ''); // no hidden files, no names made of dots
   if (name === '') return 'file';
   const dot = name.indexOf('.');

@@ -44,7 +44,8 @@ describe('sanitizeFilename', () => {
   it('is idempotent: a character removed between two spaces leaves one space (the fuzz test found "/\\n\\u0000 /")', () => {
     expect(sanitizeFilename('/\n\u0000 /')).toBe('_ _');
     expect(sanitizeFilename('a \u200e b')).toBe('a b');
-    for (const name of ['/\n\u0000 /', 'a \u200e b', ' x \u0000\u0000 y ']) expect(sanitizeFilename(sanitizeFilename(name))).toBe(sanitizeFilename(name));
+    for (const name of ['/\n\u0000 /', 'a \u200e b', ' x \u0000\u0000 y '])
+      expect(sanitizeFilename(sanitizeFilename(name))).toBe(sanitizeFilename(name));
   });
 
   it('caps long names in UTF-8 bytes, keeping the extension and whole characters', () => {
@@ -77,7 +78,10 @@ describe('sanitizeFilename: what S3 and its POST forms treat specially', () => {
   it('leaves any name clean, and makes a key the server reads back with that very name', () => {
     const name = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 300 }),
-      fc.string({ unit: fc.constantFrom('$', '{', '}', '/', '\\', '.', '\u0000', '\u202e', '\u200b', '\ud800', ' ', '%', 'a'), maxLength: 30 }),
+      fc.string({
+        unit: fc.constantFrom('$', '{', '}', '/', '\\', '.', '\u0000', '\u202e', '\u200b', '\ud800', ' ', '%', 'a'),
+        maxLength: 30,
+      }),
     );
     fc.assert(
       fc.property(name, (raw) => {

@@ -31,7 +31,12 @@ describe('parseUploadKey', () => {
   it('reads back what newUploadKey wrote', () => {
     const signedAt = Date.UTC(2026, 10, 23, 9, 30);
     const key = newUploadKey('Grüße 2026.pdf', 'application/pdf', signedAt);
-    expect(parseUploadKey(key)).toEqual({ space: '', name: 'Grüße 2026.pdf', contentType: 'application/pdf', signedAt: new Date(signedAt) });
+    expect(parseUploadKey(key)).toEqual({
+      space: '',
+      name: 'Grüße 2026.pdf',
+      contentType: 'application/pdf',
+      signedAt: new Date(signedAt),
+    });
   });
 
   it("reads a person's space back, and only a well-formed one", () => {
@@ -105,7 +110,10 @@ describe('normalizeContentType', () => {
   it.each([
     ['image/png', 'image/png'],
     ['Text/HTML; charset=UTF-8', 'text/html'],
-    ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+    [
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    ],
     ['image/svg+xml', 'image/svg+xml'],
     ['text/plain ; charset=UTF-8', 'text/plain'],
     [' image/png ', 'image/png'],

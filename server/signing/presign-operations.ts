@@ -34,10 +34,22 @@ export const presignableOperations = {
   'get-object': {
     command: GetObjectCommand,
     objectKey: true,
-    params: { VersionId: 'string', Range: 'string', PartNumber: 'number', ResponseContentType: 'string', ResponseContentDisposition: 'string', ResponseCacheControl: 'string' },
+    params: {
+      VersionId: 'string',
+      Range: 'string',
+      PartNumber: 'number',
+      ResponseContentType: 'string',
+      ResponseContentDisposition: 'string',
+      ResponseCacheControl: 'string',
+    },
     methods: ['GET', 'HEAD'],
   },
-  'head-object': { command: HeadObjectCommand, objectKey: true, params: { VersionId: 'string', PartNumber: 'number' }, methods: ['HEAD', 'GET'] },
+  'head-object': {
+    command: HeadObjectCommand,
+    objectKey: true,
+    params: { VersionId: 'string', PartNumber: 'number' },
+    methods: ['HEAD', 'GET'],
+  },
   'put-object': {
     command: PutObjectCommand,
     objectKey: true,
@@ -91,7 +103,9 @@ export async function presignOperation(client: S3Client, request: PresignRequest
     const kind = Object.hasOwn(operation.params, name) ? operation.params[name] : undefined;
     if (!kind) {
       const allowed = Object.keys(operation.params);
-      throw new PresignRequestError(`${request.operation} does not allow --param ${name}.${allowed.length ? ` Allowed: ${allowed.join(', ')}.` : ''}`);
+      throw new PresignRequestError(
+        `${request.operation} does not allow --param ${name}.${allowed.length ? ` Allowed: ${allowed.join(', ')}.` : ''}`,
+      );
     }
     if (kind === 'number' && !/^\d+$/.test(value)) throw new PresignRequestError(`--param ${name} must be a whole number.`);
     input[name] = kind === 'number' ? Number(value) : value;

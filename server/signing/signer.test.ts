@@ -27,8 +27,18 @@ const targets = {
   'AWS us-east-1, virtual-hosted': { region: 'us-east-1', forcePathStyle: false, credentials },
   'AWS, path-style': { region: 'eu-west-3', forcePathStyle: true, credentials },
   'custom endpoint with port, path-style': { region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, credentials },
-  'custom endpoint with a path, path-style': { region: 'us-east-1', endpoint: 'http://minio.internal:9000/s3', forcePathStyle: true, credentials },
-  'the embedded store under the app, <origin>/storage': { region: 'us-east-1', endpoint: 'http://127.0.0.1:8080/storage', forcePathStyle: true, credentials },
+  'custom endpoint with a path, path-style': {
+    region: 'us-east-1',
+    endpoint: 'http://minio.internal:9000/s3',
+    forcePathStyle: true,
+    credentials,
+  },
+  'the embedded store under the app, <origin>/storage': {
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:8080/storage',
+    forcePathStyle: true,
+    credentials,
+  },
   'custom endpoint, virtual-hosted': { region: 'auto', endpoint: 'https://files.example.com', forcePathStyle: false, credentials },
   'temporary credentials (session token)': { region: 'eu-west-3', forcePathStyle: false, credentials: temporary },
 } as const;
@@ -73,9 +83,13 @@ describe('presigned URLs equal getSignedUrl', () => {
   it.each(cases)('GET with an attachment disposition: $target, $bucket, $key', async ({ target, bucket, key }) => {
     const { client, signer } = setup(target);
     const disposition = attachmentDisposition(key.split('/').at(-1)!);
-    const expected = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: disposition }), {
-      expiresIn: 3600,
-    });
+    const expected = await getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: disposition }),
+      {
+        expiresIn: 3600,
+      },
+    );
     const actual = await signer.presignGetObject({ bucket, key, expiresIn: 3600, response: { contentDisposition: disposition } });
     expect(actual).toBe(expected);
   });
@@ -134,7 +148,9 @@ describe('presigned URLs equal getSignedUrl', () => {
     const command = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 7, ContentLength: 33_554_432 });
     const expected = await getSignedUrl(client, command, { expiresIn: 900 });
     expect(expected).toContain('X-Amz-SignedHeaders=content-length%3Bhost');
-    expect(await signer.presignUploadPart({ bucket, key, uploadId, partNumber: 7, contentLength: 33_554_432, expiresIn: 900 })).toBe(expected);
+    expect(await signer.presignUploadPart({ bucket, key, uploadId, partNumber: 7, contentLength: 33_554_432, expiresIn: 900 })).toBe(
+      expected,
+    );
   });
 
   it('refuses a part number or a length S3 would refuse', async () => {
@@ -143,7 +159,9 @@ describe('presigned URLs equal getSignedUrl', () => {
       expect(() => signer.presignUploadPart({ bucket: 'postbox', key: 'k', uploadId: 'u', partNumber, expiresIn: 60 })).toThrow(RangeError);
     }
     for (const contentLength of [-1, 1.5, Number.NaN, 2 ** 53]) {
-      expect(() => signer.presignUploadPart({ bucket: 'postbox', key: 'k', uploadId: 'u', partNumber: 1, contentLength, expiresIn: 60 })).toThrow(RangeError);
+      expect(() =>
+        signer.presignUploadPart({ bucket: 'postbox', key: 'k', uploadId: 'u', partNumber: 1, contentLength, expiresIn: 60 }),
+      ).toThrow(RangeError);
     }
   });
 
@@ -157,7 +175,9 @@ describe('presigned URLs equal getSignedUrl', () => {
 
     // Why the signing client is configured WHEN_REQUIRED: with the SDK's defaults getSignedUrl adds them.
     const defaults = new S3Client({ region: 'eu-west-3', credentials });
-    expect(await getSignedUrl(defaults, new GetObjectCommand({ Bucket: 'postbox', Key: 'a.txt' }))).toContain('x-amz-checksum-mode=ENABLED');
+    expect(await getSignedUrl(defaults, new GetObjectCommand({ Bucket: 'postbox', Key: 'a.txt' }))).toContain(
+      'x-amz-checksum-mode=ENABLED',
+    );
     expect(await getSignedUrl(defaults, new PutObjectCommand({ Bucket: 'postbox', Key: 'a.txt' }))).toContain('x-amz-checksum-crc32=');
   });
 });
@@ -176,7 +196,13 @@ describe('POST policies equal createPresignedPost', () => {
   it.each(cases)('$target, $bucket, $key', async ({ target, bucket, key }) => {
     const { client, signer } = setup(target);
     const { conditions, fields } = post(key, 1234, key.split('/').at(-1)!);
-    const expected = await createPresignedPost(client, { Bucket: bucket, Key: key, Conditions: conditions as never, Fields: fields, Expires: 900 });
+    const expected = await createPresignedPost(client, {
+      Bucket: bucket,
+      Key: key,
+      Conditions: conditions as never,
+      Fields: fields,
+      Expires: 900,
+    });
     const actual = await signer.presignPost({ bucket, key, conditions, fields, expiresIn: 900 });
     expect({ url: actual.url, fields: actual.fields }).toEqual(expected);
     expect(Object.keys(actual.fields)).toEqual(Object.keys(expected.fields));
@@ -189,13 +215,28 @@ describe('POST policies equal createPresignedPost', () => {
     try {
       for (const input of [
         { Bucket: 'postbox', Key: 'plain.txt' },
-        { Bucket: 'postbox', Key: 'uploads/x', Conditions: [['starts-with', '$Content-Type', 'image/'], { acl: 'private' }], Fields: { acl: 'private' } },
+        {
+          Bucket: 'postbox',
+          Key: 'uploads/x',
+          Conditions: [['starts-with', '$Content-Type', 'image/'], { acl: 'private' }],
+          Fields: { acl: 'private' },
+        },
         { Bucket: 'postbox', Key: 'k', Conditions: [['eq', '$x-amz-meta-n', '1'], ['eq', '$x-amz-meta-n', '1'], { bucket: 'postbox' }] },
         // Field names are copied as they are, even one that plain assignment would take for the prototype.
-        { Bucket: 'postbox', Key: 'k', Fields: JSON.parse('{"__proto__":"odd","x-amz-meta-\\"q\\"":"é \\u2028 \\ud800 \\\\"}') as Record<string, string> },
+        {
+          Bucket: 'postbox',
+          Key: 'k',
+          Fields: JSON.parse('{"__proto__":"odd","x-amz-meta-\\"q\\"":"é \\u2028 \\ud800 \\\\"}') as Record<string, string>,
+        },
       ]) {
         const expected = await createPresignedPost(client, { ...input, Conditions: input.Conditions as never, Expires: 60 });
-        const actual = await signer.presignPost({ bucket: input.Bucket, key: input.Key, conditions: input.Conditions, fields: input.Fields, expiresIn: 60 });
+        const actual = await signer.presignPost({
+          bucket: input.Bucket,
+          key: input.Key,
+          conditions: input.Conditions,
+          fields: input.Fields,
+          expiresIn: 60,
+        });
         expect({ url: actual.url, fields: actual.fields }).toEqual(expected);
         expect(Object.keys(actual.fields)).toEqual(Object.keys(expected.fields));
         expect(actual.expiration).toEqual(policyExpiration(NOW.getTime() - 90_000 + 60_000));
@@ -279,7 +320,13 @@ describe('credential rotation', () => {
   it('fails to sign while a refresh fails (the routes answer 503), and signs with new credentials once the provider answers', async () => {
     let down = false;
     const provider = rotatingProvider();
-    const signer = new Signer(createSigningClient({ region: 'eu-west-3', forcePathStyle: false, credentials: () => (down ? Promise.reject(new Error('credential provider unavailable')) : provider()) }));
+    const signer = new Signer(
+      createSigningClient({
+        region: 'eu-west-3',
+        forcePathStyle: false,
+        credentials: () => (down ? Promise.reject(new Error('credential provider unavailable')) : provider()),
+      }),
+    );
     expect(credentialOf(await link(signer))).toBe('ASIAROTATION1');
 
     vi.setSystemTime(NOW.getTime() + 57 * 60_000);

@@ -74,7 +74,12 @@ export class Signer {
     await this.endpoint(bucket);
   }
 
-  private async presignUrl(method: string, input: PresignObjectInput, query: Record<string, string>, contentLength?: number): Promise<string> {
+  private async presignUrl(
+    method: string,
+    input: PresignObjectInput,
+    query: Record<string, string>,
+    contentLength?: number,
+  ): Promise<string> {
     if (!(input.expiresIn <= MAX_PRESIGNED_SECONDS)) {
       throw new RangeError(`A presigned URL lasts at most ${MAX_PRESIGNED_SECONDS} seconds (got ${input.expiresIn}).`);
     }
@@ -82,7 +87,15 @@ export class Signer {
     // The SDK's serializer for `/{Key+}`: each segment URI-encoded, slashes kept.
     const path = `${endpoint.pathPrefix}/${input.key.split('/').map(rfc3986).join('/')}`;
     const headers: Record<string, string> = contentLength === undefined ? {} : { 'content-length': String(contentLength) };
-    const request: PresignableRequest = { method, protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query, headers };
+    const request: PresignableRequest = {
+      method,
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      path,
+      query,
+      headers,
+    };
     const signed = await endpoint.presigner.presign(request, {
       expiresIn: input.expiresIn,
       signingDate: input.signingDate,

@@ -27,7 +27,8 @@ export interface UploadPolicyInput {
  * Conditions all have to hold, so with this one a policy writes its key and nothing else.
  */
 export async function signUploadPolicy(signer: Signer, input: UploadPolicyInput): Promise<UploadPolicy> {
-  if (input.key.includes('${')) throw new RangeError(`An upload key must not contain "\${" (S3 substitutes it in a POST form): ${input.key}`);
+  if (input.key.includes('${'))
+    throw new RangeError(`An upload key must not contain "\${" (S3 substitutes it in a POST form): ${input.key}`);
   const { url, fields, expiration } = await signer.presignPost({
     bucket: input.bucket,
     key: input.key,

@@ -37,5 +37,11 @@ export function acceptUpload(body: unknown, rules: UploadRules, space = ''): Acc
   if (!isTypeAccepted(declaredType, rules)) throw new AppError('unsupported_type', `Files of type ${declaredType} are not accepted here.`);
   if (request.size > rules.maxBytes) throw fileTooLarge(rules.maxBytes);
   const filename = sanitizeFilename(request.name);
-  return { size: request.size, filename, declaredType, storedType: servedContentType(declaredType), key: newUploadKey(filename, declaredType, Date.now(), space) };
+  return {
+    size: request.size,
+    filename,
+    declaredType,
+    storedType: servedContentType(declaredType),
+    key: newUploadKey(filename, declaredType, Date.now(), space),
+  };
 }

@@ -4,7 +4,12 @@ import { AppError } from '../errors/app-error.ts';
 import { signUploadToken, UPLOAD_TOKEN_MAX_AGE_SECONDS, verifyUploadToken } from './upload-token.ts';
 
 const secret = randomBytes(32);
-const grant = { key: 'uploads/0000000000a-0123456789abcdef/text/plain/Grüße.txt', uploadId: 'abc/+=~', size: 9 * 2 ** 20, partSize: 8 * 2 ** 20 };
+const grant = {
+  key: 'uploads/0000000000a-0123456789abcdef/text/plain/Grüße.txt',
+  uploadId: 'abc/+=~',
+  size: 9 * 2 ** 20,
+  partSize: 8 * 2 ** 20,
+};
 const NOW = Date.UTC(2026, 10, 23);
 
 const codeOf = (run: () => unknown) => {
@@ -28,7 +33,10 @@ describe('upload tokens', () => {
     for (let i = 3; i < token.length; i++) {
       const changed = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
       if (token[i] === '.') continue;
-      expect(codeOf(() => verifyUploadToken(secret, changed, NOW)), `character ${i}`).toEqual([403, 'forbidden']);
+      expect(
+        codeOf(() => verifyUploadToken(secret, changed, NOW)),
+        `character ${i}`,
+      ).toEqual([403, 'forbidden']);
     }
     expect(codeOf(() => verifyUploadToken(randomBytes(32), token, NOW))).toEqual([403, 'forbidden']);
     const last = NOW + UPLOAD_TOKEN_MAX_AGE_SECONDS * 1000;
@@ -39,7 +47,10 @@ describe('upload tokens', () => {
   it('are refused when not tokens at all (400)', () => {
     const token = signUploadToken(secret, grant, NOW);
     for (const text of ['', 'v1', 'v1..', `v2${token.slice(2)}`, `${token}=`, ` ${token}`, token.replaceAll('.', '_')]) {
-      expect(codeOf(() => verifyUploadToken(secret, text, NOW)), text).toEqual([400, 'invalid_request']);
+      expect(
+        codeOf(() => verifyUploadToken(secret, text, NOW)),
+        text,
+      ).toEqual([400, 'invalid_request']);
     }
   });
 
@@ -52,7 +63,10 @@ describe('upload tokens', () => {
     const good = { k: grant.key, u: grant.uploadId, s: 1, p: 1, e: NOW / 1000 + 60 };
     expect(codeOf(() => verifyUploadToken(secret, signed(good), NOW))).toBe('accepted');
     for (const body of [{ ...good, s: 0 }, { ...good, extra: 1 }, { ...good, e: 'later' }, 'text', null]) {
-      expect(codeOf(() => verifyUploadToken(secret, signed(body), NOW)), JSON.stringify(body)).toEqual([403, 'forbidden']);
+      expect(
+        codeOf(() => verifyUploadToken(secret, signed(body), NOW)),
+        JSON.stringify(body),
+      ).toEqual([403, 'forbidden']);
     }
     const notJson = Buffer.from('{').toString('base64url');
     const token = `v1.${notJson}.${createHmac('sha256', secret).update(`v1.${notJson}`).digest('base64url')}`;
@@ -61,12 +75,16 @@ describe('upload tokens', () => {
 
   it('say why they are refused', () => {
     const token = signUploadToken(secret, grant, NOW);
-    expect(() => verifyUploadToken(secret, 'x', NOW)).toThrow('uploadToken is not an upload token: send the one the upload was created with.');
+    expect(() => verifyUploadToken(secret, 'x', NOW)).toThrow(
+      'uploadToken is not an upload token: send the one the upload was created with.',
+    );
     expect(() => verifyUploadToken(randomBytes(32), token, NOW)).toThrow('That upload token was not made here, or was changed.');
     const payload = Buffer.from('{').toString('base64url');
     const notJson = `v1.${payload}.${createHmac('sha256', secret).update(`v1.${payload}`).digest('base64url')}`;
     expect(() => verifyUploadToken(secret, notJson, NOW)).toThrow('That upload token was not made here, or was changed.');
-    expect(() => verifyUploadToken(secret, token, NOW + UPLOAD_TOKEN_MAX_AGE_SECONDS * 1000)).toThrow('That upload has expired: start it again.');
+    expect(() => verifyUploadToken(secret, token, NOW + UPLOAD_TOKEN_MAX_AGE_SECONDS * 1000)).toThrow(
+      'That upload has expired: start it again.',
+    );
   });
   // Equivalent mutants: the signature's length check (the pattern already holds it to 43 characters, as long as
   // the expected one) and the 'utf8' of Buffer.from (an empty encoding name falls back to UTF-8).

@@ -28,7 +28,10 @@ const outer = await mkdtemp(path.join(tmpdir(), 'postbox-gate-'));
 const dir = path.join(outer, 'inner', 'data');
 const embedded = await startEmbeddedS3({ dataDir: dir, port: 0, bucket: BUCKET });
 const { endpoint } = embedded;
-const client = createS3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS }, { maxAttempts: 1, retryMode: 'standard', timeoutMs: 5000 });
+const client = createS3Client(
+  { region: 'us-east-1', endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS },
+  { maxAttempts: 1, retryMode: 'standard', timeoutMs: 5000 },
+);
 const { host } = new URL(endpoint);
 afterAll(async () => {
   client.destroy();
@@ -37,7 +40,11 @@ afterAll(async () => {
 });
 
 const bytes = (data: string | ArrayBuffer | ArrayBufferView) =>
-  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+  typeof data === 'string'
+    ? data
+    : ArrayBuffer.isView(data)
+      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      : Buffer.from(data);
 
 /** node:crypto behind the SDK's Checksum interface, for SignatureV4. */
 class Sha256 {
@@ -54,7 +61,13 @@ class Sha256 {
   reset() {}
 }
 const signer = (secretAccessKey = EMBEDDED_CREDENTIALS.secretAccessKey) =>
-  new SignatureV4({ credentials: { ...EMBEDDED_CREDENTIALS, secretAccessKey }, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+  new SignatureV4({
+    credentials: { ...EMBEDDED_CREDENTIALS, secretAccessKey },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
 
 interface RawRequest {
   method: string;
@@ -72,7 +85,14 @@ interface Answer {
 /** Sends a request byte for byte as given (node:http does not normalise the path as fetch's URL parser does). */
 function send({ method, target, headers = {}, body }: RawRequest): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: Number(new URL(endpoint).port), method, path: target, headers: { host, ...headers }, setHost: false });
+    const req = request({
+      host: '127.0.0.1',
+      port: Number(new URL(endpoint).port),
+      method,
+      path: target,
+      headers: { host, ...headers },
+      setHost: false,
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -98,7 +118,10 @@ function rawStatusLine(text: string): Promise<string> {
 }
 
 /** Signs with header auth (the SDK's SignatureV4) the request as it will be sent; the canonical URI is `target`'s path as is. */
-async function signed(raw: RawRequest, options: { secret?: string; date?: Date; headers?: Record<string, string> } = {}): Promise<RawRequest> {
+async function signed(
+  raw: RawRequest,
+  options: { secret?: string; date?: Date; headers?: Record<string, string> } = {},
+): Promise<RawRequest> {
   const url = new URL(raw.target, endpoint);
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = value;
@@ -131,8 +154,12 @@ describe('signatures (SigV4)', () => {
   it("keeps the app's own client working: put, head, get, list, delete", async () => {
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'own/a b+c.txt', Body: 'hello' }));
     expect((await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'own/a b+c.txt' }))).ContentLength).toBe(5);
-    expect(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'own/a b+c.txt' }))).Body!.transformToString()).toBe('hello');
-    expect((await client.send(new ListObjectsCommand({ Bucket: BUCKET, Prefix: 'own/' }))).Contents?.map((o) => o.Key)).toEqual(['own/a b+c.txt']);
+    expect(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'own/a b+c.txt' }))).Body!.transformToString()).toBe(
+      'hello',
+    );
+    expect((await client.send(new ListObjectsCommand({ Bucket: BUCKET, Prefix: 'own/' }))).Contents?.map((o) => o.Key)).toEqual([
+      'own/a b+c.txt',
+    ]);
     await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'own/a b+c.txt' }));
   });
 
@@ -147,7 +174,11 @@ describe('signatures (SigV4)', () => {
       { method: 'GET', target: '/' },
     ]) {
       const answer = await send(raw);
-      expect({ target: raw.target, status: answer.status, code: answer.code }).toEqual({ target: raw.target, status: 403, code: 'AccessDenied' });
+      expect({ target: raw.target, status: answer.status, code: answer.code }).toEqual({
+        target: raw.target,
+        status: 403,
+        code: 'AccessDenied',
+      });
       expect(answer.body).toMatch(/^<\?xml/);
     }
     expect((await filesUnder(dir)).filter((file) => file.includes('anonymous'))).toEqual([]);
@@ -158,7 +189,10 @@ describe('signatures (SigV4)', () => {
     const get = { method: 'GET', target: `/${BUCKET}/header.txt` };
     expect(await send(await signed(get))).toMatchObject({ status: 200, body: 'header auth' });
     expect(await send(await signed(get, { secret: 'not-the-secret' }))).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
-    expect(await send(await signed(get, { date: new Date(Date.now() - 20 * 60_000) }))).toMatchObject({ status: 403, code: 'RequestTimeTooSkewed' });
+    expect(await send(await signed(get, { date: new Date(Date.now() - 20 * 60_000) }))).toMatchObject({
+      status: 403,
+      code: 'RequestTimeTooSkewed',
+    });
     // Another key or method with the same signature.
     const good = await signed(get);
     expect(await send({ ...good, target: `/${BUCKET}/private.txt` })).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
@@ -167,7 +201,12 @@ describe('signatures (SigV4)', () => {
 
   it('refuses x-amz-* headers the signature does not cover (a copy source added to a presigned PUT)', async () => {
     const url = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: BUCKET, Key: 'copy-target.txt' }), { expiresIn: 600 }));
-    const answer = await send({ method: 'PUT', target: url.pathname + url.search, headers: { 'x-amz-copy-source': `/${BUCKET}/private.txt` }, body: '' });
+    const answer = await send({
+      method: 'PUT',
+      target: url.pathname + url.search,
+      headers: { 'x-amz-copy-source': `/${BUCKET}/private.txt` },
+      body: '',
+    });
     expect(answer).toMatchObject({ status: 403, code: 'AccessDenied' });
     expect(answer.body).toContain('not signed: x-amz-copy-source');
   });
@@ -180,8 +219,15 @@ describe('signatures (SigV4)', () => {
       const key = "uploads/x/text/plain/Grüße (1) [a+b] 'c'*!~.txt";
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'encoded' }));
       expect(await (await fetch(await presignedGet(key))).text()).toBe('encoded');
-      const own = new Signer(createSigningClient({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS }));
-      const link = await own.presignGetObject({ bucket: BUCKET, key, expiresIn: 600, response: { contentDisposition: 'attachment; filename="x"' } });
+      const own = new Signer(
+        createSigningClient({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: EMBEDDED_CREDENTIALS }),
+      );
+      const link = await own.presignGetObject({
+        bucket: BUCKET,
+        key,
+        expiresIn: 600,
+        response: { contentDisposition: 'attachment; filename="x"' },
+      });
       const response = await fetch(link);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-disposition')).toBe('attachment; filename="x"');
@@ -197,27 +243,49 @@ describe('signatures (SigV4)', () => {
       const signature = url.searchParams.get('X-Amz-Signature')!;
       const tampered = target.replace(signature, (signature[0] === '0' ? '1' : '0') + signature.slice(1));
       expect(await send({ method: 'GET', target: tampered })).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
-      expect(await send({ method: 'GET', target: `${target}&response-content-type=text/html` })).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
-      expect(await send({ method: 'GET', target: `${target}&X-Amz-Expires=604800` })).toMatchObject({ status: 400, code: 'InvalidArgument' });
-      expect(await send({ method: 'GET', target: target.replace('/link.txt', '/private.txt') })).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+      expect(await send({ method: 'GET', target: `${target}&response-content-type=text/html` })).toMatchObject({
+        status: 403,
+        code: 'SignatureDoesNotMatch',
+      });
+      expect(await send({ method: 'GET', target: `${target}&X-Amz-Expires=604800` })).toMatchObject({
+        status: 400,
+        code: 'InvalidArgument',
+      });
+      expect(await send({ method: 'GET', target: target.replace('/link.txt', '/private.txt') })).toMatchObject({
+        status: 403,
+        code: 'SignatureDoesNotMatch',
+      });
       // The signature moved from the query into an Authorization header.
       const bare = new URL(url);
       bare.searchParams.delete('X-Amz-Signature');
       const moved = `AWS4-HMAC-SHA256 Credential=${url.searchParams.get('X-Amz-Credential')}, SignedHeaders=host, Signature=${signature}`;
-      expect(await send({ method: 'GET', target: bare.pathname + bare.search, headers: { authorization: moved } })).toMatchObject({ status: 400, code: 'InvalidArgument' });
+      expect(await send({ method: 'GET', target: bare.pathname + bare.search, headers: { authorization: moved } })).toMatchObject({
+        status: 400,
+        code: 'InvalidArgument',
+      });
     });
 
     it('refuses an expired link (403 AccessDenied) and an X-Amz-Expires over 7 days (400)', async () => {
       const expired = await presignedGet('link.txt', { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) });
-      expect(await send({ method: 'GET', target: new URL(expired).pathname + new URL(expired).search })).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect(await send({ method: 'GET', target: new URL(expired).pathname + new URL(expired).search })).toMatchObject({
+        status: 403,
+        code: 'AccessDenied',
+      });
       const url = new URL(await presignedGet('link.txt'));
       url.searchParams.set('X-Amz-Expires', '604801');
-      expect(await send({ method: 'GET', target: url.pathname + url.search })).toMatchObject({ status: 400, code: 'AuthorizationQueryParametersError' });
+      expect(await send({ method: 'GET', target: url.pathname + url.search })).toMatchObject({
+        status: 400,
+        code: 'AuthorizationQueryParametersError',
+      });
     });
 
     it('holds a part URL to its signed Content-Length', async () => {
       const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'parts.bin' }));
-      const url = await getSignedUrl(client, new UploadPartCommand({ Bucket: BUCKET, Key: 'parts.bin', UploadId, PartNumber: 1, ContentLength: 10 }), { expiresIn: 600 });
+      const url = await getSignedUrl(
+        client,
+        new UploadPartCommand({ Bucket: BUCKET, Key: 'parts.bin', UploadId, PartNumber: 1, ContentLength: 10 }),
+        { expiresIn: 600 },
+      );
       expect((await fetch(url, { method: 'PUT', body: 'x'.repeat(11) })).status).toBe(403);
       expect((await fetch(url, { method: 'PUT', body: 'x'.repeat(10) })).status).toBe(200);
     });
@@ -271,20 +339,31 @@ describe('keys', () => {
       const form = new FormData();
       for (const [name, value] of Object.entries({ ...policy.fields, key, ...extra })) form.append(name, value);
       form.append('file', new Blob(['form traversal']), 'file');
-      return fetch(policy.url, { method: 'POST', body: form }).then(async (r) => ({ status: r.status, code: /<Code>([^<]+)</.exec(await r.text())?.[1] }));
+      return fetch(policy.url, { method: 'POST', body: form }).then(async (r) => ({
+        status: r.status,
+        code: /<Code>([^<]+)</.exec(await r.text())?.[1],
+      }));
     };
     const before = await filesUnder(outer);
     expect(await post('uploads/../../../../../escaped-form')).toEqual({ status: 400, code: 'InvalidArgument' });
     expect(await filesUnder(outer)).toEqual(before);
-    expect(await post('uploads/fine.txt', { 'x-ignore-padding': 'x'.repeat(30_000) })).toEqual({ status: 400, code: 'MaxPostPreDataLengthExceededError' });
+    expect(await post('uploads/fine.txt', { 'x-ignore-padding': 'x'.repeat(30_000) })).toEqual({
+      status: 400,
+      code: 'MaxPostPreDataLengthExceededError',
+    });
     expect(await post('uploads/fine.txt')).toEqual({ status: 204, code: undefined });
   });
 
   it('refuses a DeleteObjects key that leaves the bucket', async () => {
     const body = `<Delete><Object><Key>../../escaped.txt</Key></Object></Delete>`;
-    expect(await send(await signed({ method: 'POST', target: `/${BUCKET}?delete`, body }))).toMatchObject({ status: 400, code: 'InvalidArgument' });
+    expect(await send(await signed({ method: 'POST', target: `/${BUCKET}?delete`, body }))).toMatchObject({
+      status: 400,
+      code: 'InvalidArgument',
+    });
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'doomed.txt', Body: 'x' }));
-    const good = await send(await signed({ method: 'POST', target: `/${BUCKET}?delete`, body: '<Delete><Object><Key>doomed.txt</Key></Object></Delete>' }));
+    const good = await send(
+      await signed({ method: 'POST', target: `/${BUCKET}?delete`, body: '<Delete><Object><Key>doomed.txt</Key></Object></Delete>' }),
+    );
     expect(good.status).toBe(200);
     expect(good.body).toContain('<Deleted><Key>doomed.txt</Key></Deleted>');
   });
@@ -298,7 +377,11 @@ describe('bodies', () => {
 
   it('parses a 2 MB hostile Complete body in linear time: 400 MalformedXML', async () => {
     const started = performance.now();
-    for (const hostile of ['<Part>'.repeat(330_000), '<Part><PartNumber>1</PartNumber><ETag>'.repeat(50_000), `<Part a="${'b'.repeat(2_000_000)}`]) {
+    for (const hostile of [
+      '<Part>'.repeat(330_000),
+      '<Part><PartNumber>1</PartNumber><ETag>'.repeat(50_000),
+      `<Part a="${'b'.repeat(2_000_000)}`,
+    ]) {
       expect(await complete(`<CompleteMultipartUpload>${hostile}`)).toMatchObject({ status: 400, code: 'MalformedXML' });
     }
     console.info(`three 2 MB hostile Complete bodies: ${Math.round(performance.now() - started)} ms`);
@@ -314,6 +397,9 @@ describe('bodies', () => {
   it('bounds a CORS document to 64 KiB', async () => {
     const rule = '<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>';
     const big = `<CORSConfiguration>${rule.repeat(1000)}</CORSConfiguration>`;
-    expect(await send(await signed({ method: 'PUT', target: `/${BUCKET}?cors`, body: big }))).toMatchObject({ status: 400, code: 'MaxMessageLengthExceeded' });
+    expect(await send(await signed({ method: 'PUT', target: `/${BUCKET}?cors`, body: big }))).toMatchObject({
+      status: 400,
+      code: 'MaxMessageLengthExceeded',
+    });
   });
 });

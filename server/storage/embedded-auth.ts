@@ -44,7 +44,11 @@ const QUERY_AUTH = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-
 const refuse = (code: string, message: string): never => {
   throw new S3Error(code, message);
 };
-const mismatch = () => refuse('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+const mismatch = () =>
+  refuse(
+    'SignatureDoesNotMatch',
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  );
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
 
 /** SigV4's URI encoding: every byte but A–Z a–z 0–9 - . _ ~ percent-encoded, upper-case hex. */
@@ -69,7 +73,10 @@ export function splitTarget(target: string): { path: string; query: string } {
 
 /** S3's canonical URI: each segment decoded once and encoded once (S3 does not encode twice). */
 export function canonicalUri(path: string): string {
-  return path.split('/').map((segment) => uriEncode(decode(segment))).join('/');
+  return path
+    .split('/')
+    .map((segment) => uriEncode(decode(segment)))
+    .join('/');
 }
 
 /**
@@ -129,10 +136,13 @@ function fromHeader(header: string, headers: Map<string, string[]>): Authorizati
     if (at === -1 || components.has(name)) malformed('each component must be given once as name=value');
     components.set(name, component.slice(at + 1).trim());
   }
-  const [credential, signedHeaders, signature] = ['Credential', 'SignedHeaders', 'Signature'].map((name) => components.get(name) ?? malformed(`missing ${name}`));
+  const [credential, signedHeaders, signature] = ['Credential', 'SignedHeaders', 'Signature'].map(
+    (name) => components.get(name) ?? malformed(`missing ${name}`),
+  );
   if (components.size !== 3) malformed('it takes exactly Credential, SignedHeaders and Signature');
   const date = single(headers, 'x-amz-date') ?? refuse('AccessDenied', 'AWS authentication requires a valid x-amz-date header.');
-  const payloadHash = single(headers, 'x-amz-content-sha256') ?? refuse('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  const payloadHash =
+    single(headers, 'x-amz-content-sha256') ?? refuse('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   if (!PAYLOAD_HASHES.has(payloadHash) && !/^[0-9a-f]{64}$/.test(payloadHash)) {
     refuse('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-… value, or a SHA-256 in lower-case hex.');
   }
@@ -141,8 +151,13 @@ function fromHeader(header: string, headers: Map<string, string[]>): Authorizati
 
 function fromQuery(params: Map<string, string>): Authorization {
   const missing = QUERY_AUTH.filter((name) => !params.has(name));
-  if (missing.length) refuse('AuthorizationQueryParametersError', `Query-string authentication version 4 requires ${QUERY_AUTH.join(', ')}; missing ${missing.join(', ')}.`);
-  if (params.get('X-Amz-Algorithm') !== ALGORITHM) refuse('AuthorizationQueryParametersError', `X-Amz-Algorithm only supports "${ALGORITHM}".`);
+  if (missing.length)
+    refuse(
+      'AuthorizationQueryParametersError',
+      `Query-string authentication version 4 requires ${QUERY_AUTH.join(', ')}; missing ${missing.join(', ')}.`,
+    );
+  if (params.get('X-Amz-Algorithm') !== ALGORITHM)
+    refuse('AuthorizationQueryParametersError', `X-Amz-Algorithm only supports "${ALGORITHM}".`);
   return {
     credential: params.get('X-Amz-Credential')!,
     signedHeaders: params.get('X-Amz-SignedHeaders')!,
@@ -168,10 +183,14 @@ function parseAmzDate(date: string): number {
 function checkTime(auth: Authorization, query: boolean, params: Map<string, string>, now: number) {
   const signedAt = parseAmzDate(auth.date);
   if (Number.isNaN(signedAt)) {
-    refuse(query ? 'AuthorizationQueryParametersError' : 'AccessDenied', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'".');
+    refuse(
+      query ? 'AuthorizationQueryParametersError' : 'AccessDenied',
+      "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".",
+    );
   }
   if (!query) {
-    if (Math.abs(now - signedAt) > MAX_SKEW_MS) refuse('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+    if (Math.abs(now - signedAt) > MAX_SKEW_MS)
+      refuse('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
     return;
   }
   const expires = params.get('X-Amz-Expires')!;
@@ -186,7 +205,8 @@ function checkTime(auth: Authorization, query: boolean, params: Map<string, stri
 function checkSignedHeaders(signedHeaders: string, headers: Map<string, string[]>): string[] {
   const names = signedHeaders.split(';');
   const sorted = names.every((name, i) => /^[a-z0-9-]+$/.test(name) && (i === 0 || names[i - 1]! < name));
-  if (!sorted || !names.includes('host')) refuse('AccessDenied', 'SignedHeaders must be lower-case names in order, once each, host among them.');
+  if (!sorted || !names.includes('host'))
+    refuse('AccessDenied', 'SignedHeaders must be lower-case names in order, once each, host among them.');
   const unsigned = [...headers.keys()].filter((name) => name.startsWith('x-amz-') && !names.includes(name));
   if (unsigned.length) refuse('AccessDenied', `There were headers present in the request which were not signed: ${unsigned.join(', ')}`);
   return names;
@@ -202,16 +222,24 @@ export function verifySignature(request: SignedRequest, credentials: Credentials
   const headers = headerValues(request.rawHeaders);
   const header = single(headers, 'authorization');
   const inQuery = QUERY_AUTH.some((name) => params.has(name));
-  if (header !== undefined && inQuery) refuse('InvalidArgument', 'Only one auth mechanism allowed: the X-Amz-Algorithm query parameter or the Authorization header.');
+  if (header !== undefined && inQuery)
+    refuse('InvalidArgument', 'Only one auth mechanism allowed: the X-Amz-Algorithm query parameter or the Authorization header.');
   if (header === undefined && !inQuery) {
-    return refuse('AccessDenied', params.has('Signature') ? 'Only Signature Version 4 is accepted.' : 'Access Denied: the request is not signed.');
+    return refuse(
+      'AccessDenied',
+      params.has('Signature') ? 'Only Signature Version 4 is accepted.' : 'Access Denied: the request is not signed.',
+    );
   }
   const auth = header !== undefined ? fromHeader(header, headers) : fromQuery(params);
 
   const [accessKeyId, day, region, service, terminator, ...extra] = auth.credential.split('/');
-  if (accessKeyId !== credentials.accessKeyId) refuse('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  if (accessKeyId !== credentials.accessKeyId)
+    refuse('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
   if (!day || !region || service !== 's3' || terminator !== 'aws4_request' || extra.length || !auth.date.startsWith(`${day}T`)) {
-    refuse(inQuery ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', 'The credential scope must be <date>/<region>/s3/aws4_request, of the request\'s date.');
+    refuse(
+      inQuery ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed',
+      "The credential scope must be <date>/<region>/s3/aws4_request, of the request's date.",
+    );
   }
   checkTime(auth, inQuery, params, now);
   const names = checkSignedHeaders(auth.signedHeaders, headers);
@@ -227,7 +255,10 @@ export function verifySignature(request: SignedRequest, credentials: Credentials
   ].join('\n');
   const scope = `${day}/${region}/s3/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${auth.date}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
-  const signingKey = [day!, region!, 's3', 'aws4_request'].reduce<Buffer | string>((key, part) => hmac(key, part), `AWS4${credentials.secretAccessKey}`);
+  const signingKey = [day!, region!, 's3', 'aws4_request'].reduce<Buffer | string>(
+    (key, part) => hmac(key, part),
+    `AWS4${credentials.secretAccessKey}`,
+  );
   const expected = hmac(signingKey, stringToSign);
   // Buffer.from(…, 'hex') stops at the first non-hex character: a signature with a tail would pass.
   const given = /^[0-9a-f]{64}$/.test(auth.signature) ? Buffer.from(auth.signature, 'hex') : Buffer.alloc(0);
@@ -275,10 +306,15 @@ export function requireSignatures(
     if (ctx.state.vhost) refuse('InvalidRequest', 'Virtual-hosted-style requests are not served: address the bucket in the path.');
     const { bucket, key } = checkPath(ctx.path);
     if (ctx.method === 'OPTIONS') return next();
-    const formPost = ctx.method === 'POST' && bucket !== undefined && key === undefined && ctx.querystring === '' && ctx.is('multipart/form-data');
+    const formPost =
+      ctx.method === 'POST' && bucket !== undefined && key === undefined && ctx.querystring === '' && ctx.is('multipart/form-data');
     if (formPost) return next();
     // Mounted under a path (Express), the client signed the URL it sent, mount included.
-    verifySignature({ method: ctx.method, target: ctx.req.originalUrl ?? ctx.req.url ?? '', rawHeaders: ctx.req.rawHeaders }, options.credentials, now());
+    verifySignature(
+      { method: ctx.method, target: ctx.req.originalUrl ?? ctx.req.url ?? '', rawHeaders: ctx.req.rawHeaders },
+      options.credentials,
+      now(),
+    );
     return next();
   };
   // s3rver is a Koa app: its router is the last middleware; check before it routes.

@@ -117,7 +117,11 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
 
   /** The upload's folder, after checking the id is one of this key's uploads. */
   const uploadDirOf = async (bucket: string, key: string, uploadId: string): Promise<string> => {
-    const noSuchUpload = () => refuse('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+    const noSuchUpload = () =>
+      refuse(
+        'NoSuchUpload',
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+      );
     if (!UPLOAD_ID.test(uploadId)) noSuchUpload();
     const dir = path.join(uploadsDir(bucket), uploadId);
     const storedKey = await readFile(path.join(dir, 'key'), 'utf8').catch(() => undefined);
@@ -152,7 +156,8 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
     return running;
   };
   const refuseWhileJoining = (uploadId: string) => {
-    if (joining.has(uploadId)) refuse('OperationAborted', 'A conflicting conditional operation is currently in progress against this resource. Try again.');
+    if (joining.has(uploadId))
+      refuse('OperationAborted', 'A conflicting conditional operation is currently in progress against this resource. Try again.');
   };
 
   const guard = async (ctx: KoaContext, next: () => Promise<void>) => {
@@ -171,7 +176,11 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
           const storedKey = await readFile(path.join(dir, 'key'), 'utf8').catch(() => undefined);
           if (storedKey === undefined || !storedKey.startsWith(prefix)) continue;
           const info = await stat(dir);
-          uploads.push({ Key: storedKey, UploadId: id, Initiated: info.birthtime.getTime() ? info.birthtime.toISOString() : info.mtime.toISOString() });
+          uploads.push({
+            Key: storedKey,
+            UploadId: id,
+            Initiated: info.birthtime.getTime() ? info.birthtime.toISOString() : info.mtime.toISOString(),
+          });
         }
         uploads.sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
         ctx.body = {
@@ -231,7 +240,14 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
             MaxParts: max,
             IsTruncated: after.length > page.length,
             ...(page.length
-              ? { Part: page.map((p) => ({ PartNumber: p.number, LastModified: p.modified.toISOString(), ETag: `"${p.md5}"`, Size: p.size })) }
+              ? {
+                  Part: page.map((p) => ({
+                    PartNumber: p.number,
+                    LastModified: p.modified.toISOString(),
+                    ETag: `"${p.md5}"`,
+                    Size: p.size,
+                  })),
+                }
               : {}),
           },
         };
@@ -247,11 +263,17 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
         const stored = new Map((await listParts(dir)).map((p) => [p.number, p]));
         parts.forEach((part, index) => {
           if (index > 0 && part.number <= parts[index - 1]!.number) {
-            refuse('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+            refuse(
+              'InvalidPartOrder',
+              'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+            );
           }
           const have = stored.get(part.number);
           if (!have || have.md5 !== part.etag) {
-            refuse('InvalidPart', 'One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part\'s entity tag.');
+            refuse(
+              'InvalidPart',
+              "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+            );
           }
           if (index < parts.length - 1 && have!.size < MIN_PART_BYTES) {
             refuse('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
@@ -259,7 +281,9 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
         });
         // Answered here: s3rver would parse the XML again, with a parser that is slow on large bodies.
         const { md5 } = await store.putObjectMultipart(bucket, uploadId, parts);
-        ctx.body = { CompleteMultipartUploadResult: { Location: ctx.href.split('?')[0], Bucket: bucket, Key: key, ETag: JSON.stringify(md5) } };
+        ctx.body = {
+          CompleteMultipartUploadResult: { Location: ctx.href.split('?')[0], Bucket: bucket, Key: key, ETag: JSON.stringify(md5) },
+        };
         return;
       }
       default:

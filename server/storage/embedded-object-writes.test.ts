@@ -36,7 +36,9 @@ it.runIf(process.platform === 'linux')('closes an object it does not send: 304 a
     expect(await first.text()).toBe(body);
     const etag = first.headers.get('etag')!;
     for (let i = 0; i < 20; i++) {
-      const unchanged = await fetch(url, { headers: i % 2 ? { 'If-None-Match': etag } : { 'If-Modified-Since': new Date(Date.now() + 60_000).toUTCString() } });
+      const unchanged = await fetch(url, {
+        headers: i % 2 ? { 'If-None-Match': etag } : { 'If-Modified-Since': new Date(Date.now() + 60_000).toUTCString() },
+      });
       expect(unchanged.status).toBe(304);
       await unchanged.arrayBuffer();
     }

@@ -10,7 +10,12 @@ import type S3rver from 's3rver';
 
 /** s3rver's object model (lib/models/object.js), and the headers it keeps besides x-amz-meta-*. */
 const S3Object = createRequire(import.meta.url)('s3rver/lib/models/object.js') as {
-  new (bucket: string, key: string, content: Readable | null, metadata: Record<string, string | number>): { range?: { start: number; end: number } };
+  new (
+    bucket: string,
+    key: string,
+    content: Readable | null,
+    metadata: Record<string, string | number>,
+  ): { range?: { start: number; end: number } };
   ALLOWED_METADATA: string[];
 };
 
@@ -20,7 +25,12 @@ interface FilesystemStore {
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
   getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<object | null>;
-  putObject(object: { bucket: string; key: string; metadata: Record<string, string>; content: Buffer | Readable }): Promise<{ size: number; md5: string }>;
+  putObject(object: {
+    bucket: string;
+    key: string;
+    metadata: Record<string, string>;
+    content: Buffer | Readable;
+  }): Promise<{ size: number; md5: string }>;
 }
 
 /**
@@ -110,7 +120,11 @@ export function writeObjectsWhole(server: S3rver, options: { incomingDir: string
     }
     try {
       const stat = await handle.stat();
-      const metadata = { ...(await store.getMetadata(bucket, key)), 'content-length': stat.size, 'last-modified': stat.mtime.toUTCString() };
+      const metadata = {
+        ...(await store.getMetadata(bucket, key)),
+        'content-length': stat.size,
+        'last-modified': stat.mtime.toUTCString(),
+      };
       const lastByte = Math.max(0, stat.size - 1);
       const range = { start: options?.start || 0, end: Math.min(options?.end || Infinity, lastByte) };
       const ranged = options !== undefined && (options.start !== undefined || Boolean(options.end));

@@ -26,7 +26,10 @@ export function checkKey(key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) refuse('KeyTooLongError', 'Your key is too long.');
   const bad = key.split('/').find((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\0]|\._S3rver_/.test(segment));
   if (bad !== undefined) {
-    refuse('InvalidArgument', `Object keys must not contain empty, "." or ".." segments, backslashes, NUL or "._S3rver_" (got ${JSON.stringify(bad)}).`);
+    refuse(
+      'InvalidArgument',
+      `Object keys must not contain empty, "." or ".." segments, backslashes, NUL or "._S3rver_" (got ${JSON.stringify(bad)}).`,
+    );
   }
 }
 

@@ -71,11 +71,21 @@ async function receiveForm(req: IncomingMessage, file: string): Promise<{ fields
   });
   req.pipe(parser);
   // A request cut off half-way (a cancelled upload) never ends the parser: stop at its early close.
-  const cutOff = finished(req).then(() => new Promise<never>(() => {}), () => 'cut off' as const);
-  const outcome = await Promise.race([finished(parser).then(() => 'parsed' as const, () => 'malformed' as const), cutOff]);
+  const cutOff = finished(req).then(
+    () => new Promise<never>(() => {}),
+    () => 'cut off' as const,
+  );
+  const outcome = await Promise.race([
+    finished(parser).then(
+      () => 'parsed' as const,
+      () => 'malformed' as const,
+    ),
+    cutOff,
+  ]);
   if (outcome !== 'parsed') parser.destroy();
   const fileSize = await saved?.catch(() => undefined);
-  if (outcome === 'cut off' || !req.complete) refuse('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+  if (outcome === 'cut off' || !req.complete)
+    refuse('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
   if (outcome === 'malformed') refuse('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
   if (tooLarge) refuse('MaxPostPreDataLengthExceededError', 'Your POST request fields preceding the upload file were too large.');
   if (fileSize === undefined) refuse('InvalidArgument', 'POST requires exactly one file upload per request.');
@@ -111,7 +121,10 @@ function checkSignature(fields: Fields, secretAccessKey: string) {
   if (!policy || !date || !region || !service || terminator !== 'aws4_request') {
     refuse('AccessDenied', 'Invalid according to Policy: missing or malformed credential.');
   }
-  const signingKey = [date!, region!, service!, terminator!].reduce<Buffer | string>((key, part) => hmac(key, part), `AWS4${secretAccessKey}`);
+  const signingKey = [date!, region!, service!, terminator!].reduce<Buffer | string>(
+    (key, part) => hmac(key, part),
+    `AWS4${secretAccessKey}`,
+  );
   const expected = hmac(signingKey, policy!);
   // Buffer.from(…, 'hex') stops at the first non-hex character: a signature with a tail would pass.
   const given = /^[0-9a-f]{64}$/i.test(signature) ? Buffer.from(signature, 'hex') : Buffer.alloc(0);
@@ -135,7 +148,8 @@ function checkPolicy(fields: Fields, bucket: string): { min: number; max: number
     const field = name.replace(/^\$/, '').toLowerCase();
     return field === 'bucket' ? bucket : fields[field];
   };
-  const failed = (condition: Condition) => refuse('AccessDenied', `Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
+  const failed = (condition: Condition) =>
+    refuse('AccessDenied', `Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
 
   const covered = new Set<string>(['bucket']);
   let lengthRange: { min: number; max: number } | undefined;

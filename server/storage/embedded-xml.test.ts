@@ -15,7 +15,8 @@ async function refusal(action: () => unknown): Promise<{ code: string; status: n
 const MALFORMED = { code: 'MalformedXML', status: 400 };
 const TOO_BIG = { code: 'MaxMessageLengthExceeded', status: 400 };
 
-const body = (chunks: string[], headers: Record<string, unknown> = {}) => Object.assign(Readable.from(chunks.map((c) => Buffer.from(c))), { headers });
+const body = (chunks: string[], headers: Record<string, unknown> = {}) =>
+  Object.assign(Readable.from(chunks.map((c) => Buffer.from(c))), { headers });
 
 describe('readBounded', () => {
   it('reads a body of up to the limit whole, across chunks', async () => {
@@ -41,8 +42,9 @@ describe('readBounded', () => {
 
 describe('parseXml', () => {
   it('reads elements, text, entities and numeric references, after a BOM, whitespace and a declaration', () => {
-    const xml = '\ufeff \n<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="x"><Object><Key>a&lt;b&gt;&amp;&quot;&apos;&#65;&#x42;&#x1F600;</Key></Object>'
-      + '<Quiet>true</Quiet><Empty/></Delete>\n';
+    const xml =
+      '\ufeff \n<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="x"><Object><Key>a&lt;b&gt;&amp;&quot;&apos;&#65;&#x42;&#x1F600;</Key></Object>' +
+      '<Quiet>true</Quiet><Empty/></Delete>\n';
     const root = parseXml(xml);
     expect(root.name).toBe('Delete');
     expect(root.children.map((c) => c.name)).toEqual(['Object', 'Quiet', 'Empty']);

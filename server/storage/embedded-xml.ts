@@ -19,7 +19,8 @@ export interface XmlElement {
 const refuse = (code: string, message: string): never => {
   throw new S3Error(code, message);
 };
-const malformed = () => refuse('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+const malformed = () =>
+  refuse('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
 const NAME = /^[A-Za-z_][\w.:-]*$/;
 const MAX_DEPTH = 16;
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -43,7 +44,11 @@ function decodeText(text: string): string {
   return text.replace(/&([^;&]{0,10});|&/g, (_whole, entity: string | undefined) => {
     if (entity === undefined) return malformed();
     if (ENTITIES[entity] !== undefined) return ENTITIES[entity];
-    const code = /^#x[0-9a-fA-F]{1,6}$/.test(entity) ? parseInt(entity.slice(2), 16) : /^#\d{1,7}$/.test(entity) ? Number(entity.slice(1)) : NaN;
+    const code = /^#x[0-9a-fA-F]{1,6}$/.test(entity)
+      ? parseInt(entity.slice(2), 16)
+      : /^#\d{1,7}$/.test(entity)
+        ? Number(entity.slice(1))
+        : NaN;
     return code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : malformed();
   });
 }
@@ -153,7 +158,12 @@ export function boundXmlBodies(server: object, checkKey: (key: string) => void):
     // One at a time: s3rver's delete removes emptied folders, which two deletes side by side could race on.
     for (const key of keys) if (await store.existsObject(bucket, key)) await store.deleteObject(bucket, key);
     const quiet = childText(root, 'Quiet')?.trim() === 'true';
-    ctx.body = { DeleteResult: { '@': { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' }, ...(quiet ? {} : { Deleted: keys.map((Key) => ({ Key })) }) } };
+    ctx.body = {
+      DeleteResult: {
+        '@': { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' },
+        ...(quiet ? {} : { Deleted: keys.map((Key) => ({ Key })) }),
+      },
+    };
   };
 
   // s3rver is a Koa app: its router is the last middleware; check before it routes.

@@ -12,7 +12,10 @@ const httpStatus = (err: unknown) => (err as { $metadata?: { httpStatusCode?: nu
 const errorName = (err: unknown) => (err as { name?: string } | null)?.name;
 /** A conditional write lost: If-Match no longer holds / If-None-Match found an object (412), or a parallel one won (409). */
 export const isConflict = (err: unknown) =>
-  httpStatus(err) === 412 || httpStatus(err) === 409 || errorName(err) === 'PreconditionFailed' || errorName(err) === 'ConditionalRequestConflict';
+  httpStatus(err) === 412 ||
+  httpStatus(err) === 409 ||
+  errorName(err) === 'PreconditionFailed' ||
+  errorName(err) === 'ConditionalRequestConflict';
 const isUnsupported = (err: unknown) => httpStatus(err) === 501 || errorName(err) === 'NotImplemented';
 
 /** A damaged record reads as null: callers validate what they read anyway. */
@@ -124,7 +127,7 @@ export class JsonRecords {
   /** Every key and size under `prefix`, all pages (V1 listing: see uploads-store.ts). */
   async list(prefix: string): Promise<{ key: string; size: number }[]> {
     const found: { key: string; size: number }[] = [];
-    for (let marker: string | undefined; ; ) {
+    for (let marker: string | undefined; ;) {
       const page = await this.storage.client
         .send(new ListObjectsCommand({ Bucket: this.storage.bucket, Prefix: prefix, Marker: marker, MaxKeys: 1000 }))
         .catch((err: unknown) => {

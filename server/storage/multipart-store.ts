@@ -107,9 +107,11 @@ export class MultipartStore {
   }
 
   async abort(key: string, uploadId: string): Promise<void> {
-    await this.storage.client.send(new AbortMultipartUploadCommand({ Bucket: this.storage.bucket, Key: key, UploadId: uploadId })).catch((err) => {
-      throw noSuchUpload(err);
-    });
+    await this.storage.client
+      .send(new AbortMultipartUploadCommand({ Bucket: this.storage.bucket, Key: key, UploadId: uploadId }))
+      .catch((err) => {
+        throw noSuchUpload(err);
+      });
   }
 
   /** Unfinished uploads begun before `before`, of keys Postbox made (others it would refuse to abort). */
@@ -134,7 +136,13 @@ export class MultipartStore {
         if (!parts || !upload.UploadId) continue;
         const initiated = upload.Initiated ?? parts.signedAt;
         if (initiated > before) continue;
-        uploads.push({ key: upload.Key!, uploadId: upload.UploadId, name: parts.name, type: parts.contentType, initiatedAt: initiated.toISOString() });
+        uploads.push({
+          key: upload.Key!,
+          uploadId: upload.UploadId,
+          name: parts.name,
+          type: parts.contentType,
+          initiatedAt: initiated.toISOString(),
+        });
       }
       if (!answer.IsTruncated || !answer.NextKeyMarker) break;
       keyMarker = answer.NextKeyMarker;

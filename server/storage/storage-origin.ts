@@ -22,9 +22,7 @@ export async function storageOrigin(signingClient: S3Client, bucket: string): Pr
 export class OriginSigners {
   private readonly signers = new Map<string, { signer: Signer; client: S3Client }>();
 
-  constructor(
-    private readonly options: { bucket: string; makeClient: (endpoint: string) => S3Client; max?: number },
-  ) {}
+  constructor(private readonly options: { bucket: string; makeClient: (endpoint: string) => S3Client; max?: number }) {}
 
   get(origin: string): Signer {
     const found = this.signers.get(origin);

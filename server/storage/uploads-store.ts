@@ -60,11 +60,9 @@ export class UploadsStore {
   /** Returns the size the file had (for usage records). */
   async delete(key: string): Promise<number> {
     const size = await this.assertExists(key);
-    await this.storage.client
-      .send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key }))
-      .catch((err) => {
-        throw storageUnavailable(err);
-      });
+    await this.storage.client.send(new DeleteObjectCommand({ Bucket: this.storage.bucket, Key: key })).catch((err) => {
+      throw storageUnavailable(err);
+    });
     return size;
   }
 

@@ -97,7 +97,10 @@ export interface Put {
  * Storage's UploadPart, in memory: stores the part and answers its MD5 as ETag, unless `script`
  * answers something else for this attempt. `hold` keeps a PUT open until its signal aborts.
  */
-export function fakeTransport(server: FakeServer, options: { script?: (put: Put, attempt: number) => StorageAnswer | 'hold' | undefined } = {}) {
+export function fakeTransport(
+  server: FakeServer,
+  options: { script?: (put: Put, attempt: number) => StorageAnswer | 'hold' | undefined } = {},
+) {
   const puts: Put[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -112,7 +115,9 @@ export function fakeTransport(server: FakeServer, options: { script?: (put: Put,
       const scripted = options.script?.(put, attempt);
       if (scripted === 'hold') {
         onProgress(Math.floor(body.size / 2));
-        await new Promise((_, reject) => signal.addEventListener('abort', () => reject(new ApiError('cancelled', 'Upload cancelled.')), { once: true }));
+        await new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(new ApiError('cancelled', 'Upload cancelled.')), { once: true }),
+        );
       }
       await Promise.resolve(); // answered later, as storage would be: lets other parts start meanwhile
       if (scripted && scripted !== 'hold') return scripted;
@@ -132,7 +137,10 @@ export function depsFor(server: FakeServer, transport: PartTransport, storage = 
   const deps: MultipartDeps = {
     api: server,
     transport,
-    records: webStorageRecords(() => storage, () => server.clock.now),
+    records: webStorageRecords(
+      () => storage,
+      () => server.clock.now,
+    ),
     fingerprint: fileFingerprint,
     md5Hex: md5Of,
     // Backoff is recorded, not slept: the tests do not depend on time passing.

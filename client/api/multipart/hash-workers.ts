@@ -77,5 +77,8 @@ export class HashWorkers {
 /** The page's pool: one worker per core, at most 4 (the parts in flight are about that many). */
 export function pageHashWorkers(): HashWorkers {
   const cores = typeof navigator === 'undefined' ? 2 : navigator.hardwareConcurrency || 2;
-  return new HashWorkers(() => new Worker(new URL('./md5.worker.ts', import.meta.url), { type: 'module' }), Math.min(4, Math.max(1, cores)));
+  return new HashWorkers(
+    () => new Worker(new URL('./md5.worker.ts', import.meta.url), { type: 'module' }),
+    Math.min(4, Math.max(1, cores)),
+  );
 }

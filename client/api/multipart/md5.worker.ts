@@ -5,7 +5,10 @@ import type { HashAnswer, HashRequest } from './hash-workers.ts';
  * A hashing worker: it gets a part's Blob (a slice of the file, not its bytes), reads and hashes
  * it here, and answers the MD5, so the page's main thread never reads or hashes a part.
  */
-const scope = self as unknown as { onmessage: ((event: MessageEvent<HashRequest>) => void) | null; postMessage: (answer: HashAnswer) => void };
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<HashRequest>) => void) | null;
+  postMessage: (answer: HashAnswer) => void;
+};
 
 scope.onmessage = ({ data: { id, blob } }) => {
   md5OfBlob(blob).then(

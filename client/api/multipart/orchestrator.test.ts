@@ -21,7 +21,11 @@ const run = (file: File, deps: ReturnType<typeof depsFor>['deps'], options: { co
   return { result, progress, started };
 };
 
-const failureOf = (promise: Promise<unknown>) => promise.then(() => expect.fail('the upload should have failed'), (err: unknown) => err as ApiError);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail('the upload should have failed'),
+    (err: unknown) => err as ApiError,
+  );
 
 const expectedParts = async (file: File) =>
   Promise.all(
@@ -63,7 +67,9 @@ describe('uploadMultipart', () => {
   it('sends a failed part again after a backoff, saying which attempt it is on', async () => {
     const server = new FakeServer();
     // Part 2's connection breaks twice, then it goes through.
-    const storage = fakeTransport(server, { script: (put, attempt) => (put.partNumber === 2 && attempt <= 2 ? { status: 0, etag: null, sentAnything: true } : undefined) });
+    const storage = fakeTransport(server, {
+      script: (put, attempt) => (put.partNumber === 2 && attempt <= 2 ? { status: 0, etag: null, sentAnything: true } : undefined),
+    });
     const { deps, waits } = depsFor(server, storage.transport);
     const file = fileOf(3 * PART);
     const { result, progress } = run(file, deps, { concurrency: 1 });
@@ -97,7 +103,8 @@ describe('uploadMultipart', () => {
   it('asks for a fresh URL when storage refuses one (403), without counting it as a failure', async () => {
     const server = new FakeServer();
     const storage = fakeTransport(server, {
-      script: (put, attempt) => (put.partNumber === 1 && attempt === 1 ? { status: 403, etag: null, storageCode: 'AccessDenied', sentAnything: true } : undefined),
+      script: (put, attempt) =>
+        put.partNumber === 1 && attempt === 1 ? { status: 403, etag: null, storageCode: 'AccessDenied', sentAnything: true } : undefined,
     });
     const { deps, waits } = depsFor(server, storage.transport);
     await run(fileOf(3 * PART), deps, { concurrency: 1 }).result;
@@ -135,7 +142,13 @@ describe('uploadMultipart', () => {
     const { deps } = depsFor(server, storage.transport);
     const file = fileOf(4 * PART);
     await server.create();
-    deps.records.save(await fileFingerprint(file), { key: 'files/big.bin', uploadId: 'upload-1', partSize: PART, createdAt: server.clock.now, uploadToken: 't' });
+    deps.records.save(await fileFingerprint(file), {
+      key: 'files/big.bin',
+      uploadId: 'upload-1',
+      partSize: PART,
+      createdAt: server.clock.now,
+      uploadToken: 't',
+    });
     const partOne = `"${await md5Of(file.slice(0, PART))}"`;
     server.parts.set(1, { partNumber: 1, etag: partOne, size: PART });
     // Same length, other bytes: someone who could sign parts put them there.
@@ -160,7 +173,13 @@ describe('uploadMultipart', () => {
     const storage = fakeTransport(server);
     const { deps } = depsFor(server, storage.transport);
     const file = fileOf(2 * PART);
-    deps.records.save(await fileFingerprint(file), { key: 'files/old.bin', uploadId: 'lost', partSize: PART, createdAt: server.clock.now, uploadToken: 't' });
+    deps.records.save(await fileFingerprint(file), {
+      key: 'files/old.bin',
+      uploadId: 'lost',
+      partSize: PART,
+      createdAt: server.clock.now,
+      uploadToken: 't',
+    });
 
     await run(file, deps).result;
     expect(server.created).toBe(1);

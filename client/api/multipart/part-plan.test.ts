@@ -35,7 +35,13 @@ describe('planParts', () => {
   });
 
   it('refuses sizes that are not byte counts', () => {
-    for (const [size, partSize] of [[-1, P], [1.5, P], [10, 0], [Number.NaN, P]]) expect(() => planParts(size!, partSize!)).toThrow(RangeError);
+    for (const [size, partSize] of [
+      [-1, P],
+      [1.5, P],
+      [10, 0],
+      [Number.NaN, P],
+    ])
+      expect(() => planParts(size!, partSize!)).toThrow(RangeError);
   });
 
   it('with the server part size, any file up to 5 TiB is covered by contiguous parts, at most 10,000', () => {

@@ -10,7 +10,16 @@ describe('parseRecord', () => {
     expect(parseRecord(JSON.stringify({ ...record, extra: 1 }), NOW)).toEqual(record);
   });
   it('refuses what is not a record, or one too old to point at a live upload', () => {
-    for (const bad of [null, '', '{', '"x"', '[]', JSON.stringify({ ...record, partSize: '5' }), JSON.stringify({ ...record, uploadToken: 3 }), JSON.stringify({ ...record, uploadToken: undefined })]) {
+    for (const bad of [
+      null,
+      '',
+      '{',
+      '"x"',
+      '[]',
+      JSON.stringify({ ...record, partSize: '5' }),
+      JSON.stringify({ ...record, uploadToken: 3 }),
+      JSON.stringify({ ...record, uploadToken: undefined }),
+    ]) {
       expect(parseRecord(bad, NOW)).toBeUndefined();
     }
     expect(parseRecord(JSON.stringify({ ...record, createdAt: NOW - RECORD_MAX_AGE_MS }), NOW)).toBeUndefined();
@@ -20,7 +29,10 @@ describe('parseRecord', () => {
 describe('webStorageRecords', () => {
   it('saves, lists (newest first, name and size from the fingerprint) and forgets; drops unreadable items on load', async () => {
     const storage = memoryStorage();
-    const records = webStorageRecords(() => storage, () => NOW);
+    const records = webStorageRecords(
+      () => storage,
+      () => NOW,
+    );
     const a = await fileFingerprint(fileOf(3000, 'a: b.bin'));
     const b = await fileFingerprint(fileOf(10, 'b.bin'));
     records.save(a, record);

@@ -76,7 +76,9 @@ export function resumableIn(store: RecordStore): ResumableUpload[] {
       const fields = FINGERPRINT.exec(fingerprint);
       const record = fields ? store.load(fingerprint) : undefined;
       if (!fields || !record) return [];
-      return [{ fingerprint, name: fields[2]!, size: Number(fields[1]), key: record.key, uploadId: record.uploadId, startedAt: record.createdAt }];
+      return [
+        { fingerprint, name: fields[2]!, size: Number(fields[1]), key: record.key, uploadId: record.uploadId, startedAt: record.createdAt },
+      ];
     })
     .sort((a, b) => b.startedAt - a.startedAt);
 }
@@ -98,7 +100,10 @@ export function webStorageRecords(storage: () => Storage, now: () => number = Da
   const forget = (fingerprint: string) => attempt((s) => s.removeItem(PREFIX + fingerprint), undefined);
   return {
     load(fingerprint) {
-      const record = parseRecord(attempt((s) => s.getItem(PREFIX + fingerprint), null), now());
+      const record = parseRecord(
+        attempt((s) => s.getItem(PREFIX + fingerprint), null),
+        now(),
+      );
       if (!record) forget(fingerprint); // unreadable or too old: start over
       return record;
     },
@@ -106,7 +111,10 @@ export function webStorageRecords(storage: () => Storage, now: () => number = Da
     forget,
     fingerprints: () =>
       attempt(
-        (s) => Array.from({ length: s.length }, (_, i) => s.key(i) ?? '').filter((id) => id.startsWith(PREFIX)).map((id) => id.slice(PREFIX.length)),
+        (s) =>
+          Array.from({ length: s.length }, (_, i) => s.key(i) ?? '')
+            .filter((id) => id.startsWith(PREFIX))
+            .map((id) => id.slice(PREFIX.length)),
         [],
       ),
   };

@@ -7,7 +7,14 @@ import type { Access } from '../access.ts';
 
 const FLOW_COOKIE = 'postbox_oidc_flow';
 
-const STATUS: Record<SignInFailure, number> = { unavailable: 503, provider_unreachable: 503, denied: 403, provider_refused: 502, untrusted_answer: 502, stale: 400 };
+const STATUS: Record<SignInFailure, number> = {
+  unavailable: 503,
+  provider_unreachable: 503,
+  denied: 403,
+  provider_refused: 502,
+  untrusted_answer: 502,
+  stale: 400,
+};
 const TITLE: Record<SignInFailure, string> = {
   unavailable: 'Postbox is unavailable',
   provider_unreachable: 'The identity provider cannot be reached',
@@ -52,7 +59,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   };
   const fail = (req: Request, res: Response, err: unknown) => {
     // Anything else: the bucket (keys of flow and session cookies) did not answer.
-    const failure = err instanceof SignInError ? err : new SignInError('unavailable', 'Postbox cannot reach its storage right now.', { cause: err });
+    const failure =
+      err instanceof SignInError ? err : new SignInError('unavailable', 'Postbox cannot reach its storage right now.', { cause: err });
     req.log.warn({ err: failure.cause ?? failure, kind: failure.kind }, 'sign-in failed');
     page(res, STATUS[failure.kind], failurePage(failure));
   };
@@ -75,7 +83,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       res.clearCookie(FLOW_COOKIE, flowCookie(req)); // one answer per sign-in
       const flow = openFlow(await deps.flowKey(), parseCookies(req.headers.cookie ?? '')[FLOW_COOKIE], now());
       if (flow === 'missing' || flow === 'expired') {
-        const why = flow === 'expired' ? 'The sign-in took longer than 10 minutes.' : 'This answer belongs to no sign-in begun in this browser.';
+        const why =
+          flow === 'expired' ? 'The sign-in took longer than 10 minutes.' : 'This answer belongs to no sign-in begun in this browser.';
         throw new SignInError('stale', `${why} Start again from Postbox.`);
       }
       const at = req.originalUrl.indexOf('?');

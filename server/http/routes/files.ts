@@ -24,7 +24,14 @@ import { deleteThumbnail } from './thumbnails.ts';
 import { ownerOfSpace } from '../../people/usage.ts';
 import { audit } from '../audit.ts';
 
-export function fileRoutes(router: Router, config: Config, storage: Storage, store: UploadsStore, shares: ShareService, usage: UsageBook): void {
+export function fileRoutes(
+  router: Router,
+  config: Config,
+  storage: Storage,
+  store: UploadsStore,
+  shares: ShareService,
+  usage: UsageBook,
+): void {
   router.get('/files', async (req, res) => {
     const query = FileListQuery.parse(req.query);
     const page: FilePage = await store.list({ ...query, space: personOf(res).space });

@@ -46,7 +46,10 @@ function requireParts(grant: UploadGrant, partNumbers: number[]): void {
   const partCount = partCountOf(grant.size, grant.partSize);
   const past = partNumbers.find((partNumber) => partNumber > partCount);
   if (past !== undefined) {
-    throw new AppError('invalid_request', `A file of ${grant.size} bytes has ${partCount} parts of ${grant.partSize} bytes: there is no part ${past}.`);
+    throw new AppError(
+      'invalid_request',
+      `A file of ${grant.size} bytes has ${partCount} parts of ${grant.partSize} bytes: there is no part ${past}.`,
+    );
   }
 }
 
@@ -83,117 +86,125 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
 
   return {
     complete(router: Router, guards: RequestHandler[]): void {
-    router.post(COMPLETE_PATH, ...guards, jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
-      const { uploadToken, parts } = CompleteRequest.parse(req.body);
-      const grant = await grantOf(uploadToken);
-      const { key, uploadId } = grant;
-      requireOwnUpload(res, key);
-      for (let i = 1; i < parts.length; i++) {
-        if (parts[i]!.partNumber <= parts[i - 1]!.partNumber) {
-          throw new AppError('invalid_request', 'parts must be in ascending order of partNumber, each once.');
+      router.post(COMPLETE_PATH, ...guards, jsonBody(COMPLETE_BODY_MAX_BYTES), async (req, res) => {
+        const { uploadToken, parts } = CompleteRequest.parse(req.body);
+        const grant = await grantOf(uploadToken);
+        const { key, uploadId } = grant;
+        requireOwnUpload(res, key);
+        for (let i = 1; i < parts.length; i++) {
+          if (parts[i]!.partNumber <= parts[i - 1]!.partNumber) {
+            throw new AppError('invalid_request', 'parts must be in ascending order of partNumber, each once.');
+          }
         }
-      }
-      requireParts(grant, parts.map((part) => part.partNumber));
-      let listed: UploadedPart[];
-      try {
-        listed = await store.listParts(key, uploadId);
-      } catch (err) {
-        // Asked again after storage completed it (the answer was lost, or the join outlasted the
-        // browser's wait): the upload id is gone and its object is there.
-        const completedSize = err instanceof AppError && err.code === 'not_found' ? await store.objectSize(key) : undefined;
-        if (completedSize === undefined) throw err;
-        const answer: CompletedUpload = { key, size: completedSize };
+        requireParts(
+          grant,
+          parts.map((part) => part.partNumber),
+        );
+        let listed: UploadedPart[];
+        try {
+          listed = await store.listParts(key, uploadId);
+        } catch (err) {
+          // Asked again after storage completed it (the answer was lost, or the join outlasted the
+          // browser's wait): the upload id is gone and its object is there.
+          const completedSize = err instanceof AppError && err.code === 'not_found' ? await store.objectSize(key) : undefined;
+          if (completedSize === undefined) throw err;
+          const answer: CompletedUpload = { key, size: completedSize };
+          res.json(answer);
+          return;
+        }
+        // What storage really has decides the size: it may not exceed what the upload was created for.
+        const stored = new Map(listed.map((p) => [p.partNumber, p]));
+        let size = 0;
+        for (const part of parts) {
+          const have = stored.get(part.partNumber);
+          if (!have || unquote(have.etag) !== unquote(part.etag)) {
+            throw new AppError('invalid_request', `Part ${part.partNumber} is missing or differs from what storage has.`);
+          }
+          size += have.size;
+        }
+        if (size > grant.size || size > maxBytes) {
+          await store.abort(key, uploadId).catch(() => {});
+          if (size > maxBytes) throw fileTooLarge(maxBytes);
+          throw new AppError(
+            'file_too_large',
+            `These parts hold ${formatBytes(size)}, more than the ${formatBytes(grant.size)} this upload was created for.`,
+          );
+        }
+        await store.complete(key, uploadId, parts, size);
+        const answer: CompletedUpload = { key, size };
         res.json(answer);
-        return;
-      }
-      // What storage really has decides the size: it may not exceed what the upload was created for.
-      const stored = new Map(listed.map((p) => [p.partNumber, p]));
-      let size = 0;
-      for (const part of parts) {
-        const have = stored.get(part.partNumber);
-        if (!have || unquote(have.etag) !== unquote(part.etag)) {
-          throw new AppError('invalid_request', `Part ${part.partNumber} is missing or differs from what storage has.`);
-        }
-        size += have.size;
-      }
-      if (size > grant.size || size > maxBytes) {
-        await store.abort(key, uploadId).catch(() => {});
-        if (size > maxBytes) throw fileTooLarge(maxBytes);
-        throw new AppError('file_too_large', `These parts hold ${formatBytes(size)}, more than the ${formatBytes(grant.size)} this upload was created for.`);
-      }
-      await store.complete(key, uploadId, parts, size);
-      const answer: CompletedUpload = { key, size };
-      res.json(answer);
-    });
+      });
     },
 
     routes(router: Router, costlyRead: RequestHandler): void {
-    router.post('/multipart-uploads', async (req, res) => {
-      const upload = acceptUpload(req.body, config.uploads, personOf(res).space);
-      if (upload.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
-      const secret = await tokenKey(); // before creating: an upload nobody can continue is litter
-      await reserveQuota(usage, config, upload, Date.now() + MULTIPART_RESERVATION_MS);
-      const uploadId = await store.create({
-        key: upload.key,
-        contentType: upload.storedType,
-        contentDisposition: attachmentDisposition(upload.filename),
-        originalName: encodeURIComponent(upload.filename),
+      router.post('/multipart-uploads', async (req, res) => {
+        const upload = acceptUpload(req.body, config.uploads, personOf(res).space);
+        if (upload.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
+        const secret = await tokenKey(); // before creating: an upload nobody can continue is litter
+        await reserveQuota(usage, config, upload, Date.now() + MULTIPART_RESERVATION_MS);
+        const uploadId = await store.create({
+          key: upload.key,
+          contentType: upload.storedType,
+          contentDisposition: attachmentDisposition(upload.filename),
+          originalName: encodeURIComponent(upload.filename),
+        });
+        const partSize = multipartPartSize(upload.size, config.uploads.multipartPartBytes);
+        const uploadToken = signUploadToken(secret, { key: upload.key, uploadId, size: upload.size, partSize });
+        const answer: MultipartUpload = { key: upload.key, uploadId, partSize, partCount: partCountOf(upload.size, partSize), uploadToken };
+        res.status(201).json(answer);
       });
-      const partSize = multipartPartSize(upload.size, config.uploads.multipartPartBytes);
-      const uploadToken = signUploadToken(secret, { key: upload.key, uploadId, size: upload.size, partSize });
-      const answer: MultipartUpload = { key: upload.key, uploadId, partSize, partCount: partCountOf(upload.size, partSize), uploadToken };
-      res.status(201).json(answer);
-    });
 
-    // Each URL takes a body of exactly its part's length, and only the token's parts are signed, so an
-    // upload holds no more than its declared size (at most MAX_UPLOAD_BYTES), whatever a client tries.
-    router.post('/multipart-uploads/sign', async (req, res) => {
-      const { uploadToken, partNumbers } = PartUrlsRequest.parse(req.body);
-      const { key, uploadId, size, partSize } = await grantOf(uploadToken);
-      requireOwnUpload(res, key);
-      const unique = [...new Set(partNumbers)];
-      requireParts({ key, uploadId, size, partSize }, unique);
-      const signer = storage.signerFor(requestOrigin(req));
-      const expiresAt = new Date(Date.now() + partUrlSeconds * 1000);
-      // Signing fails only when credentials cannot be resolved.
-      const urls = await orUnavailable(
-        Promise.all(
-          unique.map(async (partNumber) => ({
-            partNumber,
-            url: await signer.presignUploadPart({
-              bucket: storage.bucket,
-              key,
-              uploadId,
+      // Each URL takes a body of exactly its part's length, and only the token's parts are signed, so an
+      // upload holds no more than its declared size (at most MAX_UPLOAD_BYTES), whatever a client tries.
+      router.post('/multipart-uploads/sign', async (req, res) => {
+        const { uploadToken, partNumbers } = PartUrlsRequest.parse(req.body);
+        const { key, uploadId, size, partSize } = await grantOf(uploadToken);
+        requireOwnUpload(res, key);
+        const unique = [...new Set(partNumbers)];
+        requireParts({ key, uploadId, size, partSize }, unique);
+        const signer = storage.signerFor(requestOrigin(req));
+        const expiresAt = new Date(Date.now() + partUrlSeconds * 1000);
+        // Signing fails only when credentials cannot be resolved.
+        const urls = await orUnavailable(
+          Promise.all(
+            unique.map(async (partNumber) => ({
               partNumber,
-              contentLength: partLengthOf(size, partSize, partNumber),
-              expiresIn: partUrlSeconds,
-            }),
-          })),
-        ),
-      );
-      const answer: PartUrls = { urls, expiresAt: expiresAt.toISOString() };
-      res.json(answer);
-    });
+              url: await signer.presignUploadPart({
+                bucket: storage.bucket,
+                key,
+                uploadId,
+                partNumber,
+                contentLength: partLengthOf(size, partSize, partNumber),
+                expiresIn: partUrlSeconds,
+              }),
+            })),
+          ),
+        );
+        const answer: PartUrls = { urls, expiresAt: expiresAt.toISOString() };
+        res.json(answer);
+      });
 
-    router.get('/multipart-uploads/parts', async (req, res) => {
-      const { key, uploadId } = MultipartRef.parse(req.query);
-      requireOwnUpload(res, key);
-      const answer: UploadedParts = { parts: await store.listParts(key, uploadId) };
-      res.json(answer);
-    });
+      router.get('/multipart-uploads/parts', async (req, res) => {
+        const { key, uploadId } = MultipartRef.parse(req.query);
+        requireOwnUpload(res, key);
+        const answer: UploadedParts = { parts: await store.listParts(key, uploadId) };
+        res.json(answer);
+      });
 
-    router.get('/multipart-uploads', costlyRead, async (req, res) => {
-      const { olderThanSeconds } = StaleUploadsQuery.parse(req.query);
-      const answer: StaleUploads = { uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000), personOf(res).space) };
-      res.json(answer);
-    });
+      router.get('/multipart-uploads', costlyRead, async (req, res) => {
+        const { olderThanSeconds } = StaleUploadsQuery.parse(req.query);
+        const answer: StaleUploads = {
+          uploads: await store.listStale(new Date(Date.now() - olderThanSeconds * 1000), personOf(res).space),
+        };
+        res.json(answer);
+      });
 
-    router.delete('/multipart-uploads/:key', async (req, res) => {
-      const { key, uploadId } = MultipartRef.parse({ key: req.params.key, uploadId: req.query.uploadId });
-      requireOwnUpload(res, key);
-      await store.abort(key, uploadId);
-      res.status(204).end();
-    });
+      router.delete('/multipart-uploads/:key', async (req, res) => {
+        const { key, uploadId } = MultipartRef.parse({ key: req.params.key, uploadId: req.query.uploadId });
+        requireOwnUpload(res, key);
+        await store.abort(key, uploadId);
+        res.status(204).end();
+      });
     },
   };
 }

@@ -124,7 +124,8 @@ export function shareApiRoutes(
   router.delete('/shares/:id', async (req, res) => {
     // Only the owner's: another person's link answers as a link that does not exist.
     const found = await service.find(req.params.id);
-    if (found && !isRevoked(found) && ownerSpaceOf(found) !== personOf(res).space) throw new AppError('not_found', 'There is no such share link.');
+    if (found && !isRevoked(found) && ownerSpaceOf(found) !== personOf(res).space)
+      throw new AppError('not_found', 'There is no such share link.');
     if (!(await service.revoke(req.params.id))) throw new AppError('not_found', 'There is no such share link.');
     audit(res, 'share.revoke', { link: linkFingerprint(req.params.id) });
     res.status(204).end();
@@ -150,7 +151,13 @@ const wantsPage = (req: Request) => req.headers['sec-fetch-dest'] === 'document'
 /** A share page's POST body (urlencoded) when the link has a password: an empty one is not a try. */
 const PasswordForm = z.object({ password: z.string().min(1) });
 /** A bundle page's POST: the password (to open it), and which file to download (its index). */
-const BundleForm = z.object({ password: z.string().min(1).optional(), file: z.string().regex(/^\d{1,4}$/).optional() });
+const BundleForm = z.object({
+  password: z.string().min(1).optional(),
+  file: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional(),
+});
 /** The zip worker's request: presigned GETs for these files of the bundle (indexes), a batch at a time. */
 const ZipRequest = z.strictObject({ indexes: z.array(z.number().int().min(0).max(SHARE_BUNDLE_MAX_FILES)).min(1).max(50) });
 
@@ -277,7 +284,8 @@ export function sharePageRoutes(
     (req, res, next) => {
       if (isCrossSitePost(req, options.publicUrl)) return void html(res, 403, crossSitePage());
       // An address ends up in logs, histories and Referer headers: a password never belongs there.
-      if (req.url.includes('?') && new URL(req.url, 'http://x').searchParams.has('password')) return void html(res, 400, passwordInAddressPage());
+      if (req.url.includes('?') && new URL(req.url, 'http://x').searchParams.has('password'))
+        return void html(res, 400, passwordInAddressPage());
       parseForm(req, res, (err?: unknown) => {
         if (err === undefined) return next();
         const status = (err as { status?: number }).status;
@@ -320,7 +328,8 @@ export function sharePageRoutes(
   );
 
   /** The visit this request's cookie proves for link `id`, if any. */
-  const visitOf = async (req: Request, id: string) => readVisit(await visitKey(), parseCookies(req.headers.cookie ?? '')[VISIT_COOKIE], id, Date.now());
+  const visitOf = async (req: Request, id: string) =>
+    readVisit(await visitKey(), parseCookies(req.headers.cookie ?? '')[VISIT_COOKIE], id, Date.now());
 
   const newVisit = (share: LiveShare): Visit => ({
     shareId: share.id,
@@ -345,9 +354,15 @@ export function sharePageRoutes(
    * A bundle's page: the password form until the visit has given it; then the files, with previews
    * unless the link counts downloads and this visit has not been counted yet (a preview is the file).
    */
-  async function showBundle(req: Request, res: Response, share: LiveShare & { files: NonNullable<LiveShare['files']> }, visit: Visit | undefined) {
+  async function showBundle(
+    req: Request,
+    res: Response,
+    share: LiveShare & { files: NonNullable<LiveShare['files']> },
+    visit: Visit | undefined,
+  ) {
     if (share.password !== null && !visit?.unlocked) return void html(res, 200, bundleLockedPage({ share }));
-    const previews = share.maxDownloads === null || visit?.counted ? await service.previews(share, requestOrigin(req)) : new Map<number, string>();
+    const previews =
+      share.maxDownloads === null || visit?.counted ? await service.previews(share, requestOrigin(req)) : new Map<number, string>();
     const nonce = randomBytes(16).toString('base64');
     res.setHeader('Content-Security-Policy', bundlePageCsp(options.storageOrigin, nonce));
     html(res, 200, bundlePage({ share, previews, nonce }));
@@ -360,7 +375,8 @@ export function sharePageRoutes(
     if (!form.success) return void html(res, 400, unreadableFormPage());
     let current = visit ?? newVisit(share);
     if (!current.unlocked) {
-      if (form.data.password === undefined) return void html(res, 400, bundleLockedPage({ share, passwordError: 'Enter the password to open these files.' }));
+      if (form.data.password === undefined)
+        return void html(res, 400, bundleLockedPage({ share, passwordError: 'Enter the password to open these files.' }));
       const client = clientOf(req);
       const wait = await attempts.begin(client, share.id);
       if (wait > 0) {
@@ -385,7 +401,8 @@ export function sharePageRoutes(
     res.redirect(303, downloaded.url);
   }
 
-  const jsonError = (res: Response, status: number, code: string, message: string) => void res.status(status).json({ error: { code, message } });
+  const jsonError = (res: Response, status: number, code: string, message: string) =>
+    void res.status(status).json({ error: { code, message } });
   const parseZipBody = express.json({ limit: '4kb', strict: true, type: 'application/json' });
 
   // The zip worker's batches of presigned GETs (assets/zip-sw.js): counted once per visit, as a file's Download.
@@ -393,7 +410,9 @@ export function sharePageRoutes(
     '/s/:id/zip',
     (req, res, next) => {
       if (isCrossSitePost(req, options.publicUrl)) return jsonError(res, 403, 'forbidden', 'Start Download all from the link itself.');
-      parseZipBody(req, res, (err?: unknown) => (err === undefined ? next() : jsonError(res, 400, 'invalid_request', 'That request could not be read.')));
+      parseZipBody(req, res, (err?: unknown) =>
+        err === undefined ? next() : jsonError(res, 400, 'invalid_request', 'That request could not be read.'),
+      );
     },
     guarded(async (req, res) => {
       const id = String(req.params.id);
@@ -401,7 +420,8 @@ export function sharePageRoutes(
       if (!request.success) return jsonError(res, 400, 'invalid_request', 'That request could not be read.');
       const visit = await visitOf(req, id);
       const opened = await service.open(id, { visitCounted: visit?.counted });
-      if (opened.kind === 'missing' || (opened.kind === 'open' && !isBundle(opened.share))) return jsonError(res, 404, 'not_found', 'There is no such link.');
+      if (opened.kind === 'missing' || (opened.kind === 'open' && !isBundle(opened.share)))
+        return jsonError(res, 404, 'not_found', 'There is no such link.');
       if (opened.kind === 'gone') return jsonError(res, 410, 'not_found', 'This link no longer works.');
       const current = visit ?? newVisit(opened.share);
       if (!current.unlocked) return jsonError(res, 403, 'forbidden', 'Enter the password on the page first.');

@@ -43,6 +43,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { chromium, type Page } from '@playwright/test';
 import { build } from 'vite';
 import { api, MiB, MultipartUpload, type UploadSettings } from '../contract/api.ts';
+import { chromiumLaunch } from '../e2e/chromium.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { createSigningClient } from '../server/storage/s3-client.ts';
@@ -364,16 +365,9 @@ async function main() {
   const idleRss = await rssKiB(pid);
 
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    ...chromiumLaunch,
     args: [
-      ...[
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      ...chromiumLaunch.args,
       // The Uppy page is served by Playwright (route.fulfill), which Chromium places outside the loopback
       // address space: without this, its PUTs to an RGW on 127.0.0.1 are refused (Local Network Access).
       '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights',

@@ -34,6 +34,7 @@ import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { chromium, type Browser } from '@playwright/test';
 import { api, MiB } from '../contract/api.ts';
+import { chromiumLaunch } from '../e2e/chromium.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { newUploadKey } from '../server/signing/object-keys.ts';
 
@@ -273,16 +274,8 @@ async function main() {
   cleanups.push(() => s3.destroy());
 
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      ...(process.env.BENCH_EXTRA_ARGS ?? '').split(' ').filter(Boolean),
-    ],
+    ...chromiumLaunch,
+    args: [...chromiumLaunch.args, ...(process.env.BENCH_EXTRA_ARGS ?? '').split(' ').filter(Boolean)],
   });
   cleanups.push(() => browser.close());
 

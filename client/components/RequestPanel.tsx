@@ -112,11 +112,6 @@ function RequestRow({ request }: { request: FileRequestLink }) {
       </div>
       <div className="file__actions">
         {open && (
-          <button type="button" className="button button--quiet" aria-expanded={showQr} onClick={() => setShowQr(!showQr)}>
-            {showQr ? 'Hide QR code' : 'QR code'}
-          </button>
-        )}
-        {open && (
           <button
             type="button"
             className="button button--quiet"
@@ -128,10 +123,17 @@ function RequestRow({ request }: { request: FileRequestLink }) {
         )}
       </div>
       {open && (
-        <div className="share__result request__link">
-          <CopyableUrl key={request.url} url={request.url} label="Request link" copyText="Copy link" />
-          {showQr && <QrCode url={request.url} />}
-        </div>
+        <>
+          <div className="share__result request__link">
+            <CopyableUrl key={request.url} url={request.url} label="Request link" copyText="Copy link" />
+          </div>
+          <div className="request__link request__qr">
+            <button type="button" className="button button--quiet button--small" aria-expanded={showQr} onClick={() => setShowQr(!showQr)}>
+              {showQr ? 'Hide QR code' : 'QR code'}
+            </button>
+            {showQr && <QrCode url={request.url} />}
+          </div>
+        </>
       )}
       {closeLink.isError && <ErrorNotice error={closeLink.error} />}
     </li>

@@ -44,6 +44,7 @@ import { chromium, type Page } from '@playwright/test';
 import { build } from 'vite';
 import { api, MiB, MultipartUpload, type UploadSettings } from '../contract/api.ts';
 import { chromiumLaunch } from '../e2e/chromium.ts';
+import { cleanupStack } from './cleanups.ts';
 import { corsRule } from '../server/storage/cors.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { createSigningClient } from '../server/storage/s3-client.ts';
@@ -56,20 +57,8 @@ const target = process.env.BENCH_S3 ?? 'embedded';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 if (target !== 'embedded' && target !== 'rgw') throw new Error(`BENCH_S3 must be embedded or rgw (got ${target})`);
 
-/** What to undo, last first: run at the end, on an error, and on Ctrl-C. */
-const cleanups: Array<() => unknown> = [];
-async function cleanUp() {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      console.error('bench:upload: cleanup failed:', err);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
-}
+const cleanups = cleanupStack('bench:upload');
+const cleanUp = cleanups.run;
 
 interface Storage {
   name: string;

@@ -35,6 +35,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { chromium, type Browser } from '@playwright/test';
 import { api, MiB } from '../contract/api.ts';
 import { chromiumLaunch } from '../e2e/chromium.ts';
+import { cleanupStack } from './cleanups.ts';
 import { EMBEDDED_CREDENTIALS } from '../server/storage/embedded-s3.ts';
 import { newUploadKey } from '../server/signing/object-keys.ts';
 
@@ -50,17 +51,8 @@ const PATH_MIB = 48;
 const DRIFT_MIB = 32;
 const SAMPLE_MS = 250;
 
-const cleanups: Array<() => unknown> = [];
-async function cleanUp() {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      console.error('bench:zip: cleanup failed:', err);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+const cleanups = cleanupStack('bench:zip');
+const cleanUp = cleanups.run;
 const deadline = setTimeout(() => {
   console.error(`bench:zip: FAIL (gave up after ${timeoutSeconds} s)`);
   void cleanUp().finally(() => process.exit(1));

@@ -5,6 +5,7 @@ import { ListObjectsCommand } from '@aws-sdk/client-s3';
 import { spaceFor } from '../people/person.ts';
 import { S3ShareStore } from '../shares/s3-share-store.ts';
 import { fileIndexPrefix, newShareId, parseMarker } from '../shares/share-record.ts';
+import { liveShare } from '../shares/live-share.fixture.ts';
 import { newUploadKey } from '../signing/object-keys.ts';
 import { postThroughPolicy, startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -192,23 +193,15 @@ describe('bundles', () => {
     // A link of another person (as accounts will make): 404, and it still works.
     const space = spaceFor('cd'.repeat(16));
     const theirs = { ...JSON.parse(JSON.stringify(link)), id: newShareId() };
-    await new S3ShareStore(app.storage).create({
-      version: 1,
-      id: theirs.id,
-      fileKey: keys[0]!,
-      fileName: '1 file',
-      fileSize: 1,
-      contentType: 'text/plain',
-      createdAt: new Date().toISOString(),
-      expiresAt: null,
-      maxDownloads: null,
-      downloads: 0,
-      lastDownloadAt: null,
-      note: null,
-      password: null,
-      files: [{ key: keys[0]!, name: 'r1.txt', size: 1, contentType: 'text/plain' }],
-      owner: { id: 'cd'.repeat(16), space },
-    });
+    await new S3ShareStore(app.storage).create(
+      liveShare({
+        id: theirs.id,
+        fileKey: keys[0]!,
+        fileName: '1 file',
+        files: [{ key: keys[0]!, name: 'r1.txt', size: 1, contentType: 'text/plain' }],
+        owner: { id: 'cd'.repeat(16), space },
+      }),
+    );
     const refused = await app.call('DELETE', api.share(theirs.id));
     expect([refused.status, refused.body.error.code]).toEqual([404, 'not_found']);
     expect((await browser().get(`${app.url}/s/${theirs.id}`)).status).toBe(200);

@@ -40,7 +40,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Page, type Request } from '@playwright/test';
 import { build } from 'vite';
 import { api, MiB, MultipartUpload, type UploadSettings } from '../contract/api.ts';
 import { chromiumLaunch } from '../e2e/chromium.ts';
@@ -174,6 +174,12 @@ async function treeCpuSeconds(pid: number, except: number): Promise<number> {
   for (const [p, { ticks: t }] of stats) if (p !== pid && under(p)) ticks += t;
   return ticks / CLOCK_TICKS;
 }
+/** One process's own CPU seconds (user + system). */
+async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS || 0;
+}
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** A Chromium process's kind from its command line: browser, renderer, or the utility it runs (network, storage…). */
@@ -238,18 +244,35 @@ const LONG_TASK_OBSERVER = `
       window.__longTasks.entries.push([entry.startTime, entry.duration]);
     }
   }).observe({ type: 'longtask' });
+  // The same moments as long animation frames, whose entries name the scripts that ran in them.
+  window.__longFrames = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.duration < 50) continue;
+      const scripts = entry.scripts.map((s) => \`\${s.invoker || s.invokerType} \${Math.round(s.duration)} ms\`).join('; ');
+      window.__longFrames.push([entry.startTime, entry.duration, entry.blockingDuration, scripts, entry.renderStart ? entry.startTime + entry.duration - entry.renderStart : 0]);
+    }
+  }).observe({ type: 'long-animation-frame' });
 `;
 
 interface BrowserRun {
   seconds: number;
-  /** Sending the parts, until progress reads 100 % (Postbox lane only; Uppy's ends with its Complete). */
+  /** Sending the parts: until progress reads 100 % (Postbox), until Uppy asks to complete (Uppy). */
   partsSeconds?: number;
   cpuSeconds: number;
+  /** Seconds after the start when the first part was sent and the last one answered. */
+  putWindow: [number, number];
+  /** The server process's (with the embedded S3 in it, when that is the store). */
+  serverCpuSeconds: number;
   /** The renderer's main thread: all its tasks, and the JavaScript among them (CDP Performance metrics). */
   mainThreadSeconds: number;
   scriptSeconds: number;
   longestTaskMs: number;
   longTasks: number;
+  /** Long animation frames (over 50 ms): when, how long, and the scripts that ran in them. */
+  longFrames: string[];
+  /** Each long task: seconds after the upload began, and its length in ms. */
+  taskTimes: Array<[number, number]>;
   /** Postbox lane: the long tasks that started before progress read 100 % (while parts went up). */
   whileSending?: { longestMs: number; count: number };
   /** Chromium's CPU seconds by process kind and thread name (threads that exited meanwhile are missing). */
@@ -269,16 +292,26 @@ async function measured(
     const of = (name: string) => list.find((m) => m.name === name)?.value ?? 0;
     return { task: of('TaskDuration'), script: of('ScriptDuration') };
   };
-  await page.evaluate('window.__longTasks = { longest: 0, count: 0, entries: [] }');
+  await page.evaluate('window.__longTasks = { longest: 0, count: 0, entries: [] }; window.__longFrames = []');
   const threadsBefore = await chromiumThreadCpu(process.pid, serverPid);
-  const before = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
+  const before = { cpu: await treeCpuSeconds(process.pid, serverPid), server: await processCpuSeconds(serverPid), main: await metrics() };
+  const pageStarted = await page.evaluate(() => performance.now());
+  // When the first part left and the last one was answered (the page's PUTs, as the browser saw them).
+  const puts = { first: Infinity, last: 0 };
+  const onRequest = (r: Request) => r.method() === 'PUT' && (puts.first = Math.min(puts.first, performance.now()));
+  const onFinished = (r: Request) => r.method() === 'PUT' && (puts.last = Math.max(puts.last, performance.now()));
+  page.on('request', onRequest);
+  page.on('requestfinished', onFinished);
   const started = performance.now();
   await start();
   const parts = await finished();
   const seconds = (performance.now() - started) / 1000;
-  const after = { cpu: await treeCpuSeconds(process.pid, serverPid), main: await metrics() };
+  const after = { cpu: await treeCpuSeconds(process.pid, serverPid), server: await processCpuSeconds(serverPid), main: await metrics() };
   const threads = cpuDelta(threadsBefore, await chromiumThreadCpu(process.pid, serverPid));
   const longTasks = await page.evaluate<{ longest: number; count: number; entries: Array<[number, number]> }>('window.__longTasks');
+  page.off('request', onRequest);
+  page.off('requestfinished', onFinished);
+  const frames = await page.evaluate<Array<[number, number, number, string, number]>>('window.__longFrames');
   const sending = parts ? longTasks.entries.filter(([startTime]) => startTime < parts.pageAt).map(([, duration]) => duration) : [];
   await cdp.detach();
   return {
@@ -288,10 +321,17 @@ async function measured(
       whileSending: { longestMs: Math.max(0, ...sending), count: sending.length },
     }),
     cpuSeconds: after.cpu - before.cpu,
+    putWindow: [(puts.first - started) / 1000, (puts.last - started) / 1000],
+    serverCpuSeconds: after.server - before.server,
     mainThreadSeconds: after.main.task - before.main.task,
     scriptSeconds: after.main.script - before.main.script,
     longestTaskMs: longTasks.longest,
     longTasks: longTasks.count,
+    longFrames: frames.map(
+      ([at, ms, blocking, scripts, render]) =>
+        `${((at - pageStarted) / 1000).toFixed(1)} s: ${ms.toFixed(0)} ms (blocking ${blocking.toFixed(0)}, style/layout/paint ${render.toFixed(0)}; ${scripts || 'no script'})`,
+    ),
+    taskTimes: longTasks.entries.map(([startTime, duration]) => [(startTime - pageStarted) / 1000, duration]),
     threads,
   };
 }
@@ -435,6 +475,8 @@ async function main() {
    */
   async function throughUppy(round: number): Promise<BrowserRun> {
     const page = await newPage();
+    /** When Uppy asked to complete (every part sent), on this script's clock. */
+    let completeAt: number | undefined;
     page.on('requestfailed', (r) => console.error(`Uppy lane: ${r.method()} ${r.url().split('?')[0]} failed: ${r.failure()?.errorText}`));
     page.on('console', (m) => m.type() === 'error' && console.error(`Uppy lane page: ${m.text()}`));
     try {
@@ -451,6 +493,7 @@ async function main() {
           if (op === 'sign')
             return { url: await getSignedUrl(client, new UploadPartCommand({ ...ref, PartNumber: args.partNumber }), { expiresIn: 3600 }) };
           if (op === 'complete') {
+            completeAt = performance.now();
             const parts = (args.parts as Array<{ PartNumber: number; ETag: string }>).map(({ PartNumber, ETag }) => ({ PartNumber, ETag }));
             await client.send(new CompleteMultipartUploadCommand({ ...ref, MultipartUpload: { Parts: parts } }));
             return {};
@@ -472,7 +515,7 @@ async function main() {
         async () => {},
         async () => {
           await page.evaluate(`window.benchUpload(${partSize}, ${settings.multipartConcurrency})`);
-          return undefined;
+          return completeAt === undefined ? undefined : { at: completeAt, pageAt: Number.POSITIVE_INFINITY };
         },
       );
     } finally {
@@ -522,17 +565,19 @@ async function main() {
   }
 
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
-  const total = (runs: BrowserRun[], field: 'seconds' | 'cpuSeconds' | 'mainThreadSeconds' | 'scriptSeconds') =>
+  const total = (runs: BrowserRun[], field: 'seconds' | 'cpuSeconds' | 'serverCpuSeconds' | 'mainThreadSeconds' | 'scriptSeconds') =>
     sum(runs.map((r) => r[field]));
   const GiBs = (ROUNDS * size) / 1024 ** 3;
   const spa = (ROUNDS * size) / total(spaRuns, 'seconds');
   const uppy = (ROUNDS * size) / total(uppyRuns, 'seconds');
   const put = (ROUNDS * size) / sum(putRuns);
   const partsSeconds = sum(spaRuns.map((r) => r.partsSeconds ?? 0));
+  const uppyPartsSeconds = sum(uppyRuns.map((r) => r.partsSeconds ?? 0));
   const line = (label: string, runs: BrowserRun[], speed: number) =>
     `${label} ${(total(runs, 'seconds') / ROUNDS).toFixed(1)} s per upload, ${fmt(speed)}; Chromium CPU ${(total(runs, 'cpuSeconds') / GiBs).toFixed(1)} s/GiB ` +
     `(page main thread ${(total(runs, 'mainThreadSeconds') / GiBs).toFixed(1)} s/GiB, of which JS ${(total(runs, 'scriptSeconds') / GiBs).toFixed(1)}); ` +
-    `longest main-thread task ${Math.max(...runs.map((r) => r.longestTaskMs)).toFixed(0)} ms, ${sum(runs.map((r) => r.longTasks))} over 50 ms`;
+    `longest main-thread task ${Math.max(...runs.map((r) => r.longestTaskMs)).toFixed(0)} ms, ${sum(runs.map((r) => r.longTasks))} over 50 ms; ` +
+    `server CPU ${(total(runs, 'serverCpuSeconds') / GiBs).toFixed(1)} s/GiB`;
   console.log('');
   console.log(
     `storage: ${storage.name}; machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`,
@@ -547,15 +592,28 @@ async function main() {
     `    while the parts went up: longest main-thread task ${Math.max(...sendingTasks.map((t) => t.longestMs)).toFixed(0)} ms, ` +
       `${sum(sendingTasks.map((t) => t.count))} over 50 ms`,
   );
+  const when = spaRuns.map((r) => r.taskTimes.map(([at, ms]) => `${at.toFixed(1)} s: ${ms.toFixed(0)} ms`).join(', ') || 'none');
+  console.log(`    long tasks per upload (when after the file was chosen: how long): ${when.join(' | ')}`);
+  for (const frame of spaRuns.flatMap((r) => r.longFrames)) console.log(`      long animation frame at ${frame}`);
   console.log(
     `    of which sending the parts: ${(partsSeconds / ROUNDS).toFixed(1)} s; completing (storage joins the parts): ${((total(spaRuns, 'seconds') - partsSeconds) / ROUNDS).toFixed(1)} s`,
   );
   console.log(line('(b) Uppy 5 @uppy/aws-s3:', uppyRuns, uppy));
+  console.log(
+    `    of which sending the parts: ${(uppyPartsSeconds / ROUNDS).toFixed(1)} s; completing: ${((total(uppyRuns, 'seconds') - uppyPartsSeconds) / ROUNDS).toFixed(1)} s`,
+  );
   for (const [label, runs] of [
     ['(a)', spaRuns],
     ['(b)', uppyRuns],
   ] as const)
     console.log(`    ${label} Chromium CPU s/GiB by thread: ${threadLine(runs, GiBs)}`);
+  for (const [label, runs] of [
+    ['(a)', spaRuns],
+    ['(b)', uppyRuns],
+  ] as const)
+    console.log(
+      `    ${label} first part sent, last part answered (s after the start): ${runs.map((r) => r.putWindow.map((t) => t.toFixed(2)).join(' → ')).join(' | ')}`,
+    );
   console.log(`(c) one presigned PUT from Node: ${(sum(putRuns) / ROUNDS).toFixed(1)} s per upload, ${fmt(put)}`);
   console.log(
     `Postbox / Uppy: ${(spa / uppy).toFixed(2)}× the MiB/s, ${(total(spaRuns, 'cpuSeconds') / total(uppyRuns, 'cpuSeconds')).toFixed(2)}× the CPU per GiB; Postbox / PUT: ${(spa / put).toFixed(2)}`,

@@ -18,11 +18,11 @@ const hashWorkers = pageHashWorkers();
 
 export const pageDeps: MultipartDeps = {
   api: postboxMultipartApi,
-  transport: (url, body, contentMd5, signal, onProgress) =>
-    sendToStorage('PUT', url, body, { signal, headers: { 'Content-MD5': contentMd5 }, onProgress: (loaded) => onProgress(loaded) }),
+  transport: (url, body, headers, signal, onProgress) =>
+    sendToStorage('PUT', url, body, { signal, headers, onProgress: (loaded) => onProgress(loaded) }),
   records,
   fingerprint: fileFingerprint,
-  md5Hex: (part) => hashWorkers.md5Hex(part),
+  hash: (part, kind) => hashWorkers.hash(part, kind),
   wait: sleep,
   now: Date.now,
 };

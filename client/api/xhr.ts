@@ -1,9 +1,12 @@
+import { CRC32_HEADER } from '../../contract/api.ts';
 import { ApiError } from './errors.ts';
 
 /** What storage answered to one request sent straight to it. `status` 0: the connection failed. */
 export interface StorageAnswer {
   status: number;
   etag: string | null;
+  /** The CRC32 storage answered for what it received (x-amz-checksum-crc32), if it did. */
+  crc32?: string | null;
   /** S3's own error code from its XML body, e.g. EntityTooLarge, NoSuchUpload. */
   storageCode?: string;
   /** Whether any byte of the body left before the connection failed. */
@@ -42,6 +45,7 @@ export function sendToStorage(
       resolve({
         status: xhr.status,
         etag: xhr.getResponseHeader('ETag'),
+        crc32: xhr.getResponseHeader(CRC32_HEADER),
         storageCode: storageCodeOf(xhr.responseText),
         sentAnything: true,
       });

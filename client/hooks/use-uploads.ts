@@ -96,28 +96,32 @@ function checkLocally(file: File, settings: UploadSettings): ApiError | undefine
 
 let nextId = 0;
 
+/** How often progress reaches React: often enough to read as moving, rarely enough to cost little. */
+const PROGRESS_INTERVAL_MS = 200;
+
 /**
- * Upload progress handed to React at most once per animation frame: four parts in flight report
- * far more often than a screen shows, and each report re-rendered the list. `flush` gives what is
- * pending at once, before a phase changes (done, failed, started), so no late tick follows it.
+ * Upload progress handed to React at most every PROGRESS_INTERVAL_MS: four parts in flight report
+ * far more often than anyone reads, and each report re-renders the list (once per animation frame
+ * still cost the page about as much CPU as sending; docs/performance.md, issue 24). `flush` gives
+ * what is pending at once, before a phase changes (done, failed, started), so no late tick follows it.
  */
-function useFrameProgress(dispatch: (action: Action) => void) {
+function useThrottledProgress(dispatch: (action: Action) => void) {
   const pending = useRef(new Map<string, { loaded: number; retryAttempt?: number }>());
-  const frame = useRef<number | undefined>(undefined);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const flush = useCallback(() => {
-    if (frame.current !== undefined) cancelAnimationFrame(frame.current);
-    frame.current = undefined;
+    clearTimeout(timer.current);
+    timer.current = undefined;
     for (const [id, progress] of pending.current) dispatch({ type: 'progress', id, ...progress });
     pending.current.clear();
   }, [dispatch]);
   const report = useCallback(
     (id: string, loaded: number, retryAttempt?: number) => {
       pending.current.set(id, { loaded, retryAttempt });
-      frame.current ??= requestAnimationFrame(flush);
+      timer.current ??= setTimeout(flush, PROGRESS_INTERVAL_MS);
     },
     [flush],
   );
-  useEffect(() => () => cancelAnimationFrame(frame.current ?? 0), []);
+  useEffect(() => () => clearTimeout(timer.current), []);
   return { report, flush };
 }
 
@@ -132,7 +136,7 @@ function useFrameProgress(dispatch: (action: Action) => void) {
  */
 export function useUploads() {
   const [uploads, dispatch] = useReducer(reducer, []);
-  const { report, flush } = useFrameProgress(dispatch);
+  const { report, flush } = useThrottledProgress(dispatch);
   // The latest list for `cancel`, which stays the same function across renders. Kept up to date in a
   // layout effect (not during render): it runs at commit, before any click on what was rendered.
   const uploadsRef = useRef(uploads);

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -12,7 +13,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api, multipartPartSize, storageErrorCode, type MultipartUpload, type PartUrls } from '../../contract/api.ts';
+import { api, CRC32_HEADER, multipartPartSize, storageErrorCode, type MultipartUpload, type PartUrls } from '../../contract/api.ts';
 import { EMBEDDED_CREDENTIALS } from '../storage/embedded-s3.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -20,6 +21,11 @@ const MiB = 1024 * 1024;
 const MAX = 40 * MiB;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('base64');
+const crc32Base64 = (bytes: Uint8Array) => {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(crc32(bytes));
+  return value.toString('base64');
+};
 
 let app: TestPostbox;
 let dataDir: string;
@@ -220,6 +226,38 @@ describe('multipart uploads through the API', () => {
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('<Code>BadDigest</Code>');
     expect((await listParts(upload)).body.parts).toEqual([]);
+  });
+
+  it('answers the CRC32 of the bytes each part brought (the page compares it with its own), and refuses a wrong or unsigned one', async () => {
+    const bytes = randomBytes(9 * MiB);
+    const upload = await create(bytes.length);
+    expect(upload.partCheck).toBe('answered-crc32');
+    const { url } = (await sign(upload, [1]))[0]!;
+    const part = bytes.subarray(0, 8 * MiB);
+    const damaged = Buffer.from(part);
+    damaged[4321]! ^= 0x01;
+    const response = await put(url, damaged);
+    expect(response.status).toBe(200);
+    // What arrived, not what the page meant to send: so the page can tell them apart.
+    expect(response.headers.get(CRC32_HEADER)).toBe(crc32Base64(damaged));
+    expect(response.headers.get(CRC32_HEADER)).not.toBe(crc32Base64(part));
+
+    // As S3 does: an x-amz-* header the URL's signature does not cover is refused before any byte counts.
+    const unsigned = await put(url, part, { [CRC32_HEADER]: crc32Base64(part) });
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.text()).toContain('were not signed');
+
+    // Signed with the request (the SDK), a CRC32 that is not the body's is 400 BadDigest and the part is gone.
+    const client = app.storage.client;
+    const bad = client.send(
+      new UploadPartCommand({ Bucket: app.storage.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: 2, Body: part, ChecksumCRC32: crc32Base64(damaged) }),
+    );
+    await expect(bad).rejects.toMatchObject({ name: 'BadDigest' });
+    const good = await client.send(
+      new UploadPartCommand({ Bucket: app.storage.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: 2, Body: part, ChecksumCRC32: crc32Base64(part) }),
+    );
+    expect(good.ChecksumCRC32).toBe(crc32Base64(part));
+    expect((await listParts(upload)).body.parts.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 2]);
   });
 
   it('aborts: the upload and its parts are gone, and it cannot be completed', async () => {

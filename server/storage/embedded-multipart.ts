@@ -1,10 +1,11 @@
-import { S3_MIN_PART_BYTES } from '../../contract/api.ts';
+import { CRC32_HEADER, S3_MIN_PART_BYTES } from '../../contract/api.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import type S3rver from 's3rver';
 // s3rver's own error type: thrown from a middleware, it becomes a proper S3 XML error response.
 import S3Error from 's3rver/lib/models/error.js';
@@ -18,8 +19,10 @@ import { childText, parseXmlOf, readBounded } from './embedded-xml.ts';
  * of s3rver's router, adds what S3 does, on s3rver's own files (`<bucket>/._S3rver_uploads/<id>/`):
  *
  * - every request with an `uploadId` must name an upload of that very key, else 404 NoSuchUpload;
- * - UploadPart: part number 1 … 10000; a Content-MD5 that does not match the body is refused
- *   (400 BadDigest) and the part removed (S3 would keep an earlier good copy of the part; here it is gone);
+ * - UploadPart: part number 1 … 10000; a Content-MD5 or x-amz-checksum-crc32 that does not match
+ *   the body is refused (400 BadDigest) and the part removed (S3 would keep an earlier good copy of the
+ *   part; here it is gone); every answer carries the CRC32 of the bytes received (S3 answers it only
+ *   when asked), which the page compares with its own (`answered-crc32` in contract/api.ts);
  * - ListParts, AbortMultipartUpload, ListMultipartUploads;
  * - Complete: parts in ascending order (InvalidPartOrder), each present with its ETag (InvalidPart),
  *   all but the last at least 5 MiB (EntityTooSmall); then the parts are joined by `joinParts`.
@@ -35,6 +38,7 @@ interface KoaContext {
   etag?: string;
   href: string;
   get(header: string): string;
+  set(header: string, value: string): void;
 }
 
 const refuse = (code: string, message: string): never => {
@@ -65,6 +69,15 @@ function completionParts(body: Buffer): { number: number; etag: string }[] {
       etag: (childText(part, 'ETag') ?? '').replace(/"/g, '').trim(),
     };
   });
+}
+
+/** S3's form of a CRC32: base64 of its 4 bytes, big-endian. */
+async function crc32Of(file: string): Promise<string> {
+  let value = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 8 * 1024 * 1024 })) value = crc32(chunk as Buffer, value);
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value >>> 0);
+  return bytes.toString('base64');
 }
 
 /** What `joinParts` uses of s3rver's FilesystemStore (lib/stores/filesystem.js). */
@@ -211,17 +224,22 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
         const contentMd5 = ctx.get('Content-MD5');
         const expected = contentMd5 ? Buffer.from(contentMd5, 'base64') : undefined;
         if (expected && expected.length !== 16) refuse('InvalidDigest', 'The Content-MD5 you specified was invalid.');
+        const claimedCrc32 = ctx.get(CRC32_HEADER);
         await next();
+        const partFile = path.join(dir, String(partNumber));
+        const badDigest = async (message: string) => {
+          await rm(partFile, { force: true });
+          await rm(`${partFile}.md5`, { force: true });
+          refuse('BadDigest', message);
+        };
         if (expected) {
-          const partFile = path.join(dir, String(partNumber));
           // s3rver hashed the part while storing it (its ETag); no need to read it again.
           const stored = await readFile(`${partFile}.md5`, 'utf8').catch(() => '');
-          if (!Buffer.from(stored.trim(), 'hex').equals(expected)) {
-            await rm(partFile, { force: true });
-            await rm(`${partFile}.md5`, { force: true });
-            refuse('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-          }
+          if (!Buffer.from(stored.trim(), 'hex').equals(expected)) await badDigest('The Content-MD5 you specified did not match what we received.');
         }
+        const received = await crc32Of(partFile);
+        if (claimedCrc32 && claimedCrc32 !== received) await badDigest('The CRC32 you specified did not match the calculated checksum.');
+        ctx.set(CRC32_HEADER, received);
         return;
       }
       case 'GET': {

@@ -1,8 +1,9 @@
-import { md5 } from 'hash-wasm';
-import type { UploadedPart } from '../../../contract/api.ts';
+import { crc32, md5 } from 'hash-wasm';
+import type { PartCheck, UploadedPart } from '../../../contract/api.ts';
 import { ApiError } from '../errors.ts';
 import type { StorageAnswer } from '../xhr.ts';
 import type { CompletedPart, MultipartApi, OpenUpload } from './multipart-api.ts';
+import { base64OfHex } from './part-plan.ts';
 import { fileFingerprint, webStorageRecords } from './resume-record.ts';
 import type { MultipartDeps, PartTransport } from './orchestrator.ts';
 
@@ -17,6 +18,7 @@ export function fileOf(size: number, name = 'big.bin'): File {
 }
 
 export const md5Of = async (blob: Blob) => md5(new Uint8Array(await blob.arrayBuffer()));
+export const crc32Of = async (blob: Blob) => crc32(new Uint8Array(await blob.arrayBuffer()));
 
 /** A Storage over a Map, for the resume records. */
 export function memoryStorage(): Storage {
@@ -44,6 +46,8 @@ export class FakeServer implements MultipartApi {
   uploadId = 'upload-1';
   gone = false;
   urlLifetimeMs = 15 * 60_000;
+  /** How the uploads it creates are checked: Content-MD5 (any S3) or an answered CRC32 (the embedded store). */
+  partCheck: PartCheck = 'content-md5';
   completeFailures: ApiError[] = [];
   clock = { now: 1_000_000 };
   private version = 0;
@@ -52,7 +56,7 @@ export class FakeServer implements MultipartApi {
     this.created++;
     this.uploadId = `upload-${this.created}`;
     this.parts.clear();
-    return { key: 'files/big.bin', uploadId: this.uploadId, partSize: PART, uploadToken: `token-${this.uploadId}` };
+    return { key: 'files/big.bin', uploadId: this.uploadId, partSize: PART, partCheck: this.partCheck, uploadToken: `token-${this.uploadId}` };
   }
   async listParts(upload: OpenUpload) {
     if (this.gone || upload.uploadId !== this.uploadId) throw new ApiError('not_found', 'No such upload.');
@@ -88,31 +92,38 @@ export class FakeServer implements MultipartApi {
 export interface Put {
   partNumber: number;
   version: number;
-  contentMd5: string;
+  /** Its Content-MD5 header, if it had one. */
+  contentMd5?: string;
   /** Whether the PUT was started although its signal had already aborted (it must never be). */
   afterAbort: boolean;
 }
 
 /**
- * Storage's UploadPart, in memory: stores the part and answers its MD5 as ETag, unless `script`
- * answers something else for this attempt. `hold` keeps a PUT open until its signal aborts.
+ * Storage's UploadPart, in memory: stores the part and answers its MD5 as ETag (and its CRC32, as the
+ * embedded store does), unless `script` answers something else for this attempt. `hold` keeps a PUT
+ * open until its signal aborts; `arrives` changes the bytes storage receives (damage on the way).
  */
 export function fakeTransport(
   server: FakeServer,
-  options: { script?: (put: Put, attempt: number) => StorageAnswer | 'hold' | undefined } = {},
+  options: {
+    script?: (put: Put, attempt: number) => StorageAnswer | 'hold' | undefined;
+    arrives?: (put: Put, attempt: number, body: Blob) => Blob;
+  } = {},
 ) {
   const puts: Put[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const transport: PartTransport = async (url, body, contentMd5, signal, onProgress) => {
+  const transport: PartTransport = async (url, sent, headers, signal, onProgress) => {
     const params = new URL(url).searchParams;
-    const put = { partNumber: Number(params.get('n')), version: Number(params.get('v')), contentMd5, afterAbort: signal.aborted };
+    const put: Put = { partNumber: Number(params.get('n')), version: Number(params.get('v')), afterAbort: signal.aborted };
+    if (headers['Content-MD5']) put.contentMd5 = headers['Content-MD5'];
     puts.push(put);
     const attempt = puts.filter((p) => p.partNumber === put.partNumber).length;
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     try {
       const scripted = options.script?.(put, attempt);
+      const body = options.arrives?.(put, attempt, sent) ?? sent;
       if (scripted === 'hold') {
         onProgress(Math.floor(body.size / 2));
         await new Promise((_, reject) =>
@@ -123,8 +134,9 @@ export function fakeTransport(
       if (scripted && scripted !== 'hold') return scripted;
       onProgress(body.size);
       const etag = `"${await md5Of(body)}"`;
+      if (put.contentMd5 && put.contentMd5 !== base64OfHex(etag.slice(1, -1))) return { status: 400, etag: null, storageCode: 'BadDigest', sentAnything: true };
       server.parts.set(put.partNumber, { partNumber: put.partNumber, etag, size: body.size });
-      return { status: 200, etag, sentAnything: true };
+      return { status: 200, etag, crc32: base64OfHex(await crc32Of(body)), sentAnything: true };
     } finally {
       inFlight--;
     }
@@ -142,7 +154,7 @@ export function depsFor(server: FakeServer, transport: PartTransport, storage = 
       () => server.clock.now,
     ),
     fingerprint: fileFingerprint,
-    md5Hex: md5Of,
+    hash: (blob, kind) => (kind === 'md5' ? md5Of(blob) : crc32Of(blob)),
     // Backoff is recorded, not slept: the tests do not depend on time passing.
     wait: async (ms, signal) => {
       waits.push(ms);

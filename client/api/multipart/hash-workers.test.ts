@@ -1,6 +1,6 @@
 import { md5 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
-import { md5OfBlob } from './blob-md5.ts';
+import { hashBlob } from './blob-hash.ts';
 import { HashWorkers, type HashAnswer, type HashRequest, type HashWorker } from './hash-workers.ts';
 
 const md5Of = (text: string) => md5(text);
@@ -19,7 +19,7 @@ class FakeWorker implements HashWorker {
   async answer(answer?: Partial<HashAnswer>) {
     const job = this.jobs.shift()!;
     this.log.running--;
-    const data = answer ? ({ id: job.id, ...answer } as HashAnswer) : { id: job.id, md5Hex: await md5OfBlob(job.blob) };
+    const data = answer ? ({ id: job.id, ...answer } as HashAnswer) : { id: job.id, hex: await hashBlob(job.blob, job.kind) };
     this.onmessage?.({ data } as MessageEvent<HashAnswer>);
   }
   fail() {
@@ -49,7 +49,7 @@ describe('HashWorkers', () => {
   it('answers each part with its own MD5, with at most `size` workers hashing at once', async () => {
     const { hashes, workers, log } = pool(2);
     const parts = ['one', 'two', 'three', 'four', 'five'];
-    const answers = Promise.all(parts.map((text) => hashes.md5Hex(new Blob([text]))));
+    const answers = Promise.all(parts.map((text) => hashes.hash(new Blob([text]), 'md5')));
     for (let done = 0; done < parts.length; done++) {
       await settle();
       await workers.find((w) => w.jobs.length > 0)!.answer();
@@ -61,11 +61,11 @@ describe('HashWorkers', () => {
 
   it('fails the part whose hashing failed, and keeps the worker for the next part', async () => {
     const { hashes, workers } = pool(1);
-    const failed = hashes.md5Hex(new Blob(['a']));
+    const failed = hashes.hash(new Blob(['a']), 'md5');
     await settle();
     await workers[0]!.answer({ error: 'NotReadableError' });
     await expect(failed).rejects.toThrow(/NotReadableError/);
-    const next = hashes.md5Hex(new Blob(['b']));
+    const next = hashes.hash(new Blob(['b']), 'md5');
     await settle();
     await workers[0]!.answer();
     expect(await next).toBe(await md5Of('b'));
@@ -74,11 +74,11 @@ describe('HashWorkers', () => {
 
   it('hashes in the page when a worker cannot run, this part and every later one', async () => {
     const { hashes, workers } = pool(2);
-    const first = hashes.md5Hex(new Blob(['first']));
+    const first = hashes.hash(new Blob(['first']), 'md5');
     await settle();
     workers[0]!.fail();
     expect(await first).toBe(await md5Of('first'));
-    expect(await hashes.md5Hex(new Blob(['second']))).toBe(await md5Of('second'));
+    expect(await hashes.hash(new Blob(['second']), 'md5')).toBe(await md5Of('second'));
     expect(workers.flatMap((w) => w.jobs)).toEqual([]);
     expect(workers).toHaveLength(1);
   });

@@ -1,10 +1,11 @@
-import { md5OfBlob } from './blob-md5.ts';
+import { hashBlob, type PartHash } from './blob-hash.ts';
 
 export interface HashRequest {
   id: number;
   blob: Blob;
+  kind: PartHash;
 }
-export type HashAnswer = { id: number; md5Hex: string } | { id: number; error: string };
+export type HashAnswer = { id: number; hex: string } | { id: number; error: string };
 
 /** The part of a Worker this pool uses (tests give it in-process stand-ins). */
 export interface HashWorker {
@@ -14,7 +15,7 @@ export interface HashWorker {
 }
 
 /**
- * MD5 of parts in a few Web Workers, off the page's main thread: each job goes to an idle worker,
+ * Hashes of parts in a few Web Workers, off the page's main thread: each job goes to an idle worker,
  * or waits for one. A worker that fails (it could not start, say) fails its job, and later jobs
  * are hashed in the page instead, so an upload never depends on workers being available.
  */
@@ -30,11 +31,11 @@ export class HashWorkers {
     private readonly size: number,
   ) {}
 
-  async md5Hex(blob: Blob): Promise<string> {
-    if (this.broken) return md5OfBlob(blob);
+  async hash(blob: Blob, kind: PartHash): Promise<string> {
+    if (this.broken) return hashBlob(blob, kind);
     const worker = await this.acquire();
     try {
-      return await this.run(worker, blob);
+      return await this.run(worker, { id: this.nextId++, blob, kind });
     } finally {
       this.release(worker);
     }
@@ -56,20 +57,19 @@ export class HashWorkers {
     else this.idle.push(worker);
   }
 
-  private run(worker: HashWorker, blob: Blob): Promise<string> {
-    const id = this.nextId++;
+  private run(worker: HashWorker, job: HashRequest): Promise<string> {
     return new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
-        if (data.id !== id) return;
-        if ('md5Hex' in data) resolve(data.md5Hex);
+        if (data.id !== job.id) return;
+        if ('hex' in data) resolve(data.hex);
         else reject(new Error(`Hashing a part failed: ${data.error}`));
       };
       worker.onerror = (event) => {
         event.preventDefault?.();
         this.broken = true;
-        resolve(md5OfBlob(blob)); // the worker could not run: hash this part here, and the next ones
+        resolve(hashBlob(job.blob, job.kind)); // the worker could not run: hash this part here, and the next ones
       };
-      worker.postMessage({ id, blob });
+      worker.postMessage(job);
     });
   }
 }
@@ -78,7 +78,7 @@ export class HashWorkers {
 export function pageHashWorkers(): HashWorkers {
   const cores = typeof navigator === 'undefined' ? 2 : navigator.hardwareConcurrency || 2;
   return new HashWorkers(
-    () => new Worker(new URL('./md5.worker.ts', import.meta.url), { type: 'module' }),
+    () => new Worker(new URL('./hash.worker.ts', import.meta.url), { type: 'module' }),
     Math.min(4, Math.max(1, cores)),
   );
 }

@@ -29,8 +29,8 @@ const refOf = ({ key, uploadId }: Pick<OpenUpload, 'key' | 'uploadId'>) => ({ ke
 
 export const postboxMultipartApi: MultipartApi = {
   async create(request, signal) {
-    const { key, uploadId, partSize, uploadToken } = await postboxApi.createMultipart(request, signal);
-    return { key, uploadId, partSize, uploadToken };
+    const { key, uploadId, partSize, partCheck, uploadToken } = await postboxApi.createMultipart(request, signal);
+    return { key, uploadId, partSize, partCheck, uploadToken };
   },
   listParts: async (upload, signal) => (await postboxApi.listParts(refOf(upload), signal)).parts,
   async signParts(upload, partNumbers, signal) {

@@ -146,6 +146,7 @@ describe('uploadMultipart', () => {
       key: 'files/big.bin',
       uploadId: 'upload-1',
       partSize: PART,
+      partCheck: 'content-md5',
       createdAt: server.clock.now,
       uploadToken: 't',
     });
@@ -177,6 +178,7 @@ describe('uploadMultipart', () => {
       key: 'files/old.bin',
       uploadId: 'lost',
       partSize: PART,
+      partCheck: 'content-md5',
       createdAt: server.clock.now,
       uploadToken: 't',
     });
@@ -227,7 +229,7 @@ describe('uploadMultipart', () => {
       const { deps } = depsFor(server, storage.transport);
       // The other worker is hashing part 4 when the signal aborts, and finishes after it.
       let hashes = 0;
-      deps.md5Hex = async (blob) => {
+      deps.hash = async (blob) => {
         const hex = await md5Of(blob);
         if (++hashes === 4) await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
         return hex;
@@ -264,6 +266,63 @@ describe('uploadMultipart', () => {
     expect(error).toMatchObject({ code: 'upload_rejected', storageCode: 'NoSuchUpload' });
     expect(storage.puts).toHaveLength(1);
     expect(deps.records.load(await fileFingerprint(file))).toBeUndefined();
+  });
+
+  describe('where storage answers the CRC32 it received (the embedded store)', () => {
+    const crcServer = () => Object.assign(new FakeServer(), { partCheck: 'answered-crc32' as const });
+    /** The bytes storage receives with one byte flipped. */
+    const damaged = async (body: Blob) => {
+      const bytes = new Uint8Array(await body.arrayBuffer());
+      bytes[7] = bytes[7]! ^ 0xff;
+      return new Blob([bytes]);
+    };
+
+    it('sends each part without a Content-MD5 and completes once every answered CRC32 is its own', async () => {
+      const server = crcServer();
+      const storage = fakeTransport(server);
+      const { deps, waits } = depsFor(server, storage.transport);
+      const file = fileOf(3 * PART + 5);
+      await expect(run(file, deps).result).resolves.toEqual({ key: 'files/big.bin' });
+      expect(storage.puts).toHaveLength(4);
+      expect(storage.puts.every((p) => p.contentMd5 === undefined)).toBe(true);
+      expect(server.completes).toEqual([await expectedParts(file)]);
+      expect(waits).toEqual([]);
+    });
+
+    it('sends a part again when storage received other bytes, and completes with the good part', async () => {
+      const server = crcServer();
+      const file = fileOf(3 * PART);
+      const second = await damaged(file.slice(PART, 2 * PART));
+      const storage = fakeTransport(server, { arrives: (put, attempt, body) => (put.partNumber === 2 && attempt === 1 ? second : body) });
+      const { deps, waits } = depsFor(server, storage.transport);
+      const { result, progress } = run(file, deps);
+      await expect(result).resolves.toEqual({ key: 'files/big.bin' });
+      expect(storage.puts.filter((p) => p.partNumber === 2)).toHaveLength(2);
+      expect(server.completes).toEqual([await expectedParts(file)]);
+      expect(waits).toHaveLength(1);
+      expect(progress.some((p) => p.retryAttempt === 2)).toBe(true);
+      expect(Math.max(...progress.map((p) => p.loaded))).toBe(file.size); // the damaged part never counted as sent
+    });
+
+    it('gives up after MAX_ATTEMPTS damaged arrivals, as after as many BadDigest refusals, and completes nothing', async () => {
+      const server = crcServer();
+      const file = fileOf(PART);
+      const bad = await damaged(file);
+      const storage = fakeTransport(server, { arrives: () => bad });
+      const { deps } = depsFor(server, storage.transport);
+      const error = await failureOf(run(file, deps).result);
+      expect(error).toMatchObject({ code: 'upload_rejected', storageCode: 'BadDigest' });
+      expect(storage.puts).toHaveLength(MAX_ATTEMPTS);
+      expect(server.completes).toEqual([]);
+    });
+
+    it('refuses to count a part storage accepted without saying its CRC32', async () => {
+      const server = crcServer();
+      const storage = fakeTransport(server, { script: () => ({ status: 200, etag: '"x"', sentAnything: true }) });
+      const { deps } = depsFor(server, storage.transport);
+      expect(await failureOf(run(fileOf(PART), deps).result)).toMatchObject({ code: 'etag_hidden' });
+      expect(server.completes).toEqual([]);
+    });
   });
 
   it('says so when storage hides the ETag (a CORS rule without ExposeHeaders)', async () => {

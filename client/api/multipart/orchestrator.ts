@@ -1,14 +1,16 @@
 import { ApiError, isRetryable } from '../errors.ts';
 import { cancelled, type StorageAnswer } from '../xhr.ts';
 import type { CompletedPart, MultipartApi, OpenUpload } from './multipart-api.ts';
-import { candidatesToKeep, contentMd5Of, etagMatches, lengthOf, planParts, type PlannedPart } from './part-plan.ts';
+import type { PartHash } from './blob-hash.ts';
+import { base64OfHex, candidatesToKeep, etagMatches, lengthOf, planParts, type PlannedPart } from './part-plan.ts';
 import { PartUrls } from './part-urls.ts';
 import type { RecordStore, ResumeRecord } from './resume-record.ts';
 
 /**
  * Big files: S3 multipart upload straight from the browser. The server creates the upload, signs
  * part URLs and completes it; the parts go from here to storage, a bounded number at once, each
- * with a Content-MD5 storage verifies. A failed part is sent again with backoff; a refused or
+ * checked as the upload's `partCheck` says: a Content-MD5 storage verifies, or storage's answered
+ * CRC32 compared with this page's own before the part counts as sent. A failed part is sent again with backoff; a refused or
  * expiring URL is signed again. A resume record (file fingerprint → upload) lets the same file,
  * chosen again after a reload or a lost connection, continue from the parts storage already has.
  *
@@ -34,11 +36,11 @@ export interface MultipartOptions {
   onStart?: (resumedBytes: number) => void;
 }
 
-/** PUTs one part to a presigned URL; rejects only when `signal` aborts it. */
+/** PUTs one part to a presigned URL with these headers; rejects only when `signal` aborts it. */
 export type PartTransport = (
   url: string,
   body: Blob,
-  contentMd5: string,
+  headers: Record<string, string>,
   signal: AbortSignal,
   onProgress: (loaded: number) => void,
 ) => Promise<StorageAnswer>;
@@ -48,7 +50,8 @@ export interface MultipartDeps {
   transport: PartTransport;
   records: RecordStore;
   fingerprint: (file: File) => Promise<string>;
-  md5Hex: (bytes: Blob) => Promise<string>;
+  /** The hash of a part, in hex (read and hashed off the page's main thread, in the page). */
+  hash: (bytes: Blob, kind: PartHash) => Promise<string>;
   /** Waits `ms` (backoff), rejecting when `signal` aborts. */
   wait: (ms: number, signal: AbortSignal) => Promise<void>;
   now: () => number;
@@ -213,20 +216,40 @@ class PartSender {
 
   async send(part: PlannedPart): Promise<void> {
     const body = this.ctx.file.slice(part.start, part.end);
-    const md5Hex = await this.ctx.deps.md5Hex(body);
     const stored = this.unchecked.get(part.number);
+    let md5Hex: string | undefined;
     if (stored !== undefined) {
       this.unchecked.delete(part.number);
+      md5Hex = await this.ctx.deps.hash(body, 'md5'); // a part's ETag is its MD5, whatever the upload's check
       if (etagMatches(stored, md5Hex)) {
         this.etags.set(part.number, stored);
         return;
       }
       this.ctx.progress.unkept(lengthOf(part)); // storage has other bytes there: send this part again
     }
-    this.etags.set(part.number, await this.put(part, body, contentMd5Of(md5Hex)));
+    this.etags.set(part.number, await (this.ctx.upload.partCheck === 'answered-crc32' ? this.putCheckingCrc32(part, body) : this.putWithMd5(part, body, md5Hex)));
   }
 
-  private async put(part: PlannedPart, body: Blob, contentMd5: string): Promise<string> {
+  /** Storage refuses the part unless its bytes have this MD5. */
+  private async putWithMd5(part: PlannedPart, body: Blob, md5Hex?: string): Promise<string> {
+    const contentMd5 = base64OfHex(md5Hex ?? (await this.ctx.deps.hash(body, 'md5')));
+    return this.put(part, body, { 'Content-MD5': contentMd5 }, () => true);
+  }
+
+  /**
+   * Sent as it is, hashed meanwhile: the part counts as sent only once storage's CRC32 of what it
+   * received equals this page's; otherwise it is sent again, as a refused part would be.
+   */
+  private async putCheckingCrc32(part: PlannedPart, body: Blob): Promise<string> {
+    const local = this.ctx.deps.hash(body, 'crc32').then(base64OfHex);
+    local.catch(() => {}); // awaited below; a failed read must not also surface as unhandled
+    return this.put(part, body, {}, async (answer) => {
+      if (!answer.crc32) throw new ApiError('etag_hidden', 'Storage did not answer the CRC32 of a part.');
+      return answer.crc32 === (await local);
+    });
+  }
+
+  private async put(part: PlannedPart, body: Blob, headers: Record<string, string>, intact: (answer: StorageAnswer) => boolean | Promise<boolean>): Promise<string> {
     const { deps, progress, stop } = this.ctx;
     const n = part.number;
     for (let attempt = 1; ; attempt++) {
@@ -234,14 +257,17 @@ class PartSender {
       if (stop.aborted) throw cancelled();
       let answer: StorageAnswer;
       try {
-        answer = await deps.transport(url, body, contentMd5, stop, (loaded) => progress.sending(n, loaded));
+        answer = await deps.transport(url, body, headers, stop, (loaded) => progress.sending(n, loaded));
       } finally {
         progress.stopped(n);
       }
       if (answer.status >= 200 && answer.status < 300) {
         if (!answer.etag) throw new ApiError('etag_hidden', 'Storage did not expose the ETag of a part.');
-        progress.sent(n, lengthOf(part));
-        return answer.etag;
+        if (await intact(answer)) {
+          progress.sent(n, lengthOf(part));
+          return answer.etag;
+        }
+        answer = { ...answer, status: 400, storageCode: 'BadDigest' }; // other bytes arrived: as storage refusing them
       }
       if (answer.storageCode === 'NoSuchUpload') {
         this.ctx.forgetRecord();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MiB, MULTIPART_MAX_PARTS, multipartPartSize, S3_MIN_PART_BYTES, S3_OBJECT_MAX_BYTES } from '../../../contract/api.ts';
-import { candidatesToKeep, contentMd5Of, etagMatches, lengthOf, planParts } from './part-plan.ts';
+import { candidatesToKeep, base64OfHex, etagMatches, lengthOf, planParts } from './part-plan.ts';
 
 const P = 5 * MiB;
 
@@ -85,6 +85,6 @@ describe('MD5 helpers', () => {
     expect(etagMatches('9e107d9d372bb6826bd81d3542a419d6-2', '9e107d9d372bb6826bd81d3542a419d6')).toBe(false);
   });
   it('writes Content-MD5 as base64 of the digest', () => {
-    expect(contentMd5Of('9e107d9d372bb6826bd81d3542a419d6')).toBe('nhB9nTcrtoJr2B01QqQZ1g==');
+    expect(base64OfHex('9e107d9d372bb6826bd81d3542a419d6')).toBe('nhB9nTcrtoJr2B01QqQZ1g==');
   });
 });

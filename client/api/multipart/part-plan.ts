@@ -41,5 +41,5 @@ export function candidatesToKeep(stored: readonly UploadedPart[], plan: readonly
 /** A simple part's ETag is the hex MD5 of its bytes, quoted. */
 export const etagMatches = (etag: string, md5Hex: string) => etag.replace(/"/g, '').toLowerCase() === md5Hex;
 
-/** The Content-MD5 header: the MD5 in base64. */
-export const contentMd5Of = (md5Hex: string) => btoa(String.fromCharCode(...md5Hex.match(/../g)!.map((h) => parseInt(h, 16))));
+/** A hash as S3's headers carry it (Content-MD5, x-amz-checksum-crc32): its bytes in base64. */
+export const base64OfHex = (hex: string) => btoa(String.fromCharCode(...hex.match(/../g)!.map((h) => parseInt(h, 16))));

@@ -3,11 +3,16 @@ import { fileOf, memoryStorage } from './fakes.test-support.ts';
 import { RECORD_MAX_AGE_MS, fileFingerprint, parseRecord, resumableIn, webStorageRecords } from './resume-record.ts';
 
 const NOW = 1_800_000_000_000;
-const record = { key: 'k', uploadId: 'u', partSize: 5 * 1024 * 1024, createdAt: NOW - 1000, uploadToken: 't' };
+const record = { key: 'k', uploadId: 'u', partSize: 5 * 1024 * 1024, partCheck: 'answered-crc32', createdAt: NOW - 1000, uploadToken: 't' } as const;
 
 describe('parseRecord', () => {
   it('reads a record and drops unknown fields', () => {
     expect(parseRecord(JSON.stringify({ ...record, extra: 1 }), NOW)).toEqual(record);
+  });
+  it('reads a record from before part checks were chosen as one whose parts carry a Content-MD5', () => {
+    const { partCheck: _, ...older } = record;
+    expect(parseRecord(JSON.stringify(older), NOW)).toEqual({ ...record, partCheck: 'content-md5' });
+    expect(parseRecord(JSON.stringify({ ...record, partCheck: 'sha1' }), NOW)).toEqual({ ...record, partCheck: 'content-md5' });
   });
   it('refuses what is not a record, or one too old to point at a live upload', () => {
     for (const bad of [

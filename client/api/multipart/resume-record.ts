@@ -1,5 +1,5 @@
 import { md5 } from 'hash-wasm';
-import { MiB } from '../../../contract/api.ts';
+import { MiB, PartCheck } from '../../../contract/api.ts';
 
 /**
  * What this browser remembers of a big upload it started, by file fingerprint: enough to find the
@@ -10,6 +10,8 @@ export interface ResumeRecord {
   key: string;
   uploadId: string;
   partSize: number;
+  /** How this upload's parts are checked (contract/api.ts); records from before it: Content-MD5. */
+  partCheck: PartCheck;
   createdAt: number;
   uploadToken: string;
 }
@@ -65,7 +67,8 @@ export function parseRecord(json: string | null, now: number): ResumeRecord | un
     typeof r.uploadToken === 'string'; // records from before upload tokens cannot be signed for: dropped
   if (!valid || now - (r.createdAt as number) >= RECORD_MAX_AGE_MS) return undefined;
   const { key, uploadId, partSize, createdAt, uploadToken } = r as unknown as ResumeRecord;
-  return { key, uploadId, partSize, createdAt, uploadToken };
+  const partCheck = PartCheck.safeParse(r.partCheck).data ?? 'content-md5';
+  return { key, uploadId, partSize, partCheck, createdAt, uploadToken };
 }
 
 /** This browser's unfinished big uploads, newest first. */

@@ -150,7 +150,16 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
         });
         const partSize = multipartPartSize(upload.size, config.uploads.multipartPartBytes);
         const uploadToken = signUploadToken(secret, { key: upload.key, uploadId, size: upload.size, partSize });
-        const answer: MultipartUpload = { key: upload.key, uploadId, partSize, partCount: partCountOf(upload.size, partSize), uploadToken };
+        const answer: MultipartUpload = {
+          key: upload.key,
+          uploadId,
+          partSize,
+          partCount: partCountOf(upload.size, partSize),
+          // Other stores could check CRC32 too, but an S3 presigned URL must sign the x-amz-checksum
+          // header's value, which is known only once the part is read: MD5 needs no signing.
+          partCheck: config.storage.mode === 'embedded' ? 'answered-crc32' : 'content-md5',
+          uploadToken,
+        };
         res.status(201).json(answer);
       });
 

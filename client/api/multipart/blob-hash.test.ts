@@ -1,11 +1,13 @@
-import { md5 } from 'hash-wasm';
+import { crc32, md5 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
-import { md5OfBlob } from './blob-md5.ts';
+import { hashBlob } from './blob-hash.ts';
+
+const md5OfBlob = (blob: Blob) => hashBlob(blob, 'md5');
 
 /** hash-wasm's one-shot MD5 of the whole buffer: the reference for the chunked one. */
 const oneShotMd5 = (bytes: Uint8Array) => md5(bytes);
 
-describe('md5OfBlob', () => {
+describe('hashBlob, MD5', () => {
   const bytes = crypto.getRandomValues(new Uint8Array(10_000));
 
   it.each([0, 1, 4095, 4096, 4097, 10_000])('hashes %i bytes read as a stream as one MD5', async (length) => {
@@ -32,5 +34,23 @@ describe('md5OfBlob', () => {
 
   it('gives the empty MD5 for an empty part', async () => {
     expect(await md5OfBlob(new Blob([]))).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+
+  it('hashes a Blob longer than its read buffer, twice in a row, alike', async () => {
+    const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7 + (i >> 12)) & 0xff);
+    const blob = new Blob([big]);
+    expect(await md5OfBlob(blob)).toBe(await oneShotMd5(big));
+    expect(await md5OfBlob(blob)).toBe(await oneShotMd5(big)); // the reused buffer holds nothing over
+  });
+});
+
+describe('hashBlob, CRC32', () => {
+  it('gives the CRC32 check value of "123456789" (as S3 answers it, big-endian)', async () => {
+    expect(await hashBlob(new Blob(['123456789']), 'crc32')).toBe('cbf43926');
+  });
+
+  it('hashes a streamed slice as one CRC32', async () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(50_000));
+    expect(await hashBlob(new Blob([bytes]).slice(3, 40_003), 'crc32')).toBe(await crc32(bytes.subarray(3, 40_003)));
   });
 });

@@ -55,6 +55,31 @@ describe('uploadMultipart', () => {
     expect(deps.records.fingerprints()).toEqual([]);
   });
 
+  it('hashes the part a slot takes next while the parts before it go up (Content-MD5 uploads), once each', async () => {
+    const server = new FakeServer();
+    const order: string[] = [];
+    const storage = fakeTransport(server);
+    const transport: typeof storage.transport = (url, ...rest) => {
+      order.push(`put ${new URL(url).searchParams.get('n')}`);
+      return storage.transport(url, ...rest);
+    };
+    const { deps } = depsFor(server, transport);
+    const file = fileOf(5 * PART);
+    const parts = await Promise.all([0, 1, 2, 3, 4].map((i) => md5Of(file.slice(i * PART, (i + 1) * PART))));
+    deps.hash = async (blob, kind) => {
+      const hex = await md5Of(blob);
+      order.push(`hash ${parts.indexOf(hex) + 1}`);
+      expect(kind).toBe('md5');
+      return hex;
+    };
+    await run(file, deps, { concurrency: 2 }).result;
+    const hashed = order.filter((step) => step.startsWith('hash'));
+    expect(hashed.toSorted()).toEqual(['hash 1', 'hash 2', 'hash 3', 'hash 4', 'hash 5']);
+    // Part 3 is hashed before part 1 or 2 has gone up: the slot that frees first sends it at once.
+    expect(order.indexOf('hash 3')).toBeLessThan(order.indexOf('put 1'));
+    expect(server.completes).toEqual([await expectedParts(file)]);
+  });
+
   it('never has more parts in flight than its concurrency', async () => {
     const server = new FakeServer();
     const storage = fakeTransport(server);
@@ -227,14 +252,14 @@ describe('uploadMultipart', () => {
         },
       });
       const { deps } = depsFor(server, storage.transport);
-      // The other worker is hashing part 4 when the signal aborts, and finishes after it.
-      let hashes = 0;
+      const file = fileOf(8 * PART);
+      // The other slot waits for part 4's MD5 when the signal aborts, and gets it after.
+      const fourth = await md5Of(file.slice(3 * PART, 4 * PART));
       deps.hash = async (blob) => {
         const hex = await md5Of(blob);
-        if (++hashes === 4) await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
+        if (hex === fourth) await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
         return hex;
       };
-      const file = fileOf(8 * PART);
       const error = await failureOf(run(file, deps, { signal: controller.signal, concurrency: 2 }).result);
       const putsWhenStopped = storage.puts.length;
 

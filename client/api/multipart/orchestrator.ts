@@ -186,6 +186,8 @@ class PartSender {
    */
   readonly unchecked: Map<number, string>;
   readonly urls: PartUrls;
+  /** MD5s hashed ahead of sending (see `hashAhead`), by part number. */
+  private readonly md5s = new Map<number, Promise<string>>();
 
   constructor(
     private readonly ctx: {
@@ -193,6 +195,8 @@ class PartSender {
       upload: OpenUpload;
       plan: PlannedPart[];
       deps: MultipartDeps;
+      /** Parts in flight at once. */
+      concurrency: number;
       progress: ProgressReport;
       stop: AbortSignal;
       /** Storage lost the upload: its record leads nowhere. */
@@ -214,13 +218,34 @@ class PartSender {
     return bytes;
   }
 
+  /** The MD5 of a part: the one hashed ahead, if it was, else hashed now. */
+  private md5Of(part: PlannedPart, body: Blob): Promise<string> {
+    const ahead = this.md5s.get(part.number);
+    this.md5s.delete(part.number);
+    return ahead ?? this.ctx.deps.hash(body, 'md5');
+  }
+
+  /**
+   * Where each part is sent with its MD5: the part a slot will take after this one (parts go in
+   * order) is hashed while this one goes up, so that slot sends at once instead of after a hash.
+   */
+  private hashAhead(part: PlannedPart) {
+    if (this.ctx.upload.partCheck !== 'content-md5') return;
+    const next = this.ctx.plan[part.number - 1 + this.ctx.concurrency];
+    if (!next || this.md5s.has(next.number) || this.etags.has(next.number)) return;
+    const md5 = this.ctx.deps.hash(this.ctx.file.slice(next.start, next.end), 'md5');
+    md5.catch(() => {}); // awaited when that part is sent; after a stop, by nobody
+    this.md5s.set(next.number, md5);
+  }
+
   async send(part: PlannedPart): Promise<void> {
     const body = this.ctx.file.slice(part.start, part.end);
+    this.hashAhead(part);
     const stored = this.unchecked.get(part.number);
     let md5Hex: string | undefined;
     if (stored !== undefined) {
       this.unchecked.delete(part.number);
-      md5Hex = await this.ctx.deps.hash(body, 'md5'); // a part's ETag is its MD5, whatever the upload's check
+      md5Hex = await this.md5Of(part, body); // a part's ETag is its MD5, whatever the upload's check
       if (etagMatches(stored, md5Hex)) {
         this.etags.set(part.number, stored);
         return;
@@ -232,7 +257,7 @@ class PartSender {
 
   /** Storage refuses the part unless its bytes have this MD5. */
   private async putWithMd5(part: PlannedPart, body: Blob, md5Hex?: string): Promise<string> {
-    const contentMd5 = base64OfHex(md5Hex ?? (await this.ctx.deps.hash(body, 'md5')));
+    const contentMd5 = base64OfHex(md5Hex ?? (await this.md5Of(part, body)));
     return this.put(part, body, { 'Content-MD5': contentMd5 }, () => true);
   }
 
@@ -330,7 +355,10 @@ export async function uploadMultipart(file: File, options: MultipartOptions, dep
     const plan = planParts(file.size, upload.partSize);
     const progress = new ProgressReport(file.size, options.onProgress);
     const forgetRecord = () => deps.records.forget(fingerprint);
-    const parts = new PartSender({ file, upload, plan, deps, progress, stop: stop.signal, forgetRecord }, opened.stored);
+    const parts = new PartSender(
+      { file, upload, plan, deps, concurrency: options.concurrency, progress, stop: stop.signal, forgetRecord },
+      opened.stored,
+    );
     progress.resumeFrom(parts.keptBytes());
     options.onStart?.(progress.doneBytes);
     progress.report();

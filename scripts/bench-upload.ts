@@ -260,6 +260,8 @@ interface BrowserRun {
   /** Sending the parts: until progress reads 100 % (Postbox), until Uppy asks to complete (Uppy). */
   partsSeconds?: number;
   cpuSeconds: number;
+  /** The page's other requests: when each left and was answered, seconds after the start. */
+  timeline: string[];
   /** Seconds after the start when the first part was sent and the last one answered. */
   putWindow: [number, number];
   /** The server process's (with the embedded S3 in it, when that is the store). */
@@ -298,8 +300,16 @@ async function measured(
   const pageStarted = await page.evaluate(() => performance.now());
   // When the first part left and the last one was answered (the page's PUTs, as the browser saw them).
   const puts = { first: Infinity, last: 0 };
-  const onRequest = (r: Request) => r.method() === 'PUT' && (puts.first = Math.min(puts.first, performance.now()));
-  const onFinished = (r: Request) => r.method() === 'PUT' && (puts.last = Math.max(puts.last, performance.now()));
+  // And every other request: when it left and when its answer ended (BENCH_TIMELINE=1 prints them).
+  const calls = new Map<Request, [number, number]>();
+  const onRequest = (r: Request) => {
+    if (r.method() === 'PUT') puts.first = Math.min(puts.first, performance.now());
+    else calls.set(r, [performance.now(), NaN]);
+  };
+  const onFinished = (r: Request) => {
+    if (r.method() === 'PUT') puts.last = Math.max(puts.last, performance.now());
+    else calls.get(r)?.splice(1, 1, performance.now());
+  };
   page.on('request', onRequest);
   page.on('requestfinished', onFinished);
   const started = performance.now();
@@ -322,6 +332,9 @@ async function measured(
     }),
     cpuSeconds: after.cpu - before.cpu,
     putWindow: [(puts.first - started) / 1000, (puts.last - started) / 1000],
+    timeline: [...calls].map(
+      ([r, [from, to]]) => `${((from - started) / 1000).toFixed(2)}→${((to - started) / 1000).toFixed(2)} s ${r.method()} ${new URL(r.url()).pathname}`,
+    ),
     serverCpuSeconds: after.server - before.server,
     mainThreadSeconds: after.main.task - before.main.task,
     scriptSeconds: after.main.script - before.main.script,
@@ -614,6 +627,13 @@ async function main() {
     console.log(
       `    ${label} first part sent, last part answered (s after the start): ${runs.map((r) => r.putWindow.map((t) => t.toFixed(2)).join(' → ')).join(' | ')}`,
     );
+  if (process.env.BENCH_TIMELINE) {
+    for (const [label, runs] of [
+      ['(a)', spaRuns],
+      ['(b)', uppyRuns],
+    ] as const)
+      runs.forEach((r, i) => console.log(`    ${label} round ${i + 1} requests: ${r.timeline.join('; ')}`));
+  }
   console.log(`(c) one presigned PUT from Node: ${(sum(putRuns) / ROUNDS).toFixed(1)} s per upload, ${fmt(put)}`);
   console.log(
     `Postbox / Uppy: ${(spa / uppy).toFixed(2)}× the MiB/s, ${(total(spaRuns, 'cpuSeconds') / total(uppyRuns, 'cpuSeconds')).toFixed(2)}× the CPU per GiB; Postbox / PUT: ${(spa / put).toFixed(2)}`,

@@ -27,7 +27,10 @@ export const pageDeps: MultipartDeps = {
   now: Date.now,
 };
 
-export const uploadMultipart = (file: File, options: MultipartOptions) => orchestrate(file, options, pageDeps);
+export function uploadMultipart(file: File, options: MultipartOptions) {
+  hashWorkers.warm(); // while the upload is created and its first URLs signed
+  return orchestrate(file, options, pageDeps);
+}
 
 /** This browser's unfinished big uploads (a week at most), newest first. */
 export const resumableUploads = (): ResumableUpload[] => resumableIn(records);

@@ -1,4 +1,4 @@
-import { md5 } from 'hash-wasm';
+import { crc32, md5 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
 import { hashBlob } from './blob-hash.ts';
 import { HashWorkers, type HashAnswer, type HashRequest, type HashWorker } from './hash-workers.ts';
@@ -81,5 +81,19 @@ describe('HashWorkers', () => {
     expect(await hashes.hash(new Blob(['second']), 'md5')).toBe(await md5Of('second'));
     expect(workers.flatMap((w) => w.jobs)).toEqual([]);
     expect(workers).toHaveLength(1);
+  });
+
+  it('warms up every worker before the first part, once, and hands parts to the warmed ones', async () => {
+    const { hashes, workers } = pool(2);
+    hashes.warm();
+    hashes.warm();
+    expect(workers).toHaveLength(2);
+    const answers = Promise.all(['x', 'y', 'z'].map((text) => hashes.hash(new Blob([text]), 'crc32')));
+    for (let done = 0; done < 3; done++) {
+      await settle();
+      await workers.find((w) => w.jobs.length > 0)!.answer();
+    }
+    expect(await answers).toEqual(await Promise.all(['x', 'y', 'z'].map((text) => crc32(text))));
+    expect(workers).toHaveLength(2);
   });
 });

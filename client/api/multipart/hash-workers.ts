@@ -31,6 +31,14 @@ export class HashWorkers {
     private readonly size: number,
   ) {}
 
+  /** Starts every worker now (each loads its script and compiles its hashes), before the first part needs one. */
+  warm(): void {
+    while (!this.broken && this.started < this.size) {
+      this.started++;
+      this.release(this.spawn());
+    }
+  }
+
   async hash(blob: Blob, kind: PartHash): Promise<string> {
     if (this.broken) return hashBlob(blob, kind);
     const worker = await this.acquire();

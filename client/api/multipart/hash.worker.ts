@@ -1,3 +1,4 @@
+import { createCRC32, createMD5 } from 'hash-wasm';
 import { hashBlob } from './blob-hash.ts';
 import type { HashAnswer, HashRequest } from './hash-workers.ts';
 
@@ -9,6 +10,9 @@ const scope = self as unknown as {
   onmessage: ((event: MessageEvent<HashRequest>) => void) | null;
   postMessage: (answer: HashAnswer) => void;
 };
+
+// Compiled once the worker starts (see HashWorkers.warm), not when the first part arrives.
+void Promise.all([createMD5(), createCRC32()]).catch(() => {});
 
 scope.onmessage = ({ data: { id, blob, kind } }) => {
   hashBlob(blob, kind).then(

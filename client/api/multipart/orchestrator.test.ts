@@ -77,6 +77,7 @@ describe('uploadMultipart', () => {
     expect(hashed.toSorted()).toEqual(['hash 1', 'hash 2', 'hash 3', 'hash 4', 'hash 5']);
     // Part 3 is hashed before part 1 or 2 has gone up: the slot that frees first sends it at once.
     expect(order.indexOf('hash 3')).toBeLessThan(order.indexOf('put 1'));
+    expect(order.indexOf('hash 1')).toBeLessThan(order.indexOf('hash 3')); // a part's own first, then the next one's
     expect(server.completes).toEqual([await expectedParts(file)]);
   });
 

@@ -240,25 +240,26 @@ class PartSender {
 
   async send(part: PlannedPart): Promise<void> {
     const body = this.ctx.file.slice(part.start, part.end);
-    this.hashAhead(part);
     const stored = this.unchecked.get(part.number);
-    let md5Hex: string | undefined;
+    this.unchecked.delete(part.number);
+    const withMd5 = this.ctx.upload.partCheck === 'content-md5';
+    // This part's MD5 is asked for before the next part's (hashAhead): the workers take them in turn.
+    const md5 = stored !== undefined || withMd5 ? this.md5Of(part, body) : undefined;
+    md5?.catch(() => {}); // awaited below
+    this.hashAhead(part);
     if (stored !== undefined) {
-      this.unchecked.delete(part.number);
-      md5Hex = await this.md5Of(part, body); // a part's ETag is its MD5, whatever the upload's check
-      if (etagMatches(stored, md5Hex)) {
-        this.etags.set(part.number, stored);
+      if (etagMatches(stored, await md5!)) {
+        this.etags.set(part.number, stored); // a part's ETag is its MD5, whatever the upload's check
         return;
       }
       this.ctx.progress.unkept(lengthOf(part)); // storage has other bytes there: send this part again
     }
-    this.etags.set(part.number, await (this.ctx.upload.partCheck === 'answered-crc32' ? this.putCheckingCrc32(part, body) : this.putWithMd5(part, body, md5Hex)));
-  }
-
-  /** Storage refuses the part unless its bytes have this MD5. */
-  private async putWithMd5(part: PlannedPart, body: Blob, md5Hex?: string): Promise<string> {
-    const contentMd5 = base64OfHex(md5Hex ?? (await this.md5Of(part, body)));
-    return this.put(part, body, { 'Content-MD5': contentMd5 }, () => true);
+    if (!withMd5) {
+      this.etags.set(part.number, await this.putCheckingCrc32(part, body));
+      return;
+    }
+    this.urls.prefetch(part.number); // signed while the part is hashed
+    this.etags.set(part.number, await this.put(part, body, { 'Content-MD5': base64OfHex(await md5!) }, () => true));
   }
 
   /**

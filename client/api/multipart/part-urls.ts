@@ -44,6 +44,11 @@ export class PartUrls {
     }
   }
 
+  /** Signs this part's URL now, if it has none, for a `urlFor` to come (which signs again if this fails). */
+  prefetch(n: number): void {
+    this.urlFor(n).catch(() => {});
+  }
+
   /** Storage refused this URL (expired, or signed for something else): sign it again before the next try. */
   drop(n: number): void {
     this.urls.delete(n);

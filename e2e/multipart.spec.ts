@@ -274,6 +274,38 @@ test('on resume, a part someone replaced on storage is found by its MD5 and sent
   ).toBe(file.sha256);
 });
 
+test('a part that arrives damaged is caught by the CRC32 storage answers and sent again: the file lands as chosen', async ({ page }) => {
+  const name = 'damaged-on-the-way.bin';
+  const file = await bigFile(name, 24 * MiB); // 3 parts of 8 MiB
+  // Part 2's first PUT reaches storage with one byte flipped (same length, so its signature still holds).
+  const handle = await open(file.path, 'r');
+  const damaged = Buffer.alloc(8 * MiB);
+  await handle.read(damaged, 0, damaged.length, 8 * MiB);
+  await handle.close();
+  damaged[12345]! ^= 0x20;
+  const answers: string[] = [];
+  page.on('response', (response) => {
+    if (isPartPut(response.request())) answers.push(`${new URL(response.url()).searchParams.get('partNumber')} ${response.status()}`);
+  });
+  const spoiled = await spoilFirstPut(page, 2, (route) => route.continue({ postData: damaged }));
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(file.path);
+  await expect(page.getByTestId('upload').filter({ hasText: name })).toContainText('Uploaded · 24 MiB', { timeout: 60_000 });
+  expect(spoiled()).toBe(true);
+  // Storage took the damaged bytes (200) and said their CRC32; the page saw it differ and sent part 2 again.
+  expect(answers.filter((a) => a.startsWith('2 '))).toEqual(['2 200', '2 200']);
+
+  const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
+  const stored = files.files.find((f) => f.name === name)!;
+  const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
+  const response = await page.request.get(link.url);
+  expect(
+    createHash('sha256')
+      .update(await response.body())
+      .digest('hex'),
+  ).toBe(file.sha256);
+});
+
 test('pause keeps the parts, resume continues, cancel aborts the upload on storage', async ({ page }, testInfo) => {
   test.setTimeout(120_000);
   const name = 'pause-me.bin';

@@ -333,7 +333,8 @@ async function measured(
     cpuSeconds: after.cpu - before.cpu,
     putWindow: [(puts.first - started) / 1000, (puts.last - started) / 1000],
     timeline: [...calls].map(
-      ([r, [from, to]]) => `${((from - started) / 1000).toFixed(2)}→${((to - started) / 1000).toFixed(2)} s ${r.method()} ${new URL(r.url()).pathname}`,
+      ([r, [from, to]]) =>
+        `${((from - started) / 1000).toFixed(2)}→${((to - started) / 1000).toFixed(2)} s ${r.method()} ${new URL(r.url()).pathname}`,
     ),
     serverCpuSeconds: after.server - before.server,
     mainThreadSeconds: after.main.task - before.main.task,

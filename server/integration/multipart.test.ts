@@ -250,11 +250,25 @@ describe('multipart uploads through the API', () => {
     // Signed with the request (the SDK), a CRC32 that is not the body's is 400 BadDigest and the part is gone.
     const client = app.storage.client;
     const bad = client.send(
-      new UploadPartCommand({ Bucket: app.storage.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: 2, Body: part, ChecksumCRC32: crc32Base64(damaged) }),
+      new UploadPartCommand({
+        Bucket: app.storage.bucket,
+        Key: upload.key,
+        UploadId: upload.uploadId,
+        PartNumber: 2,
+        Body: part,
+        ChecksumCRC32: crc32Base64(damaged),
+      }),
     );
     await expect(bad).rejects.toMatchObject({ name: 'BadDigest' });
     const good = await client.send(
-      new UploadPartCommand({ Bucket: app.storage.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: 2, Body: part, ChecksumCRC32: crc32Base64(part) }),
+      new UploadPartCommand({
+        Bucket: app.storage.bucket,
+        Key: upload.key,
+        UploadId: upload.uploadId,
+        PartNumber: 2,
+        Body: part,
+        ChecksumCRC32: crc32Base64(part),
+      }),
     );
     expect(good.ChecksumCRC32).toBe(crc32Base64(part));
     expect((await listParts(upload)).body.parts.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 2]);

@@ -235,7 +235,8 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
         if (expected) {
           // s3rver hashed the part while storing it (its ETag); no need to read it again.
           const stored = await readFile(`${partFile}.md5`, 'utf8').catch(() => '');
-          if (!Buffer.from(stored.trim(), 'hex').equals(expected)) await badDigest('The Content-MD5 you specified did not match what we received.');
+          if (!Buffer.from(stored.trim(), 'hex').equals(expected))
+            await badDigest('The Content-MD5 you specified did not match what we received.');
         }
         const received = await crc32Of(partFile);
         if (claimedCrc32 && claimedCrc32 !== received) await badDigest('The CRC32 you specified did not match the calculated checksum.');

@@ -56,7 +56,13 @@ export class FakeServer implements MultipartApi {
     this.created++;
     this.uploadId = `upload-${this.created}`;
     this.parts.clear();
-    return { key: 'files/big.bin', uploadId: this.uploadId, partSize: PART, partCheck: this.partCheck, uploadToken: `token-${this.uploadId}` };
+    return {
+      key: 'files/big.bin',
+      uploadId: this.uploadId,
+      partSize: PART,
+      partCheck: this.partCheck,
+      uploadToken: `token-${this.uploadId}`,
+    };
   }
   async listParts(upload: OpenUpload) {
     if (this.gone || upload.uploadId !== this.uploadId) throw new ApiError('not_found', 'No such upload.');
@@ -134,7 +140,8 @@ export function fakeTransport(
       if (scripted && scripted !== 'hold') return scripted;
       onProgress(body.size);
       const etag = `"${await md5Of(body)}"`;
-      if (put.contentMd5 && put.contentMd5 !== base64OfHex(etag.slice(1, -1))) return { status: 400, etag: null, storageCode: 'BadDigest', sentAnything: true };
+      if (put.contentMd5 && put.contentMd5 !== base64OfHex(etag.slice(1, -1)))
+        return { status: 400, etag: null, storageCode: 'BadDigest', sentAnything: true };
       server.parts.set(put.partNumber, { partNumber: put.partNumber, etag, size: body.size });
       return { status: 200, etag, crc32: base64OfHex(await crc32Of(body)), sentAnything: true };
     } finally {

@@ -275,7 +275,12 @@ class PartSender {
     });
   }
 
-  private async put(part: PlannedPart, body: Blob, headers: Record<string, string>, intact: (answer: StorageAnswer) => boolean | Promise<boolean>): Promise<string> {
+  private async put(
+    part: PlannedPart,
+    body: Blob,
+    headers: Record<string, string>,
+    intact: (answer: StorageAnswer) => boolean | Promise<boolean>,
+  ): Promise<string> {
     const { deps, progress, stop } = this.ctx;
     const n = part.number;
     for (let attempt = 1; ; attempt++) {

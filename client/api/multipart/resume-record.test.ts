@@ -3,7 +3,14 @@ import { fileOf, memoryStorage } from './fakes.test-support.ts';
 import { RECORD_MAX_AGE_MS, fileFingerprint, parseRecord, resumableIn, webStorageRecords } from './resume-record.ts';
 
 const NOW = 1_800_000_000_000;
-const record = { key: 'k', uploadId: 'u', partSize: 5 * 1024 * 1024, partCheck: 'answered-crc32', createdAt: NOW - 1000, uploadToken: 't' } as const;
+const record = {
+  key: 'k',
+  uploadId: 'u',
+  partSize: 5 * 1024 * 1024,
+  partCheck: 'answered-crc32',
+  createdAt: NOW - 1000,
+  uploadToken: 't',
+} as const;
 
 describe('parseRecord', () => {
   it('reads a record and drops unknown fields', () => {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { useInterruptedUploads } from '../hooks/interrupted-uploads.ts';
 import { useSession, useSignOut } from '../hooks/session.ts';
 import { useHealth, useRefetchFailedWhenStorageIsBack, useUploadSettings } from '../hooks/status.ts';
@@ -87,6 +87,18 @@ function Workspace({
         <InterruptedUploads uploads={interrupted} />
         <UploadList uploads={uploads} onCancel={cancel} onPause={pause} onRetry={retry} onDismiss={dismiss} onFormReady={sendForm} />
       </section>
+      <Library />
+    </>
+  );
+}
+
+/**
+ * Everything below the uploads: it reads its own queries, so progress ticks (several a second while
+ * files go up) do not re-render it.
+ */
+const Library = memo(function Library() {
+  return (
+    <>
       <section className="card">
         <h2 className="card__title">Files</h2>
         <UsageMeter />
@@ -97,7 +109,7 @@ function Workspace({
       <ApiTokens />
     </>
   );
-}
+});
 
 export function App() {
   const session = useSession();

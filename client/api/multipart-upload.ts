@@ -22,7 +22,7 @@ export const pageDeps: MultipartDeps = {
     sendToStorage('PUT', url, body, { signal, headers, onProgress: (loaded) => onProgress(loaded) }),
   records,
   fingerprint: fileFingerprint,
-  hash: (part, kind) => hashWorkers.hash(part, kind),
+  hash: (part, kind, priority) => hashWorkers.hash(part, kind, priority),
   wait: sleep,
   now: Date.now,
 };

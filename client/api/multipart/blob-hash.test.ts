@@ -53,4 +53,34 @@ describe('hashBlob, CRC32', () => {
     const bytes = crypto.getRandomValues(new Uint8Array(50_000));
     expect(await hashBlob(new Blob([bytes]).slice(3, 40_003), 'crc32')).toBe(await crc32(bytes.subarray(3, 40_003)));
   });
+
+  it('lets two hashes run at once (the page fallback), each reading into its own buffer', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const halves = [new Uint8Array(1024 * 1024).fill(1), new Uint8Array(1024 * 1024).fill(2)];
+    let pulls = 0;
+    // A Blob whose stream pauses between its two chunks until released.
+    const slow = {
+      stream: () =>
+        new ReadableStream({
+          type: 'bytes',
+          async pull(controller) {
+            if (pulls === 1) await gate;
+            const half = halves[pulls++];
+            if (half) return controller.enqueue(half.slice());
+            controller.close();
+            controller.byobRequest?.respond(0); // a BYOB read waiting at the end gets done
+          },
+        }),
+    } as unknown as Blob;
+    const first = hashBlob(slow, 'md5');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const other = crypto.getRandomValues(new Uint8Array(1000));
+    expect(await hashBlob(new Blob([other]), 'md5')).toBe(await md5(other));
+    release();
+    const whole = new Uint8Array(2 * 1024 * 1024);
+    whole.set(halves[0]!);
+    whole.set(halves[1]!, 1024 * 1024);
+    expect(await first).toBe(await md5(whole));
+  });
 });

@@ -33,10 +33,10 @@ async function readInto(blob: Blob, update: (bytes: Uint8Array) => void): Promis
   spare = undefined; // this read owns it: another hash running meanwhile (in the page) takes a new one
   for (;;) {
     const { value, done } = await reader.read(new Uint8Array(buffer, 0, READ_BYTES));
-    if (!value) return; // the stream was cancelled and kept the buffer
+    if (!value) throw new Error('The part could not be read to its end.'); // cancelled: never hash part of it
     buffer = value.buffer; // the same memory, handed back
+    if (value.byteLength) update(value);
     if (done) break;
-    update(value);
   }
   spare = buffer;
 }

@@ -96,4 +96,39 @@ describe('HashWorkers', () => {
     expect(await answers).toEqual(await Promise.all(['x', 'y', 'z'].map((text) => crc32(text))));
     expect(workers).toHaveLength(2);
   });
+
+  it('notices a warmed worker that fails while idle (its script did not load): parts are hashed in the page, nothing hangs', async () => {
+    const { hashes, workers } = pool(2);
+    hashes.warm();
+    workers[1]!.onerror?.({ preventDefault() {} } as ErrorEvent);
+    expect(await hashes.hash(new Blob(['after']), 'md5')).toBe(await md5Of('after'));
+    expect(workers.flatMap((w) => w.jobs)).toEqual([]);
+  });
+
+  it('hashes in the page the jobs that waited for a worker that then failed', async () => {
+    const { hashes, workers } = pool(1);
+    const first = hashes.hash(new Blob(['first']), 'md5');
+    const second = hashes.hash(new Blob(['second']), 'md5');
+    await settle();
+    workers[0]!.fail();
+    expect(await Promise.all([first, second])).toEqual([await md5Of('first'), await md5Of('second')]);
+  });
+
+  it('gives a free worker to a part about to be sent before one hashed ahead, whatever came first', async () => {
+    const { hashes, workers } = pool(1);
+    const busy = hashes.hash(new Blob(['busy']), 'md5');
+    const order: string[] = [];
+    const ahead = hashes.hash(new Blob(['ahead']), 'md5', 'ahead').then(() => order.push('ahead'));
+    const now = hashes.hash(new Blob(['now']), 'md5').then(() => order.push('now'));
+    await settle();
+    await workers[0]!.answer();
+    await busy;
+    await settle();
+    expect(workers[0]!.jobs.map((job) => job.blob.size)).toEqual([3]); // 'now'
+    await workers[0]!.answer();
+    await settle();
+    await workers[0]!.answer();
+    await Promise.all([ahead, now]);
+    expect(order).toEqual(['now', 'ahead']);
+  });
 });

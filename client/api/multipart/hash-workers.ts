@@ -14,14 +14,22 @@ export interface HashWorker {
   onerror: ((event: ErrorEvent) => void) | null;
 }
 
+/** `now`: a part about to be sent waits for it. `ahead`: a part to be sent later (taken only when no `now` job waits). */
+export type HashPriority = 'now' | 'ahead';
+
+type Waiter = (worker: HashWorker | undefined) => void;
+
 /**
  * Hashes of parts in a few Web Workers, off the page's main thread: each job goes to an idle worker,
- * or waits for one. A worker that fails (it could not start, say) fails its job, and later jobs
- * are hashed in the page instead, so an upload never depends on workers being available.
+ * or waits for one (jobs for parts about to be sent first). A worker that fails (its script could not
+ * load, say), even while idle, breaks the pool: its job and every waiting or later job are hashed in
+ * the page instead, so an upload never depends on workers being available.
  */
 export class HashWorkers {
   private readonly idle: HashWorker[] = [];
-  private readonly waiting: Array<(worker: HashWorker) => void> = [];
+  private readonly waiting: Record<HashPriority, Waiter[]> = { now: [], ahead: [] };
+  /** The job each busy worker has, to settle if that worker fails. */
+  private readonly jobs = new Map<HashWorker, { request: HashRequest; settle: (hex: string | Promise<string>) => void }>();
   private started = 0;
   private broken = false;
   private nextId = 1;
@@ -33,15 +41,12 @@ export class HashWorkers {
 
   /** Starts every worker now (each loads its script and compiles its hashes), before the first part needs one. */
   warm(): void {
-    while (!this.broken && this.started < this.size) {
-      this.started++;
-      this.release(this.spawn());
-    }
+    while (!this.broken && this.started < this.size) this.release(this.start());
   }
 
-  async hash(blob: Blob, kind: PartHash): Promise<string> {
-    if (this.broken) return hashBlob(blob, kind);
-    const worker = await this.acquire();
+  async hash(blob: Blob, kind: PartHash, priority: HashPriority = 'now'): Promise<string> {
+    const worker = this.broken ? undefined : await this.acquire(priority);
+    if (!worker) return hashBlob(blob, kind);
     try {
       return await this.run(worker, { id: this.nextId++, blob, kind });
     } finally {
@@ -49,35 +54,51 @@ export class HashWorkers {
     }
   }
 
-  private acquire(): Promise<HashWorker> {
+  /** A new worker, with standing handlers: an error while it is idle breaks the pool too. */
+  private start(): HashWorker {
+    this.started++;
+    const worker = this.spawn();
+    worker.onmessage = ({ data }) => {
+      const job = this.jobs.get(worker);
+      if (!job || data.id !== job.request.id) return;
+      this.jobs.delete(worker);
+      job.settle('hex' in data ? data.hex : Promise.reject(new Error(`Hashing a part failed: ${data.error}`)));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault?.();
+      this.breakPool();
+      const job = this.jobs.get(worker);
+      this.jobs.delete(worker);
+      job?.settle(hashBlob(job.request.blob, job.request.kind)); // hashed here instead
+    };
+    return worker;
+  }
+
+  /** Workers cannot be relied on: every waiting job, and every later one, is hashed in the page. */
+  private breakPool() {
+    this.broken = true;
+    this.idle.length = 0;
+    for (const waiter of [...this.waiting.now.splice(0), ...this.waiting.ahead.splice(0)]) waiter(undefined);
+  }
+
+  private acquire(priority: HashPriority): Promise<HashWorker | undefined> {
     const worker = this.idle.pop();
     if (worker) return Promise.resolve(worker);
-    if (this.started < this.size) {
-      this.started++;
-      return Promise.resolve(this.spawn());
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    if (this.started < this.size) return Promise.resolve(this.start());
+    return new Promise((resolve) => this.waiting[priority].push(resolve));
   }
 
   private release(worker: HashWorker) {
-    const next = this.waiting.shift();
+    if (this.broken) return;
+    const next = this.waiting.now.shift() ?? this.waiting.ahead.shift();
     if (next) next(worker);
     else this.idle.push(worker);
   }
 
-  private run(worker: HashWorker, job: HashRequest): Promise<string> {
-    return new Promise((resolve, reject) => {
-      worker.onmessage = ({ data }) => {
-        if (data.id !== job.id) return;
-        if ('hex' in data) resolve(data.hex);
-        else reject(new Error(`Hashing a part failed: ${data.error}`));
-      };
-      worker.onerror = (event) => {
-        event.preventDefault?.();
-        this.broken = true;
-        resolve(hashBlob(job.blob, job.kind)); // the worker could not run: hash this part here, and the next ones
-      };
-      worker.postMessage(job);
+  private run(worker: HashWorker, request: HashRequest): Promise<string> {
+    return new Promise<string>((settle) => {
+      this.jobs.set(worker, { request, settle });
+      worker.postMessage(request);
     });
   }
 }

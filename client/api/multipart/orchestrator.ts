@@ -50,8 +50,8 @@ export interface MultipartDeps {
   transport: PartTransport;
   records: RecordStore;
   fingerprint: (file: File) => Promise<string>;
-  /** The hash of a part, in hex (read and hashed off the page's main thread, in the page). */
-  hash: (bytes: Blob, kind: PartHash) => Promise<string>;
+  /** The hash of a part, in hex, read and hashed off the page's main thread; `ahead` ones wait for the others. */
+  hash: (bytes: Blob, kind: PartHash, priority?: 'now' | 'ahead') => Promise<string>;
   /** Waits `ms` (backoff), rejecting when `signal` aborts. */
   wait: (ms: number, signal: AbortSignal) => Promise<void>;
   now: () => number;
@@ -230,10 +230,10 @@ class PartSender {
    * order) is hashed while this one goes up, so that slot sends at once instead of after a hash.
    */
   private hashAhead(part: PlannedPart) {
-    if (this.ctx.upload.partCheck !== 'content-md5') return;
+    if (this.ctx.upload.partCheck === 'answered-crc32') return;
     const next = this.ctx.plan[part.number - 1 + this.ctx.concurrency];
     if (!next || this.md5s.has(next.number) || this.etags.has(next.number)) return;
-    const md5 = this.ctx.deps.hash(this.ctx.file.slice(next.start, next.end), 'md5');
+    const md5 = this.ctx.deps.hash(this.ctx.file.slice(next.start, next.end), 'md5', 'ahead');
     md5.catch(() => {}); // awaited when that part is sent; after a stop, by nobody
     this.md5s.set(next.number, md5);
   }
@@ -242,7 +242,8 @@ class PartSender {
     const body = this.ctx.file.slice(part.start, part.end);
     const stored = this.unchecked.get(part.number);
     this.unchecked.delete(part.number);
-    const withMd5 = this.ctx.upload.partCheck === 'content-md5';
+    // Anything but the embedded store's answered CRC32 is a check storage enforces itself: Content-MD5.
+    const withMd5 = this.ctx.upload.partCheck !== 'answered-crc32';
     // This part's MD5 is asked for before the next part's (hashAhead): the workers take them in turn.
     const md5 = stored !== undefined || withMd5 ? this.md5Of(part, body) : undefined;
     md5?.catch(() => {}); // awaited below

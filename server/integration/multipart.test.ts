@@ -274,6 +274,30 @@ describe('multipart uploads through the API', () => {
     expect((await listParts(upload)).body.parts.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 2]);
   });
 
+  it('refuses to complete a file shorter than declared: a part of other than its planned length, or parts left out', async () => {
+    const bytes = randomBytes(16 * MiB);
+    const upload = await create(bytes.length);
+    const etags = await sendParts(upload, bytes, [1]);
+    // Part 2 cut short (as by a PUT that broke off); sent straight to storage, whose ETag is then its own.
+    const short = bytes.subarray(8 * MiB, 11 * MiB);
+    const cut = await app.storage.client.send(
+      new UploadPartCommand({ Bucket: app.storage.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: 2, Body: short }),
+    );
+    const parts = [
+      { partNumber: 1, etag: etags.get(1)! },
+      { partNumber: 2, etag: cut.ETag! },
+    ];
+    const refused = await complete(upload, parts);
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    expect(refused.body.error.message).toMatch(/^Part 2 holds 3145728 bytes, not 8388608/);
+    expect((await complete(upload, parts.slice(0, 1))).status).toBe(400); // part 1 alone: 8 of 16 MiB
+    // Nothing was aborted: part 2 sent again in full completes the file.
+    const again = await sendParts(upload, bytes, [2]);
+    const done = await complete(upload, [parts[0]!, { partNumber: 2, etag: again.get(2)! }]);
+    expect(done).toMatchObject({ status: 200, body: { size: bytes.length } });
+    expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
+  });
+
   it('aborts: the upload and its parts are gone, and it cannot be completed', async () => {
     const bytes = randomBytes(9 * MiB);
     const upload = await create(bytes.length);

@@ -130,6 +130,21 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
             `These parts hold ${formatBytes(size)}, more than the ${formatBytes(grant.size)} this upload was created for.`,
           );
         }
+        // And exactly the file: every part of its planned length (a part cut short by an interrupted
+        // PUT may still list its earlier ETag), so a Complete never lands a shorter file.
+        for (const part of parts) {
+          const expected = partLengthOf(grant.size, grant.partSize, part.partNumber);
+          const have = stored.get(part.partNumber)!.size;
+          if (have !== expected) {
+            throw new AppError('invalid_request', `Part ${part.partNumber} holds ${have} bytes, not ${expected}: send it again.`);
+          }
+        }
+        if (size !== grant.size) {
+          throw new AppError(
+            'invalid_request',
+            `These parts hold ${formatBytes(size)}, not the ${formatBytes(grant.size)} of this upload.`,
+          );
+        }
         await store.complete(key, uploadId, parts, size);
         const answer: CompletedUpload = { key, size };
         res.json(answer);

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { crc32 } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
@@ -295,6 +296,34 @@ describe('multipart uploads through the API', () => {
     const again = await sendParts(upload, bytes, [2]);
     const done = await complete(upload, [parts[0]!, { partNumber: 2, etag: again.get(2)! }]);
     expect(done).toMatchObject({ status: 200, body: { size: bytes.length } });
+    expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
+  });
+
+  it('keeps the part already there whole when a PUT of it breaks off or brings bytes its Content-MD5 does not match', async () => {
+    const bytes = randomBytes(16 * MiB);
+    const upload = await create(bytes.length);
+    const etags = await sendParts(upload, bytes, [1, 2]);
+    const { url } = (await sign(upload, [1]))[0]!;
+    // Part 1 again, broken off after 3 MiB of its 8.
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(url, { method: 'PUT', headers: { 'content-length': String(8 * MiB) } });
+      req.on('error', () => resolve());
+      req.write(bytes.subarray(0, 3 * MiB), () => setTimeout(() => (req.destroy(), resolve()), 100));
+    });
+    // And again, whole but damaged, with the Content-MD5 of the good bytes.
+    const damaged = Buffer.from(bytes.subarray(0, 8 * MiB));
+    damaged[99]! ^= 0xff;
+    const refused = await put(url, damaged, { 'content-md5': md5(bytes.subarray(0, 8 * MiB)) });
+    expect(refused.status).toBe(400);
+    await vi.waitFor(async () => {
+      const listed = (await listParts(upload)).body.parts as { partNumber: number; size: number; etag: string }[];
+      expect(listed.find((p) => p.partNumber === 1)).toEqual({ partNumber: 1, size: 8 * MiB, etag: etags.get(1) });
+    });
+    const done = await complete(
+      upload,
+      [1, 2].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+    );
+    expect(done.status).toBe(200);
     expect(sha256((await stored(upload.key)).bytes)).toBe(sha256(bytes));
   });
 

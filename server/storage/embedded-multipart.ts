@@ -1,9 +1,10 @@
 import { CRC32_HEADER, S3_MIN_PART_BYTES } from '../../contract/api.ts';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import type S3rver from 's3rver';
@@ -19,10 +20,11 @@ import { childText, parseXmlOf, readBounded } from './embedded-xml.ts';
  * of s3rver's router, adds what S3 does, on s3rver's own files (`<bucket>/._S3rver_uploads/<id>/`):
  *
  * - every request with an `uploadId` must name an upload of that very key, else 404 NoSuchUpload;
- * - UploadPart: part number 1 … 10000; a Content-MD5 or x-amz-checksum-crc32 that does not match
- *   the body is refused (400 BadDigest) and the part removed (S3 would keep an earlier good copy of the
- *   part; here it is gone); every answer carries the CRC32 of the bytes received (S3 answers it only
- *   when asked), which the page compares with its own (`answered-crc32` in contract/api.ts);
+ * - UploadPart: part number 1 … 10000; the part is written beside the old one and renamed into place
+ *   whole (`writePartsWhole`); a Content-MD5 or x-amz-checksum-crc32 that does not match the body is
+ *   refused (400 BadDigest) and the part already there stays; every answer carries the CRC32 of the
+ *   bytes received (S3 answers it only when asked), which the page compares with its own
+ *   (`answered-crc32` in contract/api.ts);
  * - ListParts, AbortMultipartUpload, ListMultipartUploads;
  * - Complete: parts in ascending order (InvalidPartOrder), each present with its ETag (InvalidPart),
  *   all but the last at least 5 MiB (EntityTooSmall); then the parts are joined by `joinParts`.
@@ -44,6 +46,11 @@ interface KoaContext {
 const refuse = (code: string, message: string): never => {
   throw new S3Error(code, message);
 };
+const noSuchUpload = () =>
+  refuse(
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+  );
 const MIN_PART_BYTES = S3_MIN_PART_BYTES;
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const queryString = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
@@ -72,12 +79,62 @@ function completionParts(body: Buffer): { number: number; etag: string }[] {
 }
 
 /** S3's form of a CRC32: base64 of its 4 bytes, big-endian. */
-async function crc32Of(file: string): Promise<string> {
-  let value = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 8 * 1024 * 1024 })) value = crc32(chunk as Buffer, value);
+function crc32Base64(value: number): string {
   const bytes = Buffer.alloc(4);
   bytes.writeUInt32BE(value >>> 0);
   return bytes.toString('base64');
+}
+
+/** What an UploadPart request claims (Content-MD5, a signed x-amz-checksum-crc32), by its body stream. */
+const claims = new WeakMap<object, { md5?: Buffer; crc32?: string }>();
+/** The CRC32 of what each UploadPart request brought, by its body stream. */
+const received = new WeakMap<object, string>();
+
+/**
+ * Replaces s3rver's putPart, which truncated the part's file and wrote over it: a PUT that broke off
+ * left a short part listed under the earlier part's ETag, and its MD5 file was written before the
+ * last bytes were. This writes a file beside the part, hashing MD5 and CRC32 as the bytes pass, and
+ * renames it into place only once it is whole and matches what the request claimed (else 400
+ * BadDigest, and the part already there stays, as on S3).
+ */
+function writePartsWhole(uploadsDir: (bucket: string) => string): FilesystemStore['putPart'] {
+  return async (bucket, uploadId, partNumber, content) => {
+    const part = path.join(uploadsDir(bucket), uploadId, partNumber);
+    const temp = `${part}.${randomUUID()}.tmp`;
+    const md5 = createHash('md5');
+    let crc = 0;
+    let size = 0;
+    const hash = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        crc = crc32(chunk, crc);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(content, hash, createWriteStream(temp));
+    } catch (err) {
+      await rm(temp, { force: true });
+      // The upload's folder went (aborted or completed meanwhile): as S3 answers then.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') noSuchUpload();
+      throw err;
+    }
+    const md5Hex = md5.digest('hex');
+    const crc32Received = crc32Base64(crc);
+    const claim = claims.get(content);
+    const badDigest = async (message: string) => {
+      await rm(temp, { force: true });
+      refuse('BadDigest', message);
+    };
+    if (claim?.md5 && !claim.md5.equals(Buffer.from(md5Hex, 'hex')))
+      await badDigest('The Content-MD5 you specified did not match what we received.');
+    if (claim?.crc32 && claim.crc32 !== crc32Received) await badDigest('The CRC32 you specified did not match the calculated checksum.');
+    await rename(temp, part);
+    await writeFile(`${part}.md5`, md5Hex);
+    received.set(content, crc32Received);
+    return { size, md5: md5Hex };
+  };
 }
 
 /** What `joinParts` uses of s3rver's FilesystemStore (lib/stores/filesystem.js). */
@@ -85,6 +142,7 @@ interface FilesystemStore {
   getResourcePath(bucket: string, key: string, resource: 'object'): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   putObjectMultipart(bucket: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<{ size: number; md5: string }>;
+  putPart(bucket: string, uploadId: string, partNumber: string, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }>;
 }
 
 /**
@@ -130,11 +188,6 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
 
   /** The upload's folder, after checking the id is one of this key's uploads. */
   const uploadDirOf = async (bucket: string, key: string, uploadId: string): Promise<string> => {
-    const noSuchUpload = () =>
-      refuse(
-        'NoSuchUpload',
-        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
-      );
     if (!UPLOAD_ID.test(uploadId)) noSuchUpload();
     const dir = path.join(uploadsDir(bucket), uploadId);
     const storedKey = await readFile(path.join(dir, 'key'), 'utf8').catch(() => undefined);
@@ -160,6 +213,7 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
   const joining = new Map<string, ReturnType<FilesystemStore['putObjectMultipart']>>();
   const store = (server as unknown as { store: FilesystemStore }).store;
   const join = joinParts(store, uploadsDir);
+  store.putPart = writePartsWhole(uploadsDir);
   store.putObjectMultipart = (bucket, uploadId, parts) => {
     let running = joining.get(uploadId);
     if (!running) {
@@ -217,30 +271,18 @@ export function emulateMultipartApi(server: S3rver, options: { directory: string
     switch (ctx.method) {
       case 'PUT': {
         refuseWhileJoining(uploadId);
-        const partNumber = Number(queryString(ctx.query.partNumber));
-        if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
+        // The raw string, as s3rver names the part's file by it: "01" or "1e3" would name another file.
+        const partNumber = queryString(ctx.query.partNumber) ?? '';
+        if (!/^[1-9]\d{0,4}$/.test(partNumber) || Number(partNumber) > 10_000) {
           refuse('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
         }
         const contentMd5 = ctx.get('Content-MD5');
-        const expected = contentMd5 ? Buffer.from(contentMd5, 'base64') : undefined;
-        if (expected && expected.length !== 16) refuse('InvalidDigest', 'The Content-MD5 you specified was invalid.');
-        const claimedCrc32 = ctx.get(CRC32_HEADER);
-        await next();
-        const partFile = path.join(dir, String(partNumber));
-        const badDigest = async (message: string) => {
-          await rm(partFile, { force: true });
-          await rm(`${partFile}.md5`, { force: true });
-          refuse('BadDigest', message);
-        };
-        if (expected) {
-          // s3rver hashed the part while storing it (its ETag); no need to read it again.
-          const stored = await readFile(`${partFile}.md5`, 'utf8').catch(() => '');
-          if (!Buffer.from(stored.trim(), 'hex').equals(expected))
-            await badDigest('The Content-MD5 you specified did not match what we received.');
-        }
-        const received = await crc32Of(partFile);
-        if (claimedCrc32 && claimedCrc32 !== received) await badDigest('The CRC32 you specified did not match the calculated checksum.');
-        ctx.set(CRC32_HEADER, received);
+        const md5 = contentMd5 ? Buffer.from(contentMd5, 'base64') : undefined;
+        if (md5 && md5.length !== 16) refuse('InvalidDigest', 'The Content-MD5 you specified was invalid.');
+        claims.set(ctx.req, { md5, crc32: ctx.get(CRC32_HEADER) || undefined });
+        await next(); // s3rver's UploadPart, through writePartsWhole
+        const crc = received.get(ctx.req);
+        if (crc) ctx.set(CRC32_HEADER, crc);
         return;
       }
       case 'GET': {

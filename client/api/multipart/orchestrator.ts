@@ -10,8 +10,8 @@ import type { RecordStore, ResumeRecord } from './resume-record.ts';
  * Big files: S3 multipart upload straight from the browser. The server creates the upload, signs
  * part URLs and completes it; the parts go from here to storage, a bounded number at once, each
  * checked as the upload's `partCheck` says: a Content-MD5 storage verifies, or storage's answered
- * CRC32 compared with this page's own before the part counts as sent. A failed part is sent again with backoff; a refused or
- * expiring URL is signed again. A resume record (file fingerprint → upload) lets the same file,
+ * CRC32 compared with this page's own before the part counts as sent. A failed part is sent again
+ * with backoff; a refused or expiring URL is signed again. A resume record (file fingerprint → upload) lets the same file,
  * chosen again after a reload or a lost connection, continue from the parts storage already has.
  *
  * Abort the signal with reason `'pause'` to stop and keep what was sent; any other abort cancels:

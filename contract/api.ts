@@ -247,12 +247,11 @@ export const partLengthOf = (size: number, partSize: number, partNumber: number)
 const uploadId = z.string().min(1).max(1024);
 const partNumber = z.number().int().min(1).max(MULTIPART_MAX_PARTS);
 
-/** The answer to `POST /api/multipart-uploads` (body: an UploadRequest). */
 /**
  * How the page proves each part's bytes reached storage intact. `content-md5`: each part is sent with
  * its MD5 and storage refuses it if the bytes differ (every S3). `answered-crc32`: storage answers the
  * CRC32 of what it received (`x-amz-checksum-crc32`) and the page compares it with its own before the
- * part counts as sent (the embedded store; CRC32 costs the browser a fifth of MD5's CPU).
+ * part counts as sent (the embedded store; CRC32 costs the browser less CPU than MD5).
  */
 export const PartCheck = z.enum(['content-md5', 'answered-crc32']);
 export type PartCheck = z.infer<typeof PartCheck>;
@@ -260,6 +259,7 @@ export type PartCheck = z.infer<typeof PartCheck>;
 /** The response header storage answers a part's CRC32 in (base64 of its 4 big-endian bytes, as S3 does). */
 export const CRC32_HEADER = 'x-amz-checksum-crc32';
 
+/** The answer to `POST /api/multipart-uploads` (body: an UploadRequest). */
 export const MultipartUpload = z.object({
   key: z.string(),
   uploadId: z.string(),

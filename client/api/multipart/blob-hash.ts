@@ -2,7 +2,7 @@ import { createCRC32, createMD5 } from 'hash-wasm';
 
 /**
  * What a part is hashed with: MD5 where storage checks a Content-MD5 (every S3), CRC32 where storage
- * answers the CRC32 of what it received (the embedded store), which costs a fifth of MD5's CPU.
+ * answers the CRC32 of what it received (the embedded store), which costs about a third of MD5's CPU.
  */
 export type PartHash = 'md5' | 'crc32';
 

@@ -42,6 +42,16 @@ async function sha256OfFile(file: string) {
   return hash.digest('hex');
 }
 
+/** The sha256 of the stored file of that name, downloaded through a link as anyone would. */
+async function storedSha256(request: APIRequestContext, name: string): Promise<string> {
+  const files = FilePage.parse(await (await request.get(`${api.files}?limit=1000`)).json());
+  const stored = files.files.find((f) => f.name === name)!;
+  const link = DownloadLink.parse(await (await request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
+  return createHash('sha256')
+    .update(await (await request.get(link.url)).body())
+    .digest('hex');
+}
+
 const isPartPut = (request: Request) => request.method() === 'PUT' && new URL(request.url()).searchParams.get('x-id') === 'UploadPart';
 const staleUploads = async (request: APIRequestContext) =>
   StaleUploads.parse(await (await request.get(`${api.multipartUploads}?olderThanSeconds=0`)).json()).uploads;
@@ -308,15 +318,7 @@ for (const target of TARGETS) {
       await expect(page.getByTestId('upload').filter({ hasText: name })).toContainText('Uploaded · 24 MiB', { timeout: 60_000 });
       expect(partPuts).toContain('1');
 
-      const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
-      const stored = files.files.find((f) => f.name === name)!;
-      const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
-      const response = await page.request.get(link.url);
-      expect(
-        createHash('sha256')
-          .update(await response.body())
-          .digest('hex'),
-      ).toBe(file.sha256);
+      expect(await storedSha256(page.request, name)).toBe(file.sha256);
     });
 
     test('a part that arrives damaged is caught by its checksum and sent again: the file lands as chosen', async ({ page }) => {
@@ -341,15 +343,7 @@ for (const target of TARGETS) {
       // not to be its own; RGW refused them against their Content-MD5 (400 BadDigest). Part 2 went again.
       expect(answers.filter((a) => a.startsWith('2 '))).toEqual(target.realS3 ? ['2 400', '2 200'] : ['2 200', '2 200']);
 
-      const files = FilePage.parse(await (await page.request.get(`${api.files}?limit=1000`)).json());
-      const stored = files.files.find((f) => f.name === name)!;
-      const link = DownloadLink.parse(await (await page.request.post(api.fileLink(stored.key), { data: { expiresIn: 600 } })).json());
-      const response = await page.request.get(link.url);
-      expect(
-        createHash('sha256')
-          .update(await response.body())
-          .digest('hex'),
-      ).toBe(file.sha256);
+      expect(await storedSha256(page.request, name)).toBe(file.sha256);
     });
 
     test('pause keeps the parts, resume continues, cancel aborts the upload on storage', async ({ page }, testInfo) => {

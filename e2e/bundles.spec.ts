@@ -5,18 +5,7 @@ import path from 'node:path';
 import { expect, test, type Browser, type Page, type TestInfo } from '@playwright/test';
 import { PNG } from 'pngjs';
 import yauzl from 'yauzl';
-import { MULTIPART_PORT, REAL_S3_BUCKET, REAL_S3_PORT } from '../playwright.config.ts';
-import { prepareRealS3Bucket, snap } from './support.ts';
-
-const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
-/**
- * The same scenarios on both stores: the embedded one (same origin, /storage) and a real S3 (Ceph RGW,
- * another origin: the worker's GETs need the bucket's CORS rule). Both apps put big files up in parts.
- */
-const TARGETS = [
-  { name: 'the embedded store', port: MULTIPART_PORT, realS3: false },
-  { name: 'a real S3 (Ceph RGW)', port: REAL_S3_PORT, realS3: true },
-];
+import { snap, STORE_TARGETS, useStoreTarget } from './support.ts';
 
 /** The big file's size: 300 MB by default (BUNDLE_BIG_MB to change it on a slow machine). */
 const BIG_BYTES = Number(process.env.BUNDLE_BIG_MB ?? 300) * 1_000_000;
@@ -205,16 +194,9 @@ async function hostileNames(page: Page, browser: Browser) {
   expect(entries).toContain('_CON.txt');
 }
 
-for (const target of TARGETS) {
+for (const target of STORE_TARGETS) {
   test.describe(`bundles on ${target.name}`, () => {
-    test.use({ baseURL: `http://127.0.0.1:${target.port}` });
-    if (target.realS3) {
-      test.skip(!rgwEndpoint && process.env.CI !== 'true', 'No Ceph RGW: run npm test as root, which starts one (see README).');
-      test.beforeAll(async () => {
-        expect(rgwEndpoint, 'CI must run the bundle scenario against a real S3').toBeTruthy();
-        await prepareRealS3Bucket(rgwEndpoint!, REAL_S3_BUCKET, `http://127.0.0.1:${target.port}`);
-      });
-    }
+    useStoreTarget(target);
 
     test('three files in one link: rows, previews, Download all as a zip built in the browser', async ({ page, browser }, testInfo) => {
       test.setTimeout(600_000);

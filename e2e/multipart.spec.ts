@@ -5,10 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page, type Request, type Route } from '@playwright/test';
 import { api, DownloadLink, FilePage, StaleUploads } from '../contract/api.ts';
-import { MULTIPART_PORT, REAL_S3_BUCKET, REAL_S3_PORT } from '../playwright.config.ts';
-
-const rgwEndpoint = process.env.POSTBOX_RGW_ENDPOINT;
-import { holdSettings, prepareRealS3Bucket, snap, throttleUploads } from './support.ts';
+import { MULTIPART_PORT } from '../playwright.config.ts';
+import { holdSettings, snap, STORE_TARGETS, throttleUploads, useStoreTarget } from './support.ts';
 
 test.use({ baseURL: `http://127.0.0.1:${MULTIPART_PORT}` });
 
@@ -253,25 +251,11 @@ test('an interrupted upload can be discarded from the page: its parts are remove
   await expect(page.getByTestId('interrupted-upload')).toHaveCount(0);
 });
 
-/**
- * Resume, a part caught by its checksum, pause and cancel on both stores: the embedded one (parts
- * checked by the CRC32 it answers) and a real S3 (Ceph RGW, parts sent with their Content-MD5).
- */
-const TARGETS = [
-  { name: 'the embedded store', key: 'embedded', port: MULTIPART_PORT, realS3: false },
-  { name: 'a real S3 (Ceph RGW)', key: 'rgw', port: REAL_S3_PORT, realS3: true },
-];
-
-for (const target of TARGETS) {
+// Resume, a part caught by its checksum, pause and cancel on both stores: the embedded one (parts
+// checked by the CRC32 it answers) and a real S3 (Ceph RGW, parts sent with their Content-MD5).
+for (const target of STORE_TARGETS) {
   test.describe(`on ${target.name}`, () => {
-    test.use({ baseURL: `http://127.0.0.1:${target.port}` });
-    if (target.realS3) {
-      test.skip(!rgwEndpoint && process.env.CI !== 'true', 'No Ceph RGW: run npm test as root, which starts one (see README).');
-      test.beforeAll(async () => {
-        expect(rgwEndpoint, 'CI must run these against a real S3').toBeTruthy();
-        await prepareRealS3Bucket(rgwEndpoint!, REAL_S3_BUCKET, `http://127.0.0.1:${target.port}`);
-      });
-    }
+    useStoreTarget(target);
 
     test('on resume, a part someone replaced on storage is found by its MD5 and sent again: the file lands as chosen', async ({ page }) => {
       const name = 'tampered.bin';

@@ -1,10 +1,11 @@
 import { CreateBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Download, Page, TestInfo } from '@playwright/test';
+import { expect, test, type Download, type Page, type TestInfo } from '@playwright/test';
 import { api } from '../contract/api.ts';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import { MULTIPART_PORT, REAL_S3_BUCKET, REAL_S3_PORT } from '../playwright.config.ts';
 import { corsRule } from '../server/storage/cors.ts';
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -89,4 +90,29 @@ export async function prepareRealS3Bucket(endpoint: string, bucket: string, orig
   } finally {
     s3.destroy();
   }
+}
+
+/**
+ * The two stores scenarios run on alike: the embedded one (same origin, /storage) and a real S3 (Ceph
+ * RGW, another origin, reached through the bucket's CORS rule). Both apps put big files up in parts.
+ */
+export const STORE_TARGETS = [
+  { name: 'the embedded store', key: 'embedded', port: MULTIPART_PORT, realS3: false },
+  { name: 'a real S3 (Ceph RGW)', key: 'rgw', port: REAL_S3_PORT, realS3: true },
+] as const;
+export type StoreTarget = (typeof STORE_TARGETS)[number];
+
+/**
+ * Inside a describe: its tests run on this target's app. On RGW they are skipped when no RGW was
+ * started (never in CI), and the bucket and its CORS rule are made first, as an operator would.
+ */
+export function useStoreTarget(target: StoreTarget) {
+  test.use({ baseURL: `http://127.0.0.1:${target.port}` });
+  if (!target.realS3) return;
+  const endpoint = process.env.POSTBOX_RGW_ENDPOINT;
+  test.skip(!endpoint && process.env.CI !== 'true', 'No Ceph RGW: run npm test as root, which starts one (see README).');
+  test.beforeAll(async () => {
+    expect(endpoint, 'CI must run these scenarios against a real S3').toBeTruthy();
+    await prepareRealS3Bucket(endpoint!, REAL_S3_BUCKET, `http://127.0.0.1:${target.port}`);
+  });
 }

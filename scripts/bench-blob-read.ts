@@ -12,11 +12,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromiumLaunch } from '../e2e/chromium.ts';
+import { chromiumThreadCpu } from './chromium-cpu.ts';
 
 const sizeMiB = Number(process.env.BENCH_SIZE_MIB ?? 256);
 const methods = (process.env.BENCH_METHODS ?? 'blob,stream-md5,byob-md5,byob-crc32,byob-read,memory').split(',');
@@ -93,34 +94,6 @@ self.onmessage = async ({ data: { op, blob } }) => {
 };
 `;
 
-/** CPU seconds of every thread of every process under `root` (Chromium's), by process kind and thread name. */
-async function threadCpu(root: number): Promise<Map<string, number>> {
-  const parents = new Map<number, number>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-  }
-  const under = (pid: number) => {
-    for (let p = pid; p > 1; p = parents.get(p) ?? 0) if (p === root) return true;
-    return false;
-  };
-  const cpu = new Map<string, number>();
-  for (const pid of parents.keys()) {
-    if (!under(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    const kind = /--utility-sub-type=network/.test(cmdline) ? 'network' : (/--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser');
-    for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
-      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const key = `${kind}/${name}`;
-      cpu.set(key, (cpu.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-    }
-  }
-  return cpu;
-}
-
 const bodyOf = async (req: IncomingMessage) => {
   let text = '';
   for await (const chunk of req) text += String(chunk);
@@ -167,9 +140,9 @@ try {
       { stdio: 'ignore' },
     );
     const done = new Promise<string>((resolve) => (onDone = resolve));
-    onReady = () => void threadCpu(chrome.pid!).then((cpu) => (before = cpu));
+    onReady = () => void chromiumThreadCpu(process.pid, 0).then((cpu) => (before = cpu));
     const answer = await Promise.race([done, new Promise<string>((resolve) => setTimeout(() => resolve('error: timed out'), 300_000))]);
-    const after = await threadCpu(chrome.pid!);
+    const after = await chromiumThreadCpu(process.pid, 0); // Chromium is this script's only child
     chrome.kill('SIGTERM');
     await new Promise((resolve) => chrome.once('exit', resolve));
     if (answer.startsWith('error')) {

@@ -100,7 +100,8 @@ const bodyOf = async (req: IncomingMessage) => {
   return text;
 };
 
-let onReady: () => void = () => {};
+/** Takes the 'before' reading; the page starts only once it is answered. */
+let onReady: () => Promise<void> = async () => {};
 let onDone: (body: string) => void = () => {};
 const server = createServer((req, res) => {
   const url = (req.url ?? '/').split('?')[0] ?? '/';
@@ -120,9 +121,9 @@ const server = createServer((req, res) => {
     req.on('end', () => res.writeHead(200, { etag: '"x"' }).end());
     return;
   }
-  void bodyOf(req).then((body) => {
+  void bodyOf(req).then(async (body) => {
+    if (url === '/ready') await onReady();
     res.writeHead(200, { etag: '"x"' }).end();
-    if (url === '/ready') onReady();
     if (url === '/done') onDone(body);
   });
 });
@@ -140,7 +141,9 @@ try {
       { stdio: 'ignore' },
     );
     const done = new Promise<string>((resolve) => (onDone = resolve));
-    onReady = () => void chromiumThreadCpu(process.pid, 0).then((cpu) => (before = cpu));
+    onReady = async () => {
+      before = await chromiumThreadCpu(process.pid, 0);
+    };
     const answer = await Promise.race([done, new Promise<string>((resolve) => setTimeout(() => resolve('error: timed out'), 300_000))]);
     const after = await chromiumThreadCpu(process.pid, 0); // Chromium is this script's only child
     chrome.kill('SIGTERM');

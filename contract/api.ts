@@ -251,9 +251,13 @@ const partNumber = z.number().int().min(1).max(MULTIPART_MAX_PARTS);
  * How the page proves each part's bytes reached storage intact. `content-md5`: each part is sent with
  * its MD5 and storage refuses it if the bytes differ (every S3). `answered-crc32`: storage answers the
  * CRC32 of what it received (`x-amz-checksum-crc32`) and the page compares it with its own before the
- * part counts as sent (the embedded store; CRC32 costs the browser less CPU than MD5).
+ * part counts as sent (the embedded store; CRC32 costs the browser less CPU than MD5). `answered-md5`:
+ * the part goes without a header and its ETag (the MD5 of what storage received, on Ceph RGW, MinIO
+ * and AWS without KMS) is compared with the page's MD5, hashed meanwhile; a part that differs goes
+ * again with its Content-MD5, and a store whose verified parts' ETags are not MD5s gets Content-MD5
+ * for the rest of the upload (external stores, unless S3_PART_CHECK=content-md5).
  */
-export const PartCheck = z.enum(['content-md5', 'answered-crc32']);
+export const PartCheck = z.enum(['content-md5', 'answered-crc32', 'answered-md5']);
 export type PartCheck = z.infer<typeof PartCheck>;
 
 /** The response header storage answers a part's CRC32 in (base64 of its 4 big-endian bytes, as S3 does). */

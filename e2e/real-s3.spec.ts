@@ -42,7 +42,7 @@ test.describe('on a real S3 (Ceph RGW)', () => {
     expect(sha256(bytes)).toBe(sha256(file.buffer));
   });
 
-  test('a big file goes up in multipart parts (Content-MD5 checked, ETag read through CORS) and lands byte-identical', async ({
+  test('a big file goes up in multipart parts (each ETag, read through CORS, checked against its MD5) and lands byte-identical', async ({
     page,
   }, testInfo) => {
     test.setTimeout(120_000);

@@ -8,10 +8,14 @@
  * a chosen file is), then sends it in 32 MiB parts, 4 at a time, to a sink that discards them, the
  * way `?method=` says; the script reads every Chromium thread's CPU from /proc around that.
  *
+ * `app-md5x4` and `app-md5x4-only` run the app's own hashing worker (dist/client, so `vite build`
+ * first): four parts per job through the SIMD MD5, then sent (or not); `byob-md5-only` is hash-wasm's
+ * MD5 of each part without sending it, to compare.
+ *
  *   BENCH_SIZE_MIB=256 (default)   BENCH_METHODS=blob,stream-md5,byob-md5,byob-crc32,byob-read,memory (default)
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,13 @@ import { chromiumThreadCpu } from './chromium-cpu.ts';
 const sizeMiB = Number(process.env.BENCH_SIZE_MIB ?? 256);
 const methods = (process.env.BENCH_METHODS ?? 'blob,stream-md5,byob-md5,byob-crc32,byob-read,memory').split(',');
 const hashWasm = readFileSync(path.resolve(import.meta.dirname, '../node_modules/hash-wasm/dist/index.esm.min.js'));
+/** The app's hashing worker as built (client/api/multipart/hash.worker.ts), for the `app-` methods. */
+function appWorker(): string {
+  const assets = path.resolve(import.meta.dirname, '../dist/client/assets');
+  const name = readdirSync(assets).find((f) => f.startsWith('hash.worker-'));
+  if (!name) throw new Error('No dist/client/assets/hash.worker-*.js: run `npx vite build` first.');
+  return readFileSync(path.join(assets, name), 'utf8');
+}
 
 /** The page: makes the file once, then sends its parts as `method` says. */
 const PAGE_JS = `
@@ -42,20 +53,35 @@ async function theFile() {
 const put = (url, body) => new Promise((ok, fail) => {
   const x = new XMLHttpRequest(); x.open('PUT', url); x.upload.onprogress = () => {}; x.onload = ok; x.onerror = fail; x.send(body);
 });
-const workers = Array.from({ length: 4 }, () => new Worker('/worker.js', { type: 'module' }));
+const app = method.startsWith('app-');
+// The app's pool on this machine: one worker per core (at most 4), each job four parts.
+const workers = Array.from({ length: app ? Math.min(4, navigator.hardwareConcurrency) : 4 }, () => new Worker(app ? '/app-worker.js' : '/worker.js', { type: 'module' }));
 const ask = (w, message) => new Promise((ok) => { w.onmessage = (e) => ok(e.data); w.postMessage(message); });
+async function appGroups(file) {
+  const groups = [...Array(Math.ceil(file.size / PART / 4)).keys()];
+  await Promise.all(workers.map(async (w) => {
+    for (let g = groups.shift(); g !== undefined; g = groups.shift()) {
+      const blobs = [0, 1, 2, 3].map((i) => file.slice((4 * g + i) * PART, (4 * g + i + 1) * PART)).filter((b) => b.size);
+      const answer = await ask(w, { id: g + 1, blobs, kind: 'md5' });
+      if (!answer.hexes) throw new Error(answer.error);
+      if (method === 'app-md5x4') await Promise.all(blobs.map((b) => put('/sink', b)));
+    }
+  }));
+}
 (async () => {
   const file = await theFile();
-  await Promise.all(workers.map((w) => ask(w, { op: 'ping' })));
+  if (!app) await Promise.all(workers.map((w) => ask(w, { op: 'ping' })));
+  else await Promise.all(workers.map((w) => ask(w, { id: 0, blobs: [new Blob(['a']), new Blob(['b'])], kind: 'md5' })));
   await fetch('/ready', { method: 'POST' });
   const started = performance.now();
   const parts = [...Array(Math.ceil(file.size / PART)).keys()];
-  await Promise.all(workers.map(async (w) => {
+  if (app) await appGroups(file);
+  else await Promise.all(workers.map(async (w) => {
     for (let n = parts.shift(); n !== undefined; n = parts.shift()) {
       const blob = file.slice(n * PART, (n + 1) * PART);
       if (method === 'blob') await put('/sink', blob);
       else if (method === 'memory') await ask(w, { op: 'memory', blob });
-      else { await ask(w, { op: method, blob }); if (method !== 'byob-read') await put('/sink', blob); }
+      else { await ask(w, { op: method, blob }); if (!/byob-read|-only/.test(method)) await put('/sink', blob); }
     }
   }));
   await fetch('/done', { method: 'POST', body: String(performance.now() - started) });
@@ -83,7 +109,7 @@ self.onmessage = async ({ data: { op, blob } }) => {
     for (let c = await r.read(); !c.done; c = await r.read()) h.update(c.value);
     h.digest('hex');
   }
-  if (op === 'byob-md5') { const h = await createMD5(); await byob(blob, (b) => h.update(b)); h.digest('hex'); }
+  if (op === 'byob-md5' || op === 'byob-md5-only') { const h = await createMD5(); await byob(blob, (b) => h.update(b)); h.digest('hex'); }
   if (op === 'byob-crc32') { const h = await createCRC32(); await byob(blob, (b) => h.update(b)); h.digest('hex'); }
   if (op === 'byob-read') await byob(blob, () => {});
   if (op === 'memory') {
@@ -110,6 +136,7 @@ const server = createServer((req, res) => {
       '/': ['text/html', '<!doctype html><meta charset=utf-8><script type=module src=/page.js></script>'],
       '/page.js': ['text/javascript', PAGE_JS],
       '/worker.js': ['text/javascript', WORKER_JS],
+      '/app-worker.js': ['text/javascript', url === '/app-worker.js' ? appWorker() : ''],
       '/hash-wasm.js': ['text/javascript', hashWasm],
     };
     const file = files[url];

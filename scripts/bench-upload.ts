@@ -218,6 +218,8 @@ interface BrowserRun {
   timeline: string[];
   /** Seconds after the start when the first part was sent and the last one answered. */
   putWindow: [number, number];
+  /** The PUTs sent (a part sent again counts again), and how many of them carried a Content-MD5. */
+  puts: { count: number; withMd5: number };
   /** The server process's (with the embedded S3 in it, when that is the store). */
   serverCpuSeconds: number;
   /** The renderer's main thread: all its tasks, and the JavaScript among them (CDP Performance metrics). */
@@ -253,12 +255,14 @@ async function measured(
   const before = { cpu: await treeCpuSeconds(process.pid, serverPid), server: await processCpuSeconds(serverPid), main: await metrics() };
   const pageStarted = await page.evaluate(() => performance.now());
   // When the first part left and the last one was answered (the page's PUTs, as the browser saw them).
-  const puts = { first: Infinity, last: 0 };
+  const puts = { first: Infinity, last: 0, count: 0, withMd5: 0 };
   // And every other request: when it left and when its answer ended (BENCH_TIMELINE=1 prints them).
   const calls = new Map<Request, [number, number]>();
   const onRequest = (r: Request) => {
-    if (r.method() === 'PUT') puts.first = Math.min(puts.first, performance.now());
-    else calls.set(r, [performance.now(), NaN]);
+    if (r.method() !== 'PUT') return void calls.set(r, [performance.now(), NaN]);
+    puts.first = Math.min(puts.first, performance.now());
+    puts.count++;
+    if (r.headers()['content-md5']) puts.withMd5++;
   };
   const onFinished = (r: Request) => {
     if (r.method() === 'PUT') puts.last = Math.max(puts.last, performance.now());
@@ -286,6 +290,7 @@ async function measured(
     }),
     cpuSeconds: after.cpu - before.cpu,
     putWindow: [(puts.first - started) / 1000, (puts.last - started) / 1000],
+    puts: { count: puts.count, withMd5: puts.withMd5 },
     timeline: [...calls].map(
       ([r, [from, to]]) =>
         `${((from - started) / 1000).toFixed(2)}→${((to - started) / 1000).toFixed(2)} s ${r.method()} ${new URL(r.url()).pathname}`,
@@ -580,7 +585,8 @@ async function main() {
     ['(b)', uppyRuns],
   ] as const)
     console.log(
-      `    ${label} first part sent, last part answered (s after the start): ${runs.map((r) => r.putWindow.map((t) => t.toFixed(2)).join(' → ')).join(' | ')}`,
+      `    ${label} first part sent, last part answered (s after the start), PUTs (with Content-MD5): ` +
+        runs.map((r) => `${r.putWindow.map((t) => t.toFixed(2)).join(' → ')} (${r.puts.count}, ${r.puts.withMd5})`).join(' | '),
     );
   if (process.env.BENCH_TIMELINE) {
     for (const [label, runs] of [

@@ -87,8 +87,14 @@ describe('loadConfig', () => {
       endpoint: 'http://minio.internal:9000',
       publicEndpoint: 'https://files.example.com',
       forcePathStyle: true,
+      partCheck: 'answered-md5',
     });
     expect(config.s3Client).toMatchObject({ maxAttempts: 5, retryMode: 'adaptive', proxy: 'http://proxy.internal:3128' });
+  });
+
+  it('has parts checked by Content-MD5 instead of their ETag where S3_PART_CHECK says so (a bucket with SSE-KMS)', () => {
+    expect(loadConfig({ S3_BUCKET: 'my-bucket', S3_PART_CHECK: 'content-md5' }).storage).toMatchObject({ partCheck: 'content-md5' });
+    expect(loadConfig({ S3_BUCKET: 'my-bucket', S3_PART_CHECK: 'etag' }).storage).toMatchObject({ partCheck: 'answered-md5' });
   });
 
   it('treats empty variables as unset', () => {
@@ -158,6 +164,8 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, /^PORT: expected a whole number from 0 to 65535/],
     [{ S3_FORCE_PATH_STYLE: 'yes' }, /^S3_FORCE_PATH_STYLE: expected true or false/],
     [{ S3_RETRY_MODE: 'legacy' }, /^S3_RETRY_MODE: expected standard or adaptive/],
+    [{ S3_BUCKET: 'ok-bucket', S3_PART_CHECK: 'crc32' }, /^S3_PART_CHECK: expected etag or content-md5/],
+    [{ S3_PART_CHECK: 'etag' }, /^S3_PART_CHECK: only used with S3_BUCKET/],
     [{ S3_MAX_ATTEMPTS: '0' }, /^S3_MAX_ATTEMPTS: expected a whole number from 1 to 10/],
     [{ S3_BUCKET: 'B' }, /^S3_BUCKET: expected an S3 bucket name/],
     [{ S3_BUCKET: 'ok-bucket', S3_ENDPOINT: 'ftp://host' }, /^S3_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/],

@@ -62,6 +62,7 @@ const envSchema = z.object({
   S3_RETRY_MODE: z.enum(['standard', 'adaptive'], { error: 'expected standard or adaptive' }).default('standard'),
   S3_PROXY: httpUrl().optional(),
   S3_TIMEOUT_MS: int(100, 120_000).default(5000),
+  S3_PART_CHECK: z.enum(['etag', 'content-md5'], { error: 'expected etag or content-md5' }).optional(),
 
   MAX_UPLOAD_BYTES: int(1, S3_OBJECT_MAX_BYTES).default(1024 ** 3),
   // Files above this go through S3 multipart upload; at most 5 GiB so that every POST stays within S3's limit.
@@ -141,6 +142,12 @@ export type StorageConfig =
       endpoint?: string;
       publicEndpoint?: string;
       forcePathStyle: boolean;
+      /**
+       * How browsers prove each part arrived intact: comparing its ETag with their MD5 (sent with no
+       * checksum, hashed meanwhile), or sending its Content-MD5 for storage to verify (the choice for a
+       * bucket whose ETags are not MD5s, SSE-KMS: the page would find that out only by sending parts twice).
+       */
+      partCheck: 'answered-md5' | 'content-md5';
     };
 
 export interface Config {
@@ -277,7 +284,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   const problems: string[] = [];
   if (!e.S3_BUCKET) {
-    for (const name of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT'] as const) {
+    for (const name of ['S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT', 'S3_PART_CHECK'] as const) {
       if (e[name]) problems.push(`${name}: only used with S3_BUCKET; set S3_BUCKET to use external storage`);
     }
   }
@@ -294,6 +301,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         endpoint: e.S3_ENDPOINT,
         publicEndpoint: e.S3_PUBLIC_ENDPOINT,
         forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        partCheck: e.S3_PART_CHECK === 'content-md5' ? 'content-md5' : 'answered-md5',
       }
     : {
         mode: 'embedded',

@@ -421,6 +421,18 @@ export function conformanceSuite(target: ConformanceTarget) {
         expect(sha256(await object.Body!.transformToByteArray())).toBe(sha256(bytes));
       });
 
+      it("answers a part sent with no checksum with its MD5 as ETag, which the page checks (partCheck 'answered-md5')", async () => {
+        const bytes = randomBytes(9 * MiB);
+        const upload = await create(bytes.length);
+        expect(upload.partCheck).toBe('answered-md5');
+        const { url } = (await sign(upload, [1]))[0]!;
+        const part = bytes.subarray(0, 8 * MiB);
+        const response = await fetch(url, { method: 'PUT', body: part });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('etag')).toBe(`"${createHash('md5').update(part).digest('hex')}"`);
+        expect((await big.call('DELETE', api.multipartUpload(upload.key, upload.uploadId))).status).toBe(204);
+      });
+
       it('refuses a corrupted part: its Content-MD5 does not match (400 BadDigest); nothing is kept', async () => {
         const bytes = randomBytes(9 * MiB);
         const upload = await create(bytes.length);

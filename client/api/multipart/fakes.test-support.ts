@@ -107,13 +107,15 @@ export interface Put {
 /**
  * Storage's UploadPart, in memory: stores the part and answers its MD5 as ETag (and its CRC32, as the
  * embedded store does), unless `script` answers something else for this attempt. `hold` keeps a PUT
- * open until its signal aborts; `arrives` changes the bytes storage receives (damage on the way).
+ * open until its signal aborts; `arrives` changes the bytes storage receives (damage on the way);
+ * `etagOf` makes ETags that are not the part's MD5 (a bucket with SSE-KMS).
  */
 export function fakeTransport(
   server: FakeServer,
   options: {
     script?: (put: Put, attempt: number) => StorageAnswer | 'hold' | undefined;
     arrives?: (put: Put, attempt: number, body: Blob) => Blob;
+    etagOf?: (md5Hex: string) => string;
   } = {},
 ) {
   const puts: Put[] = [];
@@ -139,9 +141,10 @@ export function fakeTransport(
       await Promise.resolve(); // answered later, as storage would be: lets other parts start meanwhile
       if (scripted && scripted !== 'hold') return scripted;
       onProgress(body.size);
-      const etag = `"${await md5Of(body)}"`;
-      if (put.contentMd5 && put.contentMd5 !== base64OfHex(etag.slice(1, -1)))
+      const md5 = await md5Of(body);
+      if (put.contentMd5 && put.contentMd5 !== base64OfHex(md5))
         return { status: 400, etag: null, storageCode: 'BadDigest', sentAnything: true };
+      const etag = `"${options.etagOf?.(md5) ?? md5}"`;
       server.parts.set(put.partNumber, { partNumber: put.partNumber, etag, size: body.size });
       return { status: 200, etag, crc32: base64OfHex(await crc32Of(body)), sentAnything: true };
     } finally {
@@ -161,7 +164,7 @@ export function depsFor(server: FakeServer, transport: PartTransport, storage = 
       () => server.clock.now,
     ),
     fingerprint: fileFingerprint,
-    hash: (blob, kind) => (kind === 'md5' ? md5Of(blob) : crc32Of(blob)),
+    hash: (parts, kind) => Promise.all(parts.map((blob) => (kind === 'md5' ? md5Of(blob) : crc32Of(blob)))),
     // Backoff is recorded, not slept: the tests do not depend on time passing.
     wait: async (ms, signal) => {
       waits.push(ms);

@@ -1,6 +1,6 @@
 import { crc32, md5 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
-import { hashBlob } from './blob-hash.ts';
+import { hashBlobs } from './blob-hash.ts';
 import { HashWorkers, type HashAnswer, type HashRequest, type HashWorker } from './hash-workers.ts';
 
 const md5Of = (text: string) => md5(text);
@@ -19,7 +19,7 @@ class FakeWorker implements HashWorker {
   async answer(answer?: Partial<HashAnswer>) {
     const job = this.jobs.shift()!;
     this.log.running--;
-    const data = answer ? ({ id: job.id, ...answer } as HashAnswer) : { id: job.id, hex: await hashBlob(job.blob, job.kind) };
+    const data = answer ? ({ id: job.id, ...answer } as HashAnswer) : { id: job.id, hexes: await hashBlobs(job.blobs, job.kind) };
     this.onmessage?.({ data } as MessageEvent<HashAnswer>);
   }
   fail() {
@@ -40,6 +40,10 @@ function pool(size: number) {
   return { hashes, workers, log };
 }
 
+/** One part's hash, as a job of one part. */
+const hashOne = (hashes: HashWorkers, blob: Blob, kind: 'md5' | 'crc32', priority?: 'now' | 'ahead') =>
+  hashes.hash([blob], kind, priority).then(([hex]) => hex);
+
 /** Lets posted jobs and answers settle (promise callbacks only; no timers). */
 const settle = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -49,7 +53,7 @@ describe('HashWorkers', () => {
   it('answers each part with its own MD5, with at most `size` workers hashing at once', async () => {
     const { hashes, workers, log } = pool(2);
     const parts = ['one', 'two', 'three', 'four', 'five'];
-    const answers = Promise.all(parts.map((text) => hashes.hash(new Blob([text]), 'md5')));
+    const answers = Promise.all(parts.map((text) => hashOne(hashes, new Blob([text]), 'md5')));
     for (let done = 0; done < parts.length; done++) {
       await settle();
       await workers.find((w) => w.jobs.length > 0)!.answer();
@@ -59,13 +63,26 @@ describe('HashWorkers', () => {
     expect(log.most).toBe(2);
   });
 
+  it('hashes the parts of one job together in one worker, and answers their hashes in order', async () => {
+    const { hashes, workers } = pool(2);
+    const parts = ['one', 'two', 'three', 'four', 'five'];
+    const answer = hashes.hash(
+      parts.map((text) => new Blob([text])),
+      'md5',
+    );
+    await settle();
+    expect(workers.map((w) => w.jobs.length)).toEqual([1]);
+    await workers[0]!.answer();
+    expect(await answer).toEqual(await Promise.all(parts.map(md5Of)));
+  });
+
   it('fails the part whose hashing failed, and keeps the worker for the next part', async () => {
     const { hashes, workers } = pool(1);
-    const failed = hashes.hash(new Blob(['a']), 'md5');
+    const failed = hashOne(hashes, new Blob(['a']), 'md5');
     await settle();
     await workers[0]!.answer({ error: 'NotReadableError' });
     await expect(failed).rejects.toThrow(/NotReadableError/);
-    const next = hashes.hash(new Blob(['b']), 'md5');
+    const next = hashOne(hashes, new Blob(['b']), 'md5');
     await settle();
     await workers[0]!.answer();
     expect(await next).toBe(await md5Of('b'));
@@ -74,11 +91,11 @@ describe('HashWorkers', () => {
 
   it('hashes in the page when a worker cannot run, this part and every later one', async () => {
     const { hashes, workers } = pool(2);
-    const first = hashes.hash(new Blob(['first']), 'md5');
+    const first = hashOne(hashes, new Blob(['first']), 'md5');
     await settle();
     workers[0]!.fail();
     expect(await first).toBe(await md5Of('first'));
-    expect(await hashes.hash(new Blob(['second']), 'md5')).toBe(await md5Of('second'));
+    expect(await hashOne(hashes, new Blob(['second']), 'md5')).toBe(await md5Of('second'));
     expect(workers.flatMap((w) => w.jobs)).toEqual([]);
     expect(workers).toHaveLength(1);
   });
@@ -88,7 +105,7 @@ describe('HashWorkers', () => {
     hashes.warm();
     hashes.warm();
     expect(workers).toHaveLength(2);
-    const answers = Promise.all(['x', 'y', 'z'].map((text) => hashes.hash(new Blob([text]), 'crc32')));
+    const answers = Promise.all(['x', 'y', 'z'].map((text) => hashOne(hashes, new Blob([text]), 'crc32')));
     for (let done = 0; done < 3; done++) {
       await settle();
       await workers.find((w) => w.jobs.length > 0)!.answer();
@@ -101,14 +118,14 @@ describe('HashWorkers', () => {
     const { hashes, workers } = pool(2);
     hashes.warm();
     workers[1]!.onerror?.({ preventDefault() {} } as ErrorEvent);
-    expect(await hashes.hash(new Blob(['after']), 'md5')).toBe(await md5Of('after'));
+    expect(await hashOne(hashes, new Blob(['after']), 'md5')).toBe(await md5Of('after'));
     expect(workers.flatMap((w) => w.jobs)).toEqual([]);
   });
 
   it('hashes in the page the jobs that waited for a worker that then failed', async () => {
     const { hashes, workers } = pool(1);
-    const first = hashes.hash(new Blob(['first']), 'md5');
-    const second = hashes.hash(new Blob(['second']), 'md5');
+    const first = hashOne(hashes, new Blob(['first']), 'md5');
+    const second = hashOne(hashes, new Blob(['second']), 'md5');
     await settle();
     workers[0]!.fail();
     expect(await Promise.all([first, second])).toEqual([await md5Of('first'), await md5Of('second')]);
@@ -116,15 +133,15 @@ describe('HashWorkers', () => {
 
   it('gives a free worker to a part about to be sent before one hashed ahead, whatever came first', async () => {
     const { hashes, workers } = pool(1);
-    const busy = hashes.hash(new Blob(['busy']), 'md5');
+    const busy = hashOne(hashes, new Blob(['busy']), 'md5');
     const order: string[] = [];
-    const ahead = hashes.hash(new Blob(['ahead']), 'md5', 'ahead').then(() => order.push('ahead'));
-    const now = hashes.hash(new Blob(['now']), 'md5').then(() => order.push('now'));
+    const ahead = hashOne(hashes, new Blob(['ahead']), 'md5', 'ahead').then(() => order.push('ahead'));
+    const now = hashOne(hashes, new Blob(['now']), 'md5').then(() => order.push('now'));
     await settle();
     await workers[0]!.answer();
     await busy;
     await settle();
-    expect(workers[0]!.jobs.map((job) => job.blob.size)).toEqual([3]); // 'now'
+    expect(workers[0]!.jobs.map((job) => job.blobs[0]!.size)).toEqual([3]); // 'now'
     await workers[0]!.answer();
     await settle();
     await workers[0]!.answer();

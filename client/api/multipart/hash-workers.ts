@@ -1,11 +1,12 @@
-import { hashBlob, type PartHash } from './blob-hash.ts';
+import { hashBlobs, type PartHash } from './blob-hash.ts';
 
+/** Parts to hash in one job: MD5s of up to four go through one SIMD pass (see hashBlobs). */
 export interface HashRequest {
   id: number;
-  blob: Blob;
+  blobs: Blob[];
   kind: PartHash;
 }
-export type HashAnswer = { id: number; hex: string } | { id: number; error: string };
+export type HashAnswer = { id: number; hexes: string[] } | { id: number; error: string };
 
 /** The part of a Worker this pool uses (tests give it in-process stand-ins). */
 export interface HashWorker {
@@ -29,7 +30,7 @@ export class HashWorkers {
   private readonly idle: HashWorker[] = [];
   private readonly waiting: Record<HashPriority, Waiter[]> = { now: [], ahead: [] };
   /** The job each busy worker has, to settle if that worker fails. */
-  private readonly jobs = new Map<HashWorker, { request: HashRequest; settle: (hex: string | Promise<string>) => void }>();
+  private readonly jobs = new Map<HashWorker, { request: HashRequest; settle: (hexes: string[] | Promise<string[]>) => void }>();
   private started = 0;
   private broken = false;
   private nextId = 1;
@@ -44,11 +45,12 @@ export class HashWorkers {
     while (!this.broken && this.started < this.size) this.release(this.start());
   }
 
-  async hash(blob: Blob, kind: PartHash, priority: HashPriority = 'now'): Promise<string> {
+  /** The hashes of these parts, in their order, hashed together in one worker. */
+  async hash(blobs: Blob[], kind: PartHash, priority: HashPriority = 'now'): Promise<string[]> {
     const worker = this.broken ? undefined : await this.acquire(priority);
-    if (!worker) return hashBlob(blob, kind);
+    if (!worker) return hashBlobs(blobs, kind);
     try {
-      return await this.run(worker, { id: this.nextId++, blob, kind });
+      return await this.run(worker, { id: this.nextId++, blobs, kind });
     } finally {
       this.release(worker);
     }
@@ -62,14 +64,14 @@ export class HashWorkers {
       const job = this.jobs.get(worker);
       if (!job || data.id !== job.request.id) return;
       this.jobs.delete(worker);
-      job.settle('hex' in data ? data.hex : Promise.reject(new Error(`Hashing a part failed: ${data.error}`)));
+      job.settle('hexes' in data ? data.hexes : Promise.reject(new Error(`Hashing a part failed: ${data.error}`)));
     };
     worker.onerror = (event) => {
       event.preventDefault?.();
       this.breakPool();
       const job = this.jobs.get(worker);
       this.jobs.delete(worker);
-      job?.settle(hashBlob(job.request.blob, job.request.kind)); // hashed here instead
+      job?.settle(hashBlobs(job.request.blobs, job.request.kind)); // hashed here instead
     };
     return worker;
   }
@@ -95,8 +97,8 @@ export class HashWorkers {
     else this.idle.push(worker);
   }
 
-  private run(worker: HashWorker, request: HashRequest): Promise<string> {
-    return new Promise<string>((settle) => {
+  private run(worker: HashWorker, request: HashRequest): Promise<string[]> {
+    return new Promise<string[]>((settle) => {
       this.jobs.set(worker, { request, settle });
       worker.postMessage(request);
     });

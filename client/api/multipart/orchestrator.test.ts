@@ -55,7 +55,7 @@ describe('uploadMultipart', () => {
     expect(deps.records.fingerprints()).toEqual([]);
   });
 
-  it('hashes the part a slot takes next while the parts before it go up (Content-MD5 uploads), once each', async () => {
+  it('hashes parts four at a time, each group once, the next group while the parts before it go up (Content-MD5 uploads)', async () => {
     const server = new FakeServer();
     const order: string[] = [];
     const storage = fakeTransport(server);
@@ -64,20 +64,18 @@ describe('uploadMultipart', () => {
       return storage.transport(url, ...rest);
     };
     const { deps } = depsFor(server, transport);
-    const file = fileOf(5 * PART);
-    const parts = await Promise.all([0, 1, 2, 3, 4].map((i) => md5Of(file.slice(i * PART, (i + 1) * PART))));
-    deps.hash = async (blob, kind) => {
-      const hex = await md5Of(blob);
-      order.push(`hash ${parts.indexOf(hex) + 1}`);
+    const file = fileOf(9 * PART);
+    const parts = await Promise.all(Array.from({ length: 9 }, (_, i) => md5Of(file.slice(i * PART, (i + 1) * PART))));
+    deps.hash = async (blobs, kind) => {
       expect(kind).toBe('md5');
-      return hex;
+      const hexes = await Promise.all(blobs.map(md5Of));
+      order.push(`hash ${hexes.map((hex) => parts.indexOf(hex) + 1).join(',')}`);
+      return hexes;
     };
-    await run(file, deps, { concurrency: 2 }).result;
-    const hashed = order.filter((step) => step.startsWith('hash'));
-    expect(hashed.toSorted()).toEqual(['hash 1', 'hash 2', 'hash 3', 'hash 4', 'hash 5']);
-    // Part 3 is hashed before part 1 or 2 has gone up: the slot that frees first sends it at once.
-    expect(order.indexOf('hash 3')).toBeLessThan(order.indexOf('put 1'));
-    expect(order.indexOf('hash 1')).toBeLessThan(order.indexOf('hash 3')); // a part's own first, then the next one's
+    await run(file, deps, { concurrency: 4 }).result;
+    expect(order.filter((step) => step.startsWith('hash'))).toEqual(['hash 1,2,3,4', 'hash 5,6,7,8', 'hash 9']);
+    // Parts 5 to 8 are hashed before part 1 has gone up: the slot that frees first sends part 5 at once.
+    expect(order.indexOf('hash 5,6,7,8')).toBeLessThan(order.indexOf('put 1'));
     expect(server.completes).toEqual([await expectedParts(file)]);
   });
 
@@ -244,29 +242,29 @@ describe('uploadMultipart', () => {
     it(`${reason}: sends nothing once the signal aborts${reason === 'cancel' ? ', aborts the upload on storage and forgets it' : ' and keeps the upload'}`, async () => {
       const server = new FakeServer();
       const controller = new AbortController();
-      // Part 3 never answers: it is in flight when the signal aborts.
+      // Part 4 never answers: it is in flight when the signal aborts.
       const storage = fakeTransport(server, {
         script: (put) => {
-          if (put.partNumber !== 3) return undefined;
+          if (put.partNumber !== 4) return undefined;
           queueMicrotask(() => controller.abort(reason));
           return 'hold';
         },
       });
       const { deps } = depsFor(server, storage.transport);
       const file = fileOf(8 * PART);
-      // The other slot waits for part 4's MD5 when the signal aborts, and gets it after.
-      const fourth = await md5Of(file.slice(3 * PART, 4 * PART));
-      deps.hash = async (blob) => {
-        const hex = await md5Of(blob);
-        if (hex === fourth) await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
-        return hex;
+      // The fifth slot waits for part 5's MD5 (parts 5 to 8) when the signal aborts, and gets it after.
+      const fifth = await md5Of(file.slice(4 * PART, 5 * PART));
+      deps.hash = async (blobs) => {
+        const hexes = await Promise.all(blobs.map(md5Of));
+        if (hexes.includes(fifth)) await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
+        return hexes;
       };
-      const error = await failureOf(run(file, deps, { signal: controller.signal, concurrency: 2 }).result);
+      const error = await failureOf(run(file, deps, { signal: controller.signal, concurrency: 5 }).result);
       const putsWhenStopped = storage.puts.length;
 
       expect(error).toBeInstanceOf(ApiError);
       expect(error.code).toBe(reason === 'pause' ? 'paused' : 'cancelled');
-      expect(storage.puts.map((p) => p.partNumber)).toEqual([1, 2, 3]);
+      expect(storage.puts.map((p) => p.partNumber)).toEqual([1, 2, 3, 4]);
       expect(storage.puts.filter((p) => p.afterAbort)).toEqual([]);
       expect(server.completes).toEqual([]);
       const record = deps.records.load(await fileFingerprint(file));
@@ -348,6 +346,76 @@ describe('uploadMultipart', () => {
       const { deps } = depsFor(server, storage.transport);
       expect(await failureOf(run(fileOf(PART), deps).result)).toMatchObject({ code: 'etag_hidden' });
       expect(server.completes).toEqual([]);
+    });
+  });
+
+  describe('where storage answers the MD5 it received as the ETag (external stores)', () => {
+    const etagServer = () => Object.assign(new FakeServer(), { partCheck: 'answered-md5' as const });
+    const damaged = async (body: Blob) => {
+      const bytes = new Uint8Array(await body.arrayBuffer());
+      bytes[3] = bytes[3]! ^ 0x01;
+      return new Blob([bytes]);
+    };
+
+    it('sends each part without a Content-MD5 and completes once every ETag is its MD5', async () => {
+      const server = etagServer();
+      const storage = fakeTransport(server);
+      const { deps, waits } = depsFor(server, storage.transport);
+      const file = fileOf(5 * PART + 9);
+      await expect(run(file, deps).result).resolves.toEqual({ key: 'files/big.bin' });
+      expect(storage.puts).toHaveLength(6);
+      expect(storage.puts.every((p) => p.contentMd5 === undefined)).toBe(true);
+      expect(server.completes).toEqual([await expectedParts(file)]);
+      expect(waits).toEqual([]);
+    });
+
+    it('sends a part that arrived damaged again, with its Content-MD5, and keeps sending the others without', async () => {
+      const server = etagServer();
+      const file = fileOf(6 * PART);
+      const second = await damaged(file.slice(PART, 2 * PART));
+      const storage = fakeTransport(server, { arrives: (put, attempt, body) => (put.partNumber === 2 && attempt === 1 ? second : body) });
+      const { deps } = depsFor(server, storage.transport);
+      const { result, progress } = run(file, deps, { concurrency: 1 });
+      await expect(result).resolves.toEqual({ key: 'files/big.bin' });
+      const md5 = btoa(String.fromCharCode(...(await md5Of(file.slice(PART, 2 * PART))).match(/../g)!.map((h) => parseInt(h, 16))));
+      expect(storage.puts.map((p) => [p.partNumber, p.contentMd5 ?? null])).toEqual([
+        [1, null],
+        [2, null],
+        [2, md5],
+        [3, null],
+        [4, null],
+        [5, null],
+        [6, null],
+      ]);
+      expect(server.completes).toEqual([await expectedParts(file)]);
+      expect(Math.max(...progress.map((p) => p.loaded))).toBe(file.size); // the damaged part never counted as sent
+    });
+
+    it('gives up after MAX_ATTEMPTS refusals of a part storage keeps receiving damaged, and completes nothing', async () => {
+      const server = etagServer();
+      const file = fileOf(PART);
+      const bad = await damaged(file);
+      const storage = fakeTransport(server, { arrives: () => bad });
+      const { deps } = depsFor(server, storage.transport);
+      expect(await failureOf(run(file, deps).result)).toMatchObject({ code: 'upload_rejected', storageCode: 'BadDigest' });
+      expect(storage.puts).toHaveLength(MAX_ATTEMPTS);
+      expect(server.completes).toEqual([]);
+    });
+
+    it('where ETags are not MD5s (SSE-KMS), sends the part again with its Content-MD5, and the later parts with it from the start', async () => {
+      const server = etagServer();
+      const storage = fakeTransport(server, { etagOf: (md5) => `kms-${md5.slice(0, 8)}` });
+      const { deps } = depsFor(server, storage.transport);
+      const file = fileOf(4 * PART);
+      await expect(run(file, deps, { concurrency: 1 }).result).resolves.toEqual({ key: 'files/big.bin' });
+      expect(storage.puts.map((p) => [p.partNumber, p.contentMd5 !== undefined])).toEqual([
+        [1, false],
+        [1, true],
+        [2, true],
+        [3, true],
+        [4, true],
+      ]);
+      expect(server.completes).toEqual([[1, 2, 3, 4].map((n) => ({ partNumber: n, etag: server.parts.get(n)!.etag }))]);
     });
   });
 

@@ -2,6 +2,7 @@ import { ApiError, isRetryable } from '../errors.ts';
 import { cancelled, type StorageAnswer } from '../xhr.ts';
 import type { CompletedPart, MultipartApi, OpenUpload } from './multipart-api.ts';
 import type { PartHash } from './blob-hash.ts';
+import { PartMd5s } from './part-md5s.ts';
 import { base64OfHex, candidatesToKeep, etagMatches, lengthOf, planParts, type PlannedPart } from './part-plan.ts';
 import { PartUrls } from './part-urls.ts';
 import type { RecordStore, ResumeRecord } from './resume-record.ts';
@@ -9,8 +10,9 @@ import type { RecordStore, ResumeRecord } from './resume-record.ts';
 /**
  * Big files: S3 multipart upload straight from the browser. The server creates the upload, signs
  * part URLs and completes it; the parts go from here to storage, a bounded number at once, each
- * checked as the upload's `partCheck` says: a Content-MD5 storage verifies, or storage's answered
- * CRC32 compared with this page's own before the part counts as sent. A failed part is sent again
+ * checked as the upload's `partCheck` says: a Content-MD5 storage verifies, or storage's answer (its
+ * CRC32, or its ETag: the MD5 of what it received) compared with this page's own hash before the part
+ * counts as sent. A failed part is sent again
  * with backoff; a refused or expiring URL is signed again. A resume record (file fingerprint → upload) lets the same file,
  * chosen again after a reload or a lost connection, continue from the parts storage already has.
  *
@@ -50,8 +52,8 @@ export interface MultipartDeps {
   transport: PartTransport;
   records: RecordStore;
   fingerprint: (file: File) => Promise<string>;
-  /** The hash of a part, in hex, read and hashed off the page's main thread; `ahead` ones wait for the others. */
-  hash: (bytes: Blob, kind: PartHash, priority?: 'now' | 'ahead') => Promise<string>;
+  /** The hashes of parts, in hex, read and hashed together off the page's main thread; `ahead` ones wait for the others. */
+  hash: (parts: Blob[], kind: PartHash, priority: 'now' | 'ahead') => Promise<string[]>;
   /** Waits `ms` (backoff), rejecting when `signal` aborts. */
   wait: (ms: number, signal: AbortSignal) => Promise<void>;
   now: () => number;
@@ -186,8 +188,9 @@ class PartSender {
    */
   readonly unchecked: Map<number, string>;
   readonly urls: PartUrls;
-  /** MD5s hashed ahead of sending (see `hashAhead`), by part number. */
-  private readonly md5s = new Map<number, Promise<string>>();
+  private readonly md5s: PartMd5s;
+  /** Storage's ETags are the MD5s of its parts until a part it verified shows otherwise (SSE-KMS, say). */
+  private etagIsMd5 = true;
 
   constructor(
     private readonly ctx: {
@@ -211,6 +214,7 @@ class PartSender {
       () => ctx.plan.map((p) => p.number).filter((n) => !this.etags.has(n) && !this.unchecked.has(n)),
       ctx.deps.now,
     );
+    this.md5s = new PartMd5s(ctx.file, ctx.plan, ctx.deps.hash);
   }
   keptBytes(): number {
     let bytes = 0;
@@ -218,36 +222,24 @@ class PartSender {
     return bytes;
   }
 
-  /** The MD5 of a part: the one hashed ahead, if it was, else hashed now. */
-  private md5Of(part: PlannedPart, body: Blob): Promise<string> {
-    const ahead = this.md5s.get(part.number);
-    this.md5s.delete(part.number);
-    return ahead ?? this.ctx.deps.hash(body, 'md5');
-  }
-
-  /**
-   * Where each part is sent with its MD5: the part a slot will take after this one (parts go in
-   * order) is hashed while this one goes up, so that slot sends at once instead of after a hash.
-   */
-  private hashAhead(part: PlannedPart) {
-    if (this.ctx.upload.partCheck === 'answered-crc32') return;
-    const next = this.ctx.plan[part.number - 1 + this.ctx.concurrency];
-    if (!next || this.md5s.has(next.number) || this.etags.has(next.number)) return;
-    const md5 = this.ctx.deps.hash(this.ctx.file.slice(next.start, next.end), 'md5', 'ahead');
-    md5.catch(() => {}); // awaited when that part is sent; after a stop, by nobody
-    this.md5s.set(next.number, md5);
+  /** How parts are checked now: the upload's check, but Content-MD5 once storage's ETags are known not to be MD5s. */
+  private check(): 'crc32' | 'etag' | 'content-md5' {
+    const { partCheck } = this.ctx.upload;
+    if (partCheck === 'answered-crc32') return 'crc32';
+    return partCheck === 'answered-md5' && this.etagIsMd5 ? 'etag' : 'content-md5';
   }
 
   async send(part: PlannedPart): Promise<void> {
     const body = this.ctx.file.slice(part.start, part.end);
     const stored = this.unchecked.get(part.number);
     this.unchecked.delete(part.number);
-    // Anything but the embedded store's answered CRC32 is a check storage enforces itself: Content-MD5.
-    const withMd5 = this.ctx.upload.partCheck !== 'answered-crc32';
-    // This part's MD5 is asked for before the next part's (hashAhead): the workers take them in turn.
-    const md5 = stored !== undefined || withMd5 ? this.md5Of(part, body) : undefined;
+    const check = this.check();
+    const md5 = stored !== undefined || check !== 'crc32' ? this.md5s.of(part.number) : undefined;
     md5?.catch(() => {}); // awaited below
-    this.hashAhead(part);
+    // Where a part waits for its MD5 before it goes, the part this slot takes next (parts go in order)
+    // is hashed while this one goes up. This part's group was asked for first: the workers take them in turn.
+    const next = part.number + this.ctx.concurrency;
+    if (check === 'content-md5' && next <= this.ctx.plan.length) void this.md5s.of(next, 'ahead').catch(() => {});
     if (stored !== undefined) {
       if (etagMatches(stored, await md5!)) {
         this.etags.set(part.number, stored); // a part's ETag is its MD5, whatever the upload's check
@@ -255,12 +247,13 @@ class PartSender {
       }
       this.ctx.progress.unkept(lengthOf(part)); // storage has other bytes there: send this part again
     }
-    if (!withMd5) {
-      this.etags.set(part.number, await this.putCheckingCrc32(part, body));
-      return;
+    if (check === 'crc32') this.etags.set(part.number, await this.putCheckingCrc32(part, body));
+    else if (check === 'etag') this.etags.set(part.number, await this.putCheckingEtag(part, body, md5!));
+    else {
+      this.urls.prefetch(part.number); // signed while the part is hashed
+      const contentMd5 = { 'Content-MD5': base64OfHex(await md5!) };
+      this.etags.set(part.number, await this.put(part, body, { headers: () => contentMd5, intact: () => true }));
     }
-    this.urls.prefetch(part.number); // signed while the part is hashed
-    this.etags.set(part.number, await this.put(part, body, { 'Content-MD5': base64OfHex(await md5!) }, () => true));
   }
 
   /**
@@ -268,24 +261,52 @@ class PartSender {
    * received equals this page's; otherwise it is sent again, as a refused part would be.
    */
   private async putCheckingCrc32(part: PlannedPart, body: Blob): Promise<string> {
-    const local = this.ctx.deps.hash(body, 'crc32').then(base64OfHex);
+    const local = this.ctx.deps.hash([body], 'crc32', 'now').then(([hex]) => base64OfHex(hex!));
     local.catch(() => {}); // awaited below; a failed read must not also surface as unhandled
-    return this.put(part, body, {}, async (answer) => {
-      if (!answer.crc32) throw new ApiError('etag_hidden', 'Storage did not answer the CRC32 of a part.');
-      return answer.crc32 === (await local);
+    return this.put(part, body, {
+      headers: () => ({}),
+      intact: async (answer) => {
+        if (!answer.crc32) throw new ApiError('etag_hidden', 'Storage did not answer the CRC32 of a part.');
+        return answer.crc32 === (await local);
+      },
+    });
+  }
+
+  /**
+   * Sent as it is, hashed meanwhile: the part counts once storage's ETag (the MD5 of what it received,
+   * on Ceph RGW, MinIO, AWS without KMS) equals this page's MD5. If not, it goes again with its
+   * Content-MD5 for storage to verify; if storage takes it and its ETag still differs, this store's
+   * ETags are not MD5s, and the upload's later parts carry Content-MD5 from the start.
+   */
+  private putCheckingEtag(part: PlannedPart, body: Blob, md5: Promise<string>): Promise<string> {
+    let withMd5 = false;
+    return this.put(part, body, {
+      headers: async (): Promise<Record<string, string>> => (withMd5 ? { 'Content-MD5': base64OfHex(await md5) } : {}),
+      intact: async (answer) => {
+        const same = etagMatches(answer.etag!, await md5);
+        if (withMd5) {
+          if (!same) this.etagIsMd5 = false;
+          return true; // storage verified these bytes against their MD5
+        }
+        withMd5 = !same;
+        return same;
+      },
     });
   }
 
   private async put(
     part: PlannedPart,
     body: Blob,
-    headers: Record<string, string>,
-    intact: (answer: StorageAnswer) => boolean | Promise<boolean>,
+    check: {
+      headers: () => Record<string, string> | Promise<Record<string, string>>;
+      intact: (answer: StorageAnswer) => boolean | Promise<boolean>;
+    },
   ): Promise<string> {
     const { deps, progress, stop } = this.ctx;
     const n = part.number;
     for (let attempt = 1; ; attempt++) {
       const url = await this.urls.urlFor(n);
+      const headers = await check.headers();
       if (stop.aborted) throw cancelled();
       let answer: StorageAnswer;
       try {
@@ -295,7 +316,7 @@ class PartSender {
       }
       if (answer.status >= 200 && answer.status < 300) {
         if (!answer.etag) throw new ApiError('etag_hidden', 'Storage did not expose the ETag of a part.');
-        if (await intact(answer)) {
+        if (await check.intact(answer)) {
           progress.sent(n, lengthOf(part));
           return answer.etag;
         }

@@ -171,8 +171,9 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
           partSize,
           partCount: partCountOf(upload.size, partSize),
           // Other stores could check CRC32 too, but an S3 presigned URL must sign the x-amz-checksum
-          // header's value, which is known only once the part is read: MD5 needs no signing.
-          partCheck: config.storage.mode === 'embedded' ? 'answered-crc32' : 'content-md5',
+          // header's value, which is known only once the part is read: their check is MD5 (the ETag, or
+          // Content-MD5), which needs no signing.
+          partCheck: config.storage.mode === 'embedded' ? 'answered-crc32' : config.storage.partCheck,
           uploadToken,
         };
         res.status(201).json(answer);

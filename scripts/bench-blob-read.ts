@@ -171,7 +171,12 @@ try {
     onReady = async () => {
       before = await chromiumThreadCpu(process.pid, 0);
     };
-    const answer = await Promise.race([done, new Promise<string>((resolve) => setTimeout(() => resolve('error: timed out'), 300_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      done,
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('error: timed out'), 300_000))),
+    ]);
+    clearTimeout(timer); // else it holds the script open for minutes after the last method
     const after = await chromiumThreadCpu(process.pid, 0); // Chromium is this script's only child
     chrome.kill('SIGTERM');
     await new Promise((resolve) => chrome.once('exit', resolve));

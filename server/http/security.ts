@@ -19,7 +19,7 @@ export function securityHeaders(storageSource: string): RequestHandler {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
-        // 'wasm-unsafe-eval': compiling WebAssembly (the MD5 of each multipart part, hash-wasm); not eval of scripts.
+        // 'wasm-unsafe-eval': compiling WebAssembly (the hashes of multipart parts: hash-wasm, md5x4); not eval of scripts.
         scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
         styleSrc: ["'self'"],
         // Previews and thumbnails in the own list: presigned inline GETs from the storage (PDFs open in a tab, never framed).

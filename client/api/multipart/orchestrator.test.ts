@@ -79,6 +79,27 @@ describe('uploadMultipart', () => {
     expect(server.completes).toEqual([await expectedParts(file)]);
   });
 
+  it("creates a new file's upload while its fingerprint is computed, and records it once the fingerprint is known", async () => {
+    const server = new FakeServer();
+    const { deps } = depsFor(server, fakeTransport(server).transport);
+    let release!: () => void;
+    const fingerprinted = new Promise<void>((resolve) => (release = resolve));
+    const fingerprint = deps.fingerprint;
+    deps.fingerprint = async (file) => {
+      await fingerprinted;
+      return fingerprint(file);
+    };
+    const file = fileOf(2 * PART);
+    const { result } = run(file, deps);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(server.created).toBe(1);
+    expect(deps.records.fingerprints()).toEqual([]);
+    release();
+    await expect(result).resolves.toEqual({ key: 'files/big.bin' });
+    expect(server.completes).toHaveLength(1);
+    expect(deps.records.fingerprints()).toEqual([]);
+  });
+
   it('never has more parts in flight than its concurrency', async () => {
     const server = new FakeServer();
     const storage = fakeTransport(server);

@@ -5,7 +5,7 @@ import type { PartHash } from './blob-hash.ts';
 import { PartMd5s } from './part-md5s.ts';
 import { base64OfHex, candidatesToKeep, etagMatches, lengthOf, planParts, type PlannedPart } from './part-plan.ts';
 import { PartUrls } from './part-urls.ts';
-import type { RecordStore, ResumeRecord } from './resume-record.ts';
+import { couldBeRecorded, type RecordStore, type ResumeRecord } from './resume-record.ts';
 
 /**
  * Big files: S3 multipart upload straight from the browser. The server creates the upload, signs
@@ -137,17 +137,23 @@ function recordedUpload(record: ResumeRecord | undefined, size: number): OpenUpl
 }
 
 /** The upload this file continues (it has a record, and storage still has it) or a new one. */
-async function openUpload(file: File, fingerprint: string, recorded: OpenUpload | undefined, deps: MultipartDeps, signal: AbortSignal) {
+async function openUpload(
+  file: File,
+  fingerprint: Promise<string>,
+  recorded: OpenUpload | undefined,
+  deps: MultipartDeps,
+  signal: AbortSignal,
+) {
   if (recorded) {
     try {
       return { upload: recorded, stored: await deps.api.listParts(recorded, signal) };
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 'not_found')) throw err;
-      deps.records.forget(fingerprint);
+      deps.records.forget(await fingerprint);
     }
   }
   const created = await deps.api.create({ name: file.name, size: file.size, type: file.type || 'application/octet-stream' }, signal);
-  deps.records.save(fingerprint, { ...created, createdAt: deps.now() });
+  deps.records.save(await fingerprint, { ...created, createdAt: deps.now() });
   return { upload: { ...created, size: file.size }, stored: [] };
 }
 
@@ -358,16 +364,29 @@ async function completeWithRetries(deps: MultipartDeps, upload: OpenUpload, part
 }
 
 /** Paused: keep everything. Cancelled: abort the upload on storage and forget it. */
-async function stopped(signal: AbortSignal, fingerprint: string, upload: OpenUpload | undefined, deps: MultipartDeps): Promise<never> {
+async function stopped(
+  signal: AbortSignal,
+  forgetRecord: () => Promise<void>,
+  upload: OpenUpload | undefined,
+  deps: MultipartDeps,
+): Promise<never> {
   if (signal.reason === 'pause') throw new ApiError('paused', 'Upload paused.');
-  deps.records.forget(fingerprint);
+  await forgetRecord();
   if (upload) await deps.api.abort(upload).catch(() => {});
   throw cancelled();
 }
 
 export async function uploadMultipart(file: File, options: MultipartOptions, deps: MultipartDeps): Promise<{ key: string }> {
   const { signal } = options;
-  const fingerprint = await deps.fingerprint(file);
+  // The fingerprint reads and hashes 2 MiB of the file. Only a file whose name, size and date some
+  // record has can be resuming: any other is created meanwhile instead of after it.
+  const fingerprint = deps.fingerprint(file);
+  fingerprint.catch(() => {}); // awaited below
+  const forgetRecord = () =>
+    fingerprint.then(
+      (fp) => deps.records.forget(fp),
+      () => {},
+    );
   // One failed part stops the others: they all listen to `stop`, which follows `signal` too.
   const stop = new AbortController();
   const follow = () => stop.abort(signal.reason);
@@ -376,15 +395,14 @@ export async function uploadMultipart(file: File, options: MultipartOptions, dep
   try {
     if (signal.aborted) throw cancelled();
     // Known before listing its parts, so that a Cancel meanwhile still aborts it on storage.
-    upload = recordedUpload(deps.records.load(fingerprint), file.size);
+    upload = couldBeRecorded(deps.records, file) ? recordedUpload(deps.records.load(await fingerprint), file.size) : undefined;
     const opened = await openUpload(file, fingerprint, upload, deps, signal);
     upload = opened.upload;
     // The upload keeps the part size it was created with, whatever the setting says now.
     const plan = planParts(file.size, upload.partSize);
     const progress = new ProgressReport(file.size, options.onProgress);
-    const forgetRecord = () => deps.records.forget(fingerprint);
     const parts = new PartSender(
-      { file, upload, plan, deps, concurrency: options.concurrency, progress, stop: stop.signal, forgetRecord },
+      { file, upload, plan, deps, concurrency: options.concurrency, progress, stop: stop.signal, forgetRecord: () => void forgetRecord() },
       opened.stored,
     );
     progress.resumeFrom(parts.keptBytes());
@@ -395,10 +413,10 @@ export async function uploadMultipart(file: File, options: MultipartOptions, dep
     // Every part is on storage: a Cancel or Pause from here on could not take a Complete back once
     // sent (storage may already hold the file while the page said "cancelled"), so it goes through.
     await completeWithRetries(deps, upload, parts.completedParts(), new AbortController().signal);
-    deps.records.forget(fingerprint);
+    await forgetRecord();
     return { key: upload.key };
   } catch (err) {
-    if (signal.aborted) await stopped(signal, fingerprint, upload, deps);
+    if (signal.aborted) await stopped(signal, forgetRecord, upload, deps);
     throw err;
   } finally {
     signal.removeEventListener('abort', follow);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileOf, memoryStorage } from './fakes.test-support.ts';
-import { RECORD_MAX_AGE_MS, fileFingerprint, parseRecord, resumableIn, webStorageRecords } from './resume-record.ts';
+import { RECORD_MAX_AGE_MS, couldBeRecorded, fileFingerprint, parseRecord, resumableIn, webStorageRecords } from './resume-record.ts';
 
 const NOW = 1_800_000_000_000;
 const record = {
@@ -77,5 +77,22 @@ describe('webStorageRecords', () => {
     const other = new File([bytes], one.name, { lastModified: one.lastModified });
     expect(await fileFingerprint(one)).not.toBe(await fileFingerprint(other));
     expect(await fileFingerprint(one)).toBe(await fileFingerprint(fileOf(3 * 1024 * 1024)));
+  });
+});
+
+describe('couldBeRecorded', () => {
+  it("finds a record of a file's name, size and date before its fingerprint is computed, and none for another file", async () => {
+    const storage = memoryStorage();
+    const store = webStorageRecords(
+      () => storage,
+      () => NOW,
+    );
+    const file = fileOf(3000, 'a:b.bin');
+    store.save(await fileFingerprint(file), record);
+    expect(couldBeRecorded(store, file)).toBe(true);
+    const renamed = new File([file], 'b.bin', { lastModified: file.lastModified });
+    const touched = new File([file], file.name, { lastModified: file.lastModified + 1 });
+    const longer = fileOf(3001, 'a:b.bin');
+    for (const other of [renamed, touched, longer]) expect(couldBeRecorded(store, other)).toBe(false);
   });
 });

@@ -49,6 +49,13 @@ export async function fileFingerprint(file: Blob & { name: string; lastModified:
 
 const FINGERPRINT = /^(\d+):\d+:[0-9a-f]{32}:(.*)$/s;
 
+/** Whether a record could be this file's: one with its size, date and name (only the sample's MD5 is left to compare). */
+export function couldBeRecorded(store: RecordStore, file: { size: number; lastModified: number; name: string }): boolean {
+  const head = `${file.size}:${file.lastModified}:`;
+  const tail = `:${file.name}`;
+  return store.fingerprints().some((fp) => fp.startsWith(head) && fp.endsWith(tail) && fp.length === head.length + 32 + tail.length);
+}
+
 /** A stored record, if it is one and still young enough to point at a live upload. */
 export function parseRecord(json: string | null, now: number): ResumeRecord | undefined {
   let value: unknown;

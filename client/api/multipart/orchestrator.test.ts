@@ -79,7 +79,7 @@ describe('uploadMultipart', () => {
     expect(server.completes).toEqual([await expectedParts(file)]);
   });
 
-  it("creates a new file's upload while its fingerprint is computed, and records it once the fingerprint is known", async () => {
+  it("creates a new file's upload and sends its parts while its fingerprint is computed; the record comes after, and goes after that", async () => {
     const server = new FakeServer();
     const { deps } = depsFor(server, fakeTransport(server).transport);
     let release!: () => void;
@@ -93,6 +93,7 @@ describe('uploadMultipart', () => {
     const { result } = run(file, deps);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(server.created).toBe(1);
+    expect(server.signed).toEqual([[1, 2]]);
     expect(deps.records.fingerprints()).toEqual([]);
     release();
     await expect(result).resolves.toEqual({ key: 'files/big.bin' });

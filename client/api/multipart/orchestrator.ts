@@ -136,24 +136,55 @@ function recordedUpload(record: ResumeRecord | undefined, size: number): OpenUpl
   return { ...upload, size };
 }
 
+/**
+ * This file's resume record, by its fingerprint (which reads and hashes 2 MiB of the file). Only a
+ * file whose name, size and date some record has can be resuming, so any other goes on while its
+ * fingerprint is computed: its record is saved once it is known, and forgotten only after that.
+ */
+class FileRecord {
+  private readonly fingerprint: Promise<string>;
+  private saved: Promise<unknown> = Promise.resolve();
+  /** Whether a record of this file's name, size and date exists (else there is nothing to resume). */
+  readonly couldExist: boolean;
+
+  constructor(
+    file: File,
+    private readonly deps: Pick<MultipartDeps, 'fingerprint' | 'records'>,
+  ) {
+    this.fingerprint = deps.fingerprint(file);
+    this.fingerprint.catch(() => {}); // a file that cannot be read fails at its parts instead
+    this.couldExist = couldBeRecorded(deps.records, file);
+  }
+
+  async load(): Promise<ResumeRecord | undefined> {
+    return this.couldExist ? this.deps.records.load(await this.fingerprint) : undefined;
+  }
+  save(record: ResumeRecord): void {
+    this.saved = this.fingerprint.then((fp) => this.deps.records.save(fp, record));
+    this.saved.catch(() => {});
+  }
+  forget(): Promise<void> {
+    return this.saved
+      .then(() => this.fingerprint)
+      .then(
+        (fp) => this.deps.records.forget(fp),
+        () => {},
+      );
+  }
+}
+
 /** The upload this file continues (it has a record, and storage still has it) or a new one. */
-async function openUpload(
-  file: File,
-  fingerprint: Promise<string>,
-  recorded: OpenUpload | undefined,
-  deps: MultipartDeps,
-  signal: AbortSignal,
-) {
+async function openUpload(file: File, record: FileRecord, recorded: OpenUpload | undefined, deps: MultipartDeps, signal: AbortSignal) {
   if (recorded) {
     try {
       return { upload: recorded, stored: await deps.api.listParts(recorded, signal) };
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 'not_found')) throw err;
-      deps.records.forget(await fingerprint);
+      await record.forget();
     }
   }
   const created = await deps.api.create({ name: file.name, size: file.size, type: file.type || 'application/octet-stream' }, signal);
-  deps.records.save(await fingerprint, { ...created, createdAt: deps.now() });
+  record.save({ ...created, createdAt: deps.now() });
   return { upload: { ...created, size: file.size }, stored: [] };
 }
 
@@ -364,29 +395,16 @@ async function completeWithRetries(deps: MultipartDeps, upload: OpenUpload, part
 }
 
 /** Paused: keep everything. Cancelled: abort the upload on storage and forget it. */
-async function stopped(
-  signal: AbortSignal,
-  forgetRecord: () => Promise<void>,
-  upload: OpenUpload | undefined,
-  deps: MultipartDeps,
-): Promise<never> {
+async function stopped(signal: AbortSignal, record: FileRecord, upload: OpenUpload | undefined, deps: MultipartDeps): Promise<never> {
   if (signal.reason === 'pause') throw new ApiError('paused', 'Upload paused.');
-  await forgetRecord();
+  await record.forget();
   if (upload) await deps.api.abort(upload).catch(() => {});
   throw cancelled();
 }
 
 export async function uploadMultipart(file: File, options: MultipartOptions, deps: MultipartDeps): Promise<{ key: string }> {
   const { signal } = options;
-  // The fingerprint reads and hashes 2 MiB of the file. Only a file whose name, size and date some
-  // record has can be resuming: any other is created meanwhile instead of after it.
-  const fingerprint = deps.fingerprint(file);
-  fingerprint.catch(() => {}); // awaited below
-  const forgetRecord = () =>
-    fingerprint.then(
-      (fp) => deps.records.forget(fp),
-      () => {},
-    );
+  const record = new FileRecord(file, deps);
   // One failed part stops the others: they all listen to `stop`, which follows `signal` too.
   const stop = new AbortController();
   const follow = () => stop.abort(signal.reason);
@@ -395,14 +413,14 @@ export async function uploadMultipart(file: File, options: MultipartOptions, dep
   try {
     if (signal.aborted) throw cancelled();
     // Known before listing its parts, so that a Cancel meanwhile still aborts it on storage.
-    upload = couldBeRecorded(deps.records, file) ? recordedUpload(deps.records.load(await fingerprint), file.size) : undefined;
-    const opened = await openUpload(file, fingerprint, upload, deps, signal);
+    upload = recordedUpload(await record.load(), file.size);
+    const opened = await openUpload(file, record, upload, deps, signal);
     upload = opened.upload;
     // The upload keeps the part size it was created with, whatever the setting says now.
     const plan = planParts(file.size, upload.partSize);
     const progress = new ProgressReport(file.size, options.onProgress);
     const parts = new PartSender(
-      { file, upload, plan, deps, concurrency: options.concurrency, progress, stop: stop.signal, forgetRecord: () => void forgetRecord() },
+      { file, upload, plan, deps, concurrency: options.concurrency, progress, stop: stop.signal, forgetRecord: () => void record.forget() },
       opened.stored,
     );
     progress.resumeFrom(parts.keptBytes());
@@ -413,10 +431,10 @@ export async function uploadMultipart(file: File, options: MultipartOptions, dep
     // Every part is on storage: a Cancel or Pause from here on could not take a Complete back once
     // sent (storage may already hold the file while the page said "cancelled"), so it goes through.
     await completeWithRetries(deps, upload, parts.completedParts(), new AbortController().signal);
-    await forgetRecord();
+    await record.forget();
     return { key: upload.key };
   } catch (err) {
-    if (signal.aborted) await stopped(signal, forgetRecord, upload, deps);
+    if (signal.aborted) await stopped(signal, record, upload, deps);
     throw err;
   } finally {
     signal.removeEventListener('abort', follow);

@@ -260,16 +260,24 @@ const partNumber = z.number().int().min(1).max(MULTIPART_MAX_PARTS);
 export const PartCheck = z.enum(['content-md5', 'answered-crc32', 'answered-md5']);
 export type PartCheck = z.infer<typeof PartCheck>;
 
+/**
+ * The body of `POST /api/multipart-uploads`: the file, and the part checks this page can do. A page
+ * from before `answered-md5` lists none, and is answered a check it knows.
+ */
+export const MultipartRequest = UploadRequest.extend({ partChecks: z.array(PartCheck).max(PartCheck.options.length).optional() });
+export type MultipartRequest = z.infer<typeof MultipartRequest>;
+
 /** The response header storage answers a part's CRC32 in (base64 of its 4 big-endian bytes, as S3 does). */
 export const CRC32_HEADER = 'x-amz-checksum-crc32';
 
-/** The answer to `POST /api/multipart-uploads` (body: an UploadRequest). */
+/** The answer to `POST /api/multipart-uploads` (body: a MultipartRequest). */
 export const MultipartUpload = z.object({
   key: z.string(),
   uploadId: z.string(),
   partSize: z.number(),
   partCount: z.number(),
-  partCheck: PartCheck,
+  // A check this page does not know (a newer server): Content-MD5, which every S3 verifies itself.
+  partCheck: PartCheck.catch('content-md5'),
   /**
    * What the server allowed for this upload (key, upload id, size, part size), signed by it: signing
    * part URLs and completing take these from the token, never from the request. Keep it to resume.

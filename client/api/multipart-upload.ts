@@ -22,7 +22,7 @@ export const pageDeps: MultipartDeps = {
     sendToStorage('PUT', url, body, { signal, headers, onProgress: (loaded) => onProgress(loaded) }),
   records,
   fingerprint: fileFingerprint,
-  hash: (parts, kind, priority) => hashWorkers.hash(parts, kind, priority),
+  hash: (parts, kind, priority, signal) => hashWorkers.hash(parts, kind, priority, signal),
   wait: sleep,
   now: Date.now,
 };

@@ -25,6 +25,7 @@ import {
   type PartUrlsRequest,
   type BundleRequest,
   type ShareRequest,
+  type MultipartRequest,
   type UploadRequest,
 } from '../../contract/api.ts';
 import { requestJson, requestNoContent } from './http.ts';
@@ -39,7 +40,7 @@ export const postboxApi = {
   health: () => requestJson(Health, api.health, { alsoAccept: [503] }),
   signUpload: (request: UploadRequest, signal?: AbortSignal) =>
     requestJson(UploadPolicy, api.uploads, { method: 'POST', body: request, signal }),
-  createMultipart: (request: UploadRequest, signal?: AbortSignal) =>
+  createMultipart: (request: MultipartRequest, signal?: AbortSignal) =>
     requestJson(MultipartUpload, api.multipartUploads, { method: 'POST', body: request, signal }),
   signParts: (request: PartUrlsRequest, signal?: AbortSignal) =>
     requestJson(PartUrls, api.multipartSign, { method: 'POST', body: request, signal }),

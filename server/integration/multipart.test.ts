@@ -229,6 +229,16 @@ describe('multipart uploads through the API', () => {
     expect((await listParts(upload)).body.parts).toEqual([]);
   });
 
+  it('takes the part checks a page lists, and refuses a check it does not know or a list that is not one', async () => {
+    const file = { name: 'big.bin', size: 9 * MiB, type: 'application/octet-stream' };
+    const listed = await app.call('POST', api.multipartUploads, { ...file, partChecks: ['answered-crc32', 'answered-md5', 'content-md5'] });
+    expect(listed).toMatchObject({ status: 201, body: { partCheck: 'answered-crc32' } });
+    for (const partChecks of [['sha1'], 'answered-md5', Array(4).fill('content-md5')]) {
+      const refused = await app.call('POST', api.multipartUploads, { ...file, partChecks });
+      expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    }
+  });
+
   it('answers the CRC32 of the bytes each part brought (the page compares it with its own), and refuses a wrong or unsigned one', async () => {
     const bytes = randomBytes(9 * MiB);
     const upload = await create(bytes.length);

@@ -76,6 +76,23 @@ describe('HashWorkers', () => {
     expect(await answer).toEqual(await Promise.all(parts.map(md5Of)));
   });
 
+  it('drops a job still waiting for a worker when its upload stops: it reads nothing, and the others go on', async () => {
+    const { hashes, workers } = pool(1);
+    const busy = hashOne(hashes, new Blob(['busy']), 'md5');
+    const stop = new AbortController();
+    const dropped = hashes.hash([new Blob(['stopped'])], 'md5', 'now', stop.signal);
+    const kept = hashOne(hashes, new Blob(['kept']), 'md5');
+    await settle();
+    stop.abort();
+    await expect(dropped).rejects.toThrow('The upload stopped.');
+    await workers[0]!.answer();
+    expect(await busy).toBe(await md5Of('busy'));
+    await settle();
+    expect(workers[0]!.jobs.map((job) => job.blobs[0]!.size)).toEqual([4]); // 'kept', not 'stopped'
+    await workers[0]!.answer();
+    expect(await kept).toBe(await md5Of('kept'));
+  });
+
   it('fails the part whose hashing failed, and keeps the worker for the next part', async () => {
     const { hashes, workers } = pool(1);
     const failed = hashOne(hashes, new Blob(['a']), 'md5');

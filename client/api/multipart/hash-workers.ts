@@ -45,9 +45,12 @@ export class HashWorkers {
     while (!this.broken && this.started < this.size) this.release(this.start());
   }
 
-  /** The hashes of these parts, in their order, hashed together in one worker. */
-  async hash(blobs: Blob[], kind: PartHash, priority: HashPriority = 'now'): Promise<string[]> {
-    const worker = this.broken ? undefined : await this.acquire(priority);
+  /**
+   * The hashes of these parts, in their order, hashed together in one worker. A job still waiting
+   * for a worker when `signal` aborts is dropped (its upload stopped): it rejects and reads nothing.
+   */
+  async hash(blobs: Blob[], kind: PartHash, priority: HashPriority = 'now', signal?: AbortSignal): Promise<string[]> {
+    const worker = this.broken ? undefined : await this.acquire(priority, signal);
     if (!worker) return hashBlobs(blobs, kind);
     try {
       return await this.run(worker, { id: this.nextId++, blobs, kind });
@@ -83,11 +86,24 @@ export class HashWorkers {
     for (const waiter of [...this.waiting.now.splice(0), ...this.waiting.ahead.splice(0)]) waiter(undefined);
   }
 
-  private acquire(priority: HashPriority): Promise<HashWorker | undefined> {
+  private acquire(priority: HashPriority, signal?: AbortSignal): Promise<HashWorker | undefined> {
+    if (signal?.aborted) return Promise.reject(new Error('The upload stopped.'));
     const worker = this.idle.pop();
     if (worker) return Promise.resolve(worker);
     if (this.started < this.size) return Promise.resolve(this.start());
-    return new Promise((resolve) => this.waiting[priority].push(resolve));
+    return new Promise((resolve, reject) => {
+      const queue = this.waiting[priority];
+      const drop = () => {
+        queue.splice(queue.indexOf(waiter), 1);
+        reject(new Error('The upload stopped.'));
+      };
+      const waiter: Waiter = (given) => {
+        signal?.removeEventListener('abort', drop);
+        resolve(given);
+      };
+      queue.push(waiter);
+      signal?.addEventListener('abort', drop, { once: true });
+    });
   }
 
   private release(worker: HashWorker) {

@@ -7,10 +7,13 @@ const MiB = 1024 * 1024;
 /** Bytes that differ from message to message and from place to place. */
 const bytesOf = (length: number, seed: number) => new Uint8Array(length).map((_, i) => (i * 31 + seed * 7 + (i >> 9)) & 0xff);
 
-/** A message read at most `step` bytes at a time, as a stream of a file may answer. */
-function readerOf(bytes: Uint8Array, step = MiB): ReadInto {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A message read at most `step` bytes at a time, as a stream of a file may answer, each read `delayMs` late. */
+function readerOf(bytes: Uint8Array, step = MiB, delayMs = 0): ReadInto {
   let at = 0;
   return async (into) => {
+    if (delayMs) await sleep(delayMs);
     const n = Math.min(into.length, step, bytes.length - at);
     into.set(bytes.subarray(at, at + n));
     at += n;
@@ -46,7 +49,7 @@ describe('md5x4', () => {
     const messages = lengths.map((length, i) => bytesOf(length, i));
     const expected = await Promise.all(messages.map((bytes) => md5(bytes)));
     expect(await md5x4(messages.map((bytes) => readerOf(bytes)))).toEqual(expected);
-    // Read in uneven pieces (a lane then has fewer bytes than the others at each round): the same.
+    // Read in uneven pieces (each lane's chunk then takes another number of reads): the same.
     expect(await md5x4(messages.map((bytes, i) => readerOf(bytes, 1000 + 77_777 * i)))).toEqual(expected);
   });
 
@@ -66,11 +69,12 @@ describe('md5x4', () => {
     expect(hex).toBe(reference.digest('hex'));
   }, 30_000);
 
-  it('fails when a message cannot be read, and hashes the next messages right after', async () => {
+  it('fails when a message cannot be read, and the next messages are hashed right: no lane still reading writes into their memory', async () => {
     const broken: ReadInto = async () => Promise.reject(new Error('NotReadableError'));
-    await expect(md5x4([readerOf(bytesOf(10, 1)), broken])).rejects.toThrow('NotReadableError');
-    const bytes = bytesOf(1000, 2);
-    expect(await md5x4([readerOf(bytes)])).toEqual([await md5(bytes)]);
+    // Lane 0's read is still on its way when lane 1 fails; it lands while the next call runs.
+    await expect(md5x4([readerOf(new Uint8Array(2 * MiB).fill(0xee), 2 * MiB, 30), broken])).rejects.toThrow('NotReadableError');
+    const bytes = bytesOf(2 * MiB, 2);
+    expect(await md5x4([readerOf(bytes, 64 * 1024, 2), readerOf(bytes, 64 * 1024, 2)])).toEqual([await md5(bytes), await md5(bytes)]);
   });
 
   it('hashes two groups at once, each in its own memory', async () => {

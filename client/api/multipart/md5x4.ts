@@ -1,15 +1,14 @@
+// MD5s of up to four messages at once, each lane of the SIMD module fed from its own byte source:
+// the parts of an upload are hashed four at a time for about the CPU of one (see md5x4-wasm.ts).
 import { md5x4Module, STATE_BYTES } from './md5x4-wasm.ts';
 
-/**
- * MD5s of up to four messages at once, each lane of the SIMD module fed from its own byte source:
- * the parts of an upload are hashed four at a time for about the CPU of one (see md5x4-wasm.ts).
- */
-
-/** Bytes each lane reads before the four are hashed together (the reads run side by side). */
+/** Messages hashed at once: the 32-bit lanes of a WebAssembly SIMD vector. */
+export const LANES = 4;
+/** Bytes each lane reads before the four are hashed together (the reads run side by side); a whole number of 64-byte blocks. */
 const CHUNK = 1024 * 1024;
-/** A lane's memory: up to 63 bytes left from the last round, a chunk, and the padding. */
-const REGION = CHUNK + 256;
-const PAGES = Math.ceil((STATE_BYTES + 4 * REGION) / 65_536);
+/** A lane's memory: a chunk, and room for the padding (at most 72 bytes) after its last bytes. */
+const REGION = CHUNK + 128;
+const PAGES = Math.ceil((STATE_BYTES + LANES * REGION) / 65_536);
 const INITIAL = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
 /** Fills `into` from the start with the message's next bytes; 0 once it has none left. */
@@ -45,9 +44,9 @@ export const hasMd5x4 = async () => (await md5x4Wasm()) !== undefined;
 /** One message in one lane: where its unhashed bytes are, and how far it has got. */
 class Lane {
   start: number; // first unhashed byte, an address in the kernel's memory
-  pending = 0; // unhashed bytes from `start`
+  pending = 0; // unhashed bytes from `start`: always a whole number of blocks
   length = 0; // message bytes read so far
-  ended = false; // padded: the message is whole and `pending` a multiple of 64
+  ended = false; // padded: the message is whole
   digest: string | undefined;
 
   constructor(
@@ -57,9 +56,8 @@ class Lane {
     this.start = base;
   }
 
-  /** Tops the lane up to a chunk (or to the message's end, padded), keeping the bytes not yet hashed. */
+  /** Reads the lane's next chunk (or the rest of the message, padded), once the last one is hashed. */
   async fill(memory: Uint8Array) {
-    memory.copyWithin(this.base, this.start, this.start + this.pending);
     this.start = this.base;
     while (this.pending < CHUNK) {
       const got = await this.read(memory.subarray(this.base + this.pending, this.base + CHUNK));
@@ -98,29 +96,29 @@ function digestOf(memory: Uint8Array, lane: number): string {
  * where the engine has no WebAssembly SIMD.
  */
 export async function md5x4(messages: readonly ReadInto[]): Promise<string[] | undefined> {
-  if (messages.length > 4) throw new RangeError('At most four messages at once');
+  if (messages.length > LANES) throw new RangeError(`At most ${LANES} messages at once`);
   const k = await kernel();
   if (!k) return undefined;
-  try {
-    const memory = new Uint8Array(k.memory.buffer);
-    const state = new Uint32Array(k.memory.buffer, 0, 16);
-    INITIAL.forEach((word, w) => state.fill(word, 4 * w, 4 * w + 4));
-    const lanes = messages.map((read, i) => new Lane(STATE_BYTES + i * REGION, read));
-    for (;;) {
-      const open = lanes.filter((lane) => lane.digest === undefined);
-      if (!open.length) return lanes.map((lane) => lane.digest!);
-      await Promise.all(open.filter((lane) => !lane.ended && lane.pending < 64).map((lane) => lane.fill(memory)));
-      const blocks = Math.min(...open.map((lane) => Math.floor(lane.pending / 64)));
-      // A lane with no message (or one already done) hashes whatever its own memory holds, unread.
-      const at = [0, 1, 2, 3].map((i) => (open.includes(lanes[i]!) ? lanes[i]!.start : STATE_BYTES + i * REGION));
-      k.md5x4(at[0]!, at[1]!, at[2]!, at[3]!, blocks);
-      for (const lane of open) {
-        lane.start += blocks * 64;
-        lane.pending -= blocks * 64;
-        if (lane.ended && !lane.pending) lane.digest = digestOf(memory, lanes.indexOf(lane));
-      }
+  const memory = new Uint8Array(k.memory.buffer);
+  const state = new Uint32Array(k.memory.buffer, 0, 16);
+  INITIAL.forEach((word, w) => state.fill(word, 4 * w, 4 * w + 4));
+  const lanes = messages.map((read, i) => new Lane(STATE_BYTES + i * REGION, read));
+  for (;;) {
+    const open = lanes.filter((lane) => lane.digest === undefined);
+    if (!open.length) break;
+    // On a failed read the other lanes may still be writing into this memory: the kernel is then
+    // dropped, never handed to the next call.
+    await Promise.all(open.filter((lane) => !lane.ended && !lane.pending).map((lane) => lane.fill(memory)));
+    const blocks = Math.min(...open.map((lane) => lane.pending / 64));
+    // A lane with no message (or one already done) hashes whatever its own memory holds, unread.
+    const at = Array.from({ length: LANES }, (_, i) => (open.includes(lanes[i]!) ? lanes[i]!.start : STATE_BYTES + i * REGION));
+    k.md5x4(at[0]!, at[1]!, at[2]!, at[3]!, blocks);
+    for (const lane of open) {
+      lane.start += blocks * 64;
+      lane.pending -= blocks * 64;
+      if (lane.ended && !lane.pending) lane.digest = digestOf(memory, lanes.indexOf(lane));
     }
-  } finally {
-    spareKernels.push(k);
   }
+  spareKernels.push(k);
+  return lanes.map((lane) => lane.digest!);
 }

@@ -1,4 +1,4 @@
-import type { UploadedPart, UploadRequest } from '../../../contract/api.ts';
+import { PartCheck, type UploadedPart, type UploadRequest } from '../../../contract/api.ts';
 import { postboxApi } from '../postbox.ts';
 import type { ResumeRecord } from './resume-record.ts';
 
@@ -29,7 +29,9 @@ const refOf = ({ key, uploadId }: Pick<OpenUpload, 'key' | 'uploadId'>) => ({ ke
 
 export const postboxMultipartApi: MultipartApi = {
   async create(request, signal) {
-    const { key, uploadId, partSize, partCheck, uploadToken } = await postboxApi.createMultipart(request, signal);
+    // Every check there is: this page does each (the server picks the one its store takes).
+    const partChecks = PartCheck.options;
+    const { key, uploadId, partSize, partCheck, uploadToken } = await postboxApi.createMultipart({ ...request, partChecks }, signal);
     return { key, uploadId, partSize, partCheck, uploadToken };
   },
   listParts: async (upload, signal) => (await postboxApi.listParts(refOf(upload), signal)).parts,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.ts';
+import { PartCheck } from '../../../contract/api.ts';
 import { FakeServer, PART, depsFor, fakeTransport, fileOf, md5Of } from './fakes.test-support.ts';
+import { base64OfHex } from './part-plan.ts';
 import { MAX_ATTEMPTS, uploadMultipart, type MultipartProgress } from './orchestrator.ts';
 import { URL_MARGIN_MS } from './part-urls.ts';
 import { fileFingerprint } from './resume-record.ts';
@@ -182,38 +184,41 @@ describe('uploadMultipart', () => {
     ]);
   });
 
-  it('resumes: keeps the parts whose ETag is the MD5 of the local bytes and sends a replaced part again', async () => {
-    const server = new FakeServer();
-    const storage = fakeTransport(server);
-    const { deps } = depsFor(server, storage.transport);
-    const file = fileOf(4 * PART);
-    await server.create();
-    deps.records.save(await fileFingerprint(file), {
-      key: 'files/big.bin',
-      uploadId: 'upload-1',
-      partSize: PART,
-      partCheck: 'content-md5',
-      createdAt: server.clock.now,
-      uploadToken: 't',
-    });
-    const partOne = `"${await md5Of(file.slice(0, PART))}"`;
-    server.parts.set(1, { partNumber: 1, etag: partOne, size: PART });
-    // Same length, other bytes: someone who could sign parts put them there.
-    server.parts.set(2, { partNumber: 2, etag: `"${'0'.repeat(32)}"`, size: PART });
-    // A short part 3 is not even a candidate.
-    server.parts.set(3, { partNumber: 3, etag: `"${await md5Of(file.slice(2 * PART, 3 * PART))}"`, size: PART - 1 });
+  it.each(PartCheck.options)(
+    'resumes (%s): keeps the parts whose ETag is the MD5 of the local bytes and sends a replaced part again',
+    async (partCheck) => {
+      const server = Object.assign(new FakeServer(), { partCheck });
+      const storage = fakeTransport(server);
+      const { deps } = depsFor(server, storage.transport);
+      const file = fileOf(4 * PART);
+      await server.create();
+      deps.records.save(await fileFingerprint(file), {
+        key: 'files/big.bin',
+        uploadId: 'upload-1',
+        partSize: PART,
+        partCheck,
+        createdAt: server.clock.now,
+        uploadToken: 't',
+      });
+      const partOne = `"${await md5Of(file.slice(0, PART))}"`;
+      server.parts.set(1, { partNumber: 1, etag: partOne, size: PART });
+      // Same length, other bytes: someone who could sign parts put them there.
+      server.parts.set(2, { partNumber: 2, etag: `"${'0'.repeat(32)}"`, size: PART });
+      // A short part 3 is not even a candidate.
+      server.parts.set(3, { partNumber: 3, etag: `"${await md5Of(file.slice(2 * PART, 3 * PART))}"`, size: PART - 1 });
 
-    const { result, started, progress } = run(file, deps, { concurrency: 1 });
-    await result;
+      const { result, started, progress } = run(file, deps, { concurrency: 1 });
+      await result;
 
-    expect(server.created).toBe(1);
-    expect(started).toEqual([2 * PART]);
-    expect(storage.puts.map((p) => p.partNumber)).toEqual([2, 3, 4]);
-    expect(server.signed).toEqual([[2, 3, 4]]);
-    expect(server.completes).toEqual([await expectedParts(file)]);
-    expect(server.completes[0]![0]!.etag).toBe(partOne);
-    expect(progress.at(-1)).toEqual({ loaded: file.size, total: file.size });
-  });
+      expect(server.created).toBe(1);
+      expect(started).toEqual([2 * PART]);
+      expect(storage.puts.map((p) => p.partNumber)).toEqual([2, 3, 4]);
+      expect(server.signed).toEqual([[2, 3, 4]]);
+      expect(server.completes).toEqual([await expectedParts(file)]);
+      expect(server.completes[0]![0]!.etag).toBe(partOne);
+      expect(progress.at(-1)).toEqual({ loaded: file.size, total: file.size });
+    },
+  );
 
   it('starts a new upload when storage no longer has the recorded one', async () => {
     const server = new FakeServer();
@@ -391,15 +396,34 @@ describe('uploadMultipart', () => {
       expect(waits).toEqual([]);
     });
 
-    it('sends a part that arrived damaged again, with its Content-MD5, and keeps sending the others without', async () => {
+    it('sends a part before its MD5 is known: the ETag is checked once both are there', async () => {
+      const server = etagServer();
+      const storage = fakeTransport(server);
+      const { deps } = depsFor(server, storage.transport);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const hash = deps.hash;
+      deps.hash = async (...args) => {
+        await held;
+        return hash(...args);
+      };
+      const { result } = run(fileOf(3 * PART), deps);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(storage.puts.map((p) => p.partNumber)).toEqual([1, 2, 3]);
+      expect(server.completes).toEqual([]);
+      release();
+      await expect(result).resolves.toEqual({ key: 'files/big.bin' });
+    });
+
+    it('sends a part that arrived damaged again at once, with its Content-MD5, and keeps sending the others without', async () => {
       const server = etagServer();
       const file = fileOf(6 * PART);
       const second = await damaged(file.slice(PART, 2 * PART));
       const storage = fakeTransport(server, { arrives: (put, attempt, body) => (put.partNumber === 2 && attempt === 1 ? second : body) });
-      const { deps } = depsFor(server, storage.transport);
+      const { deps, waits } = depsFor(server, storage.transport);
       const { result, progress } = run(file, deps, { concurrency: 1 });
       await expect(result).resolves.toEqual({ key: 'files/big.bin' });
-      const md5 = btoa(String.fromCharCode(...(await md5Of(file.slice(PART, 2 * PART))).match(/../g)!.map((h) => parseInt(h, 16))));
+      const md5 = base64OfHex(await md5Of(file.slice(PART, 2 * PART)));
       expect(storage.puts.map((p) => [p.partNumber, p.contentMd5 ?? null])).toEqual([
         [1, null],
         [2, null],
@@ -410,6 +434,7 @@ describe('uploadMultipart', () => {
         [6, null],
       ]);
       expect(server.completes).toEqual([await expectedParts(file)]);
+      expect(waits).toEqual([]); // no backoff: the bytes went again with a check storage makes itself
       expect(Math.max(...progress.map((p) => p.loaded))).toBe(file.size); // the damaged part never counted as sent
     });
 
@@ -420,25 +445,61 @@ describe('uploadMultipart', () => {
       const storage = fakeTransport(server, { arrives: () => bad });
       const { deps } = depsFor(server, storage.transport);
       expect(await failureOf(run(file, deps).result)).toMatchObject({ code: 'upload_rejected', storageCode: 'BadDigest' });
-      expect(storage.puts).toHaveLength(MAX_ATTEMPTS);
+      // The first try, then MAX_ATTEMPTS with Content-MD5, each refused.
+      expect(storage.puts.map((p) => p.contentMd5 !== undefined)).toEqual([false, ...Array<boolean>(MAX_ATTEMPTS).fill(true)]);
       expect(server.completes).toEqual([]);
     });
 
-    it('where ETags are not MD5s (SSE-KMS), sends the part again with its Content-MD5, and the later parts with it from the start', async () => {
+    it('where ETags are not MD5s (SSE-KMS), sends the parts in flight again with their Content-MD5, and the later ones with it from the start', async () => {
       const server = etagServer();
       const storage = fakeTransport(server, { etagOf: (md5) => `kms-${md5.slice(0, 8)}` });
-      const { deps } = depsFor(server, storage.transport);
-      const file = fileOf(4 * PART);
-      await expect(run(file, deps, { concurrency: 1 }).result).resolves.toEqual({ key: 'files/big.bin' });
-      expect(storage.puts.map((p) => [p.partNumber, p.contentMd5 !== undefined])).toEqual([
-        [1, false],
-        [1, true],
-        [2, true],
-        [3, true],
-        [4, true],
-      ]);
-      expect(server.completes).toEqual([[1, 2, 3, 4].map((n) => ({ partNumber: n, etag: server.parts.get(n)!.etag }))]);
+      const { deps, waits } = depsFor(server, storage.transport);
+      const file = fileOf(8 * PART);
+      const { result, progress } = run(file, deps, { concurrency: 4 });
+      await expect(result).resolves.toEqual({ key: 'files/big.bin' });
+      const sent = (n: number) => storage.puts.filter((p) => p.partNumber === n).map((p) => p.contentMd5 !== undefined);
+      for (const n of [1, 2, 3, 4]) expect(sent(n)).toEqual([false, true]);
+      for (const n of [5, 6, 7, 8]) expect(sent(n)).toEqual([true]);
+      expect(waits).toEqual([]);
+      expect(progress.some((p) => p.retryAttempt)).toBe(false);
+      expect(server.completes).toEqual([[1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ partNumber: n, etag: server.parts.get(n)!.etag }))]);
     });
+
+    it('once an ETag was its MD5, counts no part whose ETag differs, even where a Content-MD5 was not enforced on the way', async () => {
+      const server = etagServer();
+      const file = fileOf(3 * PART);
+      const second = await damaged(file.slice(PART, 2 * PART));
+      // Part 2 arrives damaged twice, and storage (behind a proxy that drops the header) does not check its Content-MD5.
+      const storage = fakeTransport(server, {
+        ignoresContentMd5: true,
+        arrives: (put, attempt, body) => (put.partNumber === 2 && attempt <= 2 ? second : body),
+      });
+      const { deps, waits } = depsFor(server, storage.transport);
+      await expect(run(file, deps, { concurrency: 1 }).result).resolves.toEqual({ key: 'files/big.bin' });
+      expect(storage.puts.filter((p) => p.partNumber === 2)).toHaveLength(3);
+      expect(waits).toHaveLength(1); // the second damaged arrival counts as a failed try
+      expect(server.completes).toEqual([await expectedParts(file)]);
+      expect(storage.puts.find((p) => p.partNumber === 3)?.contentMd5).toBeUndefined(); // still checked by its ETag
+    });
+  });
+
+  it('pauses at once while a part waits for its group to be hashed, and drops the hash jobs still waiting', async () => {
+    const server = new FakeServer();
+    const storage = fakeTransport(server);
+    const { deps } = depsFor(server, storage.transport);
+    const signals: AbortSignal[] = [];
+    deps.hash = (_parts, _kind, _priority, signal) => {
+      signals.push(signal);
+      return new Promise(() => {}); // a group that takes for ever to read
+    };
+    const controller = new AbortController();
+    const { result } = run(fileOf(8 * PART), deps, { signal: controller.signal, concurrency: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    controller.abort('pause');
+    expect(await failureOf(result)).toMatchObject({ code: 'paused' });
+    expect(storage.puts).toEqual([]);
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
 
   it('says so when storage hides the ETag (a CORS rule without ExposeHeaders)', async () => {

@@ -1,5 +1,6 @@
 import { ApiError, isRetryable } from '../errors.ts';
 import { cancelled, type StorageAnswer } from '../xhr.ts';
+import type { PartCheck } from '../../../contract/api.ts';
 import type { CompletedPart, MultipartApi, OpenUpload } from './multipart-api.ts';
 import type { PartHash } from './blob-hash.ts';
 import { PartMd5s } from './part-md5s.ts';
@@ -12,9 +13,9 @@ import { couldBeRecorded, type RecordStore, type ResumeRecord } from './resume-r
  * part URLs and completes it; the parts go from here to storage, a bounded number at once, each
  * checked as the upload's `partCheck` says: a Content-MD5 storage verifies, or storage's answer (its
  * CRC32, or its ETag: the MD5 of what it received) compared with this page's own hash before the part
- * counts as sent. A failed part is sent again
- * with backoff; a refused or expiring URL is signed again. A resume record (file fingerprint → upload) lets the same file,
- * chosen again after a reload or a lost connection, continue from the parts storage already has.
+ * counts as sent. A failed part is sent again with backoff; a refused or expiring URL is signed
+ * again. A resume record (file fingerprint → upload) lets the same file, chosen again after a reload
+ * or a lost connection, continue from the parts storage already has.
  *
  * Abort the signal with reason `'pause'` to stop and keep what was sent; any other abort cancels:
  * the upload is aborted on storage and forgotten.
@@ -52,8 +53,11 @@ export interface MultipartDeps {
   transport: PartTransport;
   records: RecordStore;
   fingerprint: (file: File) => Promise<string>;
-  /** The hashes of parts, in hex, read and hashed together off the page's main thread; `ahead` ones wait for the others. */
-  hash: (parts: Blob[], kind: PartHash, priority: 'now' | 'ahead') => Promise<string[]>;
+  /**
+   * The hashes of parts, in hex, read and hashed together off the page's main thread; `ahead` ones
+   * wait for the others, and one still waiting when `signal` aborts is dropped.
+   */
+  hash: (parts: Blob[], kind: PartHash, priority: 'now' | 'ahead', signal: AbortSignal) => Promise<string[]>;
   /** Waits `ms` (backoff), rejecting when `signal` aborts. */
   wait: (ms: number, signal: AbortSignal) => Promise<void>;
   now: () => number;
@@ -65,6 +69,19 @@ const MAX_COMPLETE_ATTEMPTS = 12;
 
 /** Backoff before attempt `attempt` + 1 (1-based): 0.5 s, 1 s, 2 s, … up to 15 s, with jitter. */
 export const backoffMs = (attempt: number) => Math.min(15_000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+
+/** What storage's 2xx answer to a part says of its bytes (see `PartSender.put`). */
+type Verdict = 'intact' | 'damaged' | 'again';
+
+/** `promise`, or a rejection as soon as `signal` aborts: a stop need not wait for what it no longer needs. */
+function untilStopped<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -228,6 +245,8 @@ class PartSender {
   private readonly md5s: PartMd5s;
   /** Storage's ETags are the MD5s of its parts until a part it verified shows otherwise (SSE-KMS, say). */
   private etagIsMd5 = true;
+  /** An ETag of this store equalled its part's MD5: from then on, an ETag that differs means damaged bytes. */
+  private etagSeenMd5 = false;
 
   constructor(
     private readonly ctx: {
@@ -251,7 +270,7 @@ class PartSender {
       () => ctx.plan.map((p) => p.number).filter((n) => !this.etags.has(n) && !this.unchecked.has(n)),
       ctx.deps.now,
     );
-    this.md5s = new PartMd5s(ctx.file, ctx.plan, ctx.deps.hash);
+    this.md5s = new PartMd5s(ctx.file, ctx.plan, (parts, kind, priority) => ctx.deps.hash(parts, kind, priority, ctx.stop));
   }
   keptBytes(): number {
     let bytes = 0;
@@ -260,10 +279,16 @@ class PartSender {
   }
 
   /** How parts are checked now: the upload's check, but Content-MD5 once storage's ETags are known not to be MD5s. */
-  private check(): 'crc32' | 'etag' | 'content-md5' {
+  private check(): PartCheck {
     const { partCheck } = this.ctx.upload;
-    if (partCheck === 'answered-crc32') return 'crc32';
-    return partCheck === 'answered-md5' && this.etagIsMd5 ? 'etag' : 'content-md5';
+    return partCheck === 'answered-md5' && !this.etagIsMd5 ? 'content-md5' : partCheck;
+  }
+
+  /** Part `n`'s MD5, hashed with its group; a stop does not wait for a group still being read. */
+  private md5Of(n: number): Promise<string> {
+    const md5 = untilStopped(this.md5s.of(n), this.ctx.stop);
+    md5.catch(() => {}); // awaited by the caller, unless a stop came first
+    return md5;
   }
 
   async send(part: PlannedPart): Promise<void> {
@@ -271,26 +296,33 @@ class PartSender {
     const stored = this.unchecked.get(part.number);
     this.unchecked.delete(part.number);
     const check = this.check();
-    const md5 = stored !== undefined || check !== 'crc32' ? this.md5s.of(part.number) : undefined;
-    md5?.catch(() => {}); // awaited below
-    // Where a part waits for its MD5 before it goes, the part this slot takes next (parts go in order)
-    // is hashed while this one goes up. This part's group was asked for first: the workers take them in turn.
+    const md5 = stored !== undefined || check !== 'answered-crc32' ? this.md5Of(part.number) : undefined;
+    // Where a part waits for its MD5 before it goes, the group of the part this slot takes next (parts go
+    // in order) is hashed while this one goes up. This part's group was asked for first: workers take them in turn.
     const next = part.number + this.ctx.concurrency;
     if (check === 'content-md5' && next <= this.ctx.plan.length) void this.md5s.of(next, 'ahead').catch(() => {});
     if (stored !== undefined) {
       if (etagMatches(stored, await md5!)) {
         this.etags.set(part.number, stored); // a part's ETag is its MD5, whatever the upload's check
+        this.etagSeenMd5 = true;
         return;
       }
       this.ctx.progress.unkept(lengthOf(part)); // storage has other bytes there: send this part again
     }
-    if (check === 'crc32') this.etags.set(part.number, await this.putCheckingCrc32(part, body));
-    else if (check === 'etag') this.etags.set(part.number, await this.putCheckingEtag(part, body, md5!));
-    else {
-      this.urls.prefetch(part.number); // signed while the part is hashed
-      const contentMd5 = { 'Content-MD5': base64OfHex(await md5!) };
-      this.etags.set(part.number, await this.put(part, body, { headers: () => contentMd5, intact: () => true }));
-    }
+    const etag =
+      check === 'answered-crc32'
+        ? await this.putCheckingCrc32(part, body)
+        : check === 'answered-md5'
+          ? await this.putCheckingEtag(part, body, md5!)
+          : await this.putWithContentMd5(part, body, md5!);
+    this.etags.set(part.number, etag);
+  }
+
+  /** Sent with its Content-MD5: storage verifies the bytes itself, and refuses other ones (400 BadDigest). */
+  private async putWithContentMd5(part: PlannedPart, body: Blob, md5: Promise<string>): Promise<string> {
+    this.urls.prefetch(part.number); // signed while the part is hashed
+    const header = { 'Content-MD5': base64OfHex(await md5) };
+    return this.put(part, body, { headers: () => header, verdict: () => 'intact' });
   }
 
   /**
@@ -298,35 +330,40 @@ class PartSender {
    * received equals this page's; otherwise it is sent again, as a refused part would be.
    */
   private async putCheckingCrc32(part: PlannedPart, body: Blob): Promise<string> {
-    const local = this.ctx.deps.hash([body], 'crc32', 'now').then(([hex]) => base64OfHex(hex!));
+    const local = this.ctx.deps.hash([body], 'crc32', 'now', this.ctx.stop).then(([hex]) => base64OfHex(hex!));
     local.catch(() => {}); // awaited below; a failed read must not also surface as unhandled
     return this.put(part, body, {
       headers: () => ({}),
-      intact: async (answer) => {
+      verdict: async (answer) => {
         if (!answer.crc32) throw new ApiError('etag_hidden', 'Storage did not answer the CRC32 of a part.');
-        return answer.crc32 === (await local);
+        return answer.crc32 === (await untilStopped(local, this.ctx.stop)) ? 'intact' : 'damaged';
       },
     });
   }
 
   /**
    * Sent as it is, hashed meanwhile: the part counts once storage's ETag (the MD5 of what it received,
-   * on Ceph RGW, MinIO, AWS without KMS) equals this page's MD5. If not, it goes again with its
-   * Content-MD5 for storage to verify; if storage takes it and its ETag still differs, this store's
-   * ETags are not MD5s, and the upload's later parts carry Content-MD5 from the start.
+   * on Ceph RGW, MinIO, AWS without KMS) equals this page's MD5. If not, it goes again at once with its
+   * Content-MD5, for storage to verify. If storage takes it and still answers another ETag, this store's
+   * ETags are not MD5s (no ETag of it was ever seen to be one), and the upload's later parts carry
+   * Content-MD5 from the start; where one was, those bytes are damaged after all.
    */
   private putCheckingEtag(part: PlannedPart, body: Blob, md5: Promise<string>): Promise<string> {
     let withMd5 = false;
     return this.put(part, body, {
       headers: async (): Promise<Record<string, string>> => (withMd5 ? { 'Content-MD5': base64OfHex(await md5) } : {}),
-      intact: async (answer) => {
-        const same = etagMatches(answer.etag!, await md5);
-        if (withMd5) {
-          if (!same) this.etagIsMd5 = false;
-          return true; // storage verified these bytes against their MD5
+      verdict: async (answer) => {
+        if (etagMatches(answer.etag!, await md5)) {
+          this.etagSeenMd5 = true;
+          return 'intact';
         }
-        withMd5 = !same;
-        return same;
+        if (!withMd5) {
+          withMd5 = true;
+          return 'again';
+        }
+        if (this.etagSeenMd5) return 'damaged';
+        this.etagIsMd5 = false;
+        return 'intact'; // storage verified these bytes against their Content-MD5
       },
     });
   }
@@ -336,7 +373,8 @@ class PartSender {
     body: Blob,
     check: {
       headers: () => Record<string, string> | Promise<Record<string, string>>;
-      intact: (answer: StorageAnswer) => boolean | Promise<boolean>;
+      /** What storage's 2xx answer says of the bytes: `again` sends them at once, not counted as a try. */
+      verdict: (answer: StorageAnswer) => Verdict | Promise<Verdict>;
     },
   ): Promise<string> {
     const { deps, progress, stop } = this.ctx;
@@ -353,9 +391,14 @@ class PartSender {
       }
       if (answer.status >= 200 && answer.status < 300) {
         if (!answer.etag) throw new ApiError('etag_hidden', 'Storage did not expose the ETag of a part.');
-        if (await check.intact(answer)) {
+        const verdict = await check.verdict(answer);
+        if (verdict === 'intact') {
           progress.sent(n, lengthOf(part));
           return answer.etag;
+        }
+        if (verdict === 'again') {
+          attempt--; // the same try, checked another way
+          continue;
         }
         answer = { ...answer, status: 400, storageCode: 'BadDigest' }; // other bytes arrived: as storage refusing them
       }

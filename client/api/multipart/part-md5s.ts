@@ -1,8 +1,9 @@
 import type { PartHash } from './blob-hash.ts';
+import { LANES } from './md5x4.ts';
 import type { PlannedPart } from './part-plan.ts';
 
 /** Parts hashed together: one SIMD pass gives four MD5s for about the CPU of one (md5x4.ts). */
-export const MD5_GROUP = 4;
+export const MD5_GROUP = LANES;
 
 type HashParts = (parts: Blob[], kind: PartHash, priority: 'now' | 'ahead') => Promise<string[]>;
 

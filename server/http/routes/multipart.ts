@@ -1,5 +1,5 @@
 import type { RequestHandler, Response, Router } from 'express';
-import type { Config } from '../../config/config.ts';
+import type { Config, StorageConfig } from '../../config/config.ts';
 import { AppError } from '../../errors/app-error.ts';
 import type { InstallSecret } from '../../secrets/install-secret.ts';
 import { attachmentDisposition } from '../../signing/filenames.ts';
@@ -14,6 +14,7 @@ import {
   formatBytes,
   MULTIPART_MAX_PARTS,
   MultipartRef,
+  MultipartRequest,
   multipartPartSize,
   partCountOf,
   partLengthOf,
@@ -21,6 +22,7 @@ import {
   StaleUploadsQuery,
   type CompletedUpload,
   type MultipartUpload,
+  type PartCheck,
   type PartUrls,
   type StaleUploads,
   type UploadedPart,
@@ -72,6 +74,18 @@ function requireOwnUpload(res: Response, key: string): void {
  * parts, so its body has its own limit, read only after `guards` (sign-in, rate limit) let it in.
  * `costlyRead` limits reads that cost storage a request per item (the stale uploads' listing pages), as signing is limited.
  */
+
+/**
+ * How this upload's parts are checked. Other stores could check CRC32 too, but an S3 presigned URL
+ * must sign the x-amz-checksum header's value, which is known only once the part is read: theirs is
+ * MD5 (the ETag, or Content-MD5), which needs no signing. A page that does not list `answered-md5`
+ * (loaded before it existed) gets Content-MD5, which every page knows.
+ */
+function partCheckFor(storage: StorageConfig, pageKnows: readonly PartCheck[] = []): PartCheck {
+  if (storage.mode === 'embedded') return 'answered-crc32';
+  return storage.partCheck === 'answered-md5' && pageKnows.includes('answered-md5') ? 'answered-md5' : 'content-md5';
+}
+
 export function multipartRoutes(config: Config, storage: Storage, installSecret: InstallSecret, usage: UsageBook) {
   const { maxBytes } = config.uploads;
   const partUrlSeconds = Math.min(config.uploads.expiresSeconds, PART_URL_MAX_SECONDS);
@@ -153,7 +167,8 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
 
     routes(router: Router, costlyRead: RequestHandler): void {
       router.post('/multipart-uploads', async (req, res) => {
-        const upload = acceptUpload(req.body, config.uploads, personOf(res).space);
+        const { partChecks, ...file } = MultipartRequest.parse(req.body);
+        const upload = acceptUpload(file, config.uploads, personOf(res).space);
         if (upload.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
         const secret = await tokenKey(); // before creating: an upload nobody can continue is litter
         await reserveQuota(usage, config, upload, Date.now() + MULTIPART_RESERVATION_MS);
@@ -170,10 +185,7 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
           uploadId,
           partSize,
           partCount: partCountOf(upload.size, partSize),
-          // Other stores could check CRC32 too, but an S3 presigned URL must sign the x-amz-checksum
-          // header's value, which is known only once the part is read: their check is MD5 (the ETag, or
-          // Content-MD5), which needs no signing.
-          partCheck: config.storage.mode === 'embedded' ? 'answered-crc32' : config.storage.partCheck,
+          partCheck: partCheckFor(config.storage, partChecks),
           uploadToken,
         };
         res.status(201).json(answer);

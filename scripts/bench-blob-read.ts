@@ -10,7 +10,8 @@
  *
  * `app-md5x4` and `app-md5x4-only` run the app's own hashing worker (dist/client, so `vite build`
  * first): four parts per job through the SIMD MD5, then sent (or not); `byob-md5-only` is hash-wasm's
- * MD5 of each part without sending it, to compare.
+ * MD5 of each part without sending it, to compare; `slice-read-N` and `whole-read` read each part
+ * without a stream (N MiB slices' `arrayBuffer()`, or the whole part's).
  *
  *   BENCH_SIZE_MIB=256 (default)   BENCH_METHODS=blob,stream-md5,byob-md5,byob-crc32,byob-read,memory (default)
  */
@@ -81,7 +82,7 @@ async function appGroups(file) {
       const blob = file.slice(n * PART, (n + 1) * PART);
       if (method === 'blob') await put('/sink', blob);
       else if (method === 'memory') await ask(w, { op: 'memory', blob });
-      else { await ask(w, { op: method, blob }); if (!/byob-read|-only/.test(method)) await put('/sink', blob); }
+      else { await ask(w, { op: method, blob }); if (!/byob-read|-only|slice-read|whole-read/.test(method)) await put('/sink', blob); }
     }
   }));
   await fetch('/done', { method: 'POST', body: String(performance.now() - started) });
@@ -112,6 +113,12 @@ self.onmessage = async ({ data: { op, blob } }) => {
   if (op === 'byob-md5' || op === 'byob-md5-only') { const h = await createMD5(); await byob(blob, (b) => h.update(b)); h.digest('hex'); }
   if (op === 'byob-crc32') { const h = await createCRC32(); await byob(blob, (b) => h.update(b)); h.digest('hex'); }
   if (op === 'byob-read') await byob(blob, () => {});
+  // Reading without a stream: each slice of N MiB at once (slice-read-N), or the whole part.
+  if (op.startsWith('slice-read-')) {
+    const step = Number(op.slice('slice-read-'.length)) * 1048576;
+    for (let at = 0; at < blob.size; at += step) await blob.slice(at, at + step).arrayBuffer();
+  }
+  if (op === 'whole-read') await blob.arrayBuffer();
   if (op === 'memory') {
     const bytes = new Uint8Array(await blob.arrayBuffer());
     await new Promise((ok) => { const x = new XMLHttpRequest(); x.open('PUT', '/sink'); x.onload = ok; x.send(bytes); });

@@ -261,16 +261,21 @@ export const PartCheck = z.enum(['content-md5', 'answered-crc32', 'answered-md5'
 export type PartCheck = z.infer<typeof PartCheck>;
 
 /**
- * The body of `POST /api/multipart-uploads`: the file, and the part checks this page can do. A page
- * from before `answered-md5` lists none, and is answered a check it knows.
+ * The part checks a page can do, which it lists in this header of `POST /api/multipart-uploads`
+ * (comma-separated). A page from before `answered-md5` sends none, and is answered a check it knows.
+ * A header, not a body field: a server from before it ignores the header, but refuses unknown fields.
  */
-export const MultipartRequest = UploadRequest.extend({ partChecks: z.array(PartCheck).max(PartCheck.options.length).optional() });
-export type MultipartRequest = z.infer<typeof MultipartRequest>;
+export const PART_CHECKS_HEADER = 'x-postbox-part-checks';
+export const PartChecksHeader = z
+  .string()
+  .max(200)
+  .transform((value) => value.split(',').map((check) => check.trim()))
+  .pipe(z.array(PartCheck).max(PartCheck.options.length));
 
 /** The response header storage answers a part's CRC32 in (base64 of its 4 big-endian bytes, as S3 does). */
 export const CRC32_HEADER = 'x-amz-checksum-crc32';
 
-/** The answer to `POST /api/multipart-uploads` (body: a MultipartRequest). */
+/** The answer to `POST /api/multipart-uploads` (body: an UploadRequest; header: PART_CHECKS_HEADER). */
 export const MultipartUpload = z.object({
   key: z.string(),
   uploadId: z.string(),

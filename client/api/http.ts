@@ -8,15 +8,16 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** Error statuses whose body is still the expected answer rather than an ErrorBody. */
   alsoAccept?: number[];
+  headers?: Record<string, string>;
 }
 
-async function send(path: string, { method = 'GET', body, signal, alsoAccept = [] }: RequestOptions): Promise<Response> {
+async function send(path: string, { method = 'GET', body, signal, alsoAccept = [], headers = {} }: RequestOptions): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       signal,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers: { accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {

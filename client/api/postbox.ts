@@ -25,7 +25,8 @@ import {
   type PartUrlsRequest,
   type BundleRequest,
   type ShareRequest,
-  type MultipartRequest,
+  PART_CHECKS_HEADER,
+  type PartCheck,
   type UploadRequest,
 } from '../../contract/api.ts';
 import { requestJson, requestNoContent } from './http.ts';
@@ -40,8 +41,14 @@ export const postboxApi = {
   health: () => requestJson(Health, api.health, { alsoAccept: [503] }),
   signUpload: (request: UploadRequest, signal?: AbortSignal) =>
     requestJson(UploadPolicy, api.uploads, { method: 'POST', body: request, signal }),
-  createMultipart: (request: MultipartRequest, signal?: AbortSignal) =>
-    requestJson(MultipartUpload, api.multipartUploads, { method: 'POST', body: request, signal }),
+  /** `partChecks`: the part checks the caller can do (see PART_CHECKS_HEADER). */
+  createMultipart: (request: UploadRequest, partChecks: readonly PartCheck[], signal?: AbortSignal) =>
+    requestJson(MultipartUpload, api.multipartUploads, {
+      method: 'POST',
+      body: request,
+      headers: { [PART_CHECKS_HEADER]: partChecks.join(', ') },
+      signal,
+    }),
   signParts: (request: PartUrlsRequest, signal?: AbortSignal) =>
     requestJson(PartUrls, api.multipartSign, { method: 'POST', body: request, signal }),
   listParts: (ref: MultipartRef, signal?: AbortSignal) =>

@@ -14,7 +14,15 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api, CRC32_HEADER, multipartPartSize, storageErrorCode, type MultipartUpload, type PartUrls } from '../../contract/api.ts';
+import {
+  api,
+  CRC32_HEADER,
+  PART_CHECKS_HEADER,
+  multipartPartSize,
+  storageErrorCode,
+  type MultipartUpload,
+  type PartUrls,
+} from '../../contract/api.ts';
 import { EMBEDDED_CREDENTIALS } from '../storage/embedded-s3.ts';
 import { startTestPostbox, type TestPostbox } from './harness.ts';
 
@@ -229,14 +237,17 @@ describe('multipart uploads through the API', () => {
     expect((await listParts(upload)).body.parts).toEqual([]);
   });
 
-  it('takes the part checks a page lists, and refuses a check it does not know or a list that is not one', async () => {
+  it('takes the part checks a page lists in its header, and refuses a check it does not know', async () => {
     const file = { name: 'big.bin', size: 9 * MiB, type: 'application/octet-stream' };
-    const listed = await app.call('POST', api.multipartUploads, { ...file, partChecks: ['answered-crc32', 'answered-md5', 'content-md5'] });
+    const listed = await app.call('POST', api.multipartUploads, file, { [PART_CHECKS_HEADER]: 'answered-crc32, answered-md5,content-md5' });
     expect(listed).toMatchObject({ status: 201, body: { partCheck: 'answered-crc32' } });
-    for (const partChecks of [['sha1'], 'answered-md5', Array(4).fill('content-md5')]) {
-      const refused = await app.call('POST', api.multipartUploads, { ...file, partChecks });
+    for (const partChecks of ['sha1', 'answered-md5;content-md5', '', Array(4).fill('content-md5').join(',')]) {
+      const refused = await app.call('POST', api.multipartUploads, file, { [PART_CHECKS_HEADER]: partChecks });
       expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
     }
+    // A field a page never sends is refused as before: the list goes in the header.
+    const inBody = await app.call('POST', api.multipartUploads, { ...file, partChecks: ['content-md5'] });
+    expect(inBody.status).toBe(400);
   });
 
   it('answers the CRC32 of the bytes each part brought (the page compares it with its own), and refuses a wrong or unsigned one', async () => {

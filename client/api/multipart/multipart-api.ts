@@ -30,8 +30,7 @@ const refOf = ({ key, uploadId }: Pick<OpenUpload, 'key' | 'uploadId'>) => ({ ke
 export const postboxMultipartApi: MultipartApi = {
   async create(request, signal) {
     // Every check there is: this page does each (the server picks the one its store takes).
-    const partChecks = PartCheck.options;
-    const { key, uploadId, partSize, partCheck, uploadToken } = await postboxApi.createMultipart({ ...request, partChecks }, signal);
+    const { key, uploadId, partSize, partCheck, uploadToken } = await postboxApi.createMultipart(request, PartCheck.options, signal);
     return { key, uploadId, partSize, partCheck, uploadToken };
   },
   listParts: async (upload, signal) => (await postboxApi.listParts(refOf(upload), signal)).parts,

@@ -14,7 +14,8 @@ import {
   formatBytes,
   MULTIPART_MAX_PARTS,
   MultipartRef,
-  MultipartRequest,
+  PART_CHECKS_HEADER,
+  PartChecksHeader,
   multipartPartSize,
   partCountOf,
   partLengthOf,
@@ -167,8 +168,9 @@ export function multipartRoutes(config: Config, storage: Storage, installSecret:
 
     routes(router: Router, costlyRead: RequestHandler): void {
       router.post('/multipart-uploads', async (req, res) => {
-        const { partChecks, ...file } = MultipartRequest.parse(req.body);
-        const upload = acceptUpload(file, config.uploads, personOf(res).space);
+        const listed = req.get(PART_CHECKS_HEADER);
+        const partChecks = listed === undefined ? [] : PartChecksHeader.parse(listed);
+        const upload = acceptUpload(req.body, config.uploads, personOf(res).space);
         if (upload.size < 1) throw new AppError('invalid_request', 'An empty file needs no multipart upload.');
         const secret = await tokenKey(); // before creating: an upload nobody can continue is litter
         await reserveQuota(usage, config, upload, Date.now() + MULTIPART_RESERVATION_MS);

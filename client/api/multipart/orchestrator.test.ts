@@ -326,6 +326,15 @@ describe('uploadMultipart', () => {
     return new Blob([bytes]);
   };
 
+  /** A one-part upload whose bytes reach storage damaged on every try: how it failed, and what was sent. */
+  const sentDamagedEveryTime = async (server: FakeServer) => {
+    const file = fileOf(PART);
+    const bad = await damaged(file);
+    const storage = fakeTransport(server, { arrives: () => bad });
+    const { deps } = depsFor(server, storage.transport);
+    return { storage, error: await failureOf(run(file, deps).result) };
+  };
+
   it.each(['answered-crc32', 'answered-md5'] as const)(
     '%s: sends each part without a Content-MD5 and completes once every answer storage gave is its own',
     async (partCheck) => {
@@ -361,11 +370,7 @@ describe('uploadMultipart', () => {
 
     it('gives up after MAX_ATTEMPTS damaged arrivals, as after as many BadDigest refusals, and completes nothing', async () => {
       const server = crcServer();
-      const file = fileOf(PART);
-      const bad = await damaged(file);
-      const storage = fakeTransport(server, { arrives: () => bad });
-      const { deps } = depsFor(server, storage.transport);
-      const error = await failureOf(run(file, deps).result);
+      const { storage, error } = await sentDamagedEveryTime(server);
       expect(error).toMatchObject({ code: 'upload_rejected', storageCode: 'BadDigest' });
       expect(storage.puts).toHaveLength(MAX_ATTEMPTS);
       expect(server.completes).toEqual([]);
@@ -427,11 +432,8 @@ describe('uploadMultipart', () => {
 
     it('gives up after MAX_ATTEMPTS refusals of a part storage keeps receiving damaged, and completes nothing', async () => {
       const server = etagServer();
-      const file = fileOf(PART);
-      const bad = await damaged(file);
-      const storage = fakeTransport(server, { arrives: () => bad });
-      const { deps } = depsFor(server, storage.transport);
-      expect(await failureOf(run(file, deps).result)).toMatchObject({ code: 'upload_rejected', storageCode: 'BadDigest' });
+      const { storage, error } = await sentDamagedEveryTime(server);
+      expect(error).toMatchObject({ code: 'upload_rejected', storageCode: 'BadDigest' });
       // The first try, then MAX_ATTEMPTS with Content-MD5, each refused.
       expect(storage.puts.map((p) => p.contentMd5 !== undefined)).toEqual([false, ...Array<boolean>(MAX_ATTEMPTS).fill(true)]);
       expect(server.completes).toEqual([]);
